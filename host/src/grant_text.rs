@@ -1,0 +1,100 @@
+//! The text form of resource grants used on the command line and in files:
+//! `RESOURCE=LEVEL` or `RESOURCE=ACTION[,ACTION...]`, e.g. `channel/main=write`,
+//! `vault/acme=create-scan`, `/=manage` (the root). Only the form is read here;
+//! what the names mean is the policy's business.
+
+use std::fmt::Write as _;
+
+use anyhow::{Result, bail};
+
+use crate::runtime::{Access, Grants, Level, ResourceGrant};
+
+/// Parses `RESOURCE=LEVEL` or `RESOURCE=ACTION[,ACTION...]`.
+pub fn parse_grant(text: &str) -> Result<ResourceGrant> {
+    let Some((resource, access)) = text.rsplit_once('=') else {
+        bail!("grant `{text}` needs the form RESOURCE=LEVEL or RESOURCE=ACTION[,ACTION...], e.g. `channel/main=write`");
+    };
+    if access.is_empty() {
+        bail!("grant `{text}` names no level or action after `=`");
+    }
+    let access = match parse_level(access) {
+        Some(level) => Access::Level(level),
+        None => Access::Actions(access.split(',').map(str::to_owned).collect()),
+    };
+    Ok(ResourceGrant { resource: resource.to_owned(), access })
+}
+
+pub fn parse_level(text: &str) -> Option<Level> {
+    match text {
+        "read" => Some(Level::Read),
+        "write" => Some(Level::Write),
+        "manage" => Some(Level::Manage),
+        _ => None,
+    }
+}
+
+pub fn level_name(level: Level) -> &'static str {
+    match level {
+        Level::Read => "read",
+        Level::Write => "write",
+        Level::Manage => "manage",
+    }
+}
+
+/// `RESOURCE=ACCESS`, the inverse of `parse_grant`.
+pub fn print_grant(grant: &ResourceGrant) -> String {
+    let resource = if grant.resource.is_empty() { "/" } else { grant.resource.as_str() };
+    let mut out = format!("{resource}=");
+    match &grant.access {
+        Access::Level(level) => out.push_str(level_name(*level)),
+        Access::Actions(actions) => {
+            let _ = write!(out, "{}", actions.join(","));
+        }
+    }
+    out
+}
+
+/// The `index`th grant of `grants`, printed.
+pub fn print_nth(grants: &Grants, index: u32) -> Option<String> {
+    let index = usize::try_from(index).ok()?;
+    match grants {
+        Grants::Resources(list) => list.get(index).map(print_grant),
+        Grants::Scopes(list) => list.get(index).cloned(),
+    }
+}
+
+/// Every grant, printed, one per entry.
+pub fn print_all(grants: &Grants) -> Vec<String> {
+    match grants {
+        Grants::Resources(list) => list.iter().map(print_grant).collect(),
+        Grants::Scopes(list) => list.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_and_action_lists_parse() {
+        let g = parse_grant("channel/main=write").unwrap();
+        assert_eq!(g.resource, "channel/main");
+        assert!(matches!(g.access, Access::Level(Level::Write)));
+        let g = parse_grant("vault/acme=create-scan,artifact:view").unwrap();
+        assert!(matches!(g.access, Access::Actions(ref a) if a == &["create-scan", "artifact:view"]));
+        assert_eq!(parse_grant("/=manage").map(|g| g.resource).ok().as_deref(), Some("/"));
+    }
+
+    #[test]
+    fn malformed_grants_are_errors() {
+        assert!(parse_grant("channel/main").is_err());
+        assert!(parse_grant("channel/main=").is_err());
+    }
+
+    #[test]
+    fn print_inverts_parse() {
+        for text in ["channel/main=write", "vault/acme=create-scan", "/=manage"] {
+            assert_eq!(print_grant(&parse_grant(text).unwrap()), text);
+        }
+    }
+}

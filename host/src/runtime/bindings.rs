@@ -1,0 +1,21 @@
+//! The host side of `wit/policy.wit`: `bindgen!` output kept private, and the
+//! few names the rest of the host uses re-exported under short names.
+
+mod generated {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "policy",
+    });
+}
+
+pub use generated::exports::tokenscope::policy::evaluator::Guest as Evaluator;
+pub use generated::exports::tokenscope::policy::evaluator::{
+    Access, CatalogEntry, Decision, Denial, DenyCode, Grants, Level, ModuleInfo, Request, ResourceGrant, ResourceKind,
+    Token, TokenStatus,
+};
+pub use generated::{Policy, PolicyPre};
+
+/// The WIT name of the world every policy module must export.
+pub const WORLD: &str = "tokenscope:policy/policy@0.1.0";
+/// The WIT name of the exported interface.
+pub const EVALUATOR: &str = "tokenscope:policy/evaluator@0.1.0";

@@ -1,0 +1,182 @@
+//! One policy instance with its own store, reused across calls. Every call runs
+//! under the module's time budget and memory cap; a call that traps, times out or
+//! fails in any way becomes a `PolicyFault` and the instance is thrown away (the
+//! next call gets a fresh one), so a fault never leaves a half-broken instance.
+
+use std::sync::Arc;
+
+use thiserror::Error;
+use wasmtime::component::ResourceAny;
+use wasmtime::{Store, StoreLimits, StoreLimitsBuilder, Trap};
+
+use super::bindings::{
+    CatalogEntry, Denial, Evaluator, Grants, ModuleInfo, Policy, Request, ResourceKind, Token, TokenStatus,
+};
+use super::module::Prepared;
+use crate::verdict::Verdict;
+
+/// The data a policy store carries: only its limits, since a policy imports nothing.
+pub struct HostState {
+    limits: StoreLimits,
+}
+
+/// A call into the policy did not return normally.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("policy fault: {message}")]
+pub struct PolicyFault {
+    pub message: String,
+}
+
+/// A token's or owner's grants compiled inside one instance (a `grant-set` handle).
+#[derive(Debug)]
+pub struct CompiledGrants {
+    handle: ResourceAny,
+    generation: u64,
+}
+
+struct Live {
+    store: Store<HostState>,
+    policy: Policy,
+}
+
+pub struct PolicyInstance {
+    prepared: Arc<Prepared>,
+    live: Option<Live>,
+    /// Bumped whenever the instance is replaced, so stale handles are refused.
+    generation: u64,
+}
+
+impl PolicyInstance {
+    pub(crate) fn new(prepared: Arc<Prepared>) -> PolicyInstance {
+        PolicyInstance { prepared, live: None, generation: 0 }
+    }
+
+    fn live(&mut self) -> Result<&mut Live, PolicyFault> {
+        if self.live.is_none() {
+            let limits = self.prepared.limits;
+            let state = HostState {
+                limits: StoreLimitsBuilder::new()
+                    .memory_size(limits.memory_bytes)
+                    .instances(4)
+                    .memories(4)
+                    .tables(8)
+                    .trap_on_grow_failure(true)
+                    .build(),
+            };
+            let mut store = Store::new(self.prepared.runtime.engine(), state);
+            store.limiter(|s| &mut s.limits);
+            store.epoch_deadline_trap();
+            store.set_epoch_deadline(limits.deadline_ticks());
+            let policy = self.prepared.pre.instantiate(&mut store).map_err(|e| self.fault(&e))?;
+            self.live = Some(Live { store, policy });
+        }
+        self.live.as_mut().ok_or_else(|| PolicyFault { message: "instance unavailable".into() })
+    }
+
+    /// Runs `f` under the deadline; on any error the instance is discarded.
+    fn call<R>(
+        &mut self,
+        f: impl FnOnce(&mut Store<HostState>, &Evaluator) -> wasmtime::Result<R>,
+    ) -> Result<R, PolicyFault> {
+        let ticks = self.prepared.limits.deadline_ticks();
+        let live = self.live()?;
+        live.store.set_epoch_deadline(ticks);
+        let result = f(&mut live.store, live.policy.tokenscope_policy_evaluator());
+        result.map_err(|e| {
+            let fault = self.fault(&e);
+            self.live = None;
+            self.generation += 1;
+            fault
+        })
+    }
+
+    fn fault(&self, error: &wasmtime::Error) -> PolicyFault {
+        let message = match error.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => {
+                format!("the policy exceeded its time budget of {} ms", self.prepared.limits.call_timeout.as_millis())
+            }
+            Some(trap) => format!("the policy trapped: {trap}"),
+            None => format!("{error:#}"),
+        };
+        PolicyFault { message }
+    }
+
+    pub fn info(&mut self) -> Result<ModuleInfo, PolicyFault> {
+        self.call(|store, e| e.call_info(store))
+    }
+
+    pub fn catalog(&mut self) -> Result<Vec<CatalogEntry>, PolicyFault> {
+        self.call(|store, e| e.call_catalog(store))
+    }
+
+    pub fn resource_kinds(&mut self) -> Result<Vec<ResourceKind>, PolicyFault> {
+        self.call(|store, e| e.call_resource_kinds(store))
+    }
+
+    /// May a creator holding `creator` issue `requested`? `Ok(Err(_))` is the policy's refusal.
+    pub fn check_grants(
+        &mut self,
+        creator: &[super::bindings::ResourceGrant],
+        requested: &Grants,
+    ) -> Result<Result<Grants, Denial>, PolicyFault> {
+        self.call(|store, e| e.call_check_grants(store, creator, requested))
+    }
+
+    /// Decides a request for a token given in full. Never fails: a fault is a deny.
+    pub fn decide(&mut self, token: &Token, request: &Request) -> Verdict {
+        match self.call(|store, e| e.call_decide(store, token, request)) {
+            Ok(decision) => Verdict::from(decision),
+            Err(fault) => Verdict::fault(fault),
+        }
+    }
+
+    /// Compiles grants into a handle kept by the host.
+    pub fn compile(&mut self, grants: &Grants) -> Result<Result<CompiledGrants, Denial>, PolicyFault> {
+        let generation = self.generation;
+        let compiled = self.call(|store, e| e.grant_set().call_compile(store, grants))?;
+        Ok(compiled.map(|handle| CompiledGrants { handle, generation }))
+    }
+
+    /// The normalised grants of a compiled handle.
+    pub fn normalized(&mut self, grants: &CompiledGrants) -> Result<Grants, PolicyFault> {
+        self.check_generation(grants)?;
+        self.call(|store, e| e.grant_set().call_normalized(store, grants.handle))
+    }
+
+    /// The hot path. Never fails: a fault or a stale handle is a deny.
+    pub fn decide_compiled(
+        &mut self,
+        token: &CompiledGrants,
+        owner: &CompiledGrants,
+        status: TokenStatus,
+        action: u32,
+        resource: &str,
+        now: u64,
+    ) -> Verdict {
+        if let Err(fault) = self.check_generation(token).and_then(|()| self.check_generation(owner)) {
+            return Verdict::fault(fault);
+        }
+        let decided = self
+            .call(|store, e| e.call_decide_compiled(store, token.handle, owner.handle, status, action, resource, now));
+        match decided {
+            Ok(decision) => Verdict::from(decision),
+            Err(fault) => Verdict::fault(fault),
+        }
+    }
+
+    /// Frees a compiled handle inside the instance.
+    pub fn release(&mut self, grants: CompiledGrants) -> Result<(), PolicyFault> {
+        if grants.generation != self.generation {
+            return Ok(()); // its instance is gone, and the handle with it
+        }
+        self.call(|store, _| grants.handle.resource_drop(store))
+    }
+
+    fn check_generation(&self, grants: &CompiledGrants) -> Result<(), PolicyFault> {
+        if grants.generation == self.generation && self.live.is_some() {
+            Ok(())
+        } else {
+            Err(PolicyFault { message: "compiled grants belong to an instance that was replaced".into() })
+        }
+    }
+}

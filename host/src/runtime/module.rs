@@ -1,0 +1,152 @@
+//! A loaded policy module: the component compiled once, checked to be a pure
+//! tokenscope policy (no imports, the `evaluator` export), pre-instantiated, and
+//! its identity (name, version, SHA-256) and catalog read once.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, Linker};
+
+use super::bindings::{CatalogEntry, EVALUATOR, ModuleInfo, PolicyPre};
+use super::embedded::{DEFAULT_POLICY, DEFAULT_POLICY_SOURCE};
+use super::engine::Runtime;
+use super::inspect::{Interface, interface_of};
+use super::instance::{HostState, PolicyInstance};
+use super::limits::Limits;
+
+/// What every instance of a module is made from.
+pub(crate) struct Prepared {
+    pub(crate) runtime: Runtime,
+    pub(crate) pre: PolicyPre<HostState>,
+    pub(crate) limits: Limits,
+}
+
+/// A compiled, validated policy module, shared by every instance made from it.
+pub struct PolicyModule {
+    prepared: Arc<Prepared>,
+    source: String,
+    sha256: String,
+    size: usize,
+    component: Component,
+    info: ModuleInfo,
+    catalog: Vec<CatalogEntry>,
+    action_ids: HashMap<String, u32>,
+}
+
+impl PolicyModule {
+    /// The default policy embedded in this binary.
+    pub fn embedded(runtime: &Runtime, limits: Limits) -> Result<Arc<PolicyModule>> {
+        Self::from_bytes(runtime, DEFAULT_POLICY, DEFAULT_POLICY_SOURCE, limits)
+    }
+
+    /// A policy module from a file.
+    pub fn from_file(runtime: &Runtime, path: &Path, limits: Limits) -> Result<Arc<PolicyModule>> {
+        let bytes = std::fs::read(path).with_context(|| format!("failed to read policy file `{}`", path.display()))?;
+        Self::from_bytes(runtime, &bytes, &path.display().to_string(), limits)
+    }
+
+    /// Compiles and validates `bytes`; `source` names them in errors.
+    pub fn from_bytes(runtime: &Runtime, bytes: &[u8], source: &str, limits: Limits) -> Result<Arc<PolicyModule>> {
+        Self::load(runtime, bytes, source, limits).with_context(|| format!("policy module `{source}` cannot be used"))
+    }
+
+    fn load(runtime: &Runtime, bytes: &[u8], source: &str, limits: Limits) -> Result<Arc<PolicyModule>> {
+        let engine = runtime.engine();
+        let component =
+            Component::new(engine, bytes).map_err(anyhow::Error::from).context("not a valid WebAssembly component")?;
+        let interface = interface_of(engine, &component);
+        if let Some(import) = interface.imports.first() {
+            bail!(
+                "it imports `{import}` ({} imports in all), but a policy must import nothing: no WASI, no host functions",
+                interface.imports.len()
+            );
+        }
+        if !interface.exports.iter().any(|e| e.name == EVALUATOR) {
+            let found: Vec<&str> = interface.exports.iter().map(|e| e.name.as_str()).collect();
+            let found = if found.is_empty() { "nothing".to_owned() } else { found.join(", ") };
+            bail!("it does not export `{EVALUATOR}` (it exports: {found})");
+        }
+        let linker = Linker::<HostState>::new(engine);
+        let pre = linker
+            .instantiate_pre(&component)
+            .map_err(anyhow::Error::from)
+            .context("failed to pre-instantiate the component")?;
+        let pre = PolicyPre::new(pre)
+            .map_err(anyhow::Error::from)
+            .context("the component does not match the `tokenscope:policy/policy` world")?;
+        let prepared = Arc::new(Prepared { runtime: runtime.clone(), pre, limits });
+
+        let mut instance = PolicyInstance::new(Arc::clone(&prepared));
+        let info = instance.info().context("it failed to report its info")?;
+        let catalog = instance.catalog().context("it failed to list its catalog")?;
+        let mut action_ids = HashMap::with_capacity(catalog.len());
+        for (id, entry) in catalog.iter().enumerate() {
+            if action_ids.insert(entry.action.clone(), u32::try_from(id)?).is_some() {
+                bail!("its catalog lists `{}` twice", entry.action);
+            }
+        }
+        Ok(Arc::new(PolicyModule {
+            prepared,
+            source: source.to_owned(),
+            sha256: sha256_hex(bytes),
+            size: bytes.len(),
+            component,
+            info,
+            catalog,
+            action_ids,
+        }))
+    }
+
+    /// A new instance with its own store; instances are meant to be reused.
+    pub fn instantiate(&self) -> PolicyInstance {
+        PolicyInstance::new(Arc::clone(&self.prepared))
+    }
+
+    pub fn info(&self) -> &ModuleInfo {
+        &self.info
+    }
+
+    /// Where the module came from: a file path or the embedded default.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The hex SHA-256 of the module's bytes.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    pub fn catalog(&self) -> &[CatalogEntry] {
+        &self.catalog
+    }
+
+    /// The id the policy gives `action` (its catalog index).
+    pub fn action_id(&self, action: &str) -> Option<u32> {
+        self.action_ids.get(action).copied()
+    }
+
+    pub fn interface(&self) -> Interface {
+        interface_of(self.prepared.runtime.engine(), &self.component)
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.prepared.limits
+    }
+
+    /// `name version (sha256:0123abcd…)`, for logs and reports.
+    pub fn label(&self) -> String {
+        format!("{} {} (sha256:{})", self.info.name, self.info.version, self.sha256.get(..12).unwrap_or(&self.sha256))
+    }
+}
+
+/// The hex SHA-256 of `bytes`, as module digests are shown.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,96 @@
+//! The host's answer to "may this token do this": allow with the matching grant,
+//! or deny with a stable code and a reason. Policy deny codes come from the WIT
+//! contract; the host adds its own (a policy fault) and never allows on doubt.
+
+use serde::Serialize;
+
+use crate::runtime::{Decision, DenyCode, PolicyFault};
+
+/// Why a request was denied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Code {
+    /// The policy's own refusal.
+    Policy(DenyCode),
+    /// The policy trapped, timed out, or could not be run.
+    PolicyFault,
+}
+
+impl Code {
+    /// The stable wire name, e.g. `no-grant` or `policy-fault`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Code::Policy(code) => policy_code_name(*code),
+            Code::PolicyFault => "policy-fault",
+        }
+    }
+}
+
+/// The WIT name of a policy deny code; exhaustive, so a code added to the
+/// contract does not compile until it has its wire name here.
+fn policy_code_name(code: DenyCode) -> &'static str {
+    match code {
+        DenyCode::MalformedRequest => "malformed-request",
+        DenyCode::UnknownAction => "unknown-action",
+        DenyCode::WrongTarget => "wrong-target",
+        DenyCode::NoGrant => "no-grant",
+        DenyCode::OwnerLacksRight => "owner-lacks-right",
+        DenyCode::Expired => "expired",
+        DenyCode::Revoked => "revoked",
+        DenyCode::MalformedScope => "malformed-scope",
+        DenyCode::UnknownScope => "unknown-scope",
+        DenyCode::InvalidGrant => "invalid-grant",
+        DenyCode::Escalation => "escalation",
+        DenyCode::AdminRequired => "admin-required",
+        DenyCode::TooLarge => "too-large",
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Allowed; `grant` indexes the token's normalised grants.
+    Allow {
+        grant: u32,
+    },
+    Deny {
+        code: Code,
+        message: String,
+    },
+}
+
+impl Verdict {
+    pub fn fault(fault: PolicyFault) -> Verdict {
+        Verdict::Deny { code: Code::PolicyFault, message: fault.message }
+    }
+
+    pub fn is_allow(&self) -> bool {
+        matches!(self, Verdict::Allow { .. })
+    }
+
+    /// The deny code, or `None` when allowed.
+    pub fn code(&self) -> Option<Code> {
+        match self {
+            Verdict::Allow { .. } => None,
+            Verdict::Deny { code, .. } => Some(*code),
+        }
+    }
+
+    /// The deny code's wire name, or `allow`.
+    pub fn code_str(&self) -> &'static str {
+        self.code().map_or("allow", |c| c.as_str())
+    }
+}
+
+impl From<Decision> for Verdict {
+    fn from(decision: Decision) -> Verdict {
+        match decision {
+            Decision::Allow(allowance) => Verdict::Allow { grant: allowance.grant },
+            Decision::Deny(denial) => Verdict::Deny { code: Code::Policy(denial.code), message: denial.message },
+        }
+    }
+}

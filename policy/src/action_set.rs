@@ -1,0 +1,84 @@
+//! A set of catalog actions as a 128-bit mask: a compiled token's actions are
+//! tested with one AND on the decision path, with no allocation.
+
+use crate::catalog::ActionId;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ActionSet(u128);
+
+impl ActionSet {
+    /// The most actions a catalog may hold.
+    pub const CAPACITY: usize = 128;
+
+    pub const fn empty() -> Self {
+        ActionSet(0)
+    }
+
+    pub fn insert(&mut self, id: ActionId) -> bool {
+        let bit = Self::bit(id);
+        let fresh = self.0 & bit == 0;
+        self.0 |= bit;
+        fresh
+    }
+
+    pub fn contains(self, id: ActionId) -> bool {
+        self.0 & Self::bit(id) != 0
+    }
+
+    pub fn union(self, other: ActionSet) -> ActionSet {
+        ActionSet(self.0 | other.0)
+    }
+
+    pub fn is_subset(self, other: ActionSet) -> bool {
+        self.0 & !other.0 == 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    /// The ids in ascending order.
+    pub fn iter(self) -> impl Iterator<Item = ActionId> {
+        (0..Self::CAPACITY).filter(move |id| self.contains(*id))
+    }
+
+    fn bit(id: ActionId) -> u128 {
+        1u128.checked_shl(u32::try_from(id).unwrap_or(u32::MAX)).unwrap_or(0)
+    }
+}
+
+impl FromIterator<ActionId> for ActionSet {
+    fn from_iter<I: IntoIterator<Item = ActionId>>(iter: I) -> Self {
+        let mut set = ActionSet::empty();
+        for id in iter {
+            set.insert(id);
+        }
+        set
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_contains_and_iterate_in_order() {
+        let set: ActionSet = [5, 0, 127, 64].into_iter().collect();
+        assert_eq!(set.iter().collect::<Vec<_>>(), [0, 5, 64, 127]);
+        assert!(set.contains(127));
+        assert!(!set.contains(1));
+        assert_eq!(set.len(), 4);
+    }
+
+    #[test]
+    fn ids_past_capacity_are_never_members() {
+        let mut set = ActionSet::empty();
+        set.insert(500);
+        assert!(set.is_empty());
+        assert!(!set.contains(500));
+    }
+}

@@ -1,0 +1,171 @@
+//! The wit-bindgen glue: converts the generated types to the plain ones of
+//! `model.rs` and delegates. No decision logic lives here.
+
+// The canonical-ABI exports that `wit_bindgen` generates are `unsafe` glue; this
+// file holds nothing else, so the workspace's `unsafe_code = "deny"` is lifted here only.
+#![allow(unsafe_code)]
+
+use crate::catalog::CATALOG;
+use crate::grant_set::GrantSet as Compiled;
+use crate::resource::KINDS;
+use crate::{info, model};
+
+mod bindings {
+    wit_bindgen::generate!({ path: "../wit", world: "policy" });
+}
+
+use bindings::exports::tokenscope::policy::evaluator as t;
+use bindings::exports::tokenscope::policy::evaluator::{self as wit, Guest, GuestGrantSet};
+
+struct Policy;
+
+impl Guest for Policy {
+    type GrantSet = Compiled;
+
+    fn info() -> t::ModuleInfo {
+        t::ModuleInfo { name: info::NAME.into(), version: info::VERSION.into(), description: info::DESCRIPTION.into() }
+    }
+
+    fn catalog() -> Vec<t::CatalogEntry> {
+        CATALOG
+            .iter()
+            .map(|def| t::CatalogEntry {
+                action: def.name.into(),
+                level: level_out(def.level),
+                targets: def.targets.iter().map(|k| k.name().into()).collect(),
+                on_parent: def.on_parent,
+                description: def.description.into(),
+            })
+            .collect()
+    }
+
+    fn resource_kinds() -> Vec<t::ResourceKind> {
+        KINDS
+            .iter()
+            .map(|def| t::ResourceKind {
+                name: def.name.into(),
+                parents: def.parents.iter().map(|k| k.name().into()).collect(),
+                bindable: def.bindable,
+                admin_at: def.admin_at.map(|k| k.name().into()),
+            })
+            .collect()
+    }
+
+    fn check_grants(creator: Vec<t::ResourceGrant>, requested: t::Grants) -> Result<t::Grants, t::Denial> {
+        let creator: Vec<model::ResourceGrant> = creator.into_iter().map(grant_in).collect();
+        crate::check_grants(&creator, &grants_in(requested)).map(grants_out).map_err(denial_out)
+    }
+
+    fn decide(token: t::Token, req: t::Request) -> t::Decision {
+        let token = model::Token {
+            grants: grants_in(token.grants),
+            owner_rights: token.owner_rights.into_iter().map(grant_in).collect(),
+            expires_at: token.expires_at,
+            revoked: token.revoked,
+        };
+        let req = model::Request { action: req.action, resource: req.resource, now: req.now };
+        decision_out(crate::decide_token(&token, &req))
+    }
+
+    fn decide_compiled(
+        token: wit::GrantSetBorrow<'_>,
+        owner: wit::GrantSetBorrow<'_>,
+        status: t::TokenStatus,
+        action: u32,
+        resource: String,
+        now: u64,
+    ) -> t::Decision {
+        let status = model::TokenStatus { expires_at: status.expires_at, revoked: status.revoked };
+        let action = usize::try_from(action).unwrap_or(usize::MAX);
+        let decision = crate::decide(token.get::<Compiled>(), owner.get::<Compiled>(), status, action, &resource, now);
+        decision_out(decision)
+    }
+}
+
+impl GuestGrantSet for Compiled {
+    fn compile(grants: t::Grants) -> Result<wit::GrantSet, t::Denial> {
+        Compiled::compile(&grants_in(grants)).map(wit::GrantSet::new).map_err(denial_out)
+    }
+
+    fn normalized(&self) -> t::Grants {
+        grants_out(Compiled::normalized(self))
+    }
+}
+
+fn level_in(level: t::Level) -> model::Level {
+    match level {
+        t::Level::Read => model::Level::Read,
+        t::Level::Write => model::Level::Write,
+        t::Level::Manage => model::Level::Manage,
+    }
+}
+
+fn level_out(level: model::Level) -> t::Level {
+    match level {
+        model::Level::Read => t::Level::Read,
+        model::Level::Write => t::Level::Write,
+        model::Level::Manage => t::Level::Manage,
+    }
+}
+
+fn grant_in(grant: t::ResourceGrant) -> model::ResourceGrant {
+    let access = match grant.access {
+        t::Access::Level(level) => model::Access::Level(level_in(level)),
+        t::Access::Actions(actions) => model::Access::Actions(actions),
+    };
+    model::ResourceGrant { resource: grant.resource, access }
+}
+
+fn grant_out(grant: model::ResourceGrant) -> t::ResourceGrant {
+    let access = match grant.access {
+        model::Access::Level(level) => t::Access::Level(level_out(level)),
+        model::Access::Actions(actions) => t::Access::Actions(actions),
+    };
+    t::ResourceGrant { resource: grant.resource, access }
+}
+
+fn grants_in(grants: t::Grants) -> model::Grants {
+    match grants {
+        t::Grants::Resources(list) => model::Grants::Resources(list.into_iter().map(grant_in).collect()),
+        t::Grants::Scopes(list) => model::Grants::Scopes(list),
+    }
+}
+
+fn grants_out(grants: model::Grants) -> t::Grants {
+    match grants {
+        model::Grants::Resources(list) => t::Grants::Resources(list.into_iter().map(grant_out).collect()),
+        model::Grants::Scopes(list) => t::Grants::Scopes(list),
+    }
+}
+
+fn code_out(code: model::DenyCode) -> t::DenyCode {
+    use model::DenyCode as M;
+    match code {
+        M::MalformedRequest => t::DenyCode::MalformedRequest,
+        M::UnknownAction => t::DenyCode::UnknownAction,
+        M::WrongTarget => t::DenyCode::WrongTarget,
+        M::NoGrant => t::DenyCode::NoGrant,
+        M::OwnerLacksRight => t::DenyCode::OwnerLacksRight,
+        M::Expired => t::DenyCode::Expired,
+        M::Revoked => t::DenyCode::Revoked,
+        M::MalformedScope => t::DenyCode::MalformedScope,
+        M::UnknownScope => t::DenyCode::UnknownScope,
+        M::InvalidGrant => t::DenyCode::InvalidGrant,
+        M::Escalation => t::DenyCode::Escalation,
+        M::AdminRequired => t::DenyCode::AdminRequired,
+        M::TooLarge => t::DenyCode::TooLarge,
+    }
+}
+
+fn denial_out(denial: model::Denial) -> t::Denial {
+    t::Denial { code: code_out(denial.code), message: denial.message }
+}
+
+fn decision_out(decision: model::Decision) -> t::Decision {
+    match decision {
+        model::Decision::Allow { grant } => t::Decision::Allow(t::Allowance { grant }),
+        model::Decision::Deny(denial) => t::Decision::Deny(denial_out(denial)),
+    }
+}
+
+bindings::export!(Policy with_types_in bindings);

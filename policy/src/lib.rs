@@ -1,0 +1,22 @@
+//! The default tokenscope policy: pure decision logic over the token model of
+//! DESIGN.md §1. Built natively as an rlib and, for wasm32, into the policy
+//! component whose glue is `component.rs`.
+
+pub mod action_set;
+pub mod catalog;
+pub mod decide;
+pub mod grant_set;
+pub mod info;
+pub mod issue;
+pub mod model;
+pub mod quote;
+pub mod resource;
+pub mod scope;
+
+#[cfg(target_arch = "wasm32")]
+mod component;
+
+pub use decide::{decide, decide_token};
+pub use grant_set::GrantSet;
+pub use issue::check_grants;
+pub use model::{Access, Decision, Denial, DenyCode, Grants, Level, Request, ResourceGrant, Token, TokenStatus};

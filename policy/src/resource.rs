@@ -1,0 +1,365 @@
+//! The resource tree: the kinds of node and how they nest, paths of `kind/name`
+//! segments, and "does this node cover that one". Parsing a path borrows the input
+//! and allocates nothing, because every decision parses one.
+
+use std::fmt;
+
+use thiserror::Error;
+
+use crate::quote::Quoted;
+
+/// The kinds of node. `Root` is the system root, the empty path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Root,
+    Vault,
+    Project,
+    Component,
+    Channel,
+    Subchannel,
+    Artifact,
+    User,
+}
+
+/// A kind's place in the tree.
+pub struct KindDef {
+    pub kind: Kind,
+    pub name: &'static str,
+    /// The kinds a node of this kind may sit under.
+    pub parents: &'static [Kind],
+    /// Whether a token or an owner's right may be bound at this kind.
+    pub bindable: bool,
+    /// The kind whose manage right binding a token here needs, when not the node itself.
+    pub admin_at: Option<Kind>,
+}
+
+/// Every kind, in `Kind` order.
+pub static KINDS: [KindDef; 8] = [
+    KindDef { kind: Kind::Root, name: "root", parents: &[], bindable: true, admin_at: None },
+    KindDef { kind: Kind::Vault, name: "vault", parents: &[Kind::Root], bindable: true, admin_at: None },
+    KindDef { kind: Kind::Project, name: "project", parents: &[Kind::Vault], bindable: true, admin_at: None },
+    // cvescan: "Component-Level Tokens ... Creation: Requires project admin or higher role."
+    KindDef {
+        kind: Kind::Component,
+        name: "component",
+        parents: &[Kind::Project],
+        bindable: true,
+        admin_at: Some(Kind::Project),
+    },
+    KindDef { kind: Kind::Channel, name: "channel", parents: &[Kind::Root], bindable: true, admin_at: None },
+    // psm: subchannel-level rights are administered by the parent channel's managers.
+    KindDef {
+        kind: Kind::Subchannel,
+        name: "subchannel",
+        parents: &[Kind::Channel],
+        bindable: true,
+        admin_at: Some(Kind::Channel),
+    },
+    KindDef {
+        kind: Kind::Artifact,
+        name: "artifact",
+        parents: &[Kind::Channel, Kind::Subchannel],
+        bindable: false,
+        admin_at: None,
+    },
+    KindDef { kind: Kind::User, name: "user", parents: &[Kind::Root], bindable: true, admin_at: None },
+];
+
+impl Kind {
+    pub fn def(self) -> &'static KindDef {
+        // `KINDS` is in `Kind` order; the cast is the index.
+        #[allow(clippy::indexing_slicing)]
+        &KINDS[self as usize]
+    }
+
+    pub fn name(self) -> &'static str {
+        self.def().name
+    }
+
+    /// The kind named `name` in a path segment (`root` is not written in paths).
+    pub fn from_segment(name: &str) -> Option<Kind> {
+        KINDS.iter().skip(1).find(|d| d.name == name).map(|d| d.kind)
+    }
+
+    /// The kind named `name`, `root` included.
+    pub fn from_name(name: &str) -> Option<Kind> {
+        KINDS.iter().find(|d| d.name == name).map(|d| d.kind)
+    }
+
+    /// Whether a node of this kind can have a node of kind `other` at or below it.
+    pub fn reaches(self, other: Kind) -> bool {
+        self == other || other.def().parents.iter().any(|p| self.reaches(*p))
+    }
+}
+
+/// Paths longer than this are refused before they are looked at.
+pub const MAX_PATH_LEN: usize = 512;
+/// The deepest path: vault/project/component or channel/subchannel/artifact.
+pub const MAX_DEPTH: usize = 3;
+/// The longest name of one node.
+pub const MAX_NAME_LEN: usize = 128;
+
+/// Why a resource path does not parse.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum PathError {
+    #[error("resource path is {len} bytes long, more than the {MAX_PATH_LEN} allowed")]
+    TooLong { len: usize },
+    #[error("resource path {} has an empty segment", Quoted(.path))]
+    EmptySegment { path: String },
+    #[error("unknown resource kind {}", Quoted(.kind))]
+    UnknownKind { kind: String },
+    #[error("resource kind `{kind}` needs a name after it")]
+    MissingName { kind: &'static str },
+    #[error(
+        "resource name {} is not allowed (use letters, digits, `.`, `_`, `+`, `-`, at most {MAX_NAME_LEN})",
+        Quoted(.name)
+    )]
+    BadName { name: String },
+    #[error("a `{kind}` cannot sit under {}", under_text(.under))]
+    CannotNest { kind: &'static str, under: &'static str },
+    #[error("resource path is deeper than {MAX_DEPTH} levels")]
+    TooDeep,
+}
+
+fn under_text(under: &str) -> String {
+    if under == "root" { "the root".to_owned() } else { format!("a `{under}`") }
+}
+
+/// A parsed path that borrows its input: up to `MAX_DEPTH` (kind, name) segments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeRef<'a> {
+    segments: [(Kind, &'a str); MAX_DEPTH],
+    depth: usize,
+}
+
+impl<'a> NodeRef<'a> {
+    pub const ROOT: NodeRef<'static> = NodeRef { segments: [(Kind::Root, ""); MAX_DEPTH], depth: 0 };
+
+    /// Parses `kind/name[/kind/name...]`; `""` and `"/"` are the root, and one
+    /// leading `/` is allowed.
+    pub fn parse(path: &'a str) -> Result<NodeRef<'a>, PathError> {
+        if path.len() > MAX_PATH_LEN {
+            return Err(PathError::TooLong { len: path.len() });
+        }
+        let body = path.strip_prefix('/').unwrap_or(path);
+        let mut node = NodeRef { segments: [(Kind::Root, ""); MAX_DEPTH], depth: 0 };
+        if body.is_empty() {
+            return Ok(node);
+        }
+        let mut parts = body.split('/');
+        let mut parent = Kind::Root;
+        while let Some(kind_text) = parts.next() {
+            if kind_text.is_empty() {
+                return Err(PathError::EmptySegment { path: path.to_owned() });
+            }
+            let kind =
+                Kind::from_segment(kind_text).ok_or_else(|| PathError::UnknownKind { kind: kind_text.to_owned() })?;
+            let name = match parts.next() {
+                Some("") => return Err(PathError::EmptySegment { path: path.to_owned() }),
+                Some(name) => name,
+                None => return Err(PathError::MissingName { kind: kind.name() }),
+            };
+            if !valid_name(name) {
+                return Err(PathError::BadName { name: name.to_owned() });
+            }
+            if !kind.def().parents.contains(&parent) {
+                return Err(PathError::CannotNest { kind: kind.name(), under: parent.name() });
+            }
+            let slot = node.segments.get_mut(node.depth).ok_or(PathError::TooDeep)?;
+            *slot = (kind, name);
+            node.depth += 1;
+            parent = kind;
+        }
+        Ok(node)
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.segments().last().map_or(Kind::Root, |(k, _)| *k)
+    }
+
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    pub fn segments(&self) -> &[(Kind, &'a str)] {
+        self.segments.get(..self.depth).unwrap_or(&[])
+    }
+
+    /// The node one level up; the root is its own parent.
+    pub fn parent(&self) -> NodeRef<'a> {
+        let mut up = *self;
+        up.depth = self.depth.saturating_sub(1);
+        up
+    }
+
+    /// The node `levels` segments deep (an ancestor, or the node itself).
+    pub fn ancestor(&self, levels: usize) -> NodeRef<'a> {
+        let mut up = *self;
+        up.depth = levels.min(self.depth);
+        up
+    }
+
+    pub fn to_node(&self) -> Node {
+        Node { segments: self.segments().iter().map(|(k, n)| (*k, (*n).to_owned())).collect() }
+    }
+}
+
+impl fmt::Display for NodeRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_path(f, self.segments().iter().map(|(k, n)| (*k, *n)))
+    }
+}
+
+fn write_path<'n>(f: &mut fmt::Formatter<'_>, segments: impl Iterator<Item = (Kind, &'n str)>) -> fmt::Result {
+    let mut first = true;
+    for (kind, name) in segments {
+        if !first {
+            f.write_str("/")?;
+        }
+        first = false;
+        write!(f, "{}/{name}", kind.name())?;
+    }
+    if first {
+        f.write_str("/")?;
+    }
+    Ok(())
+}
+
+/// Names are short runs of `[A-Za-z0-9._+-]`, never `.` or `..`.
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_NAME_LEN
+        && name != "."
+        && name != ".."
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'+' | b'-'))
+}
+
+/// An owned, validated node, kept in compiled grants.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Node {
+    segments: Vec<(Kind, String)>,
+}
+
+impl Node {
+    pub fn root() -> Node {
+        Node { segments: Vec::new() }
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.segments.last().map_or(Kind::Root, |(k, _)| *k)
+    }
+
+    pub fn as_ref(&self) -> NodeRef<'_> {
+        let mut node = NodeRef { segments: [(Kind::Root, ""); MAX_DEPTH], depth: 0 };
+        for (slot, (kind, name)) in node.segments.iter_mut().zip(&self.segments) {
+            *slot = (*kind, name.as_str());
+            node.depth += 1;
+        }
+        node
+    }
+
+    /// Whether this node is `other` or one of its ancestors.
+    pub fn covers(&self, other: &NodeRef<'_>) -> bool {
+        self.segments.len() <= other.depth
+            && self.segments.iter().zip(other.segments()).all(|((k1, n1), (k2, n2))| k1 == k2 && n1 == n2)
+    }
+
+    /// The node whose manage right binding a token here needs: the node itself,
+    /// or its ancestor of the kind's `admin_at` kind.
+    pub fn admin_node(&self) -> NodeRef<'_> {
+        let me = self.as_ref();
+        match self.kind().def().admin_at {
+            Some(admin) => {
+                let depth = self.segments.iter().position(|(k, _)| *k == admin).map_or(me.depth(), |i| i + 1);
+                me.ancestor(depth)
+            }
+            None => me,
+        }
+    }
+}
+
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_path(f, self.segments.iter().map(|(k, n)| (*k, n.as_str())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(path: &str) -> Node {
+        NodeRef::parse(path).map(|n| n.to_node()).unwrap_or_else(|e| unreachable!("{path}: {e}"))
+    }
+
+    #[test]
+    fn empty_and_slash_are_the_root() {
+        assert_eq!(NodeRef::parse("").map(|n| n.kind()), Ok(Kind::Root));
+        assert_eq!(NodeRef::parse("/").map(|n| n.kind()), Ok(Kind::Root));
+        assert_eq!(node("/").to_string(), "/");
+    }
+
+    #[test]
+    fn nested_paths_parse_and_print_canonically() {
+        let n = node("/vault/acme/project/web/component/api");
+        assert_eq!(n.kind(), Kind::Component);
+        assert_eq!(n.to_string(), "vault/acme/project/web/component/api");
+        assert_eq!(node("channel/main/subchannel/nightly/artifact/numpy-1.26.0.tar.bz2").kind(), Kind::Artifact);
+    }
+
+    #[test]
+    fn wrong_nesting_is_refused() {
+        assert!(matches!(NodeRef::parse("project/web"), Err(PathError::CannotNest { .. })));
+        assert!(matches!(NodeRef::parse("channel/a/component/b"), Err(PathError::CannotNest { .. })));
+        assert!(matches!(
+            NodeRef::parse("vault/a/project/b/component/c/component/d"),
+            Err(PathError::CannotNest { .. })
+        ));
+    }
+
+    #[test]
+    fn traversal_and_empty_segments_are_refused() {
+        assert!(matches!(NodeRef::parse("channel/.."), Err(PathError::BadName { .. })));
+        assert!(matches!(NodeRef::parse("channel//main"), Err(PathError::EmptySegment { .. })));
+        assert!(matches!(NodeRef::parse("channel/main/"), Err(PathError::EmptySegment { .. })));
+        assert!(matches!(NodeRef::parse("channel"), Err(PathError::MissingName { .. })));
+        assert!(matches!(NodeRef::parse("galaxy/x"), Err(PathError::UnknownKind { .. })));
+        assert!(matches!(NodeRef::parse(&"a".repeat(10_000)), Err(PathError::TooLong { .. })));
+        assert!(matches!(NodeRef::parse("channel/ma in"), Err(PathError::BadName { .. })));
+    }
+
+    #[test]
+    fn a_node_covers_itself_and_what_is_below_it_only() {
+        let vault = node("vault/acme");
+        assert!(vault.covers(&NodeRef::parse("vault/acme/project/web/component/api").unwrap_or(NodeRef::ROOT)));
+        assert!(vault.covers(&NodeRef::parse("vault/acme").unwrap_or(NodeRef::ROOT)));
+        assert!(!vault.covers(&NodeRef::parse("vault/acme2").unwrap_or(NodeRef::ROOT)));
+        assert!(!vault.covers(&NodeRef::ROOT));
+        assert!(Node::root().covers(&NodeRef::parse("channel/x").unwrap_or(NodeRef::ROOT)));
+        let component = node("vault/acme/project/web/component/api");
+        assert!(!component.covers(&NodeRef::parse("vault/acme/project/web/component/db").unwrap_or(NodeRef::ROOT)));
+    }
+
+    #[test]
+    fn admin_node_of_component_is_its_project_and_of_subchannel_its_channel() {
+        assert_eq!(node("vault/a/project/p/component/c").admin_node().to_string(), "vault/a/project/p");
+        assert_eq!(node("channel/main/subchannel/n").admin_node().to_string(), "channel/main");
+        assert_eq!(node("vault/a").admin_node().to_string(), "vault/a");
+    }
+
+    #[test]
+    fn kinds_reach_their_descendant_kinds() {
+        assert!(Kind::Root.reaches(Kind::Artifact));
+        assert!(Kind::Channel.reaches(Kind::Artifact));
+        assert!(Kind::Subchannel.reaches(Kind::Artifact));
+        assert!(!Kind::Subchannel.reaches(Kind::Channel));
+        assert!(!Kind::Vault.reaches(Kind::Channel));
+    }
+
+    #[test]
+    fn kinds_table_is_in_kind_order() {
+        for (i, def) in KINDS.iter().enumerate() {
+            assert_eq!(def.kind as usize, i);
+        }
+    }
+}

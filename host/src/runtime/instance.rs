@@ -10,8 +10,9 @@ use wasmtime::component::ResourceAny;
 use wasmtime::{Store, StoreLimits, StoreLimitsBuilder, Trap};
 
 use super::bindings::{
-    CatalogEntry, Denial, Evaluator, Grants, ModuleInfo, Policy, Request, ResourceKind, Token, TokenStatus,
+    CatalogEntry, Decision, Denial, Evaluator, Grants, ModuleInfo, Policy, Request, ResourceKind, Token, TokenStatus,
 };
+use super::input_limits;
 use super::module::Prepared;
 use crate::verdict::Verdict;
 
@@ -119,11 +120,21 @@ impl PolicyInstance {
         creator: &[super::bindings::ResourceGrant],
         requested: &Grants,
     ) -> Result<Result<Grants, Denial>, PolicyFault> {
+        if let Err(denial) =
+            input_limits::check_rights("creator rights", creator).and(input_limits::check_grants(requested))
+        {
+            return Ok(Err(denial));
+        }
         self.call(|store, e| e.call_check_grants(store, creator, requested))
     }
 
     /// Decides a request for a token given in full. Never fails: a fault is a deny.
     pub fn decide(&mut self, token: &Token, request: &Request) -> Verdict {
+        if let Err(denial) = input_limits::check_grants(&token.grants)
+            .and(input_limits::check_rights("owner rights", &token.owner_rights))
+        {
+            return Verdict::from(Decision::Deny(denial));
+        }
         match self.call(|store, e| e.call_decide(store, token, request)) {
             Ok(decision) => Verdict::from(decision),
             Err(fault) => Verdict::fault(fault),
@@ -132,6 +143,9 @@ impl PolicyInstance {
 
     /// Compiles grants into a handle kept by the host.
     pub fn compile(&mut self, grants: &Grants) -> Result<Result<CompiledGrants, Denial>, PolicyFault> {
+        if let Err(denial) = input_limits::check_grants(grants) {
+            return Ok(Err(denial));
+        }
         let generation = self.generation;
         let compiled = self.call(|store, e| e.grant_set().call_compile(store, grants))?;
         Ok(compiled.map(|handle| CompiledGrants { handle, generation }))

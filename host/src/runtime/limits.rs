@@ -17,7 +17,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { call_timeout: Duration::from_millis(50), memory_bytes: 32 << 20 }
+        Limits { call_timeout: Duration::from_millis(100), memory_bytes: 32 << 20 }
     }
 }
 

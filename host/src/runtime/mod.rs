@@ -4,6 +4,7 @@
 mod bindings;
 mod embedded;
 mod engine;
+mod input_limits;
 mod inspect;
 mod instance;
 mod limits;
@@ -15,6 +16,7 @@ pub use bindings::{
 };
 pub use embedded::{DEFAULT_POLICY, DEFAULT_POLICY_SOURCE};
 pub use engine::Runtime;
+pub use input_limits::MAX_LIST_ENTRIES;
 pub use inspect::{Export, Interface};
 pub use instance::{CompiledGrants, PolicyFault, PolicyInstance};
 pub use limits::Limits;

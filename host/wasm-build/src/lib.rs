@@ -1,0 +1,125 @@
+//! Build-script helper shared by the host (the embedded default policy) and the
+//! tests (fixture policies): a workspace crate is compiled for
+//! `wasm32-unknown-unknown` (std, no imports) by a nested cargo into its own
+//! target directory, then wrapped into a component with `wit-component`. The wasm
+//! target is installed with rustup when it is missing.
+
+use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+const TARGET: &str = "wasm32-unknown-unknown";
+
+/// Builds workspace package `package` as a component and writes it to
+/// `out_dir/file_name`; returns that path. Call from a build script.
+pub fn build_component(package: &str, file_name: &str) -> Result<PathBuf> {
+    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?);
+    let workspace = workspace_root(&manifest_dir)?;
+    let out_dir = PathBuf::from(env::var("OUT_DIR")?);
+    ensure_wasm_target()?;
+    let core = build_core(&workspace, package, &out_dir)?;
+    let bytes = fs::read(&core).with_context(|| format!("failed to read `{}`", core.display()))?;
+    let component = wit_component::ComponentEncoder::default()
+        .module(&bytes)
+        .with_context(|| format!("`{package}` has no usable component type section"))?
+        .validate(true)
+        .encode()
+        .with_context(|| format!("failed to encode `{package}` as a component"))?;
+    let dest = out_dir.join(file_name);
+    fs::write(&dest, component).with_context(|| format!("failed to write `{}`", dest.display()))?;
+    Ok(dest)
+}
+
+/// Tells cargo to rerun the build script when these workspace paths change.
+pub fn rerun_if_changed(paths: &[&str]) -> Result<()> {
+    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?);
+    let workspace = workspace_root(&manifest_dir)?;
+    for path in paths {
+        println!("cargo:rerun-if-changed={}", workspace.join(path).display());
+    }
+    Ok(())
+}
+
+/// The nearest ancestor holding `Cargo.lock`.
+fn workspace_root(manifest_dir: &Path) -> Result<PathBuf> {
+    manifest_dir
+        .ancestors()
+        .find(|dir| dir.join("Cargo.lock").is_file())
+        .map(Path::to_path_buf)
+        .with_context(|| format!("no Cargo.lock above `{}`", manifest_dir.display()))
+}
+
+/// Installs the wasm target into the active toolchain when its std is missing.
+fn ensure_wasm_target() -> Result<()> {
+    let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
+    let output = Command::new(&rustc)
+        .args(["--print", "target-libdir", "--target", TARGET])
+        .output()
+        .with_context(|| format!("failed to run `{rustc}`"))?;
+    let libdir = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+    if output.status.success() && has_std(&libdir) {
+        return Ok(());
+    }
+    let mut rustup = Command::new("rustup");
+    rustup.args(["target", "add", TARGET]);
+    if let Ok(toolchain) = env::var("RUSTUP_TOOLCHAIN") {
+        rustup.args(["--toolchain", &toolchain]);
+    }
+    let status = rustup
+        .status()
+        .context("the `wasm32-unknown-unknown` target is missing and `rustup` could not be run to install it")?;
+    if !status.success() {
+        bail!("`rustup target add {TARGET}` failed ({status})");
+    }
+    Ok(())
+}
+
+fn has_std(libdir: &Path) -> bool {
+    fs::read_dir(libdir)
+        .map(|entries| entries.flatten().any(|e| e.file_name().to_string_lossy().starts_with("libstd-")))
+        .unwrap_or(false)
+}
+
+/// The nested build shares one target directory per outer target directory, so
+/// dev, test, clippy and bench builds reuse the same wasm artifacts.
+fn build_core(workspace: &Path, package: &str, out_dir: &Path) -> Result<PathBuf> {
+    let target_dir = outer_target_dir(out_dir).unwrap_or_else(|| out_dir.to_path_buf()).join("policy-wasm");
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(workspace)
+        .args(["rustc", "--quiet", "--locked", "-p", package, "--lib", "--release"])
+        .args(["--target", TARGET, "--crate-type", "cdylib", "--target-dir"])
+        .arg(&target_dir)
+        .env("CARGO_PROFILE_RELEASE_PANIC", "abort")
+        .env("CARGO_PROFILE_RELEASE_LTO", "true")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1")
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "3")
+        .env("CARGO_PROFILE_RELEASE_DEBUG", "false");
+    // The outer build's settings (flags for the host target, clippy's wrapper,
+    // per-package variables) must not leak into the wasm build.
+    for (key, _) in env::vars_os() {
+        let key = key.to_string_lossy();
+        let keep = matches!(key.as_ref(), "CARGO_HOME" | "CARGO_NET_OFFLINE" | "CARGO_HTTP_TIMEOUT")
+            || key.starts_with("CARGO_REGISTRIES_");
+        let outer = key.starts_with("CARGO_") && !key.starts_with("CARGO_PROFILE_RELEASE_");
+        if (outer && !keep)
+            || matches!(key.as_ref(), "RUSTFLAGS" | "RUSTC_WORKSPACE_WRAPPER" | "RUSTC" | "RUSTDOC" | "TARGET" | "HOST")
+        {
+            cmd.env_remove(key.as_ref());
+        }
+    }
+    let status = cmd.status().with_context(|| format!("failed to run cargo for `{package}`"))?;
+    if !status.success() {
+        bail!("building `{package}` for {TARGET} failed ({status})");
+    }
+    Ok(target_dir.join(TARGET).join("release").join(format!("{}.wasm", package.replace('-', "_"))))
+}
+
+/// `<target>/<profile>/build/<pkg>-<hash>/out` -> `<target>`.
+fn outer_target_dir(out_dir: &Path) -> Option<PathBuf> {
+    let build = out_dir.ancestors().find(|p| p.file_name().is_some_and(|n| n == "build"))?;
+    Some(build.parent()?.parent()?.to_path_buf())
+}

@@ -2,6 +2,9 @@
 //! exit 0. (Building this test also makes cargo build the binary that the
 //! workspace's integration tests in `tests/` drive.)
 
+// Test code: an unwrap or a panic that fires is the test failing, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 use std::process::Command;
 
 fn tokenscope(args: &[&str]) -> std::process::Output {

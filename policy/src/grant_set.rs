@@ -230,16 +230,17 @@ fn example_of(category: &str) -> String {
 
 /// One normalised scope per category, in catalog order: bare when the category
 /// holds exactly its read actions, else `category:a,b` (a base action, which has no
-/// restriction to write, is implied by any other).
+/// restriction to write, is implied by any other), or `category:*` when a base
+/// action above read is all there is. `compile(normalized)` gives the same set.
 fn normalize_scopes(actions: ActionSet) -> (Vec<String>, [u8; 128]) {
     let mut normalized: Vec<String> = Vec::new();
     let mut source = [0u8; 128];
     let mut categories: Vec<&'static str> = Vec::new();
     for id in actions.iter() {
-        if let Some(def) = catalog::get(id) {
-            if !categories.contains(&def.category()) {
-                categories.push(def.category());
-            }
+        if let Some(def) = catalog::get(id)
+            && !categories.contains(&def.category())
+        {
+            categories.push(def.category());
         }
     }
     for (index, category) in categories.iter().enumerate() {
@@ -250,8 +251,12 @@ fn normalize_scopes(actions: ActionSet) -> (Vec<String>, [u8; 128]) {
             .collect();
         let set: ActionSet = held.iter().map(|(id, _)| *id).collect();
         let restrictions: Vec<&str> = held.iter().filter_map(|(_, d)| d.restriction()).collect();
-        let text = if set == catalog::reads_of(category) || restrictions.is_empty() {
+        let text = if set == catalog::reads_of(category) {
             (*category).to_owned()
+        } else if restrictions.is_empty() {
+            // Only a base action above read (cvescan's `create-scan`): a bare
+            // category would mean read-only, so `*` is the exact way to write it.
+            format!("{category}:*")
         } else {
             format!("{category}:{}", restrictions.join(","))
         };
@@ -367,7 +372,9 @@ mod tests {
 
     #[test]
     fn normalising_is_idempotent() {
-        for texts in [&["artifact:delete"][..], &["ssh:*", "admin"], &["subchannel.mirror:edit", "cve"]] {
+        for texts in
+            [&["artifact:delete"][..], &["ssh:*", "admin"], &["subchannel.mirror:edit", "cve"], &["create-scan:*"]]
+        {
             let once = normalized(texts);
             let refs: Vec<&str> = once.iter().map(String::as_str).collect();
             assert_eq!(normalized(&refs), once);

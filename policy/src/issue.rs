@@ -96,4 +96,122 @@ mod tests {
         let creator = [ResourceGrant::level("/", Level::Manage)];
         assert_eq!(code(&creator, Grants::Resources(vec![])), Some(DenyCode::InvalidGrant));
     }
+
+    mod never_exceeds_creator {
+        use proptest::prelude::*;
+
+        use crate::catalog::CATALOG;
+        use crate::decide::decide;
+        use crate::grant_set::GrantSet;
+        use crate::model::{Access, Grants, Level, ResourceGrant, TokenStatus};
+
+        const NODES: &[&str] = &[
+            "/",
+            "vault/a",
+            "vault/a/project/p",
+            "vault/a/project/p/component/c",
+            "vault/a/project/q",
+            "vault/b",
+            "channel/m",
+            "channel/m/subchannel/s",
+            "channel/n",
+            "user/u",
+        ];
+        const REQUESTED_AT: &[&str] = &["channel/m/artifact/x", "channel/m/subchannel/s/artifact/y", "channel/new"];
+        const ACTIONS: &[&str] = &[
+            "create-scan",
+            "artifact:download",
+            "artifact:create",
+            "artifact:delete",
+            "channel:view",
+            "channel:edit",
+            "subchannel:create",
+            "role:view",
+            "role:edit",
+            "certificate",
+            "certificate:approve",
+            "user.token:edit",
+        ];
+        const SCOPES: &[&str] = &[
+            "artifact",
+            "artifact:create",
+            "artifact:*",
+            "channel:edit",
+            "role",
+            "role:edit",
+            "certificate:approve;ssh",
+            "create-scan:*",
+            "user.token:view",
+        ];
+
+        fn access() -> impl Strategy<Value = Access> {
+            prop_oneof![
+                prop::sample::select(Level::ALL.to_vec()).prop_map(Access::Level),
+                prop::sample::subsequence(ACTIONS.to_vec(), 1..4)
+                    .prop_map(|a| Access::Actions(a.into_iter().map(str::to_owned).collect())),
+            ]
+        }
+
+        fn rights(max: usize) -> impl Strategy<Value = Vec<ResourceGrant>> {
+            prop::collection::btree_map(prop::sample::select(NODES.to_vec()), access(), 0..max).prop_map(|m| {
+                m.into_iter().map(|(node, access)| ResourceGrant { resource: node.to_owned(), access }).collect()
+            })
+        }
+
+        fn requested() -> impl Strategy<Value = Grants> {
+            prop_oneof![
+                rights(4).prop_map(Grants::Resources),
+                prop::sample::subsequence(SCOPES.to_vec(), 1..4)
+                    .prop_map(|s| Grants::Scopes(s.into_iter().map(str::to_owned).collect())),
+            ]
+        }
+
+        fn every_request() -> impl Iterator<Item = (usize, &'static str)> {
+            (0..CATALOG.len()).flat_map(|id| NODES.iter().chain(REQUESTED_AT).map(move |r| (id, *r)))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            /// Whatever check-grants lets a creator issue, the token allows nothing
+            /// the creator does not hold, even before the owner check at decision time.
+            #[test]
+            fn issued_tokens_never_exceed_their_creator(creator in rights(4), requested in requested()) {
+                let Ok(issued) = super::super::check_grants(&creator, &requested) else { return Ok(()) };
+                let token = GrantSet::compile(&issued).map_err(|d| TestCaseError::fail(d.message))?;
+                let creator_set = GrantSet::compile_rights(&creator).map_err(|d| TestCaseError::fail(d.message))?;
+                let everyone = GrantSet::compile_rights(&[ResourceGrant::level("/", Level::Manage)])
+                    .map_err(|d| TestCaseError::fail(d.message))?;
+                match &token {
+                    GrantSet::Resources(_) => {
+                        for (id, resource) in every_request() {
+                            let by_token = decide(&token, &everyone, TokenStatus::default(), id, resource, 0).is_allow();
+                            let by_creator = decide(&creator_set, &everyone, TokenStatus::default(), id, resource, 0).is_allow();
+                            prop_assert!(!by_token || by_creator, "token allows action {id} on {resource} beyond its creator");
+                        }
+                    }
+                    GrantSet::Scopes { actions, .. } => {
+                        for id in actions.iter() {
+                            prop_assert!(creator_set.holds_somewhere(id), "scope action {id} not held by the creator");
+                        }
+                    }
+                }
+            }
+
+            /// After the owner loses rights, the token allows only what the owner still holds.
+            #[test]
+            fn demoted_owner_bounds_every_decision(creator in rights(4), requested in requested(), demoted in rights(3)) {
+                let Ok(issued) = super::super::check_grants(&creator, &requested) else { return Ok(()) };
+                let token = GrantSet::compile(&issued).map_err(|d| TestCaseError::fail(d.message))?;
+                let Ok(owner) = GrantSet::compile_rights(&demoted) else { return Ok(()) };
+                let everyone = GrantSet::compile_rights(&[ResourceGrant::level("/", Level::Manage)])
+                    .map_err(|d| TestCaseError::fail(d.message))?;
+                for (id, resource) in every_request() {
+                    if decide(&token, &owner, TokenStatus::default(), id, resource, 0).is_allow() {
+                        prop_assert!(decide(&owner, &everyone, TokenStatus::default(), id, resource, 0).is_allow());
+                    }
+                }
+            }
+        }
+    }
 }

@@ -3,7 +3,7 @@
 //! so oversized input costs neither guest memory nor the call's time budget. The
 //! policy keeps its own, tighter limits.
 
-use super::bindings::{Denial, DenyCode, Grants, ResourceGrant};
+use super::bindings::{Access, Denial, DenyCode, Grants, ResourceGrant};
 
 /// The most entries any one list (scopes, grants, rights, actions) may have.
 pub const MAX_LIST_ENTRIES: usize = 1024;
@@ -20,10 +20,10 @@ pub fn check_rights(what: &str, rights: &[ResourceGrant]) -> Result<(), Denial> 
         return Err(too_large(what, rights.len()));
     }
     for grant in rights {
-        if let super::bindings::Access::Actions(actions) = &grant.access {
-            if actions.len() > MAX_LIST_ENTRIES {
-                return Err(too_large("actions in one grant", actions.len()));
-            }
+        if let Access::Actions(actions) = &grant.access
+            && actions.len() > MAX_LIST_ENTRIES
+        {
+            return Err(too_large("actions in one grant", actions.len()));
         }
     }
     Ok(())

@@ -70,9 +70,15 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("tokenscope: {err:#}");
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+/// Output cut short by a closed pipe (`tokenscope catalog | head`) is not an error.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
 }

@@ -55,7 +55,10 @@ fn bench_decide(c: &mut Criterion) {
         let native_owner = tokenscope_policy::GrantSet::compile(&native_grants(&owner)).unwrap();
         let native_status = tokenscope_policy::TokenStatus { expires_at: status.expires_at, revoked: false };
         let native_action = tokenscope_policy::catalog::lookup(ACTION).unwrap();
-        assert!(tokenscope_policy::decide(&native_token, &native_owner, native_status, native_action, RESOURCE, 1).is_allow());
+        assert!(
+            tokenscope_policy::decide(&native_token, &native_owner, native_status, native_action, RESOURCE, 1)
+                .is_allow()
+        );
         group.bench_function("native", |b| {
             b.iter(|| {
                 tokenscope_policy::decide(

@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::PolicyArg;
 use super::check_input::{CheckInput, RequestSpec, TokenSpec};
 use crate::grant_text::print_nth;
-use crate::runtime::{PolicyInstance, PolicyModule, Token};
+use crate::runtime::{PolicyInstance, Token};
 use crate::verdict::{Code, Verdict};
 
 #[derive(Args, Debug)]
@@ -88,7 +88,8 @@ struct Report<'a> {
     code: Option<Code>,
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<&'a str>,
-    policy: PolicyReport<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<PolicyReport<'a>>,
 }
 
 #[derive(Serialize)]
@@ -96,16 +97,24 @@ struct PolicyReport<'a> {
     name: &'a str,
     version: &'a str,
     sha256: &'a str,
+    #[serde(skip)]
+    label: String,
 }
 
 pub fn run(args: &CheckArgs) -> Result<ExitCode> {
     let (token, request) = args.input()?.to_contract()?;
-    let module = args.policy.load()?;
-    let mut instance = module.instantiate();
-    let verdict = instance.decide(&token, &request);
-    let grant = match verdict {
-        Verdict::Allow { grant } => Some(matched_grant(&mut instance, &token, grant)),
-        Verdict::Deny { .. } => None,
+    // A module that cannot be loaded cannot allow anything: the answer is a deny.
+    let (verdict, grant, module) = match args.policy.load() {
+        Ok(module) => {
+            let mut instance = module.instantiate();
+            let verdict = instance.decide(&token, &request);
+            let grant = match verdict {
+                Verdict::Allow { grant } => Some(matched_grant(&mut instance, &token, grant)),
+                Verdict::Deny { .. } => None,
+            };
+            (verdict, grant, Some(module))
+        }
+        Err(err) => (Verdict::Deny { code: Code::PolicyFault, message: format!("{err:#}") }, None, None),
     };
     let (code, message) = match &verdict {
         Verdict::Allow { .. } => (None, None),
@@ -118,9 +127,14 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode> {
         grant,
         code,
         message,
-        policy: PolicyReport { name: &module.info().name, version: &module.info().version, sha256: module.sha256() },
+        policy: module.as_deref().map(|m| PolicyReport {
+            name: &m.info().name,
+            version: &m.info().version,
+            sha256: m.sha256(),
+            label: m.label(),
+        }),
     };
-    print_report(&report, &module, args.json)?;
+    print_report(&report, args.json)?;
     Ok(if verdict.is_allow() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
@@ -131,7 +145,7 @@ fn matched_grant(instance: &mut PolicyInstance, token: &Token, index: u32) -> St
     normalized.and_then(|g| print_nth(&g, index)).unwrap_or_else(|| format!("#{index}"))
 }
 
-fn print_report(report: &Report<'_>, module: &PolicyModule, json: bool) -> Result<()> {
+fn print_report(report: &Report<'_>, json: bool) -> Result<()> {
     let mut out = std::io::stdout().lock();
     if json {
         serde_json::to_writer_pretty(&mut out, report)?;
@@ -144,7 +158,9 @@ fn print_report(report: &Report<'_>, module: &PolicyModule, json: bool) -> Resul
         if let Some(grant) = &report.grant {
             writeln!(out, "  grant:  {grant}")?;
         }
-        writeln!(out, "  policy: {}", module.label())?;
+        if let Some(policy) = &report.policy {
+            writeln!(out, "  policy: {}", policy.label)?;
+        }
     }
     out.flush().context("failed to write the decision")
 }

@@ -117,6 +117,28 @@ fn bad_policy_file_is_a_clear_error_naming_it() {
 }
 
 #[test]
+fn check_with_an_unusable_policy_is_a_policy_fault_deny_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("broken-policy.wasm");
+    std::fs::write(&bad, b"not wasm at all").unwrap();
+    let out = run(&[
+        "check",
+        "--policy",
+        bad.to_str().unwrap(),
+        "--scope",
+        "artifact",
+        "--action",
+        "artifact:view",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["decision"], "deny");
+    assert_eq!(report["code"], "policy-fault");
+    assert!(report["message"].as_str().unwrap().contains("broken-policy.wasm"), "{report}");
+}
+
+#[test]
 fn hostile_policy_through_the_binary_is_a_policy_fault_deny() {
     let out = run(&["check", "--policy", HOSTILE, "--scope", "x", "--action", "hostile:loop", "--json"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));

@@ -19,8 +19,9 @@ pub fn build_component(package: &str, file_name: &str) -> Result<PathBuf> {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?);
     let workspace = workspace_root(&manifest_dir)?;
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
-    ensure_wasm_target()?;
-    let core = build_core(&workspace, package, &out_dir)?;
+    let target_dir = outer_target_dir(&out_dir).unwrap_or_else(|| out_dir.clone()).join("policy-wasm");
+    ensure_wasm_target(&target_dir)?;
+    let core = build_core(&workspace, package, &target_dir)?;
     let bytes = fs::read(&core).with_context(|| format!("failed to read `{}`", core.display()))?;
     let component = wit_component::ComponentEncoder::default()
         .module(&bytes)
@@ -53,7 +54,13 @@ fn workspace_root(manifest_dir: &Path) -> Result<PathBuf> {
 }
 
 /// Installs the wasm target into the active toolchain when its std is missing.
-fn ensure_wasm_target() -> Result<()> {
+/// Build scripts of several crates may get here at once: a lock file makes one
+/// install while the others wait, then find the target there.
+fn ensure_wasm_target(target_dir: &Path) -> Result<()> {
+    fs::create_dir_all(target_dir).with_context(|| format!("failed to create `{}`", target_dir.display()))?;
+    let lock_path = target_dir.join(".wasm-target.lock");
+    let lock = fs::File::create(&lock_path).with_context(|| format!("failed to create `{}`", lock_path.display()))?;
+    lock.lock().with_context(|| format!("failed to lock `{}`", lock_path.display()))?;
     let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
     let output = Command::new(&rustc)
         .args(["--print", "target-libdir", "--target", TARGET])
@@ -71,7 +78,7 @@ fn ensure_wasm_target() -> Result<()> {
     let status = rustup
         .status()
         .context("the `wasm32-unknown-unknown` target is missing and `rustup` could not be run to install it")?;
-    if !status.success() {
+    if !status.success() && !has_std(&libdir) {
         bail!("`rustup target add {TARGET}` failed ({status})");
     }
     Ok(())
@@ -85,14 +92,13 @@ fn has_std(libdir: &Path) -> bool {
 
 /// The nested build shares one target directory per outer target directory, so
 /// dev, test, clippy and bench builds reuse the same wasm artifacts.
-fn build_core(workspace: &Path, package: &str, out_dir: &Path) -> Result<PathBuf> {
-    let target_dir = outer_target_dir(out_dir).unwrap_or_else(|| out_dir.to_path_buf()).join("policy-wasm");
+fn build_core(workspace: &Path, package: &str, target_dir: &Path) -> Result<PathBuf> {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(workspace)
         .args(["rustc", "--quiet", "--locked", "-p", package, "--lib", "--release"])
         .args(["--target", TARGET, "--crate-type", "cdylib", "--target-dir"])
-        .arg(&target_dir)
+        .arg(target_dir)
         .env("CARGO_PROFILE_RELEASE_PANIC", "abort")
         .env("CARGO_PROFILE_RELEASE_LTO", "true")
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1")

@@ -3,7 +3,10 @@
 //! offers the `tokenscope` command line.
 
 pub mod cli;
+pub mod config;
 pub mod grant_text;
 pub mod runtime;
+pub mod secret;
+pub mod store;
 pub mod time;
 pub mod verdict;

@@ -1,0 +1,241 @@
+//! The host's configuration: one TOML file (every key optional, unknown keys
+//! refused), environment overrides for the expiry notifier, and `validate()`.
+//! Durations are Go-style text (`1h`, `24h`, `168h`, `30d`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Deserializer};
+
+use crate::grant_text::parse_grant;
+use crate::runtime::Limits;
+
+/// The file read when `--config` is not given and it exists.
+pub const DEFAULT_CONFIG_FILE: &str = "tokenscope.toml";
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where tokens, principals and usage live.
+    pub store: StoreConfig,
+    /// Which policy module decides, and its limits.
+    pub policy: PolicyConfig,
+    /// Token issuing rules.
+    pub tokens: TokenConfig,
+    /// Usage counting.
+    pub usage: UsageConfig,
+    /// Expiry warnings (acs: interval 1h, backoff 24h, window 168h).
+    pub expiry_notifier: NotifierConfig,
+    /// Named grant sets that principals are bound to, e.g. `continuous-integration`.
+    pub roles: BTreeMap<String, RoleConfig>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// The SQLite file; relative paths are relative to the working directory.
+    pub path: PathBuf,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig { path: PathBuf::from("tokenscope.db") }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// A policy component to load instead of the embedded default.
+    pub file: Option<PathBuf>,
+    /// The longest one policy call may run.
+    #[serde(deserialize_with = "duration")]
+    pub call_timeout: Duration,
+    /// The most linear memory one policy instance may use, in MiB.
+    pub memory_mib: usize,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        let limits = Limits::default();
+        PolicyConfig { file: None, call_timeout: limits.call_timeout, memory_mib: limits.memory_bytes >> 20 }
+    }
+}
+
+impl PolicyConfig {
+    pub fn limits(&self) -> Limits {
+        Limits { call_timeout: self.call_timeout, memory_bytes: self.memory_mib << 20 }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TokenConfig {
+    /// The lifetime of a token created without an expiry (acs: one year).
+    #[serde(deserialize_with = "duration")]
+    pub default_ttl: Duration,
+    /// The longest lifetime a token may be given.
+    #[serde(deserialize_with = "duration")]
+    pub max_ttl: Duration,
+    /// Whether `--no-expiry` is allowed at all.
+    pub allow_no_expiry: bool,
+}
+
+impl Default for TokenConfig {
+    fn default() -> Self {
+        TokenConfig { default_ttl: days(365), max_ttl: days(2 * 365), allow_no_expiry: false }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UsageConfig {
+    /// How often counted uses are written to the store; a crash loses at most this much.
+    #[serde(deserialize_with = "duration")]
+    pub flush_interval: Duration,
+}
+
+impl Default for UsageConfig {
+    fn default() -> Self {
+        UsageConfig { flush_interval: Duration::from_secs(1) }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotifierConfig {
+    /// How often to look for expiring tokens (`TOKENSCOPE_TOKEN_EXPIRATION_NOTIFIER_INTERVAL`).
+    #[serde(deserialize_with = "duration")]
+    pub interval: Duration,
+    /// The least time between two warnings for one token (`..._BACKOFF_INTERVAL`).
+    #[serde(deserialize_with = "duration")]
+    pub backoff: Duration,
+    /// How long before expiry warnings start (`TOKENSCOPE_TOKEN_EXPIRATION_DETECTION_WINDOW`).
+    #[serde(deserialize_with = "duration")]
+    pub window: Duration,
+}
+
+impl Default for NotifierConfig {
+    fn default() -> Self {
+        NotifierConfig {
+            interval: Duration::from_secs(3600),
+            backoff: Duration::from_secs(24 * 3600),
+            window: Duration::from_secs(168 * 3600),
+        }
+    }
+}
+
+/// A named grant set: a level or a list of actions, bound at a node per principal.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RoleConfig {
+    pub description: String,
+    /// `read`, `write` or `manage`, or a comma-separated list of actions.
+    pub access: String,
+}
+
+fn days(n: u64) -> Duration {
+    Duration::from_secs(n * 24 * 3600)
+}
+
+/// Parses Go-style durations such as `1h`, `24h`, `168h`, `30d`, `90m`.
+pub fn parse_duration(text: &str) -> Result<Duration> {
+    humantime::parse_duration(text).with_context(|| format!("`{text}` is not a duration (e.g. `1h`, `168h`, `30d`)"))
+}
+
+fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    parse_duration(&text).map_err(|e| serde::de::Error::custom(format!("{e:#}")))
+}
+
+impl Config {
+    /// Reads `path`, or `tokenscope.toml` in the working directory when it exists,
+    /// else the defaults; then applies the environment and validates.
+    pub fn load(path: Option<&Path>) -> Result<Config> {
+        let mut config = match path {
+            Some(path) => Self::from_file(path)?,
+            None if Path::new(DEFAULT_CONFIG_FILE).is_file() => Self::from_file(Path::new(DEFAULT_CONFIG_FILE))?,
+            None => Config::default(),
+        };
+        config.apply_env(|key| std::env::var(key).ok())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn from_file(path: &Path) -> Result<Config> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("failed to read config `{}`", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("config `{}` is not valid", path.display()))
+    }
+
+    /// Environment overrides for the expiry notifier, Go-style durations.
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<()> {
+        let notifier = &mut self.expiry_notifier;
+        for (key, slot) in [
+            ("TOKENSCOPE_TOKEN_EXPIRATION_NOTIFIER_INTERVAL", &mut notifier.interval),
+            ("TOKENSCOPE_TOKEN_EXPIRATION_NOTIFIER_BACKOFF_INTERVAL", &mut notifier.backoff),
+            ("TOKENSCOPE_TOKEN_EXPIRATION_DETECTION_WINDOW", &mut notifier.window),
+        ] {
+            if let Some(text) = var(key) {
+                *slot = parse_duration(&text).with_context(|| format!("bad value in `{key}`"))?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        if self.tokens.default_ttl > self.tokens.max_ttl {
+            bail!("tokens.default_ttl is longer than tokens.max_ttl");
+        }
+        for (what, d) in [
+            ("usage.flush_interval", self.usage.flush_interval),
+            ("expiry_notifier.interval", self.expiry_notifier.interval),
+            ("policy.call_timeout", self.policy.call_timeout),
+        ] {
+            if d.is_zero() {
+                bail!("{what} must be longer than zero");
+            }
+        }
+        for (name, role) in &self.roles {
+            parse_grant(&format!("/={}", role.access)).with_context(|| format!("role `{name}` has a bad access"))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_follow_acs() {
+        let c = Config::default();
+        assert_eq!(c.expiry_notifier.interval, Duration::from_secs(3600));
+        assert_eq!(c.expiry_notifier.backoff, Duration::from_secs(86_400));
+        assert_eq!(c.expiry_notifier.window, Duration::from_secs(168 * 3600));
+        assert_eq!(c.tokens.default_ttl, days(365));
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn toml_roles_and_durations_parse_and_unknown_keys_are_refused() {
+        let c: Config = toml::from_str(
+            "[tokens]\nmax_ttl = \"90d\"\ndefault_ttl = \"30d\"\n[roles.continuous-integration]\naccess = \"artifact:create,artifact:download\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.tokens.max_ttl, days(90));
+        c.validate().unwrap();
+        assert!(toml::from_str::<Config>("[tokens]\nmax_tll = \"1d\"\n").is_err());
+        assert!(toml::from_str::<Config>("[usage]\nflush_interval = \"soon\"\n").is_err());
+    }
+
+    #[test]
+    fn env_overrides_take_go_durations() {
+        let mut c = Config::default();
+        c.apply_env(|k| (k == "TOKENSCOPE_TOKEN_EXPIRATION_DETECTION_WINDOW").then(|| "24h".to_owned())).unwrap();
+        assert_eq!(c.expiry_notifier.window, Duration::from_secs(86_400));
+        assert!(c.apply_env(|_| Some("whenever".to_owned())).is_err());
+    }
+}

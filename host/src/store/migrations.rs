@@ -1,0 +1,34 @@
+//! The schema, as numbered migrations applied in order inside one transaction
+//! each; `PRAGMA user_version` records how far a database has come.
+
+/// Migration N (1-based) is `MIGRATIONS[N - 1]`. Append only; never edit one that shipped.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: principals, their bindings, and tokens (hash only) with usage.
+    "CREATE TABLE principals (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT NOT NULL UNIQUE,
+        created_at  INTEGER NOT NULL
+    );
+    CREATE TABLE bindings (
+        principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        binding      TEXT NOT NULL,
+        PRIMARY KEY (principal_id, binding)
+    );
+    CREATE TABLE tokens (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        owner_id        INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        name            TEXT NOT NULL,
+        description     TEXT NOT NULL DEFAULT '',
+        secret_sha256   BLOB NOT NULL UNIQUE,
+        hint            TEXT NOT NULL,
+        grants          TEXT NOT NULL,
+        created_at      INTEGER NOT NULL,
+        expires_at      INTEGER,
+        revoked_at      INTEGER,
+        use_count       INTEGER NOT NULL DEFAULT 0,
+        last_used_at    INTEGER,
+        last_warned_at  INTEGER
+    );
+    CREATE INDEX tokens_owner ON tokens(owner_id);
+    CREATE INDEX tokens_expiry ON tokens(expires_at) WHERE expires_at IS NOT NULL AND revoked_at IS NULL;",
+];

@@ -2,11 +2,16 @@
 //! WebAssembly policy component. This crate is the host: it runs the policy and
 //! offers the `tokenscope` command line.
 
+pub mod authority;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod grant_text;
+pub mod notify;
+pub mod rights;
 pub mod runtime;
 pub mod secret;
 pub mod store;
 pub mod time;
+pub mod usage;
 pub mod verdict;

@@ -13,6 +13,14 @@ pub enum Code {
     Policy(DenyCode),
     /// The policy trapped, timed out, or could not be run.
     PolicyFault,
+    /// No token was presented.
+    MissingToken,
+    /// The presented token is not shaped like a tokenscope secret (checked before any lookup).
+    MalformedToken,
+    /// No stored token has this secret (never issued, reissued, or deleted).
+    UnknownToken,
+    /// The token store could not be read.
+    StoreUnavailable,
 }
 
 impl Code {
@@ -21,6 +29,10 @@ impl Code {
         match self {
             Code::Policy(code) => policy_code_name(*code),
             Code::PolicyFault => "policy-fault",
+            Code::MissingToken => "missing-token",
+            Code::MalformedToken => "malformed-token",
+            Code::UnknownToken => "unknown-token",
+            Code::StoreUnavailable => "store-unavailable",
         }
     }
 }
@@ -64,6 +76,10 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    pub fn deny(code: Code, message: impl Into<String>) -> Verdict {
+        Verdict::Deny { code, message: message.into() }
+    }
+
     pub fn fault(fault: PolicyFault) -> Verdict {
         Verdict::Deny { code: Code::PolicyFault, message: fault.message }
     }

@@ -296,12 +296,6 @@ fn compile_resources(grants: &[ResourceGrant]) -> Result<GrantSet, Denial> {
             Access::Level(level) => CompiledAccess::Level(*level),
             Access::Actions(names) => CompiledAccess::Actions(resolve_grant_actions(names, &node)?),
         };
-        if compiled.iter().any(|c| c.node == node) {
-            return Err(Denial::new(
-                DenyCode::InvalidGrant,
-                format!("two grants for {}: give each node one grant", Quoted(&node.to_string())),
-            ));
-        }
         compiled.push(CompiledGrant { node, access });
     }
     compiled.sort_by(|a, b| a.node.cmp(&b.node));

@@ -18,6 +18,14 @@ pub fn check_grants(creator: &[ResourceGrant], requested: &Grants) -> Result<Gra
     }
     match &token {
         GrantSet::Resources(grants) => {
+            // Sorted by node, so a node granted twice shows up as neighbours.
+            if let Some(pair) = grants.windows(2).find(|w| matches!(w, [a, b] if a.node == b.node)) {
+                let node = pair.first().map(|g| g.node.to_string()).unwrap_or_default();
+                return Err(Denial::new(
+                    DenyCode::InvalidGrant,
+                    format!("two grants for {}: give each node one grant", Quoted(&node)),
+                ));
+            }
             for grant in grants {
                 let admin = grant.node.admin_node();
                 if !creator.holds_level(Level::Manage, &admin) {
@@ -89,6 +97,16 @@ mod tests {
         let creator = [ResourceGrant::actions("/", &["role:view"])];
         assert_eq!(code(&creator, Grants::Scopes(vec!["role".into()])), None);
         assert_eq!(code(&creator, Grants::Scopes(vec!["role:edit".into()])), Some(DenyCode::Escalation));
+    }
+
+    #[test]
+    fn a_token_grants_each_node_once_but_owner_rights_may_repeat_one() {
+        let creator = [ResourceGrant::level("/", Level::Manage), ResourceGrant::actions("/", &["role:view"])];
+        let twice = Grants::Resources(vec![
+            ResourceGrant::level("channel/a", Level::Read),
+            ResourceGrant::actions("channel/a", &["artifact:create"]),
+        ]);
+        assert_eq!(code(&creator, twice), Some(DenyCode::InvalidGrant));
     }
 
     #[test]

@@ -186,6 +186,12 @@ impl PolicyInstance {
         self.call(|store, _| grants.handle.resource_drop(store))
     }
 
+    /// Changes whenever the instance was replaced after a fault; handles from an
+    /// older generation are dead.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
     fn check_generation(&self, grants: &CompiledGrants) -> Result<(), PolicyFault> {
         if grants.generation == self.generation && self.live.is_some() {
             Ok(())

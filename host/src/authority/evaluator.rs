@@ -1,0 +1,125 @@
+//! The authority's policy instance and its caches of compiled grants: a token's
+//! grants are compiled once per instance (they never change after issuance), an
+//! owner's rights once per distinct set. A fault replaces the instance and drops
+//! the caches with it.
+
+use std::collections::HashMap;
+
+use crate::grant_text::print_grant;
+use crate::runtime::{CompiledGrants, Grants, PolicyFault, PolicyInstance, PolicyModule, ResourceGrant, TokenStatus};
+use crate::store::TokenId;
+use crate::verdict::{Code, Verdict};
+
+/// Past this many cached entries a cache is emptied and refilled on demand.
+const MAX_CACHED: usize = 100_000;
+
+pub(super) struct Evaluator {
+    instance: PolicyInstance,
+    generation: u64,
+    tokens: HashMap<TokenId, CompiledGrants>,
+    owners: HashMap<String, CompiledGrants>,
+}
+
+impl Evaluator {
+    pub(super) fn new(module: &PolicyModule) -> Evaluator {
+        let instance = module.instantiate();
+        Evaluator { generation: instance.generation(), instance, tokens: HashMap::new(), owners: HashMap::new() }
+    }
+
+    pub(super) fn instance(&mut self) -> &mut PolicyInstance {
+        &mut self.instance
+    }
+
+    /// Decides with cached compiled grants; never fails, a fault is a deny.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn decide(
+        &mut self,
+        token: TokenId,
+        grants: &Grants,
+        owner_rights: &[ResourceGrant],
+        status: TokenStatus,
+        action: u32,
+        resource: &str,
+        now: u64,
+    ) -> Verdict {
+        match self.decide_inner(token, grants, owner_rights, status, action, resource, now) {
+            Ok(verdict) => verdict,
+            Err(fault) => Verdict::fault(fault),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn decide_inner(
+        &mut self,
+        token: TokenId,
+        grants: &Grants,
+        owner_rights: &[ResourceGrant],
+        status: TokenStatus,
+        action: u32,
+        resource: &str,
+        now: u64,
+    ) -> Result<Verdict, PolicyFault> {
+        self.drop_stale_handles();
+        if !self.tokens.contains_key(&token) {
+            match self.instance.compile(grants)? {
+                Ok(compiled) => {
+                    Self::make_room(&mut self.instance, &mut self.tokens);
+                    self.tokens.insert(token, compiled);
+                }
+                Err(denial) => return Ok(Verdict::Deny { code: Code::Policy(denial.code), message: denial.message }),
+            }
+        }
+        let key: String = owner_rights.iter().map(|g| print_grant(g) + "\n").collect();
+        if !self.owners.contains_key(&key) {
+            match self.instance.compile(&Grants::Resources(owner_rights.to_vec()))? {
+                Ok(compiled) => {
+                    Self::make_room(&mut self.instance, &mut self.owners);
+                    self.owners.insert(key.clone(), compiled);
+                }
+                Err(denial) => {
+                    return Ok(Verdict::Deny {
+                        code: Code::Policy(denial.code),
+                        message: format!("the owner's rights are not valid: {}", denial.message),
+                    });
+                }
+            }
+        }
+        let (Some(token), Some(owner)) = (self.tokens.get(&token), self.owners.get(&key)) else {
+            return Err(PolicyFault { message: "compiled grants vanished from the cache".into() });
+        };
+        let verdict = self.instance.decide_compiled(token, owner, status, action, resource, now);
+        self.drop_stale_handles();
+        Ok(verdict)
+    }
+
+    /// The normalised text of a token's grant `index`, for reports.
+    pub(super) fn grant_text(&mut self, token: TokenId, index: u32) -> Option<String> {
+        let compiled = self.tokens.get(&token)?;
+        let normalized = self.instance.normalized(compiled).ok()?;
+        crate::grant_text::print_nth(&normalized, index)
+    }
+
+    /// Frees a deleted token's compiled grants.
+    pub(super) fn forget(&mut self, token: TokenId) {
+        if let Some(compiled) = self.tokens.remove(&token) {
+            let _ = self.instance.release(compiled);
+        }
+    }
+
+    fn drop_stale_handles(&mut self) {
+        if self.instance.generation() != self.generation {
+            // The instance was replaced after a fault: its handles died with it.
+            self.tokens.clear();
+            self.owners.clear();
+            self.generation = self.instance.generation();
+        }
+    }
+
+    fn make_room<K>(instance: &mut PolicyInstance, cache: &mut HashMap<K, CompiledGrants>) {
+        if cache.len() >= MAX_CACHED {
+            for (_, compiled) in cache.drain() {
+                let _ = instance.release(compiled);
+            }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! Expiry warnings, as acs describes them: every `interval`, tokens that expire
+//! within `window` are logged, each at most once per `backoff`, as
+//! `Warn: API Token <name> (ID <id>) will expire in less than <N> days.` When a
+//! token was last warned is stored, so a restart does not warn again early.
+
+use std::sync::Arc;
+
+use anyhow::Result;
+
+use crate::clock::Clock;
+use crate::config::NotifierConfig;
+use crate::store::{Store, TokenRecord};
+
+const DAY: u64 = 86_400;
+
+pub struct ExpiryNotifier {
+    store: Arc<dyn Store>,
+    config: NotifierConfig,
+    clock: Arc<dyn Clock>,
+}
+
+/// The warning line for a token, N rounded up to whole days.
+pub fn warning_line(token: &TokenRecord, now: u64) -> Option<String> {
+    let left = token.expires_at?.checked_sub(now)?;
+    let days = left.div_ceil(DAY).max(1);
+    Some(format!("Warn: API Token {} (ID {}) will expire in less than {days} days.", token.name, token.id))
+}
+
+impl ExpiryNotifier {
+    pub fn new(store: Arc<dyn Store>, config: NotifierConfig, clock: Arc<dyn Clock>) -> ExpiryNotifier {
+        ExpiryNotifier { store, config, clock }
+    }
+
+    /// One pass: logs and returns the warnings due now, and records them.
+    pub fn run_once(&self) -> Result<Vec<String>> {
+        let now = self.clock.now();
+        let backoff = self.config.backoff.as_secs();
+        let mut lines = Vec::new();
+        for token in self.store.expiring(now, now.saturating_add(self.config.window.as_secs()))? {
+            if token.last_warned_at.is_some_and(|at| now.saturating_sub(at) < backoff) {
+                continue;
+            }
+            if let Some(line) = warning_line(&token, now) {
+                tracing::warn!(target: "tokenscope::expiry", token = token.id, "{line}");
+                self.store.mark_warned(token.id, now)?;
+                lines.push(line);
+            }
+        }
+        Ok(lines)
+    }
+
+    /// Runs a pass every `interval` until the task is aborted.
+    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+        let notifier = Arc::new(self);
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(notifier.config.interval);
+            loop {
+                ticker.tick().await;
+                let pass = Arc::clone(&notifier);
+                match tokio::task::spawn_blocking(move || pass.run_once()).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(err)) => tracing::error!("expiry check failed: {err:#}"),
+                    Err(err) => tracing::error!("expiry check task failed: {err}"),
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::secret::Secret;
+    use crate::store::{NewToken, SqliteStore, StoredGrants};
+
+    const T0: u64 = 1_800_000_000;
+
+    fn setup(dir: &std::path::Path) -> (Arc<dyn Store>, i64) {
+        let store = SqliteStore::open(&dir.join("t.db")).unwrap();
+        let owner = store.add_principal("ci", T0).unwrap();
+        let secret = Secret::generate().unwrap();
+        let id = store
+            .insert_token(&NewToken {
+                owner: owner.id,
+                name: "deploy".into(),
+                description: String::new(),
+                hash: secret.hash(),
+                hint: secret.hint(),
+                grants: StoredGrants::Scopes(vec!["artifact".into()]),
+                created_at: T0,
+                expires_at: Some(T0 + 10 * DAY),
+            })
+            .unwrap();
+        (Arc::new(store), id)
+    }
+
+    #[test]
+    fn warns_inside_the_window_once_per_backoff_even_across_restarts() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, id) = setup(dir.path());
+        let clock = Arc::new(ManualClock::new(T0));
+        let notifier = ExpiryNotifier::new(Arc::clone(&store), NotifierConfig::default(), clock.clone());
+        assert!(notifier.run_once().unwrap().is_empty(), "10 days left is outside the 168h window");
+        clock.advance(3 * DAY + 1); // 6 days 23:59:59 left
+        assert_eq!(
+            notifier.run_once().unwrap(),
+            [format!("Warn: API Token deploy (ID {id}) will expire in less than 7 days.")]
+        );
+        clock.advance(3600);
+        assert!(notifier.run_once().unwrap().is_empty(), "inside the 24h backoff");
+        // A restart: a new notifier over the same store remembers the last warning.
+        let restarted = ExpiryNotifier::new(Arc::clone(&store), NotifierConfig::default(), clock.clone());
+        assert!(restarted.run_once().unwrap().is_empty());
+        clock.advance(DAY);
+        assert_eq!(restarted.run_once().unwrap().len(), 1, "backoff passed");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_background_task_runs_every_interval() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = setup(dir.path());
+        let clock = Arc::new(ManualClock::new(T0 + 5 * DAY));
+        let config = NotifierConfig { interval: Duration::from_secs(3600), ..NotifierConfig::default() };
+        let task = ExpiryNotifier::new(Arc::clone(&store), config, clock.clone()).spawn();
+        // The first tick fires at once; let the blocking pass finish.
+        for _ in 0..50 {
+            tokio::time::advance(Duration::from_millis(10)).await;
+            tokio::task::yield_now().await;
+            if store.tokens(None).unwrap()[0].last_warned_at.is_some() {
+                break;
+            }
+        }
+        assert_eq!(store.tokens(None).unwrap()[0].last_warned_at, Some(T0 + 5 * DAY));
+        task.abort();
+    }
+}

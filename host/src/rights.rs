@@ -1,0 +1,62 @@
+//! A principal's current rights: its explicit grants plus its roles (from the
+//! config) bound at their nodes. Computed on every verify, so a demoted owner's
+//! tokens lose the right at their next use.
+
+use anyhow::{Context, Result};
+
+use crate::config::RoleConfig;
+use crate::grant_text::parse_grant;
+use crate::runtime::ResourceGrant;
+use crate::store::{Binding, Principal};
+
+/// The rights `principal` holds now. A binding to a role the config no longer
+/// defines grants nothing (and is reported, not fatal).
+pub fn owner_rights(
+    principal: &Principal,
+    roles: &std::collections::BTreeMap<String, RoleConfig>,
+) -> Result<Vec<ResourceGrant>> {
+    let mut rights = Vec::with_capacity(principal.bindings.len());
+    for binding in &principal.bindings {
+        match binding {
+            Binding::Grant(text) => rights.push(
+                parse_grant(text).with_context(|| format!("principal `{}` has a bad grant binding", principal.name))?,
+            ),
+            Binding::Role { role, at } => match roles.get(role) {
+                Some(def) => rights.push(
+                    parse_grant(&format!("{at}={}", def.access))
+                        .with_context(|| format!("role `{role}` bound at `{at}` is not a valid grant"))?,
+                ),
+                None => {
+                    tracing::warn!(principal = %principal.name, %role, "binding to an undefined role grants nothing")
+                }
+            },
+        }
+    }
+    Ok(rights)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::{Access, Level};
+
+    #[test]
+    fn roles_bind_at_their_node_and_unknown_roles_grant_nothing() {
+        let mut roles = std::collections::BTreeMap::new();
+        roles.insert("ci".to_owned(), RoleConfig { description: String::new(), access: "artifact:create".into() });
+        let p = Principal {
+            id: 1,
+            name: "bob".into(),
+            created_at: 0,
+            bindings: vec![
+                Binding::Role { role: "ci".into(), at: "channel/ci".into() },
+                Binding::Role { role: "gone".into(), at: "/".into() },
+                Binding::Grant("channel/main=read".into()),
+            ],
+        };
+        let rights = owner_rights(&p, &roles).unwrap();
+        assert_eq!(rights.len(), 2);
+        assert_eq!(rights[0].resource, "channel/ci");
+        assert!(matches!(rights[1].access, Access::Level(Level::Read)));
+    }
+}

@@ -1,0 +1,69 @@
+//! Usage counting without a write per request: successful verifications are
+//! counted in memory and flushed to the store in one transaction per interval
+//! (and on clean shutdown). A crash loses at most one interval of counts, never a token.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Result, anyhow};
+
+use crate::store::{Store, TokenId, UsageDelta};
+
+#[derive(Default)]
+pub struct UsageRecorder {
+    pending: Mutex<HashMap<TokenId, (u64, u64)>>,
+}
+
+impl UsageRecorder {
+    /// Counts one use of `token` at `now`.
+    pub fn record(&self, token: TokenId, now: u64) {
+        if let Ok(mut pending) = self.pending.lock() {
+            let entry = pending.entry(token).or_insert((0, now));
+            entry.0 += 1;
+            entry.1 = entry.1.max(now);
+        }
+    }
+
+    /// Writes what was counted; on failure the counts are kept for the next flush.
+    pub fn flush(&self, store: &dyn Store) -> Result<usize> {
+        let taken: Vec<UsageDelta> = {
+            let mut pending = self.pending.lock().map_err(|_| anyhow!("usage counter lock poisoned"))?;
+            pending.drain().map(|(token, (uses, last_used_at))| UsageDelta { token, uses, last_used_at }).collect()
+        };
+        if taken.is_empty() {
+            return Ok(0);
+        }
+        if let Err(err) = store.add_usage(&taken) {
+            if let Ok(mut pending) = self.pending.lock() {
+                for d in &taken {
+                    let entry = pending.entry(d.token).or_insert((0, d.last_used_at));
+                    entry.0 += d.uses;
+                    entry.1 = entry.1.max(d.last_used_at);
+                }
+            }
+            return Err(err);
+        }
+        Ok(taken.len())
+    }
+
+    /// Flushes every `interval` until the returned handle is aborted or the runtime stops.
+    pub fn spawn_flusher(self: &Arc<Self>, store: Arc<dyn Store>, interval: Duration) -> tokio::task::JoinHandle<()> {
+        let recorder = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(interval);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticker.tick().await;
+                let recorder = Arc::clone(&recorder);
+                let store = Arc::clone(&store);
+                match tokio::task::spawn_blocking(move || recorder.flush(store.as_ref())).await {
+                    Ok(Ok(n)) if n > 0 => tracing::debug!(tokens = n, "usage flushed"),
+                    Ok(Ok(_)) => {}
+                    Ok(Err(err)) => tracing::error!("usage flush failed, counts kept: {err:#}"),
+                    Err(err) => tracing::error!("usage flush task failed: {err}"),
+                }
+            }
+        })
+    }
+}

@@ -1,8 +1,8 @@
-//! Token secrets: `tks_` + 27 base62 characters drawn from the OS RNG (160.8 bits)
-//! + a 6-character base62 CRC32 of what precedes it. A malformed or mistyped
-//! secret is refused by its shape alone, before any store lookup, and secret
-//! scanners can find leaked ones by prefix and checksum. Only the SHA-256 of a
-//! secret is ever stored; `Secret` never prints its value.
+//! Token secrets: the prefix `tks_`, then 27 base62 characters drawn from the OS
+//! RNG (160.8 bits), then a 6-character base62 CRC32 of what precedes it. A
+//! malformed or mistyped secret is refused by its shape alone, before any store
+//! lookup, and secret scanners can find leaked ones by prefix and checksum. Only
+//! the SHA-256 of a secret is ever stored; `Secret` never prints its value.
 
 use std::fmt;
 

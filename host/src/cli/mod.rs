@@ -4,7 +4,13 @@
 mod catalog;
 mod check;
 mod check_input;
+mod context;
+mod init;
+mod output;
 mod policy;
+mod principal;
+mod token;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,6 +27,8 @@ pub const EXIT_ERROR: u8 = 2;
 #[derive(Parser)]
 #[command(name = "tokenscope", version, about = "Access-token authorization with WebAssembly policies")]
 struct Cli {
+    #[command(flatten)]
+    store: context::StoreArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -34,6 +42,19 @@ enum Command {
     /// Work with policy modules
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Create the store, an admin principal and its first token
+    Init(init::InitArgs),
+    /// Manage token owners and their bindings
+    #[command(subcommand)]
+    Principal(principal::PrincipalCommand),
+    /// Show the roles the config defines
+    #[command(subcommand)]
+    Role(principal::RoleCommand),
+    /// Issue and manage tokens
+    #[command(subcommand)]
+    Token(token::TokenCommand),
+    /// Decide a request for a stored token (secret from TOKENSCOPE_TOKEN or stdin; exit 0 allow, 1 deny)
+    Verify(verify::VerifyArgs),
 }
 
 /// Which policy module to use.
@@ -56,6 +77,7 @@ impl PolicyArg {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
+    init_logging();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -67,6 +89,11 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Catalog(args) => catalog::run(&args),
         Command::Policy(command) => policy::run(&command),
+        Command::Init(args) => init::run(&cli.store, &args),
+        Command::Principal(command) => principal::run(&cli.store, &command),
+        Command::Role(command) => principal::run_role(&cli.store, &command),
+        Command::Token(command) => token::run(&cli.store, &command),
+        Command::Verify(args) => verify::run(&cli.store, &args),
     };
     match result {
         Ok(code) => code,
@@ -82,4 +109,13 @@ pub fn main() -> ExitCode {
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain()
         .any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+/// Logs go to stderr; `TOKENSCOPE_LOG` sets the level (default `warn` for the CLI).
+fn init_logging() {
+    let level = std::env::var("TOKENSCOPE_LOG")
+        .ok()
+        .and_then(|l| l.parse::<tracing::Level>().ok())
+        .unwrap_or(tracing::Level::WARN);
+    let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_max_level(level).with_target(false).try_init();
 }

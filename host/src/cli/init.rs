@@ -1,0 +1,49 @@
+//! `tokenscope init`: creates the store, a bootstrap admin principal with manage
+//! on the root, and a first token for it, whose secret is printed once.
+
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+use clap::Args;
+
+use super::context::StoreArgs;
+use super::output::print_issued;
+use crate::authority::{Expiry, IssueRequest};
+use crate::runtime::{Access, Grants, Level, ResourceGrant};
+use crate::store::Binding;
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// The bootstrap admin principal's name
+    #[arg(long, default_value = "admin")]
+    admin: String,
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(store_args: &StoreArgs, args: &InitArgs) -> Result<ExitCode> {
+    let authority = store_args.authority_creating_store()?;
+    let store = authority.store();
+    if !store.principals()?.is_empty() {
+        bail!("the store `{}` is already initialised", authority.config().store.path.display());
+    }
+    let admin = store.add_principal(&args.admin, authority.now())?;
+    store.bind(admin.id, &Binding::Grant("/=manage".into()))?;
+    let request = IssueRequest {
+        owner: args.admin.clone(),
+        name: "bootstrap".into(),
+        description: "created by tokenscope init".into(),
+        expiry: Expiry::Default,
+        grants: Grants::Resources(vec![ResourceGrant { resource: "/".into(), access: Access::Level(Level::Manage) }]),
+    };
+    let issued = authority.create_token(&request)?;
+    if !args.json {
+        println!(
+            "initialised store `{}` with admin principal `{}`",
+            authority.config().store.path.display(),
+            args.admin
+        );
+    }
+    print_issued(&issued, args.json)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,141 @@
+//! `tokenscope principal ...` and `tokenscope role list`: token owners, the
+//! grants and roles bound to them, and the roles the config defines.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+
+use super::context::StoreArgs;
+use super::output::print_json;
+use crate::grant_text::parse_grant;
+use crate::store::{Binding, Store};
+
+#[derive(Subcommand, Debug)]
+pub enum PrincipalCommand {
+    /// Add a principal, optionally with bindings
+    Add {
+        name: String,
+        #[command(flatten)]
+        bindings: BindingArgs,
+    },
+    /// Bind grants or roles to a principal
+    Bind {
+        name: String,
+        #[command(flatten)]
+        bindings: BindingArgs,
+    },
+    /// Remove bindings from a principal (its tokens lose those rights at once)
+    Unbind {
+        name: String,
+        #[command(flatten)]
+        bindings: BindingArgs,
+    },
+    /// List principals and their bindings
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a principal and all of its tokens
+    Remove { name: String },
+}
+
+#[derive(Args, Debug)]
+pub struct BindingArgs {
+    /// An explicit right, e.g. `channel/main=manage` (repeatable)
+    #[arg(long = "grant", value_name = "RESOURCE=ACCESS")]
+    grants: Vec<String>,
+    /// A role from the config at a node, e.g. `continuous-integration@channel/ci` (repeatable)
+    #[arg(long = "role", value_name = "ROLE[@RESOURCE]")]
+    roles: Vec<String>,
+}
+
+impl BindingArgs {
+    fn bindings(&self, roles: &std::collections::BTreeMap<String, crate::config::RoleConfig>) -> Result<Vec<Binding>> {
+        let mut out = Vec::new();
+        for grant in &self.grants {
+            parse_grant(grant)?;
+            out.push(Binding::Grant(grant.clone()));
+        }
+        for text in &self.roles {
+            let (role, at) = text.split_once('@').unwrap_or((text, "/"));
+            if !roles.contains_key(role) {
+                bail!("no role `{role}` in the config (see `tokenscope role list`)");
+            }
+            out.push(Binding::Role { role: role.to_owned(), at: at.to_owned() });
+        }
+        Ok(out)
+    }
+}
+
+pub fn run(store_args: &StoreArgs, command: &PrincipalCommand) -> Result<ExitCode> {
+    let config = store_args.config()?;
+    let store = crate::store::SqliteStore::open_existing(&config.store.path)?;
+    let find = |name: &str| -> Result<crate::store::Principal> {
+        store.principal(name)?.with_context(|| format!("principal `{name}` not found"))
+    };
+    match command {
+        PrincipalCommand::Add { name, bindings } => {
+            let bindings = bindings.bindings(&config.roles)?;
+            let principal = store.add_principal(name, crate::time::now())?;
+            for b in &bindings {
+                store.bind(principal.id, b)?;
+            }
+            println!("added principal `{name}` (id {})", principal.id);
+        }
+        PrincipalCommand::Bind { name, bindings } => {
+            let principal = find(name)?;
+            for b in bindings.bindings(&config.roles)? {
+                store.bind(principal.id, &b)?;
+            }
+        }
+        PrincipalCommand::Unbind { name, bindings } => {
+            let principal = find(name)?;
+            for b in bindings.bindings(&config.roles)? {
+                if !store.unbind(principal.id, &b)? {
+                    bail!("principal `{name}` has no binding `{}`", b.to_text());
+                }
+            }
+        }
+        PrincipalCommand::List { json } => {
+            let principals = store.principals()?;
+            if *json {
+                print_json(&principals)?;
+            } else {
+                for p in &principals {
+                    let bindings: Vec<String> = p.bindings.iter().map(Binding::to_text).collect();
+                    println!("{:<16} {}", p.name, bindings.join(", "));
+                }
+            }
+        }
+        PrincipalCommand::Remove { name } => {
+            if !store.remove_principal(name)? {
+                bail!("principal `{name}` not found");
+            }
+            println!("removed principal `{name}` and its tokens");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RoleCommand {
+    /// List the roles the config defines
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run_role(store_args: &StoreArgs, command: &RoleCommand) -> Result<ExitCode> {
+    let config = store_args.config()?;
+    let RoleCommand::List { json } = command;
+    if *json {
+        print_json(&config.roles.iter().map(|(n, r)| (n, &r.access, &r.description)).collect::<Vec<_>>())?;
+    } else {
+        for (name, role) in &config.roles {
+            println!("{name:<28} {:<48} {}", role.access, role.description);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,6 +1,7 @@
 //! Support for the integration tests in `tests/all`: the real `tokenscope`
 //! binary, and policy modules (the embedded default and the fixtures) loaded once.
 
+pub mod authority;
 pub mod binary;
 pub mod modules;
 pub mod tokens;

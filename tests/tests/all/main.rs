@@ -6,7 +6,10 @@
 
 mod cli;
 mod component;
+mod durability;
 mod faults;
+mod lifecycle;
 mod malformed;
 mod psm_scope_table;
+mod secrets_in_logs;
 mod seed_cases;

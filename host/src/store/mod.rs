@@ -27,6 +27,8 @@ pub trait Store: Send + Sync {
 
     /// Stores a new token; it is durable when this returns.
     fn insert_token(&self, token: &NewToken) -> Result<TokenId>;
+    /// Stores many tokens in one transaction (imports, provisioning, benchmarks).
+    fn insert_tokens(&self, tokens: &[NewToken]) -> Result<Vec<TokenId>>;
     fn token(&self, id: TokenId) -> Result<Option<TokenRecord>>;
     fn token_by_hash(&self, hash: &SecretHash) -> Result<Option<TokenRecord>>;
     fn tokens(&self, owner: Option<PrincipalId>) -> Result<Vec<TokenRecord>>;

@@ -177,23 +177,36 @@ impl Store for SqliteStore {
     }
 
     fn insert_token(&self, token: &NewToken) -> Result<TokenId> {
-        let conn = self.conn()?;
-        conn.execute(
-            "INSERT INTO tokens (owner_id, name, description, secret_sha256, hint, grants, created_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                token.owner,
-                token.name,
-                token.description,
-                &token.hash.0[..],
-                token.hint,
-                serde_json::to_string(&token.grants)?,
-                to_i64(token.created_at)?,
-                opt_i64(token.expires_at)?,
-            ],
-        )
-        .context("failed to store the token")?;
-        Ok(conn.last_insert_rowid())
+        let mut ids = self.insert_tokens(std::slice::from_ref(token))?;
+        ids.pop().context("no token id came back")
+    }
+
+    fn insert_tokens(&self, tokens: &[NewToken]) -> Result<Vec<TokenId>> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let mut ids = Vec::with_capacity(tokens.len());
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO tokens (owner_id, name, description, secret_sha256, hint, grants, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for token in tokens {
+                stmt.execute(params![
+                    token.owner,
+                    token.name,
+                    token.description,
+                    &token.hash.0[..],
+                    token.hint,
+                    serde_json::to_string(&token.grants)?,
+                    to_i64(token.created_at)?,
+                    opt_i64(token.expires_at)?,
+                ])
+                .context("failed to store the token")?;
+                ids.push(tx.last_insert_rowid());
+            }
+        }
+        tx.commit().context("failed to commit new tokens")?;
+        Ok(ids)
     }
 
     fn token(&self, id: TokenId) -> Result<Option<TokenRecord>> {

@@ -1,0 +1,79 @@
+//! `cargo bench --bench verify`: one verification, secret to decision (shape
+//! check, SHA-256, SQLite lookup by hash, owner rights, policy decision through
+//! the component, usage count), with 1k and 1M tokens in the store.
+
+// Benchmark setup: an unwrap that fires is a broken benchmark, reported with its message.
+#![allow(clippy::unwrap_used)]
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use tokenscope::authority::Authority;
+use tokenscope::clock::SystemClock;
+use tokenscope::config::Config;
+use tokenscope::runtime::{Limits, PolicyModule, Runtime};
+use tokenscope::secret::Secret;
+use tokenscope::store::{Binding, NewToken, SqliteStore, Store, StoredGrants};
+
+const RESOURCE: &str = "channel/main/artifact/numpy-1.26.4-py312.conda";
+const SAMPLE: usize = 256;
+const BATCH: usize = 50_000;
+
+fn authority_with(count: usize, dir: &std::path::Path) -> (Authority, Vec<String>) {
+    let mut config = Config::default();
+    config.store.path = dir.join("bench.db");
+    let store = SqliteStore::open(&config.store.path).unwrap();
+    let owner = store.add_principal("alice", 1).unwrap();
+    store.bind(owner.id, &Binding::Grant("/=write".into())).unwrap();
+    let mut sample = Vec::with_capacity(SAMPLE);
+    let mut made = 0;
+    while made < count {
+        let n = BATCH.min(count - made);
+        let batch: Vec<NewToken> = (0..n)
+            .map(|i| {
+                let secret = Secret::generate().unwrap();
+                if (made + i) % (count / SAMPLE).max(1) == 0 && sample.len() < SAMPLE {
+                    sample.push(secret.expose().to_owned());
+                }
+                NewToken {
+                    owner: owner.id,
+                    name: format!("t{}", made + i),
+                    description: String::new(),
+                    hash: secret.hash(),
+                    hint: secret.hint(),
+                    grants: StoredGrants::Scopes(vec!["artifact".into(), "channel:view".into()]),
+                    created_at: 1,
+                    expires_at: Some(4_000_000_000),
+                }
+            })
+            .collect();
+        store.insert_tokens(&batch).unwrap();
+        made += n;
+    }
+    let runtime = Runtime::new().unwrap();
+    let module = PolicyModule::embedded(&runtime, Limits::default()).unwrap();
+    (Authority::new(Arc::new(store), module, config, Arc::new(SystemClock)), sample)
+}
+
+fn bench_verify(c: &mut Criterion) {
+    let mut group = c.benchmark_group("verify");
+    for (label, count) in [("1k", 1_000), ("1M", 1_000_000)] {
+        let dir = tempfile::tempdir().unwrap();
+        let (authority, sample) = authority_with(count, dir.path());
+        for secret in &sample {
+            assert!(authority.verify(Some(secret), "artifact:download", RESOURCE).verdict.is_allow());
+        }
+        let mut next = 0usize;
+        group.bench_function(label, |b| {
+            b.iter(|| {
+                next = (next + 1) % sample.len();
+                authority.verify(black_box(sample.get(next).map(String::as_str)), "artifact:download", RESOURCE)
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_verify);
+criterion_main!(benches);

@@ -232,6 +232,15 @@ mod tests {
     }
 
     #[test]
+    fn the_example_config_is_valid() {
+        let c =
+            Config::from_file(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tokenscope.example.toml")))
+                .unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.roles.len(), 3);
+    }
+
+    #[test]
     fn env_overrides_take_go_durations() {
         let mut c = Config::default();
         c.apply_env(|k| (k == "TOKENSCOPE_TOKEN_EXPIRATION_DETECTION_WINDOW").then(|| "24h".to_owned())).unwrap();

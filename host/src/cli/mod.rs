@@ -6,6 +6,7 @@ mod check;
 mod check_input;
 mod context;
 mod init;
+mod notify;
 mod output;
 mod policy;
 mod principal;
@@ -53,6 +54,8 @@ enum Command {
     /// Issue and manage tokens
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Log acs-style warnings for tokens about to expire (until interrupted, or `--once`)
+    NotifyExpiry(notify::NotifyArgs),
     /// Decide a request for a stored token (secret from TOKENSCOPE_TOKEN or stdin; exit 0 allow, 1 deny)
     Verify(verify::VerifyArgs),
 }
@@ -93,6 +96,7 @@ pub fn main() -> ExitCode {
         Command::Principal(command) => principal::run(&cli.store, &command),
         Command::Role(command) => principal::run_role(&cli.store, &command),
         Command::Token(command) => token::run(&cli.store, &command),
+        Command::NotifyExpiry(args) => notify::run(&cli.store, &args),
         Command::Verify(args) => verify::run(&cli.store, &args),
     };
     match result {

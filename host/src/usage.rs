@@ -67,3 +67,53 @@ impl UsageRecorder {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+    use crate::store::{NewToken, SqliteStore, StoredGrants};
+
+    fn store_with_token(dir: &std::path::Path) -> (Arc<dyn Store>, TokenId) {
+        let store = SqliteStore::open(&dir.join("u.db")).unwrap();
+        let owner = store.add_principal("p", 0).unwrap();
+        let secret = Secret::generate().unwrap();
+        let id = store
+            .insert_token(&NewToken {
+                owner: owner.id,
+                name: "t".into(),
+                description: String::new(),
+                hash: secret.hash(),
+                hint: secret.hint(),
+                grants: StoredGrants::Scopes(vec!["artifact".into()]),
+                created_at: 0,
+                expires_at: None,
+            })
+            .unwrap();
+        (Arc::new(store), id)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_flusher_writes_counts_once_per_interval() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, id) = store_with_token(dir.path());
+        let recorder = Arc::new(UsageRecorder::default());
+        let task = recorder.spawn_flusher(Arc::clone(&store), Duration::from_secs(1));
+        tokio::time::sleep(Duration::from_millis(10)).await; // the first, immediate tick: nothing to write
+        for now in 100..103 {
+            recorder.record(id, now);
+        }
+        assert_eq!(store.token(id).unwrap().unwrap().use_count, 0, "counted in memory only");
+        tokio::time::advance(Duration::from_secs(1)).await;
+        for _ in 0..1000 {
+            if store.token(id).unwrap().unwrap().use_count == 3 {
+                break;
+            }
+            tokio::task::yield_now().await;
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let record = store.token(id).unwrap().unwrap();
+        assert_eq!((record.use_count, record.last_used_at), (3, Some(102)));
+        task.abort();
+    }
+}

@@ -41,6 +41,19 @@ pub fn level_name(level: Level) -> &'static str {
     }
 }
 
+/// A token's grants from scope strings xor `RESOURCE=ACCESS` texts, as the
+/// command line and files give them; both or neither is an error.
+pub fn grants_from_texts(scopes: &[String], resources: &[String]) -> Result<Grants> {
+    match (scopes.is_empty(), resources.is_empty()) {
+        (false, false) => {
+            bail!("a token carries resource grants or scopes, never both (psm: \"tokens cannot contain both\")")
+        }
+        (true, true) => bail!("the token has no grants: give scopes or resource grants"),
+        (false, true) => Ok(Grants::Scopes(scopes.to_vec())),
+        (true, false) => Ok(Grants::Resources(resources.iter().map(|g| parse_grant(g)).collect::<Result<_>>()?)),
+    }
+}
+
 /// `RESOURCE=ACCESS`, the inverse of `parse_grant`.
 pub fn print_grant(grant: &ResourceGrant) -> String {
     let resource = if grant.resource.is_empty() { "/" } else { grant.resource.as_str() };

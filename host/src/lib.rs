@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod grant_text;
 pub mod notify;
+pub mod periodic;
 pub mod rights;
 pub mod runtime;
 pub mod secret;

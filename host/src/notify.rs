@@ -51,19 +51,8 @@ impl ExpiryNotifier {
 
     /// Runs a pass every `interval` until the task is aborted.
     pub fn spawn(self) -> tokio::task::JoinHandle<()> {
-        let notifier = Arc::new(self);
-        tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(notifier.config.interval);
-            loop {
-                ticker.tick().await;
-                let pass = Arc::clone(&notifier);
-                match tokio::task::spawn_blocking(move || pass.run_once()).await {
-                    Ok(Ok(_)) => {}
-                    Ok(Err(err)) => tracing::error!("expiry check failed: {err:#}"),
-                    Err(err) => tracing::error!("expiry check task failed: {err}"),
-                }
-            }
-        })
+        let interval = self.config.interval;
+        crate::periodic::spawn_periodic("expiry check", interval, move || self.run_once().map(drop))
     }
 }
 

@@ -47,23 +47,16 @@ impl UsageRecorder {
         Ok(taken.len())
     }
 
-    /// Flushes every `interval` until the returned handle is aborted or the runtime stops.
+    /// Flushes every `interval` until the returned handle is aborted; a failed
+    /// flush keeps its counts for the next one.
     pub fn spawn_flusher(self: &Arc<Self>, store: Arc<dyn Store>, interval: Duration) -> tokio::task::JoinHandle<()> {
         let recorder = Arc::clone(self);
-        tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(interval);
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticker.tick().await;
-                let recorder = Arc::clone(&recorder);
-                let store = Arc::clone(&store);
-                match tokio::task::spawn_blocking(move || recorder.flush(store.as_ref())).await {
-                    Ok(Ok(n)) if n > 0 => tracing::debug!(tokens = n, "usage flushed"),
-                    Ok(Ok(_)) => {}
-                    Ok(Err(err)) => tracing::error!("usage flush failed, counts kept: {err:#}"),
-                    Err(err) => tracing::error!("usage flush task failed: {err}"),
-                }
+        crate::periodic::spawn_periodic("usage flush", interval, move || {
+            let flushed = recorder.flush(store.as_ref())?;
+            if flushed > 0 {
+                tracing::debug!(tokens = flushed, "usage flushed");
             }
+            Ok(())
         })
     }
 }

@@ -13,6 +13,18 @@ use crate::verdict::{Code, Verdict};
 /// Past this many cached entries a cache is emptied and refilled on demand.
 const MAX_CACHED: usize = 100_000;
 
+/// One request for a stored token, with everything a decision needs.
+#[derive(Clone, Copy)]
+pub(super) struct Question<'a> {
+    pub token: TokenId,
+    pub grants: &'a Grants,
+    pub owner_rights: &'a [ResourceGrant],
+    pub status: TokenStatus,
+    pub action: u32,
+    pub resource: &'a str,
+    pub now: u64,
+}
+
 pub(super) struct Evaluator {
     instance: PolicyInstance,
     generation: u64,
@@ -31,34 +43,12 @@ impl Evaluator {
     }
 
     /// Decides with cached compiled grants; never fails, a fault is a deny.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn decide(
-        &mut self,
-        token: TokenId,
-        grants: &Grants,
-        owner_rights: &[ResourceGrant],
-        status: TokenStatus,
-        action: u32,
-        resource: &str,
-        now: u64,
-    ) -> Verdict {
-        match self.decide_inner(token, grants, owner_rights, status, action, resource, now) {
-            Ok(verdict) => verdict,
-            Err(fault) => Verdict::fault(fault),
-        }
+    pub(super) fn decide(&mut self, q: &Question<'_>) -> Verdict {
+        self.decide_inner(q).unwrap_or_else(Verdict::fault)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn decide_inner(
-        &mut self,
-        token: TokenId,
-        grants: &Grants,
-        owner_rights: &[ResourceGrant],
-        status: TokenStatus,
-        action: u32,
-        resource: &str,
-        now: u64,
-    ) -> Result<Verdict, PolicyFault> {
+    fn decide_inner(&mut self, q: &Question<'_>) -> Result<Verdict, PolicyFault> {
+        let Question { token, grants, owner_rights, status, action, resource, now } = *q;
         self.drop_stale_handles();
         if !self.tokens.contains_key(&token) {
             match self.instance.compile(grants)? {

@@ -8,6 +8,7 @@ use crate::store::TokenId;
 use crate::verdict::{Code, Verdict};
 
 use super::Authority;
+use super::evaluator::Question;
 
 /// The answer for one presented token.
 #[derive(Clone, Debug)]
@@ -102,7 +103,16 @@ impl Authority {
             verified.verdict = Verdict::deny(Code::PolicyFault, "the policy evaluator is unavailable");
             return verified;
         };
-        verified.verdict = evaluator.decide(record.id, &grants, &rights, status, action_id, resource, now);
+        let question = Question {
+            token: record.id,
+            grants: &grants,
+            owner_rights: &rights,
+            status,
+            action: action_id,
+            resource,
+            now,
+        };
+        verified.verdict = evaluator.decide(&question);
         if let Verdict::Allow { grant } = verified.verdict {
             verified.grant = evaluator.grant_text(record.id, grant);
             drop(evaluator);

@@ -16,11 +16,11 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use serde::Deserialize;
 
-use crate::grant_text::parse_grant;
-use crate::runtime::{Grants, Request, Token};
+use crate::grant_text::{grants_from_texts, parse_grant};
+use crate::runtime::{Request, Token};
 use crate::time::{now, parse_time};
 
 #[derive(Debug, Default, Deserialize)]
@@ -77,14 +77,7 @@ impl CheckInput {
     /// The contract's token and request.
     pub fn to_contract(&self) -> Result<(Token, Request)> {
         let spec = &self.token;
-        let grants = match (spec.scopes.is_empty(), spec.grants.is_empty()) {
-            (false, false) => {
-                bail!("a token carries resource grants or scopes, never both (psm: \"tokens cannot contain both\")")
-            }
-            (true, true) => bail!("the token has no grants: give scopes (--scope) or resource grants (--grant)"),
-            (false, true) => Grants::Scopes(spec.scopes.clone()),
-            (true, false) => Grants::Resources(spec.grants.iter().map(|g| parse_grant(g)).collect::<Result<_>>()?),
-        };
+        let grants = grants_from_texts(&spec.scopes, &spec.grants)?;
         let owner_rights = spec.owner_rights.iter().map(|g| parse_grant(g)).collect::<Result<_>>()?;
         let expires_at = spec.expires_at.as_deref().map(parse_time).transpose().context("bad token expiry")?;
         let token = Token { grants, owner_rights, expires_at, revoked: spec.revoked };
@@ -100,6 +93,7 @@ impl CheckInput {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runtime::Grants;
 
     #[test]
     fn toml_check_file_reads() {

@@ -10,8 +10,7 @@ use super::context::StoreArgs;
 use super::output::{lifecycle_exit, print_issued, print_json, token_line};
 use crate::authority::{Authority, Expiry, IssueRequest};
 use crate::config::parse_duration;
-use crate::grant_text::parse_grant;
-use crate::runtime::Grants;
+use crate::grant_text::grants_from_texts;
 use crate::store::TokenId;
 use crate::time::parse_time;
 
@@ -198,14 +197,7 @@ fn run_with(authority: &Authority, command: &TokenCommand) -> Result<ExitCode> {
 }
 
 fn create(authority: &Authority, args: &CreateArgs) -> Result<ExitCode> {
-    let grants = match (args.scopes.is_empty(), args.resources.is_empty()) {
-        (false, false) => {
-            bail!("a token carries resource grants or scopes, never both (psm: \"tokens cannot contain both\")")
-        }
-        (true, true) => bail!("give the token's grants with --scope or --resource"),
-        (false, true) => Grants::Scopes(args.scopes.clone()),
-        (true, false) => Grants::Resources(args.resources.iter().map(|g| parse_grant(g)).collect::<Result<_>>()?),
-    };
+    let grants = grants_from_texts(&args.scopes, &args.resources)?;
     let expiry = args.expiry.expiry()?.unwrap_or(Expiry::Default);
     for n in 1..=args.count {
         let name = if args.count == 1 { args.name.clone() } else { format!("{}-{n}", args.name) };

@@ -30,6 +30,57 @@ pub struct Config {
     pub expiry_notifier: NotifierConfig,
     /// Named grant sets that principals are bound to, e.g. `continuous-integration`.
     pub roles: BTreeMap<String, RoleConfig>,
+    /// The HTTP server (`tokenscope serve`).
+    pub server: ServerConfig,
+    /// The proxy check endpoint and its route map.
+    pub check: CheckConfig,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// The address to listen on (loopback by default).
+    pub listen: std::net::SocketAddr,
+    /// The largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// The most header bytes (names and values) a request may carry.
+    pub max_header_bytes: usize,
+    /// The longest a request may take.
+    #[serde(deserialize_with = "duration")]
+    pub request_timeout: Duration,
+    /// How long shutdown waits for in-flight requests.
+    #[serde(deserialize_with = "duration")]
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_body_bytes: 64 << 10,
+            max_header_bytes: 16 << 10,
+            request_timeout: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CheckConfig {
+    /// Where the check endpoint lives; Envoy appends the original path to it.
+    pub prefix: String,
+    /// Path prefixes whose unmapped routes are allowed without a token (public
+    /// paths); every other unmapped route is denied.
+    pub public_prefixes: Vec<String>,
+    /// The route map: (method, path pattern) -> (action, resource template).
+    pub routes: Vec<crate::server::RouteConfig>,
+}
+
+impl Default for CheckConfig {
+    fn default() -> Self {
+        CheckConfig { prefix: "/v1/check".to_owned(), public_prefixes: Vec::new(), routes: Vec::new() }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -198,6 +249,10 @@ impl Config {
                 bail!("{what} must be longer than zero");
             }
         }
+        if !self.check.prefix.starts_with('/') || self.check.prefix.ends_with('/') {
+            bail!("check.prefix must start with `/` and not end with one");
+        }
+        crate::server::RouteMap::new(&self.check.routes).context("check.routes is not valid")?;
         for (name, role) in &self.roles {
             parse_grant(&format!("/={}", role.access)).with_context(|| format!("role `{name}` has a bad access"))?;
         }

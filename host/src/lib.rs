@@ -12,6 +12,7 @@ pub mod periodic;
 pub mod rights;
 pub mod runtime;
 pub mod secret;
+pub mod server;
 pub mod store;
 pub mod time;
 pub mod usage;

@@ -4,4 +4,5 @@
 pub mod authority;
 pub mod binary;
 pub mod modules;
+pub mod server;
 pub mod tokens;

@@ -10,6 +10,7 @@ mod notify;
 mod output;
 mod policy;
 mod principal;
+mod serve;
 mod token;
 mod verify;
 
@@ -54,6 +55,8 @@ enum Command {
     /// Issue and manage tokens
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Serve the check endpoint for proxies and the health endpoints
+    Serve(serve::ServeArgs),
     /// Log acs-style warnings for tokens about to expire (until interrupted, or `--once`)
     NotifyExpiry(notify::NotifyArgs),
     /// Decide a request for a stored token (secret from TOKENSCOPE_TOKEN or stdin; exit 0 allow, 1 deny)
@@ -80,7 +83,6 @@ impl PolicyArg {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
-    init_logging();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -88,6 +90,9 @@ pub fn main() -> ExitCode {
             return if err.use_stderr() { ExitCode::from(EXIT_ERROR) } else { ExitCode::SUCCESS };
         }
     };
+    // Long-running commands log their work; one-shot commands only warnings.
+    let long_running = matches!(cli.command, Command::Serve(_) | Command::NotifyExpiry(_));
+    init_logging(if long_running { tracing::Level::INFO } else { tracing::Level::WARN });
     let result = match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Catalog(args) => catalog::run(&args),
@@ -96,6 +101,7 @@ pub fn main() -> ExitCode {
         Command::Principal(command) => principal::run(&cli.store, &command),
         Command::Role(command) => principal::run_role(&cli.store, &command),
         Command::Token(command) => token::run(&cli.store, &command),
+        Command::Serve(args) => serve::run(&cli.store, &args),
         Command::NotifyExpiry(args) => notify::run(&cli.store, &args),
         Command::Verify(args) => verify::run(&cli.store, &args),
     };
@@ -115,11 +121,8 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
         .any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
 }
 
-/// Logs go to stderr; `TOKENSCOPE_LOG` sets the level (default `warn` for the CLI).
-fn init_logging() {
-    let level = std::env::var("TOKENSCOPE_LOG")
-        .ok()
-        .and_then(|l| l.parse::<tracing::Level>().ok())
-        .unwrap_or(tracing::Level::WARN);
+/// Logs go to stderr; `TOKENSCOPE_LOG` sets the level.
+fn init_logging(default: tracing::Level) {
+    let level = std::env::var("TOKENSCOPE_LOG").ok().and_then(|l| l.parse::<tracing::Level>().ok()).unwrap_or(default);
     let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_max_level(level).with_target(false).try_init();
 }

@@ -13,3 +13,4 @@ mod malformed;
 mod psm_scope_table;
 mod secrets_in_logs;
 mod seed_cases;
+mod server;

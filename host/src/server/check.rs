@@ -1,0 +1,85 @@
+//! The check endpoint for proxies (nginx `auth_request`, Envoy `ext_authz`,
+//! Traefik `forwardAuth`): reads the original request, maps it to an action and
+//! resource with the route map, verifies the token, and answers 200 with the
+//! token's identity for the upstream, 401 for missing, unknown, expired or
+//! revoked tokens, 403 for insufficient rights or unmapped routes, 503 when the
+//! store or the policy failed. Denies carry their code in `x-tokenscope-deny-code`.
+
+use std::sync::Arc;
+
+use axum::extract::{OriginalUri, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use super::error::json_error;
+use super::proxied;
+use crate::verdict::{Code, Verdict};
+
+pub const TOKEN_ID_HEADER: &str = "x-tokenscope-token-id";
+pub const OWNER_HEADER: &str = "x-tokenscope-owner";
+pub const DENY_CODE_HEADER: &str = "x-tokenscope-deny-code";
+
+fn status_of(code: Code) -> StatusCode {
+    match code {
+        Code::MissingToken | Code::MalformedToken | Code::UnknownToken => StatusCode::UNAUTHORIZED,
+        Code::Policy(crate::runtime::DenyCode::Expired | crate::runtime::DenyCode::Revoked) => StatusCode::UNAUTHORIZED,
+        Code::StoreUnavailable | Code::PolicyFault => StatusCode::SERVICE_UNAVAILABLE,
+        Code::Policy(_) => StatusCode::FORBIDDEN,
+    }
+}
+
+fn deny(status: StatusCode, code: &str, message: &str) -> Response {
+    let mut response = json_error(status, code, message);
+    if let Ok(value) = HeaderValue::from_str(code) {
+        response.headers_mut().insert(DENY_CODE_HEADER, value);
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        let challenge = format!("Bearer realm=\"tokenscope\", error=\"invalid_token\", error_description=\"{code}\"");
+        if let Ok(value) = HeaderValue::from_str(&challenge) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+        }
+    }
+    response
+}
+
+pub async fn check(
+    State(state): State<Arc<AppState>>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> Response {
+    let proxied = match proxied::read(&headers, &method, uri.path(), &state.check.prefix) {
+        Ok(proxied) => proxied,
+        Err(err) => return deny(StatusCode::BAD_REQUEST, "bad-request", &err.0),
+    };
+    let Some(resolved) = state.routes.resolve(&proxied.method, &proxied.path) else {
+        if state.check.public_prefixes.iter().any(|p| proxied.path.starts_with(p.as_str())) {
+            return StatusCode::OK.into_response();
+        }
+        tracing::info!(method = %proxied.method, convention = proxied.convention, "unmapped route denied");
+        return deny(StatusCode::FORBIDDEN, "unmapped-route", "no route maps this request to an action");
+    };
+    let secret = proxied.header_secret.clone().or_else(|| resolved.token.clone());
+    let authority = Arc::clone(&state.authority);
+    let (action, resource) = (resolved.action.clone(), resolved.resource.clone());
+    let verified = tokio::task::spawn_blocking(move || authority.verify(secret.as_deref(), &action, &resource)).await;
+    let verified = match verified {
+        Ok(verified) => verified,
+        Err(_) => return deny(StatusCode::SERVICE_UNAVAILABLE, "policy-fault", "the decision could not be made"),
+    };
+    match &verified.verdict {
+        Verdict::Allow { .. } => {
+            let mut response = StatusCode::OK.into_response();
+            let headers = response.headers_mut();
+            if let Some(id) = verified.token.and_then(|id| HeaderValue::from_str(&id.to_string()).ok()) {
+                headers.insert(TOKEN_ID_HEADER, id);
+            }
+            if let Some(owner) = verified.owner.as_deref().and_then(|o| HeaderValue::from_str(o).ok()) {
+                headers.insert(OWNER_HEADER, owner);
+            }
+            response
+        }
+        Verdict::Deny { code, message } => deny(status_of(*code), code.as_str(), message),
+    }
+}

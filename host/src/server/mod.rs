@@ -1,0 +1,78 @@
+//! `tokenscope serve`: the HTTP front end. Proxies ask the check endpoint whether
+//! a request may pass; `/healthz` and `/readyz` report liveness and readiness.
+//! Requests are size- and time-bounded; SIGTERM/SIGINT drain in-flight requests
+//! within a grace period and flush usage counts.
+
+mod check;
+mod error;
+mod health;
+mod proxied;
+mod route_map;
+mod shutdown;
+
+pub use route_map::{Resolved, RouteConfig, RouteMap};
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use axum::Router;
+use axum::routing::{any, get};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::authority::Authority;
+use crate::config::CheckConfig;
+
+/// What every handler shares.
+pub struct AppState {
+    pub authority: Arc<Authority>,
+    pub routes: RouteMap,
+    pub check: CheckConfig,
+}
+
+/// The router with every endpoint and limit; `serve` runs it, tests may too.
+pub fn router(authority: Arc<Authority>) -> Result<Router> {
+    let config = authority.config().clone();
+    let routes = RouteMap::new(&config.check.routes)?;
+    let prefix = config.check.prefix.clone();
+    let state = Arc::new(AppState { authority, routes, check: config.check.clone() });
+    Ok(Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route(&prefix, any(check::check))
+        .route(&format!("{prefix}/{{*rest}}"), any(check::check))
+        .fallback(error::not_found)
+        .layer(axum::middleware::from_fn_with_state(config.server.max_header_bytes, error::limit_headers))
+        .layer(RequestBodyLimitLayer::new(config.server.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, config.server.request_timeout))
+        .with_state(state))
+}
+
+/// Serves until SIGTERM or SIGINT, then drains and flushes usage.
+pub async fn serve(authority: Arc<Authority>) -> Result<()> {
+    let config = authority.config().clone();
+    let app = router(Arc::clone(&authority))?;
+    let listener = tokio::net::TcpListener::bind(config.server.listen)
+        .await
+        .with_context(|| format!("failed to listen on {}", config.server.listen))?;
+    let address = listener.local_addr()?;
+    let flusher = authority.usage().spawn_flusher(Arc::clone(authority.store()), config.usage.flush_interval);
+    let notifier = crate::notify::ExpiryNotifier::new(
+        Arc::clone(authority.store()),
+        config.expiry_notifier.clone(),
+        Arc::new(crate::clock::SystemClock),
+    )
+    .spawn();
+    tracing::info!(%address, policy = %authority.module().label(), "tokenscope serving");
+    // Scripts and tests read the bound address (useful with port 0) from this line.
+    println!("listening on http://{address}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown::signal(config.server.shutdown_grace))
+        .await
+        .context("the server failed")?;
+    flusher.abort();
+    notifier.abort();
+    let flushed = authority.flush_usage()?;
+    tracing::info!(tokens = flushed, "shut down; usage flushed");
+    Ok(())
+}

@@ -1,0 +1,191 @@
+//! The check endpoint of a real `tokenscope serve` process, over HTTP: the
+//! header conventions of nginx `auth_request`, Traefik `forwardAuth` and Envoy
+//! `ext_authz` (HTTP mode), psm path tokens, statuses and identity headers,
+//! request limits, and a SIGTERM that drains and flushes usage counts.
+
+use serde_json::Value;
+use tokenscope_tests::server::Server;
+
+const ROUTES: &str = r#"
+[[check.routes]]
+method = "POST"
+path = "/api/v2/vaults/{vault}/projects/{project}/scans"
+action = "create-scan"
+resource = "vault/{vault}/project/{project}"
+
+[[check.routes]]
+method = "GET"
+path = "/api/repo/t/{token}/{channel}/{subdir}/{file}"
+action = "artifact:download"
+resource = "channel/{channel}/artifact/{file}"
+token_param = "token"
+
+[[check.routes]]
+method = "GET"
+path = "/api/repo/{channel}/{subdir}/{file}"
+action = "artifact:download"
+resource = "channel/{channel}/artifact/{file}"
+
+[check]
+public_prefixes = ["/public/"]
+"#;
+
+struct Reply {
+    status: u16,
+    headers: ureq::http::HeaderMap,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+fn send(method: &str, url: &str, headers: &[(&str, &str)]) -> Reply {
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut request = ureq::http::Request::builder().method(method).uri(url);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let mut response = agent.run(request.body(()).unwrap()).unwrap();
+    let body = response.body_mut().read_to_string().unwrap_or_default();
+    Reply { status: response.status().as_u16(), headers: response.headers().clone(), body }
+}
+
+/// Adds principal `name` holding `owner_rights` and issues it a token; returns the secret.
+fn issue(server: &Server, name: &str, owner_rights: &str, args: &[&str]) -> String {
+    let out = server.cli().args(["principal", "add", name, "--grant", owner_rights]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut create = vec!["token", "create", "--owner", name, "--name", "t", "--json"];
+    create.extend_from_slice(args);
+    let out = server.cli().args(&create).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["secret"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn proxy_conventions_statuses_and_identity_headers() {
+    let server = Server::start(ROUTES).unwrap();
+    let check = server.url("/v1/check");
+    let scan = issue(
+        &server,
+        "scanner",
+        "vault/acme/project/web=manage",
+        &["--resource", "vault/acme/project/web=create-scan"],
+    );
+
+    // nginx auth_request
+    let ok = send(
+        "GET",
+        &check,
+        &[
+            ("x-original-method", "POST"),
+            ("x-original-uri", "/api/v2/vaults/acme/projects/web/scans"),
+            ("x-access-token", &scan),
+        ],
+    );
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert!(ok.header("x-tokenscope-token-id").is_some());
+    assert_eq!(ok.header("x-tokenscope-owner"), Some("scanner"));
+    // Traefik forwardAuth, bearer token: another project is forbidden.
+    let other = send(
+        "GET",
+        &check,
+        &[
+            ("x-forwarded-method", "POST"),
+            ("x-forwarded-uri", "/api/v2/vaults/acme/projects/mobile/scans"),
+            ("authorization", &format!("Bearer {scan}")),
+        ],
+    );
+    assert_eq!(other.status, 403);
+    assert_eq!(other.header("x-tokenscope-deny-code"), Some("no-grant"));
+    assert_eq!(other.json()["code"], "no-grant");
+    // Envoy ext_authz (HTTP): the original method, and the original path under the prefix.
+    let envoy =
+        send("POST", &server.url("/v1/check/api/v2/vaults/acme/projects/web/scans?x=1"), &[("x-access-token", &scan)]);
+    assert_eq!(envoy.status, 200, "{}", envoy.body);
+    let envoy_get =
+        send("GET", &server.url("/v1/check/api/v2/vaults/acme/projects/web/scans"), &[("x-access-token", &scan)]);
+    assert_eq!(envoy_get.status, 403, "GET is not mapped: {}", envoy_get.body);
+    assert_eq!(envoy_get.json()["code"], "unmapped-route");
+
+    // 401s carry a Bearer challenge.
+    for (headers, code) in [
+        (vec![], "missing-token"),
+        (vec![("x-access-token", "garbage")], "malformed-token"),
+        (vec![("x-access-token", "tks_000000000000000000000000000000000")], "malformed-token"),
+    ] {
+        let mut h = vec![("x-original-method", "POST"), ("x-original-uri", "/api/v2/vaults/acme/projects/web/scans")];
+        h.extend(headers);
+        let r = send("GET", &check, &h);
+        assert_eq!((r.status, r.json()["code"].as_str()), (401, Some(code)), "{}", r.body);
+        assert!(r.header("www-authenticate").is_some_and(|c| c.starts_with("Bearer ")));
+    }
+    // Public prefixes pass without a token; everything else unmapped is denied.
+    assert_eq!(send("GET", &check, &[("x-original-uri", "/public/logo.png")]).status, 200);
+    assert_eq!(send("GET", &check, &[("x-original-uri", "/private/x")]).status, 403);
+}
+
+#[test]
+fn psm_path_token_download_and_revocation_take_effect_at_once() {
+    let server = Server::start(ROUTES).unwrap();
+    let token = issue(&server, "ci", "channel/main=read", &["--scope", "artifact:download"]);
+    let path = format!("/api/repo/t/{token}/main/noarch/pkg-1.0.conda");
+    let ok = send("GET", &server.url("/v1/check"), &[("x-original-uri", &path)]);
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    let other = send(
+        "GET",
+        &server.url("/v1/check"),
+        &[("x-original-uri", &format!("/api/repo/t/{token}/private/noarch/x.conda"))],
+    );
+    assert_eq!((other.status, other.header("x-tokenscope-deny-code")), (403, Some("owner-lacks-right")));
+    let id = ok.header("x-tokenscope-token-id").unwrap().to_owned();
+    let out = server.cli().args(["token", "revoke", &id]).output().unwrap();
+    assert!(out.status.success());
+    let revoked = send("GET", &server.url("/v1/check"), &[("x-original-uri", &path)]);
+    assert_eq!((revoked.status, revoked.json()["code"].as_str()), (401, Some("revoked")));
+}
+
+#[test]
+fn bad_input_gets_a_json_4xx_and_the_server_stays_up() {
+    let server = Server::start(ROUTES).unwrap();
+    let check = server.url("/v1/check");
+    let big = "x".repeat(20_000);
+    let r = send("GET", &check, &[("x-original-uri", "/a"), ("x-padding", &big)]);
+    assert_eq!((r.status, r.json()["code"].as_str()), (431, Some("headers-too-large")));
+    let r = send("GET", &check, &[("x-original-method", "GE T"), ("x-original-uri", "/a")]);
+    assert_eq!((r.status, r.json()["code"].as_str()), (400, Some("bad-request")));
+    let token = server.admin_secret.clone();
+    for uri in ["/api/repo/main/noarch/..", "/api/repo/main/noarch/%2e%2e", "/api/repo/ma%00in/noarch/x"] {
+        let r = send("GET", &check, &[("x-original-uri", uri), ("x-access-token", &token)]);
+        assert_eq!((r.status, r.json()["code"].as_str()), (403, Some("malformed-request")), "{uri}: {}", r.body);
+    }
+    assert_eq!(send("GET", &server.url("/nowhere"), &[]).json()["code"], "not-found");
+    assert_eq!(send("GET", &server.url("/healthz"), &[]).status, 200);
+    let ready = send("GET", &server.url("/readyz"), &[]).json();
+    assert_eq!(
+        (ready["status"].as_str(), ready["policy"]["name"].as_str()),
+        (Some("ready"), Some("tokenscope-default"))
+    );
+}
+
+#[test]
+fn sigterm_drains_and_flushes_usage() {
+    let mut server = Server::start(ROUTES).unwrap();
+    let token = issue(&server, "ci", "channel/main=read", &["--scope", "artifact:download"]);
+    let path = format!("/api/repo/t/{token}/main/noarch/pkg.conda");
+    for _ in 0..3 {
+        assert_eq!(send("GET", &server.url("/v1/check"), &[("x-original-uri", &path)]).status, 200);
+    }
+    let status = server.stop().unwrap();
+    assert!(status.success(), "{status}");
+    let out = server.cli().args(["token", "list", "--json"]).output().unwrap();
+    let tokens: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let used: Vec<u64> = tokens.iter().map(|t| t["use_count"].as_u64().unwrap()).collect();
+    assert!(used.contains(&3), "usage after shutdown: {used:?}");
+}

@@ -4,5 +4,6 @@
 pub mod authority;
 pub mod binary;
 pub mod modules;
+pub mod nginx;
 pub mod server;
 pub mod tokens;

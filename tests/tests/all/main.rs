@@ -10,6 +10,7 @@ mod durability;
 mod faults;
 mod lifecycle;
 mod malformed;
+mod nginx;
 mod psm_scope_table;
 mod secrets_in_logs;
 mod seed_cases;

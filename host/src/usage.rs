@@ -3,6 +3,7 @@
 //! (and on clean shutdown). A crash loses at most one interval of counts, never a token.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,6 +14,8 @@ use crate::store::{Store, TokenId, UsageDelta};
 #[derive(Default)]
 pub struct UsageRecorder {
     pending: Mutex<HashMap<TokenId, (u64, u64)>>,
+    flushes: AtomicU64,
+    failed_flushes: AtomicU64,
 }
 
 impl UsageRecorder {
@@ -35,6 +38,7 @@ impl UsageRecorder {
             return Ok(0);
         }
         if let Err(err) = store.add_usage(&taken) {
+            self.failed_flushes.fetch_add(1, Ordering::Relaxed);
             if let Ok(mut pending) = self.pending.lock() {
                 for d in &taken {
                     let entry = pending.entry(d.token).or_insert((0, d.last_used_at));
@@ -44,7 +48,13 @@ impl UsageRecorder {
             }
             return Err(err);
         }
+        self.flushes.fetch_add(1, Ordering::Relaxed);
         Ok(taken.len())
+    }
+
+    /// Batches written, and batches that failed (kept for the next flush).
+    pub fn flush_counts(&self) -> (u64, u64) {
+        (self.flushes.load(Ordering::Relaxed), self.failed_flushes.load(Ordering::Relaxed))
     }
 
     /// Flushes every `interval` until the returned handle is aborted; a failed

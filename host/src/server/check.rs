@@ -49,7 +49,15 @@ pub async fn check(
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
 ) -> Response {
-    let proxied = match proxied::read(&headers, &method, uri.path(), &state.check.prefix) {
+    let started = std::time::Instant::now();
+    let response = decide(&state, &method, uri.path(), &headers).await;
+    let code = response.headers().get(DENY_CODE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("allow");
+    state.metrics.record(code, started.elapsed());
+    response
+}
+
+async fn decide(state: &Arc<AppState>, method: &Method, path: &str, headers: &HeaderMap) -> Response {
+    let proxied = match proxied::read(headers, method, path, &state.check.prefix) {
         Ok(proxied) => proxied,
         Err(err) => return deny(StatusCode::BAD_REQUEST, "bad-request", &err.0),
     };

@@ -6,6 +6,7 @@
 mod check;
 mod error;
 mod health;
+mod metrics;
 mod proxied;
 mod route_map;
 mod shutdown;
@@ -28,6 +29,7 @@ pub struct AppState {
     pub authority: Arc<Authority>,
     pub routes: RouteMap,
     pub check: CheckConfig,
+    pub metrics: metrics::Metrics,
 }
 
 /// The router with every endpoint and limit; `serve` runs it, tests may too.
@@ -35,10 +37,13 @@ pub fn router(authority: Arc<Authority>) -> Result<Router> {
     let config = authority.config().clone();
     let routes = RouteMap::new(&config.check.routes)?;
     let prefix = config.check.prefix.clone();
-    let state = Arc::new(AppState { authority, routes, check: config.check.clone() });
+    let module = authority.module();
+    let metrics = metrics::Metrics::new(&module.info().name, &module.info().version, module.sha256());
+    let state = Arc::new(AppState { authority, routes, check: config.check.clone(), metrics });
     Ok(Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics))
         .route(&prefix, any(check::check))
         .route(&format!("{prefix}/{{*rest}}"), any(check::check))
         .fallback(error::not_found)

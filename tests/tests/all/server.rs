@@ -129,6 +129,19 @@ fn proxy_conventions_statuses_and_identity_headers() {
     // Public prefixes pass without a token; everything else unmapped is denied.
     assert_eq!(send("GET", &check, &[("x-original-uri", "/public/logo.png")]).status, 200);
     assert_eq!(send("GET", &check, &[("x-original-uri", "/private/x")]).status, 403);
+
+    // Metrics count every answer above by code, and name the active policy.
+    let metrics = send("GET", &server.url("/metrics"), &[]).body;
+    for line in [
+        "tokenscope_check_decisions_total{code=\"no-grant\"} 1",
+        "tokenscope_check_decisions_total{code=\"malformed-token\"} 2",
+        "tokenscope_check_decisions_total{code=\"unmapped-route\"} 2",
+        "tokenscope_check_duration_seconds_count 9",
+        "tokenscope_check_decisions_total{code=\"allow\"} 3",
+    ] {
+        assert!(metrics.contains(line), "`{line}` missing from:\n{metrics}");
+    }
+    assert!(metrics.contains("tokenscope_policy_info{name=\"tokenscope-default\""), "{metrics}");
 }
 
 #[test]

@@ -31,7 +31,19 @@ impl Verified {
 impl Authority {
     /// Decides whether the token `presented` may do `action` on `resource` now.
     pub fn verify(&self, presented: Option<&str>, action: &str, resource: &str) -> Verified {
-        let verified = self.verify_inner(presented, action, resource);
+        self.verify_for_owner(presented, action, &|_| resource.to_owned())
+    }
+
+    /// Like `verify`, with the resource derived from the token owner's name (the
+    /// management API checks `user.token:*` on `user/<owner>`).
+    pub fn verify_for_owner(
+        &self,
+        presented: Option<&str>,
+        action: &str,
+        resource_of: &dyn Fn(&str) -> String,
+    ) -> Verified {
+        let mut resource = String::new();
+        let verified = self.verify_inner(presented, action, resource_of, &mut resource);
         tracing::info!(
             token = verified.token,
             owner = verified.owner.as_deref(),
@@ -44,7 +56,13 @@ impl Authority {
         verified
     }
 
-    fn verify_inner(&self, presented: Option<&str>, action: &str, resource: &str) -> Verified {
+    fn verify_inner(
+        &self,
+        presented: Option<&str>,
+        action: &str,
+        resource_of: &dyn Fn(&str) -> String,
+        resource_out: &mut String,
+    ) -> Verified {
         let Some(presented) = presented.filter(|p| !p.is_empty()) else {
             return Verified::refused(Code::MissingToken, "no token was presented");
         };
@@ -62,6 +80,8 @@ impl Authority {
                 return Verified::refused(Code::StoreUnavailable, "the token store is unavailable");
             }
         };
+        *resource_out = resource_of(&record.owner_name);
+        let resource = resource_out.as_str();
         let mut verified = Verified {
             token: Some(record.id),
             token_name: Some(record.name.clone()),

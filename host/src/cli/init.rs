@@ -29,6 +29,7 @@ pub fn run(store_args: &StoreArgs, args: &InitArgs) -> Result<ExitCode> {
     }
     let admin = store.add_principal(&args.admin, authority.now())?;
     store.bind(admin.id, &Binding::Grant("/=manage".into()))?;
+    store.bind(admin.id, &Binding::Grant(format!("user/{}=manage", args.admin)))?;
     let request = IssueRequest {
         owner: args.admin.clone(),
         name: "bootstrap".into(),

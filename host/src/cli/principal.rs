@@ -76,7 +76,10 @@ pub fn run(store_args: &StoreArgs, command: &PrincipalCommand) -> Result<ExitCod
     };
     match command {
         PrincipalCommand::Add { name, bindings } => {
-            let bindings = bindings.bindings(&config.roles)?;
+            check_name(name)?;
+            let mut bindings = bindings.bindings(&config.roles)?;
+            // Every principal manages its own tokens (`user.token:*` on `user/<name>`).
+            bindings.push(Binding::Grant(format!("user/{name}=manage")));
             let principal = store.add_principal(name, crate::time::now())?;
             for b in &bindings {
                 store.bind(principal.id, b)?;
@@ -116,6 +119,19 @@ pub fn run(store_args: &StoreArgs, command: &PrincipalCommand) -> Result<ExitCod
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Principal names are resource names (`user/<name>`): `[A-Za-z0-9._+-]`, at most 128.
+fn check_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 128
+        && name != "."
+        && name != ".."
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'+' | b'-'));
+    if !ok {
+        bail!("principal name `{name}` must be 1-128 of `A-Z a-z 0-9 . _ + -`");
+    }
+    Ok(())
 }
 
 #[derive(Subcommand, Debug)]

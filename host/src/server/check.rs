@@ -8,40 +8,17 @@
 use std::sync::Arc;
 
 use axum::extract::{OriginalUri, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
-use super::error::json_error;
+use super::error::deny;
 use super::proxied;
-use crate::verdict::{Code, Verdict};
+use crate::verdict::Verdict;
 
 pub const TOKEN_ID_HEADER: &str = "x-tokenscope-token-id";
 pub const OWNER_HEADER: &str = "x-tokenscope-owner";
-pub const DENY_CODE_HEADER: &str = "x-tokenscope-deny-code";
-
-fn status_of(code: Code) -> StatusCode {
-    match code {
-        Code::MissingToken | Code::MalformedToken | Code::UnknownToken => StatusCode::UNAUTHORIZED,
-        Code::Policy(crate::runtime::DenyCode::Expired | crate::runtime::DenyCode::Revoked) => StatusCode::UNAUTHORIZED,
-        Code::StoreUnavailable | Code::PolicyFault => StatusCode::SERVICE_UNAVAILABLE,
-        Code::Policy(_) => StatusCode::FORBIDDEN,
-    }
-}
-
-fn deny(status: StatusCode, code: &str, message: &str) -> Response {
-    let mut response = json_error(status, code, message);
-    if let Ok(value) = HeaderValue::from_str(code) {
-        response.headers_mut().insert(DENY_CODE_HEADER, value);
-    }
-    if status == StatusCode::UNAUTHORIZED {
-        let challenge = format!("Bearer realm=\"tokenscope\", error=\"invalid_token\", error_description=\"{code}\"");
-        if let Ok(value) = HeaderValue::from_str(&challenge) {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
-        }
-    }
-    response
-}
+use super::error::DENY_CODE_HEADER;
 
 pub async fn check(
     State(state): State<Arc<AppState>>,
@@ -88,6 +65,6 @@ async fn decide(state: &Arc<AppState>, method: &Method, path: &str, headers: &He
             }
             response
         }
-        Verdict::Deny { code, message } => deny(status_of(*code), code.as_str(), message),
+        Verdict::Deny { code, message } => deny(super::error::status_of(*code), code.as_str(), message),
     }
 }

@@ -3,6 +3,8 @@
 //! Requests are size- and time-bounded; SIGTERM/SIGINT drain in-flight requests
 //! within a grace period and flush usage counts.
 
+mod api;
+mod api_body;
 mod check;
 mod error;
 mod health;
@@ -17,7 +19,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use axum::Router;
-use axum::routing::{any, get};
+use axum::routing::{any, get, patch, post};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -44,12 +46,17 @@ pub fn router(authority: Arc<Authority>) -> Result<Router> {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))
+        .route("/api/system/tokens", get(api::list_scopes))
+        .route("/api/account/tokens", get(api::list_tokens).post(api::create_token))
+        .route("/api/account/tokens/{id}", patch(api::edit_token).delete(api::delete_token))
+        .route("/api/account/tokens/{id}/revoke", post(api::revoke_token))
         .route(&prefix, any(check::check))
         .route(&format!("{prefix}/{{*rest}}"), any(check::check))
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(config.server.max_header_bytes, error::limit_headers))
         .layer(RequestBodyLimitLayer::new(config.server.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, config.server.request_timeout))
+        .layer(axum::middleware::from_fn(error::json_errors))
         .with_state(state))
 }
 

@@ -4,6 +4,7 @@
 // Test code: an unwrap or a panic that fires is the test failing, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+mod api;
 mod cli;
 mod component;
 mod durability;

@@ -2,7 +2,7 @@
 //! `tokenscope serve`, all on loopback ports chosen at runtime: allowed requests
 //! reach the upstream with the identity headers; wrong scope is 403; expired,
 //! revoked and garbage tokens are 401; a psm path-token download works; a
-//! revoked token is refused on the very next request.
+//! token revoked through the management API is refused on the very next request.
 
 use serde_json::Value;
 use tokenscope_tests::nginx::Nginx;
@@ -75,8 +75,15 @@ fn nginx_auth_request_in_front_of_an_upstream() {
     let (short, _) = create(&server, &["--scope", "artifact:download", "--ttl", "1s"]);
     std::thread::sleep(std::time::Duration::from_millis(2100));
     assert_eq!(get(&url("/api/repo/main/noarch/x.conda"), "GET", Some(&short)).0, 401);
-    // Revoked: refused on the very next request.
-    let out = server.cli().args(["token", "revoke", &id]).output().unwrap();
-    assert!(out.status.success());
+    // Revoked through the management API: refused on the very next request through nginx.
+    let (manager, _) = create(&server, &["--scope", "user.token:edit"]);
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let revoke = ureq::http::Request::builder()
+        .method("POST")
+        .uri(format!("{}/api/account/tokens/{id}/revoke", server.base))
+        .header("authorization", format!("Bearer {manager}"))
+        .body(())
+        .unwrap();
+    assert_eq!(agent.run(revoke).unwrap().status().as_u16(), 200);
     assert_eq!(get(&url("/api/repo/main/noarch/pkg-1.0.conda"), "GET", Some(&download)).0, 401);
 }

@@ -1,0 +1,291 @@
+//! The management API (psm's "Managing tokens via the API", plus what the CLI
+//! can do). Callers authenticate with their own token; every operation is a
+//! policy decision on `user.token:view` or `user.token:edit` over `user/<caller>`,
+//! and issuing goes through the policy's issuance check like the CLI. A caller
+//! only ever sees and changes its own tokens.
+
+// Handlers return early with a finished `Response` as the error; it is built once
+// on a failure path, so boxing it would only add an allocation.
+#![allow(clippy::result_large_err)]
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use super::AppState;
+use super::api_body::{CreateBody, EditBody, TokenView};
+use super::error::{deny, json_error, status_of};
+use crate::authority::{Authority, Expiry, IssueRequest, LifecycleError};
+use crate::config::parse_duration;
+use crate::grant_text::{grants_from_texts, parse_grant};
+use crate::runtime::Grants;
+use crate::store::TokenId;
+use crate::time::parse_time;
+use crate::verdict::Verdict;
+
+/// The authenticated caller.
+struct Caller {
+    name: String,
+}
+
+fn secret_of(headers: &HeaderMap) -> Option<String> {
+    if let Some(token) = headers.get("x-access-token").and_then(|v| v.to_str().ok()) {
+        return Some(token.trim().to_owned());
+    }
+    let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = auth.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+}
+
+/// Runs blocking authority work off the async threads.
+async fn blocking<T: Send + 'static>(
+    state: &Arc<AppState>,
+    work: impl FnOnce(&Authority) -> T + Send + 'static,
+) -> Result<T, Response> {
+    let authority = Arc::clone(&state.authority);
+    tokio::task::spawn_blocking(move || work(&authority))
+        .await
+        .map_err(|_| json_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the request could not be completed"))
+}
+
+/// Authenticates the caller and decides `action` on `user/<caller>`.
+async fn authorize(state: &Arc<AppState>, headers: &HeaderMap, action: &'static str) -> Result<Caller, Response> {
+    let secret = secret_of(headers);
+    let verified =
+        blocking(state, move |a| a.verify_for_owner(secret.as_deref(), action, &|owner| format!("user/{owner}")))
+            .await?;
+    match (verified.verdict, verified.owner) {
+        (Verdict::Allow { .. }, Some(name)) => Ok(Caller { name }),
+        (Verdict::Deny { code, message }, _) => Err(deny(status_of(code), code.as_str(), &message)),
+        (Verdict::Allow { .. }, None) => Err(json_error(StatusCode::UNAUTHORIZED, "unknown-token", "no owner")),
+    }
+}
+
+fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T, Response> {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json")));
+    if !json {
+        return Err(json_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "send `application/json`",
+        ));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| json_error(StatusCode::BAD_REQUEST, "bad-request", &format!("invalid JSON body: {e}")))
+}
+
+fn lifecycle_response(err: LifecycleError) -> Response {
+    match err {
+        LifecycleError::Refused { code, message } => {
+            let status = match code {
+                "escalation" | "admin-required" => StatusCode::FORBIDDEN,
+                "revoked" => StatusCode::CONFLICT,
+                "policy-fault" => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            json_error(status, code, &message)
+        }
+        LifecycleError::NotFound(what) => json_error(StatusCode::NOT_FOUND, "not-found", &format!("{what} not found")),
+        LifecycleError::Invalid(message) => json_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", &message),
+        LifecycleError::Store(err) => {
+            tracing::error!("store failure in the management API: {err:#}");
+            json_error(StatusCode::SERVICE_UNAVAILABLE, "store-unavailable", "the token store is unavailable")
+        }
+    }
+}
+
+fn unprocessable(message: &str) -> Response {
+    json_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
+}
+
+fn expiry_of(expires_at: Option<&str>, ttl: Option<&str>, no_expiry: bool) -> Result<Option<Expiry>, Response> {
+    match (expires_at, ttl, no_expiry) {
+        (None, None, false) => Ok(None),
+        (Some(at), None, false) => {
+            parse_time(at).map(|t| Some(Expiry::At(t))).map_err(|e| unprocessable(&format!("{e:#}")))
+        }
+        (None, Some(ttl), false) => {
+            parse_duration(ttl).map(|d| Some(Expiry::Ttl(d))).map_err(|e| unprocessable(&format!("{e:#}")))
+        }
+        (None, None, true) => Ok(Some(Expiry::Never)),
+        _ => Err(unprocessable("give at most one of `expires_at`, `ttl` and `no_expiry`")),
+    }
+}
+
+fn token_id(text: &str) -> Result<TokenId, Response> {
+    text.parse::<TokenId>().map_err(|_| json_error(StatusCode::BAD_REQUEST, "bad-request", "token ids are integers"))
+}
+
+/// The caller's own token `id`, or 404 (another principal's token is not found either).
+fn own_token(a: &Authority, caller: &str, id: TokenId) -> Result<(), LifecycleError> {
+    let token = a.token(id)?;
+    if token.owner_name != caller {
+        return Err(LifecycleError::NotFound(format!("token {id}")));
+    }
+    Ok(())
+}
+
+/// `GET /api/system/tokens`: the scopes and actions the loaded policy knows.
+pub async fn list_scopes(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if let Err(response) = authorize(&state, &headers, "user.token:view").await {
+        return response;
+    }
+    let catalog: Vec<_> = state
+        .authority
+        .module()
+        .catalog()
+        .iter()
+        .map(|e| {
+            json!({"action": e.action, "level": crate::grant_text::level_name(e.level), "targets": e.targets,
+                   "on_parent": e.on_parent, "description": e.description})
+        })
+        .collect();
+    Json(json!({"policy": state.authority.module().info().name, "scopes": catalog})).into_response()
+}
+
+/// `GET /api/account/tokens`: the caller's tokens, without secrets.
+pub async fn list_tokens(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let caller = match authorize(&state, &headers, "user.token:view").await {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
+    let listed = blocking(&state, move |a| {
+        let principal = a.principal(&caller.name)?;
+        Ok::<_, LifecycleError>(a.store().tokens(Some(principal.id))?)
+    })
+    .await;
+    match listed {
+        Ok(Ok(tokens)) => {
+            Json(tokens.iter().map(|t| TokenView { token: t, secret: None }).collect::<Vec<_>>()).into_response()
+        }
+        Ok(Err(err)) => lifecycle_response(err),
+        Err(response) => response,
+    }
+}
+
+/// `POST /api/account/tokens`: creates a token for the caller; the secret is in this answer only.
+pub async fn create_token(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let caller = match authorize(&state, &headers, "user.token:edit").await {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
+    let body: CreateBody = match parse_json(&headers, &body) {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    let grants = match (&body.role, body.scopes.is_empty() && body.resources.is_empty()) {
+        (Some(role), true) => match state.authority.config().roles.get(role) {
+            Some(def) => {
+                let at = body.role_at.clone().unwrap_or_else(|| "/".to_owned());
+                match parse_grant(&format!("{at}={}", def.access)) {
+                    Ok(grant) => Grants::Resources(vec![grant]),
+                    Err(e) => return unprocessable(&format!("{e:#}")),
+                }
+            }
+            None => return unprocessable(&format!("no role `{role}`")),
+        },
+        (Some(_), false) => return unprocessable("give a role, or scopes, or resources: one of them"),
+        (None, _) => match grants_from_texts(&body.scopes, &body.resources) {
+            Ok(grants) => grants,
+            Err(e) => return unprocessable(&format!("{e:#}")),
+        },
+    };
+    let expiry = match expiry_of(body.expires_at.as_deref(), body.ttl.as_deref(), body.no_expiry) {
+        Ok(expiry) => expiry.unwrap_or(Expiry::Default),
+        Err(response) => return response,
+    };
+    let request = IssueRequest { owner: caller.name, name: body.name, description: body.description, expiry, grants };
+    match blocking(&state, move |a| a.create_token(&request)).await {
+        Ok(Ok(issued)) => {
+            let view = TokenView { token: &issued.record, secret: Some(issued.secret.expose()) };
+            (StatusCode::CREATED, Json(view)).into_response()
+        }
+        Ok(Err(err)) => lifecycle_response(err),
+        Err(response) => response,
+    }
+}
+
+/// `PATCH /api/account/tokens/{id}`: rename, describe, change expiry, or reissue.
+pub async fn edit_token(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let caller = match authorize(&state, &headers, "user.token:edit").await {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
+    let (id, body): (TokenId, EditBody) = match token_id(&id).and_then(|id| Ok((id, parse_json(&headers, &body)?))) {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    let expiry = match expiry_of(body.expires_at.as_deref(), body.ttl.as_deref(), body.no_expiry) {
+        Ok(expiry) => expiry,
+        Err(response) => return response,
+    };
+    let done = blocking(&state, move |a| {
+        own_token(a, &caller.name, id)?;
+        let record = if body.name.is_some() || body.description.is_some() || expiry.is_some() {
+            a.edit_token(id, body.name, body.description, expiry)?
+        } else {
+            a.token(id)?
+        };
+        if body.reissue {
+            let issued = a.reissue_token(id)?;
+            return Ok((issued.record, Some(issued.secret)));
+        }
+        Ok::<_, LifecycleError>((record, None))
+    })
+    .await;
+    match done {
+        Ok(Ok((record, secret))) => {
+            Json(TokenView { token: &record, secret: secret.as_ref().map(|s| s.expose()) }).into_response()
+        }
+        Ok(Err(err)) => lifecycle_response(err),
+        Err(response) => response,
+    }
+}
+
+/// `DELETE /api/account/tokens/{id}`
+pub async fn delete_token(State(state): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let caller = match authorize(&state, &headers, "user.token:edit").await {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
+    let id = match token_id(&id) {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    match blocking(&state, move |a| own_token(a, &caller.name, id).and_then(|()| a.delete_token(id))).await {
+        Ok(Ok(())) => StatusCode::NO_CONTENT.into_response(),
+        Ok(Err(err)) => lifecycle_response(err),
+        Err(response) => response,
+    }
+}
+
+/// `POST /api/account/tokens/{id}/revoke` (venafi: a client revokes its own token when done).
+pub async fn revoke_token(State(state): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let caller = match authorize(&state, &headers, "user.token:edit").await {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
+    let id = match token_id(&id) {
+        Ok(id) => id,
+        Err(response) => return response,
+    };
+    match blocking(&state, move |a| own_token(a, &caller.name, id).and_then(|()| a.revoke_token(id))).await {
+        Ok(Ok(record)) => Json(TokenView { token: &record, secret: None }).into_response(),
+        Ok(Err(err)) => lifecycle_response(err),
+        Err(response) => response,
+    }
+}

@@ -5,6 +5,7 @@
 
 mod api;
 mod api_body;
+mod body_limit;
 mod check;
 mod error;
 mod health;
@@ -14,6 +15,28 @@ mod route_map;
 mod shutdown;
 
 pub use route_map::{Resolved, RouteConfig, RouteMap};
+
+/// The OpenAPI 3 document of every endpoint, checked in beside the crate.
+pub const OPENAPI: &str = include_str!("../../openapi.json");
+
+/// Every endpoint `router` serves, as the OpenAPI document names it (the check
+/// endpoints accept any method; the document lists GET and POST).
+pub const ENDPOINTS: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
+    ("GET", "/api/openapi.json"),
+    ("GET", "/v1/check"),
+    ("POST", "/v1/check"),
+    ("GET", "/v1/check/{path}"),
+    ("POST", "/v1/check/{path}"),
+    ("GET", "/api/system/tokens"),
+    ("GET", "/api/account/tokens"),
+    ("POST", "/api/account/tokens"),
+    ("PATCH", "/api/account/tokens/{id}"),
+    ("DELETE", "/api/account/tokens/{id}"),
+    ("POST", "/api/account/tokens/{id}/revoke"),
+];
 
 use std::sync::Arc;
 
@@ -46,6 +69,7 @@ pub fn router(authority: Arc<Authority>) -> Result<Router> {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))
+        .route("/api/openapi.json", get(openapi))
         .route("/api/system/tokens", get(api::list_scopes))
         .route("/api/account/tokens", get(api::list_tokens).post(api::create_token))
         .route("/api/account/tokens/{id}", patch(api::edit_token).delete(api::delete_token))
@@ -55,9 +79,15 @@ pub fn router(authority: Arc<Authority>) -> Result<Router> {
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(config.server.max_header_bytes, error::limit_headers))
         .layer(RequestBodyLimitLayer::new(config.server.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(config.server.max_body_bytes, body_limit::limit_body))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, config.server.request_timeout))
         .layer(axum::middleware::from_fn(error::json_errors))
         .with_state(state))
+}
+
+async fn openapi() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
 /// Serves until SIGTERM or SIGINT, then drains and flushes usage.
@@ -87,4 +117,26 @@ pub async fn serve(authority: Arc<Authority>) -> Result<()> {
     let flushed = authority.flush_usage()?;
     tracing::info!(tokens = flushed, "shut down; usage flushed");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_openapi_document_lists_exactly_the_served_endpoints() {
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI).unwrap();
+        assert_eq!(doc["openapi"], "3.0.3");
+        let mut documented: Vec<(String, String)> = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys().filter(|k| *k != "parameters") {
+                documented.push((method.to_uppercase(), path.clone()));
+            }
+        }
+        let mut served: Vec<(String, String)> =
+            ENDPOINTS.iter().map(|(m, p)| ((*m).to_owned(), (*p).to_owned())).collect();
+        documented.sort();
+        served.sort();
+        assert_eq!(documented, served);
+    }
 }

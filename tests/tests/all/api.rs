@@ -195,3 +195,24 @@ fn bad_input_matrix_always_gets_a_json_4xx() {
     }
     assert_eq!(call("GET", &server.url("/healthz"), None, None, vec![]).status, 200, "the server stays up");
 }
+
+#[test]
+fn every_documented_endpoint_is_served() {
+    let server = Server::start("").unwrap();
+    let doc = call("GET", &server.url("/api/openapi.json"), None, None, vec![]);
+    assert_eq!(doc.status, 200);
+    assert_eq!(
+        serde_json::from_str::<Value>(&doc.body).unwrap(),
+        serde_json::from_str::<Value>(tokenscope::server::OPENAPI).unwrap()
+    );
+    for (method, path) in tokenscope::server::ENDPOINTS {
+        let url = server.url(&path.replace("{id}", "1").replace("{path}", "api/x"));
+        let r = call(method, &url, None, None, vec![]);
+        assert!(
+            r.status != 404 && r.status != 405,
+            "{method} {path} is documented but answers {}: {}",
+            r.status,
+            r.body
+        );
+    }
+}

@@ -3,6 +3,7 @@
 //! offers the `tokenscope` command line.
 
 pub mod authority;
+pub mod case;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -16,4 +17,5 @@ pub mod server;
 pub mod store;
 pub mod time;
 pub mod usage;
+pub mod vectors;
 pub mod verdict;

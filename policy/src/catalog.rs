@@ -17,7 +17,7 @@ pub struct ActionDef {
     /// Whether the level is needed on the target's parent rather than on the target.
     pub on_parent: bool,
     pub description: &'static str,
-    /// Which seed the action comes from: `psm`, `venafi` or `cvescan`.
+    /// Which seed the action comes from: `psm`, `venafi` or `cvescan` (`tokenscope` for the host's own).
     pub source: &'static str,
 }
 
@@ -73,7 +73,7 @@ const fn on_parent(
 use Level::{Manage, Read, Write};
 
 /// Every action, sorted by name (byte order), so lookups are binary searches.
-pub static CATALOG: [ActionDef; 67] = [
+pub static CATALOG: [ActionDef; 69] = [
     act("admin", Read, ROOT, "read administrative endpoints (e.g. GET Log/LogSchema)", "venafi"),
     act("admin:recyclebin", Manage, ROOT, "empty and restore the recycle bin", "venafi"),
     act("agent", Read, ROOT, "read agent resources (e.g. GET Client/Details)", "venafi"),
@@ -149,6 +149,8 @@ pub static CATALOG: [ActionDef; 67] = [
     act("subchannel:view-artifacts", Read, SUBCHANNEL, "list a subchannel's artifacts", "psm"),
     act("system.license:edit", Manage, ROOT, "edit the license", "psm"),
     act("system.license:view", Manage, ROOT, "view the license", "psm"),
+    act("system.policy:edit", Manage, ROOT, "load a policy module into a running host, or roll back", "tokenscope"),
+    act("system.policy:view", Read, ROOT, "see which policy module is active and which came before", "tokenscope"),
     act("system.settings:edit", Manage, ROOT, "edit system settings", "psm"),
     act("system:delete-blobs", Manage, ROOT, "delete unreferenced system blobs", "psm"),
     act("user.token:edit", Manage, TOKENS, "create, edit, reissue, revoke and delete tokens", "psm"),

@@ -1,5 +1,7 @@
 //! The wit-bindgen glue: converts the generated types to the plain ones of
-//! `model.rs` and delegates. No decision logic lives here.
+//! `model.rs` and delegates. No decision logic lives here. With the `export`
+//! feature (default) this crate exports `Policy` itself; a policy that changes one
+//! rule can depend on it without that feature and wrap `Policy` instead.
 
 // The canonical-ABI exports that `wit_bindgen` generates are `unsafe` glue; this
 // file holds nothing else, so the workspace's `unsafe_code = "deny"` is lifted here only.
@@ -10,14 +12,23 @@ use crate::grant_set::GrantSet as Compiled;
 use crate::resource::KINDS;
 use crate::{info, model};
 
-mod bindings {
-    wit_bindgen::generate!({ path: "../wit", world: "policy" });
+/// The generated bindings, public so that a wrapping policy can implement `Guest`
+/// and export with `tokenscope_policy::export_policy!`.
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "policy",
+        pub_export_macro: true,
+        export_macro_name: "export_policy",
+        default_bindings_module: "tokenscope_policy::component::bindings",
+    });
 }
 
 use bindings::exports::tokenscope::policy::evaluator as t;
 use bindings::exports::tokenscope::policy::evaluator::{self as wit, Guest, GuestGrantSet};
 
-struct Policy;
+/// The default policy's implementation of the contract.
+pub struct Policy;
 
 impl Guest for Policy {
     type GrantSet = Compiled;
@@ -168,4 +179,5 @@ fn decision_out(decision: model::Decision) -> t::Decision {
     }
 }
 
-bindings::export!(Policy with_types_in bindings);
+#[cfg(feature = "export")]
+bindings::export_policy!(Policy with_types_in bindings);

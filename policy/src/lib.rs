@@ -14,7 +14,7 @@ pub mod resource;
 pub mod scope;
 
 #[cfg(target_arch = "wasm32")]
-mod component;
+pub mod component;
 
 pub use decide::{decide, decide_token};
 pub use grant_set::GrantSet;

@@ -3,7 +3,6 @@
 //! through these calls, so the rules are the same everywhere.
 
 mod error;
-mod evaluator;
 mod lifecycle;
 mod verify;
 
@@ -17,10 +16,10 @@ use anyhow::Result;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::runtime::Evaluator;
 use crate::runtime::PolicyModule;
 use crate::store::Store;
 use crate::usage::UsageRecorder;
-use evaluator::Evaluator;
 
 pub struct Authority {
     store: Arc<dyn Store>,

@@ -8,7 +8,7 @@ use crate::store::TokenId;
 use crate::verdict::{Code, Verdict};
 
 use super::Authority;
-use super::evaluator::Question;
+use crate::runtime::Question;
 
 /// The answer for one presented token.
 #[derive(Clone, Debug)]

@@ -10,7 +10,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::PolicyArg;
-use super::check_input::{CheckInput, RequestSpec, TokenSpec};
+use crate::case::{CheckInput, RequestSpec, TokenSpec};
 use crate::grant_text::print_nth;
 use crate::runtime::{PolicyInstance, Token};
 use crate::verdict::{Code, Verdict};

@@ -3,7 +3,6 @@
 
 mod catalog;
 mod check;
-mod check_input;
 mod context;
 mod init;
 mod notify;

@@ -1,18 +1,21 @@
 //! The one wasmtime `Engine` of a process, configured for policy modules
-//! (component model, epoch interruption), and the thread that advances its epoch
-//! so that every call has a deadline.
+//! (component model, epoch interruption), the thread that advances its epoch
+//! so that every call has a deadline, and the on-disk cache of compiled modules.
 
+use std::path::Path;
 use std::thread;
 
 use anyhow::{Context, Result};
 use wasmtime::{Config, Engine, OptLevel};
 
+use super::cache::ModuleCache;
 use super::limits::EPOCH_TICK;
 
-/// Owns the engine; cloning shares it.
+/// Owns the engine (and the module cache, if any); cloning shares them.
 #[derive(Clone)]
 pub struct Runtime {
     engine: Engine,
+    cache: Option<ModuleCache>,
 }
 
 impl Runtime {
@@ -25,11 +28,25 @@ impl Runtime {
         let engine =
             Engine::new(&config).map_err(anyhow::Error::from).context("failed to create the wasmtime engine")?;
         start_epoch_ticker(&engine)?;
-        Ok(Runtime { engine })
+        Ok(Runtime { engine, cache: None })
+    }
+
+    /// Caches compiled modules in `dir`; when the directory cannot be used safely
+    /// the runtime works on without a cache, and says why.
+    pub fn with_cache(mut self, dir: &Path) -> Runtime {
+        match ModuleCache::open(dir, &self.engine) {
+            Ok(cache) => self.cache = Some(cache),
+            Err(err) => tracing::warn!("compiled modules will not be cached: {err:#}"),
+        }
+        self
     }
 
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    pub fn cache(&self) -> Option<&ModuleCache> {
+        self.cache.as_ref()
     }
 }
 

@@ -2,22 +2,30 @@
 //! reused, every call bounded, and faults turned into denies.
 
 mod bindings;
+mod cache;
+mod contract;
 mod embedded;
 mod engine;
+mod evaluator;
 mod input_limits;
 mod inspect;
 mod instance;
 mod limits;
 mod module;
+mod sections;
 
 pub use bindings::{
     Access, CatalogEntry, Decision, Denial, DenyCode, EVALUATOR, Grants, Level, ModuleInfo, Request, ResourceGrant,
     ResourceKind, Token, TokenStatus, WORLD,
 };
+pub use cache::{Compiled, ModuleCache};
+pub use contract::{check_exports, compatible, host_version};
 pub use embedded::{DEFAULT_POLICY, DEFAULT_POLICY_SOURCE};
 pub use engine::Runtime;
+pub use evaluator::{Evaluator, Question, TokenKey};
 pub use input_limits::MAX_LIST_ENTRIES;
 pub use inspect::{Export, Interface};
 pub use instance::{CompiledGrants, PolicyFault, PolicyInstance};
 pub use limits::Limits;
 pub use module::{PolicyModule, sha256_hex};
+pub use sections::{VECTORS_SECTION, embedded_vectors};

@@ -1,21 +1,27 @@
-//! A loaded policy module: the component compiled once, checked to be a pure
-//! tokenscope policy (no imports, the `evaluator` export), pre-instantiated, and
-//! its identity (name, version, SHA-256) and catalog read once.
+//! A loaded policy module: the component compiled once (or read from the module
+//! cache), checked to be a pure tokenscope policy (no imports, a compatible
+//! `evaluator` export), pre-instantiated, and its identity (name, version,
+//! SHA-256), catalog, resource kinds and embedded test vectors read once.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use semver::Version;
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, Linker};
 
-use super::bindings::{CatalogEntry, EVALUATOR, ModuleInfo, PolicyPre};
+use super::bindings::{CatalogEntry, ModuleInfo, PolicyPre, ResourceKind};
+use super::cache::Compiled;
+use super::contract;
 use super::embedded::{DEFAULT_POLICY, DEFAULT_POLICY_SOURCE};
 use super::engine::Runtime;
 use super::inspect::{Interface, interface_of};
 use super::instance::{HostState, PolicyInstance};
 use super::limits::Limits;
+use super::sections::embedded_vectors;
 
 /// What every instance of a module is made from.
 pub(crate) struct Prepared {
@@ -32,8 +38,13 @@ pub struct PolicyModule {
     size: usize,
     component: Component,
     info: ModuleInfo,
+    contract: Version,
     catalog: Vec<CatalogEntry>,
+    kinds: Vec<ResourceKind>,
     action_ids: HashMap<String, u32>,
+    vectors: Option<String>,
+    compiled: Compiled,
+    load_time: Duration,
 }
 
 impl PolicyModule {
@@ -54,9 +65,14 @@ impl PolicyModule {
     }
 
     fn load(runtime: &Runtime, bytes: &[u8], source: &str, limits: Limits) -> Result<Arc<PolicyModule>> {
+        let started = Instant::now();
         let engine = runtime.engine();
-        let component =
-            Component::new(engine, bytes).map_err(anyhow::Error::from).context("not a valid WebAssembly component")?;
+        let sha256 = sha256_hex(bytes);
+        let compiled = match runtime.cache() {
+            Some(cache) => cache.component(engine, bytes, &sha256),
+            None => Component::new(engine, bytes).map(|c| (c, Compiled::Fresh)).map_err(anyhow::Error::from),
+        };
+        let (component, compiled) = compiled.context("not a valid WebAssembly component")?;
         let interface = interface_of(engine, &component);
         if let Some(import) = interface.imports.first() {
             bail!(
@@ -64,11 +80,12 @@ impl PolicyModule {
                 interface.imports.len()
             );
         }
-        if !interface.exports.iter().any(|e| e.name == EVALUATOR) {
-            let found: Vec<&str> = interface.exports.iter().map(|e| e.name.as_str()).collect();
-            let found = if found.is_empty() { "nothing".to_owned() } else { found.join(", ") };
-            bail!("it does not export `{EVALUATOR}` (it exports: {found})");
-        }
+        let contract =
+            contract::check_exports(interface.exports.iter().map(|e| e.name.as_str())).with_context(|| {
+                let found: Vec<&str> = interface.exports.iter().map(|e| e.name.as_str()).collect();
+                format!("it exports: {}", if found.is_empty() { "nothing".to_owned() } else { found.join(", ") })
+            })?;
+        let vectors = embedded_vectors(bytes)?;
         let linker = Linker::<HostState>::new(engine);
         let pre = linker
             .instantiate_pre(&component)
@@ -82,6 +99,7 @@ impl PolicyModule {
         let mut instance = PolicyInstance::new(Arc::clone(&prepared));
         let info = instance.info().context("it failed to report its info")?;
         let catalog = instance.catalog().context("it failed to list its catalog")?;
+        let kinds = instance.resource_kinds().context("it failed to list its resource kinds")?;
         let mut action_ids = HashMap::with_capacity(catalog.len());
         for (id, entry) in catalog.iter().enumerate() {
             if action_ids.insert(entry.action.clone(), u32::try_from(id)?).is_some() {
@@ -91,12 +109,17 @@ impl PolicyModule {
         Ok(Arc::new(PolicyModule {
             prepared,
             source: source.to_owned(),
-            sha256: sha256_hex(bytes),
+            sha256,
             size: bytes.len(),
             component,
             info,
+            contract,
             catalog,
+            kinds,
             action_ids,
+            vectors,
+            compiled,
+            load_time: started.elapsed(),
         }))
     }
 
@@ -125,6 +148,30 @@ impl PolicyModule {
 
     pub fn catalog(&self) -> &[CatalogEntry] {
         &self.catalog
+    }
+
+    pub fn resource_kinds(&self) -> &[ResourceKind] {
+        &self.kinds
+    }
+
+    /// The contract version the module speaks.
+    pub fn contract(&self) -> &Version {
+        &self.contract
+    }
+
+    /// The test vectors embedded in the module (TOML), if any.
+    pub fn vectors(&self) -> Option<&str> {
+        self.vectors.as_deref()
+    }
+
+    /// Whether the machine code came from the module cache.
+    pub fn compiled(&self) -> Compiled {
+        self.compiled
+    }
+
+    /// How long loading took: compile or cache read, checks, info and catalog.
+    pub fn load_time(&self) -> Duration {
+        self.load_time
     }
 
     /// The id the policy gives `action` (its catalog index).

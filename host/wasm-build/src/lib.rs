@@ -1,8 +1,9 @@
-//! Build-script helper shared by the host (the embedded default policy) and the
-//! tests (fixture policies): a workspace crate is compiled for
-//! `wasm32-unknown-unknown` (std, no imports) by a nested cargo into its own
-//! target directory, then wrapped into a component with `wit-component`. The wasm
-//! target is installed with rustup when it is missing.
+//! Builds policy components, for the host's and the tests' build scripts (the
+//! embedded default policy, the fixtures) and for `tokenscope policy build`: a
+//! crate is compiled for `wasm32-unknown-unknown` (std, no imports) by a nested
+//! cargo into its own target directory, wrapped into a component with
+//! `wit-component`, and its test vectors are embedded in a custom section. The
+//! wasm target is installed with rustup when it is missing.
 
 use std::env;
 use std::fs;
@@ -11,27 +12,77 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
+use wasm_encoder::{ComponentSection, CustomSection};
+
 const TARGET: &str = "wasm32-unknown-unknown";
+
+/// The name of the custom section that carries a module's test vectors (TOML).
+pub const VECTORS_SECTION: &str = "tokenscope:vectors";
+
+/// One policy crate to build into a component.
+#[derive(Clone, Debug, Default)]
+pub struct PolicyBuild<'a> {
+    /// Where cargo runs: the workspace root, or a standalone crate's directory.
+    pub dir: PathBuf,
+    /// The package to build.
+    pub package: &'a str,
+    /// Cargo features to turn on (`--features`).
+    pub features: &'a [&'a str],
+    /// Build without the package's default features.
+    pub no_default_features: bool,
+    /// A vectors file to embed in the component.
+    pub vectors: Option<PathBuf>,
+    /// The nested build's target directory.
+    pub target_dir: PathBuf,
+}
 
 /// Builds workspace package `package` as a component and writes it to
 /// `out_dir/file_name`; returns that path. Call from a build script.
 pub fn build_component(package: &str, file_name: &str) -> Result<PathBuf> {
+    build_component_with(&PolicyBuild { package, ..script_build()? }, file_name)
+}
+
+/// Like `build_component` with features and vectors; `base` comes from `script_build`.
+pub fn build_component_with(build: &PolicyBuild<'_>, file_name: &str) -> Result<PathBuf> {
+    let out_dir = PathBuf::from(env::var("OUT_DIR")?);
+    let dest = out_dir.join(file_name);
+    fs::write(&dest, component_bytes(build)?).with_context(|| format!("failed to write `{}`", dest.display()))?;
+    Ok(dest)
+}
+
+/// The workspace root and the shared nested target directory of a build script.
+pub fn script_build() -> Result<PolicyBuild<'static>> {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?);
-    let workspace = workspace_root(&manifest_dir)?;
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
     let target_dir = outer_target_dir(&out_dir).unwrap_or_else(|| out_dir.clone()).join("policy-wasm");
-    ensure_wasm_target(&target_dir)?;
-    let core = build_core(&workspace, package, &target_dir)?;
+    Ok(PolicyBuild { dir: workspace_root(&manifest_dir)?, target_dir, ..PolicyBuild::default() })
+}
+
+/// Compiles `build.package` for wasm32, wraps it into a component and embeds its
+/// vectors; returns the component's bytes.
+pub fn component_bytes(build: &PolicyBuild<'_>) -> Result<Vec<u8>> {
+    let package = build.package;
+    ensure_wasm_target(&build.target_dir)?;
+    let core = build_core(build)?;
     let bytes = fs::read(&core).with_context(|| format!("failed to read `{}`", core.display()))?;
-    let component = wit_component::ComponentEncoder::default()
+    let mut component = wit_component::ComponentEncoder::default()
         .module(&bytes)
         .with_context(|| format!("`{package}` has no usable component type section"))?
         .validate(true)
         .encode()
         .with_context(|| format!("failed to encode `{package}` as a component"))?;
-    let dest = out_dir.join(file_name);
-    fs::write(&dest, component).with_context(|| format!("failed to write `{}`", dest.display()))?;
-    Ok(dest)
+    if let Some(path) = &build.vectors {
+        let vectors =
+            fs::read_to_string(path).with_context(|| format!("failed to read vectors `{}`", path.display()))?;
+        embed_vectors(&mut component, &vectors);
+    }
+    Ok(component)
+}
+
+/// Appends `vectors` (TOML) to a component as the `tokenscope:vectors` custom
+/// section, so a module carries the cases it must pass.
+pub fn embed_vectors(component: &mut Vec<u8>, vectors: &str) {
+    CustomSection { name: VECTORS_SECTION.into(), data: vectors.as_bytes().into() }.append_to_component(component);
 }
 
 /// Tells cargo to rerun the build script when these workspace paths change.
@@ -92,12 +143,23 @@ fn has_std(libdir: &Path) -> bool {
 
 /// The nested build shares one target directory per outer target directory, so
 /// dev, test, clippy and bench builds reuse the same wasm artifacts.
-fn build_core(workspace: &Path, package: &str, target_dir: &Path) -> Result<PathBuf> {
+fn build_core(build: &PolicyBuild<'_>) -> Result<PathBuf> {
+    let PolicyBuild { dir, package, target_dir, .. } = build;
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(workspace)
-        .args(["rustc", "--quiet", "--locked", "-p", package, "--lib", "--release"])
-        .args(["--target", TARGET, "--crate-type", "cdylib", "--target-dir"])
+    cmd.current_dir(dir).args(["rustc", "--quiet", "-p", package, "--lib", "--release"]);
+    // Inside this workspace the lock file is the one checked in; a standalone
+    // policy crate resolves its own.
+    if dir.join("Cargo.lock").is_file() {
+        cmd.arg("--locked");
+    }
+    if !build.features.is_empty() {
+        cmd.arg("--features").arg(build.features.join(","));
+    }
+    if build.no_default_features {
+        cmd.arg("--no-default-features");
+    }
+    cmd.args(["--target", TARGET, "--crate-type", "cdylib", "--target-dir"])
         .arg(target_dir)
         .env("CARGO_PROFILE_RELEASE_PANIC", "abort")
         .env("CARGO_PROFILE_RELEASE_LTO", "true")

@@ -1,5 +1,6 @@
-//! What `tokenscope check` decides, as read from flags or from a TOML/JSON file,
-//! and its conversion to the contract's `token` and `request`.
+//! One decision case in text form, a token and a request, and its conversion to
+//! the contract's `token` and `request`. `tokenscope check` reads it from flags or
+//! a TOML/JSON file; test vectors and recorded live requests are lists of it.
 //!
 //! ```toml
 //! [token]
@@ -17,44 +18,84 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use crate::grant_text::{grants_from_texts, parse_grant};
-use crate::runtime::{Request, Token};
+use crate::grant_text::{grants_from_texts, parse_grant, print_all, print_grant};
+use crate::runtime::{Grants, Request, ResourceGrant, Token};
 use crate::time::{now, parse_time};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckInput {
     pub token: TokenSpec,
     pub request: RequestSpec,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TokenSpec {
     /// Scope strings (psm scope tokens, venafi scopes).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<String>,
     /// Resource grants, `RESOURCE=LEVEL` or `RESOURCE=ACTION[,ACTION]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub grants: Vec<String>,
     /// The owner's current rights, in the same form as `grants`.
     pub owner_rights: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub revoked: bool,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequestSpec {
     pub action: String,
     #[serde(default = "root")]
     pub resource: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub now: Option<String>,
 }
 
 fn root() -> String {
     "/".to_owned()
+}
+
+impl TokenSpec {
+    /// The contract's token.
+    pub fn to_token(&self) -> Result<Token> {
+        let grants = grants_from_texts(&self.scopes, &self.grants)?;
+        let owner_rights = self.owner_rights.iter().map(|g| parse_grant(g)).collect::<Result<_>>()?;
+        let expires_at = self.expires_at.as_deref().map(parse_time).transpose().context("bad token expiry")?;
+        Ok(Token { grants, owner_rights, expires_at, revoked: self.revoked })
+    }
+
+    /// The text form of a token's grants and state (for recording live requests).
+    pub fn of(grants: &Grants, owner_rights: &[ResourceGrant], expires_at: Option<u64>, revoked: bool) -> TokenSpec {
+        let (scopes, grants) = match grants {
+            Grants::Scopes(_) => (print_all(grants), Vec::new()),
+            Grants::Resources(_) => (Vec::new(), print_all(grants)),
+        };
+        TokenSpec {
+            scopes,
+            grants,
+            owner_rights: owner_rights.iter().map(print_grant).collect(),
+            expires_at: expires_at.map(|t| format!("@{t}")),
+            revoked,
+        }
+    }
+}
+
+impl RequestSpec {
+    /// The contract's request; `now` when the spec names no time.
+    pub fn to_request(&self, default_now: u64) -> Result<Request> {
+        let now = match &self.now {
+            Some(text) => parse_time(text).context("bad request time")?,
+            None => default_now,
+        };
+        Ok(Request { action: self.action.clone(), resource: self.resource.clone(), now })
+    }
 }
 
 impl CheckInput {
@@ -74,26 +115,15 @@ impl CheckInput {
         }
     }
 
-    /// The contract's token and request.
+    /// The contract's token and request (the request at the current time unless it names one).
     pub fn to_contract(&self) -> Result<(Token, Request)> {
-        let spec = &self.token;
-        let grants = grants_from_texts(&spec.scopes, &spec.grants)?;
-        let owner_rights = spec.owner_rights.iter().map(|g| parse_grant(g)).collect::<Result<_>>()?;
-        let expires_at = spec.expires_at.as_deref().map(parse_time).transpose().context("bad token expiry")?;
-        let token = Token { grants, owner_rights, expires_at, revoked: spec.revoked };
-        let now = match &self.request.now {
-            Some(text) => parse_time(text).context("bad request time")?,
-            None => now(),
-        };
-        let request = Request { action: self.request.action.clone(), resource: self.request.resource.clone(), now };
-        Ok((token, request))
+        Ok((self.token.to_token()?, self.request.to_request(now())?))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::Grants;
 
     #[test]
     fn toml_check_file_reads() {
@@ -117,6 +147,18 @@ mod tests {
             request: RequestSpec { action: "artifact:view".into(), resource: "channel/a".into(), now: None },
         };
         assert!(input.to_contract().is_err());
+    }
+
+    #[test]
+    fn a_token_prints_back_to_the_spec_it_came_from() {
+        let spec = TokenSpec {
+            grants: vec!["channel/main=write".into(), "vault/acme=create-scan".into()],
+            owner_rights: vec!["/=manage".into()],
+            expires_at: Some("@1800000000".into()),
+            ..TokenSpec::default()
+        };
+        let token = spec.to_token().unwrap();
+        assert_eq!(TokenSpec::of(&token.grants, &token.owner_rights, token.expires_at, token.revoked), spec);
     }
 
     #[test]

@@ -1,22 +1,26 @@
-//! The authority's policy instance and its caches of compiled grants: a token's
-//! grants are compiled once per instance (they never change after issuance), an
-//! owner's rights once per distinct set. A fault replaces the instance and drops
-//! the caches with it.
+//! A policy instance with its caches of compiled grants, as the host decides
+//! live requests: a token's grants are compiled once per instance (they never
+//! change after issuance), an owner's rights once per distinct set. A fault
+//! replaces the instance and drops the caches with it.
 
 use std::collections::HashMap;
 
+use super::bindings::{Grants, ResourceGrant, TokenStatus};
+use super::instance::{CompiledGrants, PolicyFault, PolicyInstance};
+use super::module::PolicyModule;
 use crate::grant_text::print_grant;
-use crate::runtime::{CompiledGrants, Grants, PolicyFault, PolicyInstance, PolicyModule, ResourceGrant, TokenStatus};
-use crate::store::TokenId;
 use crate::verdict::{Code, Verdict};
+
+/// What names a token in the caches: its store id.
+pub type TokenKey = i64;
 
 /// Past this many cached entries a cache is emptied and refilled on demand.
 const MAX_CACHED: usize = 100_000;
 
 /// One request for a stored token, with everything a decision needs.
 #[derive(Clone, Copy)]
-pub(super) struct Question<'a> {
-    pub token: TokenId,
+pub struct Question<'a> {
+    pub token: TokenKey,
     pub grants: &'a Grants,
     pub owner_rights: &'a [ResourceGrant],
     pub status: TokenStatus,
@@ -25,25 +29,25 @@ pub(super) struct Question<'a> {
     pub now: u64,
 }
 
-pub(super) struct Evaluator {
+pub struct Evaluator {
     instance: PolicyInstance,
     generation: u64,
-    tokens: HashMap<TokenId, CompiledGrants>,
+    tokens: HashMap<TokenKey, CompiledGrants>,
     owners: HashMap<String, CompiledGrants>,
 }
 
 impl Evaluator {
-    pub(super) fn new(module: &PolicyModule) -> Evaluator {
+    pub fn new(module: &PolicyModule) -> Evaluator {
         let instance = module.instantiate();
         Evaluator { generation: instance.generation(), instance, tokens: HashMap::new(), owners: HashMap::new() }
     }
 
-    pub(super) fn instance(&mut self) -> &mut PolicyInstance {
+    pub fn instance(&mut self) -> &mut PolicyInstance {
         &mut self.instance
     }
 
     /// Decides with cached compiled grants; never fails, a fault is a deny.
-    pub(super) fn decide(&mut self, q: &Question<'_>) -> Verdict {
+    pub fn decide(&mut self, q: &Question<'_>) -> Verdict {
         self.decide_inner(q).unwrap_or_else(Verdict::fault)
     }
 
@@ -83,14 +87,14 @@ impl Evaluator {
     }
 
     /// The normalised text of a token's grant `index`, for reports.
-    pub(super) fn grant_text(&mut self, token: TokenId, index: u32) -> Option<String> {
+    pub fn grant_text(&mut self, token: TokenKey, index: u32) -> Option<String> {
         let compiled = self.tokens.get(&token)?;
         let normalized = self.instance.normalized(compiled).ok()?;
         crate::grant_text::print_nth(&normalized, index)
     }
 
     /// Frees a deleted token's compiled grants.
-    pub(super) fn forget(&mut self, token: TokenId) {
+    pub fn forget(&mut self, token: TokenKey) {
         if let Some(compiled) = self.tokens.remove(&token) {
             let _ = self.instance.release(compiled);
         }

@@ -84,16 +84,29 @@ pub struct CaseResult {
     pub problem: Option<String>,
 }
 
-/// Runs every case of `vectors`; cases without a time use the file's `now`, else `fallback_now`.
+/// Runs the cases of `vectors` (those without a time at the file's `now`, else
+/// `fallback_now`), stopping after the first case the module faults on: a fault
+/// already fails the run, and each costs up to the call's time budget.
 pub fn run_vectors(module: &PolicyModule, vectors: &Vectors, fallback_now: u64) -> Vec<CaseResult> {
     let now = vectors.default_now(fallback_now);
     let mut evaluator = Evaluator::new(module);
-    vectors
-        .cases
-        .iter()
-        .enumerate()
-        .map(|(i, case)| run_case(module, &mut evaluator, TokenKey::try_from(i).unwrap_or(TokenKey::MAX), case, now))
-        .collect()
+    let mut results = Vec::with_capacity(vectors.cases.len());
+    for (i, case) in vectors.cases.iter().enumerate() {
+        let result = run_case(module, &mut evaluator, TokenKey::try_from(i).unwrap_or(TokenKey::MAX), case, now);
+        let faulted = result.faulted();
+        results.push(result);
+        if faulted {
+            break;
+        }
+    }
+    results
+}
+
+impl CaseResult {
+    /// Whether the module faulted (trap, timeout, memory) on this case.
+    pub fn faulted(&self) -> bool {
+        self.got == Code::PolicyFault.as_str() || self.problem.as_deref().is_some_and(|p| p.contains("policy-fault"))
+    }
 }
 
 fn run_case(module: &PolicyModule, evaluator: &mut Evaluator, key: TokenKey, case: &Vector, now: u64) -> CaseResult {

@@ -34,6 +34,8 @@ pub struct Config {
     pub server: ServerConfig,
     /// The proxy check endpoint and its route map.
     pub check: CheckConfig,
+    /// Recording a sample of live decisions (for `tokenscope policy diff`).
+    pub record: RecordConfig,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -106,18 +108,91 @@ pub struct PolicyConfig {
     pub call_timeout: Duration,
     /// The most linear memory one policy instance may use, in MiB.
     pub memory_mib: usize,
+    /// Reload `file` when it changes on disk (`serve`; SIGHUP reloads it always).
+    pub watch: bool,
+    /// How long a changed file must stay the same before it is read.
+    #[serde(deserialize_with = "duration")]
+    pub settle: Duration,
+    /// Refuse modules that ship no test vectors.
+    pub require_vectors: bool,
+    /// Instances deciding in parallel; 0 means one per core.
+    pub evaluators: usize,
+    /// Cache compiled modules on disk, so a restart or a known module does not recompile.
+    pub cache: bool,
+    /// Where compiled modules are cached (default: `$XDG_CACHE_HOME/tokenscope`, or `~/.cache/tokenscope`).
+    pub cache_dir: Option<PathBuf>,
+    /// A candidate module to run beside the active one on live traffic, never affecting an answer.
+    pub shadow: Option<PathBuf>,
+    /// The largest module `POST /api/system/policy` accepts, in bytes.
+    pub max_module_bytes: usize,
 }
 
 impl Default for PolicyConfig {
     fn default() -> Self {
         let limits = Limits::default();
-        PolicyConfig { file: None, call_timeout: limits.call_timeout, memory_mib: limits.memory_bytes >> 20 }
+        PolicyConfig {
+            file: None,
+            call_timeout: limits.call_timeout,
+            memory_mib: limits.memory_bytes >> 20,
+            watch: true,
+            settle: Duration::from_millis(100),
+            require_vectors: true,
+            evaluators: 0,
+            cache: true,
+            cache_dir: None,
+            shadow: None,
+            max_module_bytes: 16 << 20,
+        }
     }
 }
 
 impl PolicyConfig {
     pub fn limits(&self) -> Limits {
         Limits { call_timeout: self.call_timeout, memory_bytes: self.memory_mib << 20 }
+    }
+
+    /// What the gate requires of a module loaded at `now`.
+    pub fn gate_options(&self, now: u64) -> crate::gate::GateOptions {
+        crate::gate::GateOptions { require_vectors: self.require_vectors, now }
+    }
+
+    /// How many evaluators decide in parallel.
+    pub fn evaluators(&self) -> usize {
+        match self.evaluators {
+            0 => std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+            n => n,
+        }
+    }
+
+    /// The module cache directory, if caching is on and one can be named.
+    pub fn cache_dir(&self) -> Option<PathBuf> {
+        if !self.cache {
+            return None;
+        }
+        if let Some(dir) = &self.cache_dir {
+            return Some(dir.clone());
+        }
+        let base = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
+        Some(base.join("tokenscope"))
+    }
+}
+
+/// Recording a sample of live decisions for `tokenscope policy diff`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RecordConfig {
+    /// The JSON-lines file decisions are appended to; none records nothing.
+    pub file: Option<PathBuf>,
+    /// Record every n-th decision.
+    pub every: u64,
+}
+
+impl Default for RecordConfig {
+    fn default() -> Self {
+        RecordConfig { file: None, every: 1 }
     }
 }
 
@@ -244,6 +319,7 @@ impl Config {
             ("usage.flush_interval", self.usage.flush_interval),
             ("expiry_notifier.interval", self.expiry_notifier.interval),
             ("policy.call_timeout", self.policy.call_timeout),
+            ("policy.settle", self.policy.settle),
         ] {
             if d.is_zero() {
                 bail!("{what} must be longer than zero");
@@ -251,6 +327,9 @@ impl Config {
         }
         if !self.check.prefix.starts_with('/') || self.check.prefix.ends_with('/') {
             bail!("check.prefix must start with `/` and not end with one");
+        }
+        if self.record.every == 0 {
+            bail!("record.every must be at least 1");
         }
         crate::server::RouteMap::new(&self.check.routes).context("check.routes is not valid")?;
         for (name, role) in &self.roles {

@@ -81,11 +81,7 @@ impl Authority {
         let expires_at = self.resolve_expiry(request.expiry, now)?;
         let owner = self.principal(&request.owner)?;
         let rights = self.owner_rights(&owner)?;
-        let checked = {
-            let mut evaluator =
-                self.evaluator.lock().map_err(|_| refused("policy-fault", "the policy evaluator is unavailable"))?;
-            evaluator.instance().check_grants(&rights, &request.grants)
-        };
+        let checked = self.policy.active().evaluator().instance().check_grants(&rights, &request.grants);
         let normalized = match checked {
             Ok(Ok(grants)) => grants,
             Ok(Err(denial)) => return Err(refused(Code::Policy(denial.code).as_str(), denial.message)),
@@ -157,9 +153,7 @@ impl Authority {
         if !self.store.delete_token(id)? {
             return Err(LifecycleError::NotFound(format!("token {id}")));
         }
-        if let Ok(mut evaluator) = self.evaluator.lock() {
-            evaluator.forget(id);
-        }
+        self.policy.active().forget(id);
         tracing::info!(token = id, "token deleted");
         Ok(())
     }

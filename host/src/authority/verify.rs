@@ -1,14 +1,18 @@
 //! The verify path: presented secret -> shape check -> SHA-256 -> stored record ->
 //! the owner's current rights -> policy decision -> usage count. Every failure is
 //! a deny with its own code; the secret never reaches a log line or a message.
+//! One snapshot of the active policy decides the whole request, and the decision
+//! log line names that module (name, version, SHA-256).
 
-use crate::runtime::TokenStatus;
+use std::sync::Arc;
+
+use crate::runtime::{PolicyModule, Question, TokenStatus};
 use crate::secret::Secret;
 use crate::store::TokenId;
+use crate::tap::Tapped;
 use crate::verdict::{Code, Verdict};
 
 use super::Authority;
-use crate::runtime::Question;
 
 /// The answer for one presented token.
 #[derive(Clone, Debug)]
@@ -20,11 +24,20 @@ pub struct Verified {
     pub verdict: Verdict,
     /// The normalised grant that allowed the request.
     pub grant: Option<String>,
+    /// The module that decided (or would have, for denies before the policy).
+    pub policy: Arc<PolicyModule>,
 }
 
 impl Verified {
-    fn refused(code: Code, message: impl Into<String>) -> Verified {
-        Verified { token: None, token_name: None, owner: None, verdict: Verdict::deny(code, message), grant: None }
+    fn refused(policy: &Arc<PolicyModule>, code: Code, message: impl Into<String>) -> Verified {
+        Verified {
+            token: None,
+            token_name: None,
+            owner: None,
+            verdict: Verdict::deny(code, message),
+            grant: None,
+            policy: Arc::clone(policy),
+        }
     }
 }
 
@@ -42,15 +55,19 @@ impl Authority {
         action: &str,
         resource_of: &dyn Fn(&str) -> String,
     ) -> Verified {
+        let active = self.policy.active();
         let mut resource = String::new();
-        let verified = self.verify_inner(presented, action, resource_of, &mut resource);
+        let verified = self.verify_inner(&active, presented, action, resource_of, &mut resource);
+        let module = active.module();
         tracing::info!(
             token = verified.token,
             owner = verified.owner.as_deref(),
             action,
             resource,
             decision = verified.verdict.code_str(),
-            policy = %self.module.label(),
+            policy_name = %module.info().name,
+            policy_version = %module.info().version,
+            policy_sha256 = module.sha256(),
             "verify"
         );
         verified
@@ -58,26 +75,29 @@ impl Authority {
 
     fn verify_inner(
         &self,
+        active: &crate::swap::ActivePolicy,
         presented: Option<&str>,
         action: &str,
         resource_of: &dyn Fn(&str) -> String,
         resource_out: &mut String,
     ) -> Verified {
+        let module = active.module();
         let Some(presented) = presented.filter(|p| !p.is_empty()) else {
-            return Verified::refused(Code::MissingToken, "no token was presented");
+            return Verified::refused(module, Code::MissingToken, "no token was presented");
         };
         let secret = match Secret::parse(presented.trim()) {
             Ok(secret) => secret,
-            Err(err) => return Verified::refused(Code::MalformedToken, err.to_string()),
+            Err(err) => return Verified::refused(module, Code::MalformedToken, err.to_string()),
         };
         let record = match self.store.token_by_hash(&secret.hash()) {
             Ok(Some(record)) => record,
             Ok(None) => {
-                return Verified::refused(Code::UnknownToken, "no such token (never issued, reissued, or deleted)");
+                let message = "no such token (never issued, reissued, or deleted)";
+                return Verified::refused(module, Code::UnknownToken, message);
             }
             Err(err) => {
                 tracing::error!("token lookup failed: {err:#}");
-                return Verified::refused(Code::StoreUnavailable, "the token store is unavailable");
+                return Verified::refused(module, Code::StoreUnavailable, "the token store is unavailable");
             }
         };
         *resource_out = resource_of(&record.owner_name);
@@ -88,6 +108,7 @@ impl Authority {
             owner: Some(record.owner_name.clone()),
             verdict: Verdict::deny(Code::StoreUnavailable, "not decided"),
             grant: None,
+            policy: Arc::clone(module),
         };
         let rights = match self.store.principal_by_id(record.owner) {
             Ok(Some(owner)) => crate::rights::owner_rights(&owner, &self.config.roles),
@@ -110,7 +131,7 @@ impl Authority {
                 return verified;
             }
         };
-        let Some(action_id) = self.module.action_id(action) else {
+        let Some(action_id) = module.action_id(action) else {
             verified.verdict = Verdict::deny(
                 Code::Policy(crate::runtime::DenyCode::UnknownAction),
                 format!("unknown action `{}`", action.escape_debug().to_string().chars().take(64).collect::<String>()),
@@ -119,10 +140,7 @@ impl Authority {
         };
         let status = TokenStatus { expires_at: record.expires_at, revoked: record.revoked_at.is_some() };
         let now = self.now();
-        let Ok(mut evaluator) = self.evaluator.lock() else {
-            verified.verdict = Verdict::deny(Code::PolicyFault, "the policy evaluator is unavailable");
-            return verified;
-        };
+        let mut evaluator = active.evaluator();
         let question = Question {
             token: record.id,
             grants: &grants,
@@ -135,8 +153,19 @@ impl Authority {
         verified.verdict = evaluator.decide(&question);
         if let Verdict::Allow { grant } = verified.verdict {
             verified.grant = evaluator.grant_text(record.id, grant);
-            drop(evaluator);
+        }
+        drop(evaluator);
+        if verified.verdict.is_allow() {
             self.usage.record(record.id, now);
+        }
+        if self.shadow.is_some() || self.recorder.is_some() {
+            let tapped = Tapped { question: &question, action, verdict: &verified.verdict, policy: module };
+            if let Some(shadow) = &self.shadow {
+                shadow.offer(&tapped);
+            }
+            if let Some(recorder) = &self.recorder {
+                recorder.offer(&tapped);
+            }
         }
         verified
     }

@@ -1,16 +1,20 @@
 //! What the store-backed commands share: the global `--config`/`--store`
-//! options, and opening config, store, policy and authority from them.
+//! options, and opening config, store, runtime (with its module cache), policy
+//! and authority from them.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use crate::authority::Authority;
 use crate::clock::SystemClock;
-use crate::config::Config;
+use crate::config::{Config, PolicyConfig};
+use crate::gate::admit;
+use crate::record::Recorder;
 use crate::runtime::{PolicyModule, Runtime};
+use crate::shadow::Shadow;
 use crate::store::SqliteStore;
 
 #[derive(Args, Debug, Clone)]
@@ -47,12 +51,62 @@ impl StoreArgs {
     }
 
     fn build(config: Config, store: SqliteStore) -> Result<Authority> {
-        let runtime = Runtime::new()?;
+        let runtime = runtime(&config.policy)?;
         let limits = config.policy.limits();
         let module = match &config.policy.file {
             Some(path) => PolicyModule::from_file(&runtime, path, limits)?,
             None => PolicyModule::embedded(&runtime, limits)?,
         };
         Ok(Authority::new(Arc::new(store), module, config, Arc::new(SystemClock)))
+    }
+
+    /// The authority `serve` runs: the store (created when missing); a policy file
+    /// must pass the gate before the server starts; and the shadow module and the
+    /// decision recorder when the config names them.
+    pub fn serving_authority(&self) -> Result<Authority> {
+        let config = self.config()?;
+        let store = SqliteStore::open(&config.store.path)?;
+        let runtime = runtime(&config.policy)?;
+        let limits = config.policy.limits();
+        let module = match &config.policy.file {
+            Some(path) => gated(&runtime, path, &config)?,
+            None => PolicyModule::embedded(&runtime, limits)?,
+        };
+        let shadow = match &config.policy.shadow {
+            Some(path) => Some(Shadow::start(gated(&runtime, path, &config).context("the shadow module")?)?),
+            None => None,
+        };
+        let recorder = match &config.record.file {
+            Some(path) => Some(Recorder::open(path, config.record.every)?),
+            None => None,
+        };
+        let mut authority = Authority::new(Arc::new(store), module, config, Arc::new(SystemClock));
+        if let Some(shadow) = shadow {
+            authority = authority.with_shadow(shadow);
+        }
+        if let Some(recorder) = recorder {
+            authority = authority.with_recorder(recorder);
+        }
+        Ok(authority)
+    }
+}
+
+/// The wasmtime runtime, with the module cache the config names.
+pub fn runtime(config: &PolicyConfig) -> Result<Runtime> {
+    let runtime = Runtime::new()?;
+    Ok(match config.cache_dir() {
+        Some(dir) => runtime.with_cache(&dir),
+        None => runtime,
+    })
+}
+
+/// The module in `path`, once it passed the gate.
+fn gated(runtime: &Runtime, path: &Path, config: &Config) -> Result<Arc<PolicyModule>> {
+    let bytes = std::fs::read(path).with_context(|| format!("failed to read policy file `{}`", path.display()))?;
+    let source = path.display().to_string();
+    let options = config.policy.gate_options(crate::time::now());
+    match admit(runtime, &bytes, &source, config.policy.limits(), &options, None) {
+        (Some(module), _) => Ok(module),
+        (None, report) => bail!("policy module `{source}` failed the gate: {}", report.reasons()),
     }
 }

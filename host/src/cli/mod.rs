@@ -20,7 +20,7 @@ use std::sync::Arc;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 
-use crate::runtime::{Limits, PolicyModule, Runtime};
+use crate::runtime::{Limits, PolicyModule};
 
 /// Exit code for a usage error or a failure that prevented an answer.
 pub const EXIT_ERROR: u8 = 2;
@@ -72,7 +72,7 @@ pub struct PolicyArg {
 
 impl PolicyArg {
     pub fn load(&self) -> Result<Arc<PolicyModule>> {
-        let runtime = Runtime::new()?;
+        let runtime = context::runtime(&crate::config::PolicyConfig::default())?;
         match &self.policy {
             Some(path) => PolicyModule::from_file(&runtime, path, Limits::default()),
             None => PolicyModule::embedded(&runtime, Limits::default()),

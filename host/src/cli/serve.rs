@@ -17,7 +17,7 @@ pub struct ServeArgs {
 }
 
 pub fn run(store_args: &StoreArgs, args: &ServeArgs) -> Result<ExitCode> {
-    let mut authority = store_args.authority_creating_store()?;
+    let mut authority = store_args.serving_authority()?;
     if let Some(listen) = args.listen {
         authority.config_mut().server.listen = listen;
     }

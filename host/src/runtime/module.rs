@@ -187,9 +187,20 @@ impl PolicyModule {
         self.prepared.limits
     }
 
+    /// The runtime (engine and module cache) the module was compiled on.
+    pub fn runtime(&self) -> &Runtime {
+        &self.prepared.runtime
+    }
+
     /// `name version (sha256:0123abcd…)`, for logs and reports.
     pub fn label(&self) -> String {
         format!("{} {} (sha256:{})", self.info.name, self.info.version, self.sha256.get(..12).unwrap_or(&self.sha256))
+    }
+}
+
+impl std::fmt::Debug for PolicyModule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PolicyModule({} from {})", self.label(), self.source)
     }
 }
 

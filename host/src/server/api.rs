@@ -30,8 +30,8 @@ use crate::time::parse_time;
 use crate::verdict::Verdict;
 
 /// The authenticated caller.
-struct Caller {
-    name: String,
+pub(super) struct Caller {
+    pub(super) name: String,
 }
 
 fn secret_of(headers: &HeaderMap) -> Option<String> {
@@ -44,7 +44,7 @@ fn secret_of(headers: &HeaderMap) -> Option<String> {
 }
 
 /// Runs blocking authority work off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     state: &Arc<AppState>,
     work: impl FnOnce(&Authority) -> T + Send + 'static,
 ) -> Result<T, Response> {
@@ -56,10 +56,18 @@ async fn blocking<T: Send + 'static>(
 
 /// Authenticates the caller and decides `action` on `user/<caller>`.
 async fn authorize(state: &Arc<AppState>, headers: &HeaderMap, action: &'static str) -> Result<Caller, Response> {
+    authorize_on(state, headers, action, |owner| format!("user/{owner}")).await
+}
+
+/// Authenticates the caller and decides `action` on the resource `resource_of(caller)`.
+pub(super) async fn authorize_on(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+    action: &'static str,
+    resource_of: fn(&str) -> String,
+) -> Result<Caller, Response> {
     let secret = secret_of(headers);
-    let verified =
-        blocking(state, move |a| a.verify_for_owner(secret.as_deref(), action, &|owner| format!("user/{owner}")))
-            .await?;
+    let verified = blocking(state, move |a| a.verify_for_owner(secret.as_deref(), action, &resource_of)).await?;
     match (verified.verdict, verified.owner) {
         (Verdict::Allow { .. }, Some(name)) => Ok(Caller { name }),
         (Verdict::Deny { code, message }, _) => Err(deny(status_of(code), code.as_str(), &message)),

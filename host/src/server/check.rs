@@ -3,7 +3,8 @@
 //! resource with the route map, verifies the token, and answers 200 with the
 //! token's identity for the upstream, 401 for missing, unknown, expired or
 //! revoked tokens, 403 for insufficient rights or unmapped routes, 503 when the
-//! store or the policy failed. Denies carry their code in `x-tokenscope-deny-code`.
+//! store or the policy failed. Denies carry their code in `x-tokenscope-deny-code`;
+//! every answer names the module that decided in `x-tokenscope-policy` (SHA-256).
 
 use std::sync::Arc;
 
@@ -18,6 +19,7 @@ use crate::verdict::Verdict;
 
 pub const TOKEN_ID_HEADER: &str = "x-tokenscope-token-id";
 pub const OWNER_HEADER: &str = "x-tokenscope-owner";
+pub const POLICY_HEADER: &str = "x-tokenscope-policy";
 use super::error::DENY_CODE_HEADER;
 
 pub async fn check(
@@ -27,9 +29,15 @@ pub async fn check(
     headers: HeaderMap,
 ) -> Response {
     let started = std::time::Instant::now();
-    let response = decide(&state, &method, uri.path(), &headers).await;
+    let mut response = decide(&state, &method, uri.path(), &headers).await;
+    if !response.headers().contains_key(POLICY_HEADER)
+        && let Ok(value) = HeaderValue::from_str(state.authority.module().sha256())
+    {
+        response.headers_mut().insert(POLICY_HEADER, value);
+    }
     let code = response.headers().get(DENY_CODE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("allow");
-    state.metrics.record(code, started.elapsed());
+    let policy = response.headers().get(POLICY_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+    state.metrics.record(code, policy, started.elapsed());
     response
 }
 
@@ -53,7 +61,7 @@ async fn decide(state: &Arc<AppState>, method: &Method, path: &str, headers: &He
         Ok(verified) => verified,
         Err(_) => return deny(StatusCode::SERVICE_UNAVAILABLE, "policy-fault", "the decision could not be made"),
     };
-    match &verified.verdict {
+    let mut response = match &verified.verdict {
         Verdict::Allow { .. } => {
             let mut response = StatusCode::OK.into_response();
             let headers = response.headers_mut();
@@ -66,5 +74,9 @@ async fn decide(state: &Arc<AppState>, method: &Method, path: &str, headers: &He
             response
         }
         Verdict::Deny { code, message } => deny(super::error::status_of(*code), code.as_str(), message),
+    };
+    if let Ok(value) = HeaderValue::from_str(verified.policy.sha256()) {
+        response.headers_mut().insert(POLICY_HEADER, value);
     }
+    response
 }

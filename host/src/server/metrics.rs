@@ -1,8 +1,9 @@
-//! `/metrics` in Prometheus text format: check decisions by code, check latency,
-//! usage flushes, and the active policy module's name, version and digest.
+//! `/metrics` in Prometheus text format: check decisions by code and by the
+//! module that made them, check latency, usage flushes, policy swaps by outcome,
+//! shadow agreement, and the active policy module's name, version and digest.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -19,8 +20,15 @@ use prometheus_client::registry::Registry;
 use super::AppState;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct CodeLabel {
+struct DecisionLabels {
     code: String,
+    /// The SHA-256 of the module that decided.
+    policy: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabel {
+    outcome: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -32,17 +40,20 @@ struct PolicyLabels {
 
 pub struct Metrics {
     registry: Registry,
-    decisions: Family<CodeLabel, Counter>,
+    decisions: Family<DecisionLabels, Counter>,
     latency: Histogram,
     flushes: Counter<u64, AtomicU64>,
     failed_flushes: Counter<u64, AtomicU64>,
+    policy: Family<PolicyLabels, Gauge>,
+    swaps: Family<OutcomeLabel, Counter>,
+    shadow: Family<OutcomeLabel, Counter>,
 }
 
 impl Metrics {
-    pub fn new(name: &str, version: &str, sha256: &str) -> Metrics {
+    pub fn new() -> Metrics {
         let mut registry = Registry::with_prefix("tokenscope");
-        let decisions = Family::<CodeLabel, Counter>::default();
-        registry.register("check_decisions", "Check endpoint answers by decision code", decisions.clone());
+        let decisions = Family::<DecisionLabels, Counter>::default();
+        registry.register("check_decisions", "Check endpoint answers by decision code and module", decisions.clone());
         // 10 µs .. ~1.3 s
         let latency = Histogram::new(exponential_buckets(0.000_01, 2.0, 18));
         registry.register("check_duration_seconds", "Time to answer a check request", latency.clone());
@@ -52,24 +63,54 @@ impl Metrics {
         registry.register("usage_flush_failures", "Usage batches that failed and were kept", failed_flushes.clone());
         let policy = Family::<PolicyLabels, Gauge>::default();
         registry.register("policy_info", "The active policy module", policy.clone());
-        policy
-            .get_or_create(&PolicyLabels { name: name.into(), version: version.into(), sha256: sha256.into() })
-            .set(1);
-        Metrics { registry, decisions, latency, flushes, failed_flushes }
+        let swaps = Family::<OutcomeLabel, Counter>::default();
+        registry.register("policy_swaps", "Policy loads and rollbacks by outcome", swaps.clone());
+        let shadow = Family::<OutcomeLabel, Counter>::default();
+        registry.register("shadow_decisions", "Decisions of the shadow module by agreement", shadow.clone());
+        Metrics { registry, decisions, latency, flushes, failed_flushes, policy, swaps, shadow }
     }
 
-    pub fn record(&self, code: &str, elapsed: Duration) {
-        self.decisions.get_or_create(&CodeLabel { code: code.to_owned() }).inc();
+    /// Counts one check answer, decided by the module with digest `policy`.
+    pub fn record(&self, code: &str, policy: &str, elapsed: Duration) {
+        self.decisions.get_or_create(&DecisionLabels { code: code.to_owned(), policy: policy.to_owned() }).inc();
         self.latency.observe(elapsed.as_secs_f64());
     }
+}
+
+/// Brings a counter up to a total kept elsewhere (counters only go up).
+fn catch_up(counter: &Counter<u64, AtomicU64>, total: u64) {
+    counter.inc_by(total.saturating_sub(counter.get()));
 }
 
 pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let (flushes, failed) = state.authority.usage().flush_counts();
     let m = &state.metrics;
-    // Counters only go up: bring them to the recorder's totals.
-    m.flushes.inc_by(flushes.saturating_sub(m.flushes.get()));
-    m.failed_flushes.inc_by(failed.saturating_sub(m.failed_flushes.get()));
+    catch_up(&m.flushes, flushes);
+    catch_up(&m.failed_flushes, failed);
+    let module = state.authority.module();
+    m.policy.clear();
+    m.policy
+        .get_or_create(&PolicyLabels {
+            name: module.info().name.clone(),
+            version: module.info().version.clone(),
+            sha256: module.sha256().to_owned(),
+        })
+        .set(1);
+    let counts = state.authority.policy().counts();
+    for (outcome, total) in
+        [("swapped", &counts.swapped), ("refused", &counts.refused), ("rolled-back", &counts.rolled_back)]
+    {
+        catch_up(&m.swaps.get_or_create(&OutcomeLabel { outcome: outcome.into() }), total.load(Ordering::Relaxed));
+    }
+    if let Some(shadow) = state.authority.shadow() {
+        for (outcome, total) in [
+            ("agreed", shadow.stats().agreed.load(Ordering::Relaxed)),
+            ("disagreed", shadow.stats().disagreed.load(Ordering::Relaxed)),
+            ("dropped", shadow.dropped()),
+        ] {
+            catch_up(&m.shadow.get_or_create(&OutcomeLabel { outcome: outcome.into() }), total);
+        }
+    }
     let mut text = String::new();
     if encode(&mut text, &m.registry).is_err() {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();

@@ -1,7 +1,8 @@
 //! `tokenscope serve`: the HTTP front end. Proxies ask the check endpoint whether
-//! a request may pass; `/healthz` and `/readyz` report liveness and readiness.
-//! Requests are size- and time-bounded; SIGTERM/SIGINT drain in-flight requests
-//! within a grace period and flush usage counts.
+//! a request may pass; people and scripts manage tokens and policy modules over
+//! the API; `/healthz`, `/readyz` and `/metrics` report on the process. Requests
+//! are size- and time-bounded; SIGHUP and changes to the policy file reload the
+//! policy; SIGTERM/SIGINT drain in-flight requests and flush usage counts.
 
 mod api;
 mod api_body;
@@ -10,7 +11,9 @@ mod check;
 mod error;
 mod health;
 mod metrics;
+mod policy_api;
 mod proxied;
+mod reload;
 mod route_map;
 mod shutdown;
 
@@ -36,6 +39,9 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
     ("PATCH", "/api/account/tokens/{id}"),
     ("DELETE", "/api/account/tokens/{id}"),
     ("POST", "/api/account/tokens/{id}/revoke"),
+    ("GET", "/api/system/policy"),
+    ("POST", "/api/system/policy"),
+    ("POST", "/api/system/policy/rollback"),
 ];
 
 use std::sync::Arc;
@@ -62,10 +68,14 @@ pub fn router(authority: Arc<Authority>) -> Result<Router> {
     let config = authority.config().clone();
     let routes = RouteMap::new(&config.check.routes)?;
     let prefix = config.check.prefix.clone();
-    let module = authority.module();
-    let metrics = metrics::Metrics::new(&module.info().name, &module.info().version, module.sha256());
-    let state = Arc::new(AppState { authority, routes, check: config.check.clone(), metrics });
-    Ok(Router::new()
+    let state = Arc::new(AppState { authority, routes, check: config.check.clone(), metrics: metrics::Metrics::new() });
+    let bounded = |router: Router<Arc<AppState>>, max: usize| {
+        router
+            .layer(axum::extract::DefaultBodyLimit::max(max))
+            .layer(RequestBodyLimitLayer::new(max))
+            .layer(axum::middleware::from_fn_with_state(max, body_limit::limit_body))
+    };
+    let everything = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))
@@ -74,12 +84,15 @@ pub fn router(authority: Arc<Authority>) -> Result<Router> {
         .route("/api/account/tokens", get(api::list_tokens).post(api::create_token))
         .route("/api/account/tokens/{id}", patch(api::edit_token).delete(api::delete_token))
         .route("/api/account/tokens/{id}/revoke", post(api::revoke_token))
+        .route("/api/system/policy/rollback", post(policy_api::rollback))
         .route(&prefix, any(check::check))
-        .route(&format!("{prefix}/{{*rest}}"), any(check::check))
+        .route(&format!("{prefix}/{{*rest}}"), any(check::check));
+    // Modules are larger than any other body: that one route has its own limit.
+    let modules = Router::new().route("/api/system/policy", get(policy_api::status).post(policy_api::load));
+    Ok(bounded(everything, config.server.max_body_bytes)
+        .merge(bounded(modules, config.policy.max_module_bytes))
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(config.server.max_header_bytes, error::limit_headers))
-        .layer(RequestBodyLimitLayer::new(config.server.max_body_bytes))
-        .layer(axum::middleware::from_fn_with_state(config.server.max_body_bytes, body_limit::limit_body))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, config.server.request_timeout))
         .layer(axum::middleware::from_fn(error::json_errors))
         .with_state(state))
@@ -105,6 +118,7 @@ pub async fn serve(authority: Arc<Authority>) -> Result<()> {
         Arc::new(crate::clock::SystemClock),
     )
     .spawn();
+    let reloaders = reload::spawn(&authority)?;
     tracing::info!(%address, policy = %authority.module().label(), "tokenscope serving");
     // Scripts and tests read the bound address (useful with port 0) from this line.
     println!("listening on http://{address}");
@@ -114,6 +128,9 @@ pub async fn serve(authority: Arc<Authority>) -> Result<()> {
         .context("the server failed")?;
     flusher.abort();
     notifier.abort();
+    for task in reloaders {
+        task.abort();
+    }
     let flushed = authority.flush_usage()?;
     tracing::info!(tokens = flushed, "shut down; usage flushed");
     Ok(())

@@ -32,7 +32,7 @@ pub fn decide_case(
     let Some(action) = module.action_id(&request.action) else {
         // The host refuses actions the catalog does not list before asking the policy.
         let verdict = Verdict::deny(Code::Policy(DenyCode::UnknownAction), "not in the module's catalog");
-        let disagreement = oneshot.is_allow().then(|| "the one-shot path allows an action the catalog does not list");
+        let disagreement = oneshot.is_allow().then_some("the one-shot path allows an action the catalog does not list");
         return Decided { verdict, grant: None, disagreement: disagreement.map(str::to_owned) };
     };
     let question = Question {

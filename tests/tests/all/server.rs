@@ -132,15 +132,12 @@ fn proxy_conventions_statuses_and_identity_headers() {
 
     // Metrics count every answer above by code, and name the active policy.
     let metrics = send("GET", &server.url("/metrics"), &[]).body;
-    for line in [
-        "tokenscope_check_decisions_total{code=\"no-grant\"} 1",
-        "tokenscope_check_decisions_total{code=\"malformed-token\"} 2",
-        "tokenscope_check_decisions_total{code=\"unmapped-route\"} 2",
-        "tokenscope_check_duration_seconds_count 9",
-        "tokenscope_check_decisions_total{code=\"allow\"} 3",
-    ] {
-        assert!(metrics.contains(line), "`{line}` missing from:\n{metrics}");
+    let sha = tokenscope::runtime::sha256_hex(tokenscope::runtime::DEFAULT_POLICY);
+    for (code, n) in [("no-grant", 1), ("malformed-token", 2), ("unmapped-route", 2), ("allow", 3)] {
+        let line = format!("tokenscope_check_decisions_total{{code=\"{code}\",policy=\"{sha}\"}} {n}");
+        assert!(metrics.contains(&line), "`{line}` missing from:\n{metrics}");
     }
+    assert!(metrics.contains("tokenscope_check_duration_seconds_count 9"), "{metrics}");
     assert!(metrics.contains("tokenscope_policy_info{name=\"tokenscope-default\""), "{metrics}");
 }
 

@@ -1,0 +1,110 @@
+//! The policy endpoints: `GET /api/system/policy` (the active module, the ones
+//! before it, swap counts), `POST /api/system/policy` (the body is a module: it
+//! goes through the gate and, when it passes, becomes active at once) and
+//! `POST /api/system/policy/rollback`. Loading and rolling back need
+//! `system.policy:edit` on the root, viewing `system.policy:view`, decided by the
+//! active policy like any other request.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::AppState;
+use super::api::{authorize_on, blocking};
+use super::error::json_error;
+use crate::swap::{ModuleSummary, SwapOutcome};
+
+fn root(_: &str) -> String {
+    "/".to_owned()
+}
+
+/// `GET /api/system/policy`
+pub async fn status(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if let Err(response) = authorize_on(&state, &headers, "system.policy:view", root).await {
+        return response;
+    }
+    let slot = state.authority.policy();
+    let counts = slot.counts();
+    let shadow = state.authority.shadow().map(|s| {
+        json!({
+            "module": ModuleSummary::of(s.module()),
+            "agreed": s.stats().agreed.load(Ordering::Relaxed),
+            "disagreed": s.stats().disagreed.load(Ordering::Relaxed),
+            "dropped": s.dropped(),
+        })
+    });
+    Json(json!({
+        "active": ModuleSummary::of(slot.active().module()),
+        "previous": slot.history(),
+        "swaps": {
+            "swapped": counts.swapped.load(Ordering::Relaxed),
+            "refused": counts.refused.load(Ordering::Relaxed),
+            "rolled_back": counts.rolled_back.load(Ordering::Relaxed),
+        },
+        "shadow": shadow,
+    }))
+    .into_response()
+}
+
+/// `POST /api/system/policy` with the module's bytes (`application/wasm`).
+pub async fn load(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let caller = match authorize_on(&state, &headers, "system.policy:edit", root).await {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if essence != "application/wasm" && essence != "application/octet-stream" {
+        return json_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "send the module as `application/wasm`",
+        );
+    }
+    if body.is_empty() {
+        return json_error(StatusCode::BAD_REQUEST, "bad-request", "the body holds no module");
+    }
+    let source = format!("upload by {}", caller.name);
+    let outcome = blocking(&state, move |a| a.policy().load(&body, &source, a.now())).await;
+    match outcome {
+        Ok(outcome) => answer(outcome),
+        Err(response) => response,
+    }
+}
+
+/// `POST /api/system/policy/rollback`
+pub async fn rollback(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if let Err(response) = authorize_on(&state, &headers, "system.policy:edit", root).await {
+        return response;
+    }
+    match blocking(&state, |a| a.policy().rollback()).await {
+        Ok(outcome) => answer(outcome),
+        Err(response) => response,
+    }
+}
+
+fn answer(outcome: SwapOutcome) -> Response {
+    match &outcome {
+        SwapOutcome::Refused { report, .. } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({
+                "code": "gate-refused",
+                "message": format!("the module failed the gate: {}", report.reasons()),
+                "outcome": outcome,
+            })),
+        )
+            .into_response(),
+        SwapOutcome::NoPrevious { .. } => (
+            StatusCode::CONFLICT,
+            Json(json!({"code": "no-previous", "message": "there is no earlier module to roll back to", "outcome": outcome})),
+        )
+            .into_response(),
+        _ => Json(outcome).into_response(),
+    }
+}

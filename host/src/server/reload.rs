@@ -1,0 +1,127 @@
+//! What makes `tokenscope serve` reload its policy file (`policy.file`): SIGHUP,
+//! and changes to the file on disk (watched with `notify`, when `policy.watch`).
+//! A changed file is read only once it has settled: two reads `policy.settle`
+//! apart must have the same SHA-256, so a half-written file is never loaded
+//! (shipping by writing a new file and renaming it over the old one is atomic).
+//! The module then goes through the gate; on any failure the active one stays.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use notify::{EventKind, RecursiveMode, Watcher};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::authority::Authority;
+use crate::runtime::sha256_hex;
+use crate::swap::SwapOutcome;
+
+/// How many settle periods a file may keep changing before the reload gives up.
+const MAX_SETTLE_ROUNDS: usize = 50;
+
+/// Reads `path` once its content is the same on two reads `settle` apart.
+pub async fn read_settled(path: &Path, settle: Duration) -> Result<Vec<u8>> {
+    let read = |path: &Path| std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()));
+    let mut previous = read(path)?;
+    for _ in 0..MAX_SETTLE_ROUNDS {
+        tokio::time::sleep(settle).await;
+        let bytes = read(path)?;
+        if bytes.len() == previous.len() && sha256_hex(&bytes) == sha256_hex(&previous) {
+            return Ok(bytes);
+        }
+        previous = bytes;
+    }
+    bail!("`{}` kept changing for {} ms; not loaded", path.display(), (settle * MAX_SETTLE_ROUNDS as u32).as_millis())
+}
+
+/// Loads `bytes` into the authority's policy slot off the async threads.
+pub async fn swap_in(authority: &Arc<Authority>, bytes: Vec<u8>, source: String) -> Result<SwapOutcome> {
+    let authority = Arc::clone(authority);
+    tokio::task::spawn_blocking(move || {
+        let now = authority.now();
+        authority.policy().load(&bytes, &source, now)
+    })
+    .await
+    .context("the policy load was interrupted")
+}
+
+/// Starts the SIGHUP handler and, when `policy.watch`, the file watcher, for
+/// the configured policy file; nothing when there is none.
+pub fn spawn(authority: &Arc<Authority>) -> Result<Vec<JoinHandle<()>>> {
+    let Some(path) = authority.config().policy.file.clone() else {
+        return Ok(Vec::new());
+    };
+    let settle = authority.config().policy.settle;
+    let (tx, rx) = mpsc::channel::<Trigger>(1);
+    let mut tasks = vec![tokio::spawn(reloader(Arc::clone(authority), path.clone(), settle, rx))];
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .context("failed to listen for SIGHUP")?;
+    let signals = tx.clone();
+    tasks.push(tokio::spawn(async move {
+        while hangup.recv().await.is_some() {
+            let _ = signals.send(Trigger { kind: "sighup", at: Instant::now() }).await;
+        }
+    }));
+    if authority.config().policy.watch {
+        tasks.push(watch(&path, tx)?);
+    }
+    Ok(tasks)
+}
+
+struct Trigger {
+    kind: &'static str,
+    at: Instant,
+}
+
+/// Turns file events about `path` into reload triggers. The watcher looks at the
+/// file's directory, so a rename over the file is seen like a write to it.
+fn watch(path: &Path, tx: mpsc::Sender<Trigger>) -> Result<JoinHandle<()>> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
+    let name = path.file_name().map(ToOwned::to_owned).context("the policy file has no file name")?;
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        let Ok(event) = event else { return };
+        let relevant = matches!(event.kind, EventKind::Create(_) | EventKind::Modify(_))
+            && event.paths.iter().any(|p| p.file_name() == Some(name.as_os_str()));
+        if relevant {
+            // A full queue already holds a trigger: this change will be read with it.
+            let _ = tx.try_send(Trigger { kind: "file-change", at: Instant::now() });
+        }
+    })
+    .context("failed to start watching the policy file")?;
+    watcher.watch(&dir, RecursiveMode::NonRecursive).with_context(|| format!("failed to watch `{}`", dir.display()))?;
+    tracing::info!(file = %path.display(), "watching the policy file");
+    // The watcher lives as long as this task; the server aborts it at shutdown.
+    Ok(tokio::spawn(async move {
+        let _watcher = watcher;
+        std::future::pending::<()>().await;
+    }))
+}
+
+async fn reloader(authority: Arc<Authority>, path: PathBuf, settle: Duration, mut rx: mpsc::Receiver<Trigger>) {
+    while let Some(trigger) = rx.recv().await {
+        // SIGHUP says the file is ready; a file change must settle first.
+        let bytes = if trigger.kind == "sighup" {
+            std::fs::read(&path).with_context(|| format!("failed to read `{}`", path.display()))
+        } else {
+            read_settled(&path, settle).await
+        };
+        let bytes = match bytes {
+            Ok(bytes) => bytes,
+            Err(err) => {
+                tracing::warn!(trigger = trigger.kind, "policy not reloaded: {err:#}");
+                continue;
+            }
+        };
+        match swap_in(&authority, bytes, path.display().to_string()).await {
+            Ok(outcome) => tracing::info!(
+                trigger = trigger.kind,
+                outcome = outcome.as_str(),
+                since_trigger_ms = trigger.at.elapsed().as_secs_f64() * 1000.0,
+                "policy reload"
+            ),
+            Err(err) => tracing::error!(trigger = trigger.kind, "policy reload failed: {err:#}"),
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! The policy module in force and the evaluators that decide with it: a small
+//! pool of instances (one per core by default), each with its own caches of
+//! compiled grants, so concurrent requests do not queue behind one instance. A
+//! request takes one `ActivePolicy` and uses it to the end.
+
+use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use crate::runtime::{Evaluator, PolicyModule, TokenKey};
+
+pub struct ActivePolicy {
+    module: Arc<PolicyModule>,
+    /// Waited for when every evaluator is busy.
+    primary: Mutex<Evaluator>,
+    others: Vec<Mutex<Evaluator>>,
+    next: AtomicUsize,
+}
+
+impl ActivePolicy {
+    /// `size` evaluators over `module` (at least one); instances start lazily.
+    pub fn new(module: Arc<PolicyModule>, size: usize) -> ActivePolicy {
+        let primary = Mutex::new(Evaluator::new(&module));
+        let others = (1..size).map(|_| Mutex::new(Evaluator::new(&module))).collect();
+        ActivePolicy { module, primary, others, next: AtomicUsize::new(0) }
+    }
+
+    /// One evaluator per available core.
+    pub fn per_core(module: Arc<PolicyModule>) -> ActivePolicy {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        Self::new(module, cores)
+    }
+
+    pub fn module(&self) -> &Arc<PolicyModule> {
+        &self.module
+    }
+
+    fn all(&self) -> impl Iterator<Item = &Mutex<Evaluator>> {
+        std::iter::once(&self.primary).chain(&self.others)
+    }
+
+    /// A free evaluator if there is one (trying them in turn from a rotating
+    /// start), else waits for the primary one. A poisoned lock is taken anyway:
+    /// an evaluator's state is only caches, and its calls turn every failure into
+    /// a deny.
+    pub fn evaluator(&self) -> MutexGuard<'_, Evaluator> {
+        let n = self.others.len() + 1;
+        let start = self.next.fetch_add(1, Ordering::Relaxed) % n;
+        for slot in self.all().chain(self.all()).skip(start).take(n) {
+            if let Ok(guard) = slot.try_lock() {
+                return guard;
+            }
+        }
+        self.primary.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Frees a deleted token's compiled grants in every evaluator.
+    pub fn forget(&self, token: TokenKey) {
+        for slot in self.all() {
+            slot.lock().unwrap_or_else(PoisonError::into_inner).forget(token);
+        }
+    }
+}
+
+impl fmt::Debug for ActivePolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ActivePolicy({}, {} evaluators)", self.module.label(), self.others.len() + 1)
+    }
+}

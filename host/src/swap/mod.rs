@@ -1,0 +1,200 @@
+//! Hot swapping of policy modules. The active policy sits behind an `ArcSwap`: a
+//! request takes one snapshot and is decided wholly by that module, while a swap
+//! replaces the pointer in one atomic store. A candidate goes live only after it
+//! passed the gate; on any failure the active module stays. Previous modules are
+//! kept for `rollback`.
+
+mod active;
+
+pub use active::ActivePolicy;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use serde::Serialize;
+
+use crate::gate::{GateOptions, GateReport, admit};
+use crate::runtime::{Limits, PolicyModule, Runtime};
+
+/// How many earlier modules `rollback` can return to.
+const HISTORY: usize = 8;
+
+/// A module as reports and the API show it.
+#[derive(Clone, Debug, Serialize)]
+pub struct ModuleSummary {
+    pub name: String,
+    pub version: String,
+    pub sha256: String,
+    pub source: String,
+    pub contract: String,
+    pub catalog_actions: usize,
+    /// `cached` or `compiled`.
+    pub machine_code: &'static str,
+}
+
+impl ModuleSummary {
+    pub fn of(module: &PolicyModule) -> ModuleSummary {
+        ModuleSummary {
+            name: module.info().name.clone(),
+            version: module.info().version.clone(),
+            sha256: module.sha256().to_owned(),
+            source: module.source().to_owned(),
+            contract: module.contract().to_string(),
+            catalog_actions: module.catalog().len(),
+            machine_code: module.compiled().as_str(),
+        }
+    }
+}
+
+/// What a load or a rollback did.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum SwapOutcome {
+    /// The candidate passed the gate and is now active.
+    Swapped {
+        from: ModuleSummary,
+        to: ModuleSummary,
+        report: Box<GateReport>,
+        #[serde(rename = "elapsed_ms", serialize_with = "millis")]
+        elapsed: Duration,
+    },
+    /// The candidate is the active module already.
+    Unchanged { active: ModuleSummary },
+    /// The candidate failed the gate; the active module stays.
+    Refused { active: ModuleSummary, report: Box<GateReport> },
+    /// The previous module is active again.
+    RolledBack { from: ModuleSummary, to: ModuleSummary },
+    /// There is no earlier module to return to.
+    NoPrevious { active: ModuleSummary },
+}
+
+fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64() * 1000.0)
+}
+
+impl SwapOutcome {
+    /// `swapped`, `unchanged`, `refused`, `rolled-back` or `no-previous`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SwapOutcome::Swapped { .. } => "swapped",
+            SwapOutcome::Unchanged { .. } => "unchanged",
+            SwapOutcome::Refused { .. } => "refused",
+            SwapOutcome::RolledBack { .. } => "rolled-back",
+            SwapOutcome::NoPrevious { .. } => "no-previous",
+        }
+    }
+}
+
+/// Counts of swap outcomes, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct SwapCounts {
+    pub swapped: AtomicU64,
+    pub refused: AtomicU64,
+    pub rolled_back: AtomicU64,
+}
+
+/// Where the active policy lives.
+pub struct PolicySlot {
+    active: ArcSwap<ActivePolicy>,
+    /// Earlier modules, the most recent last.
+    history: Mutex<Vec<Arc<PolicyModule>>>,
+    /// One swap at a time, so history and the active module stay in step.
+    swapping: Mutex<()>,
+    runtime: Runtime,
+    limits: Limits,
+    gate: GateOptions,
+    evaluators: usize,
+    counts: SwapCounts,
+}
+
+impl PolicySlot {
+    /// A slot whose first module is `module` (already trusted: embedded, or gated
+    /// by the caller); new modules compile on `module`'s runtime.
+    pub fn new(module: Arc<PolicyModule>, gate: GateOptions, evaluators: usize) -> PolicySlot {
+        let runtime = module.runtime().clone();
+        let limits = module.limits();
+        PolicySlot {
+            active: ArcSwap::from_pointee(ActivePolicy::new(module, evaluators)),
+            history: Mutex::new(Vec::new()),
+            swapping: Mutex::new(()),
+            runtime,
+            limits,
+            gate,
+            evaluators,
+            counts: SwapCounts::default(),
+        }
+    }
+
+    /// The policy in force now; hold it for the whole of one decision.
+    pub fn active(&self) -> Arc<ActivePolicy> {
+        self.active.load_full()
+    }
+
+    pub fn counts(&self) -> &SwapCounts {
+        &self.counts
+    }
+
+    /// Earlier modules, the most recent first.
+    pub fn history(&self) -> Vec<ModuleSummary> {
+        let history = self.history.lock().unwrap_or_else(PoisonError::into_inner);
+        history.iter().rev().map(|m| ModuleSummary::of(m)).collect()
+    }
+
+    /// Gates the module in `bytes` and, when it passes, makes it active.
+    pub fn load(&self, bytes: &[u8], source: &str, now: u64) -> SwapOutcome {
+        let started = Instant::now();
+        let _one_at_a_time = self.swapping.lock().unwrap_or_else(PoisonError::into_inner);
+        let current = self.active();
+        if crate::runtime::sha256_hex(bytes) == current.module().sha256() {
+            return SwapOutcome::Unchanged { active: ModuleSummary::of(current.module()) };
+        }
+        let options = GateOptions { now, ..self.gate.clone() };
+        let (module, report) = admit(&self.runtime, bytes, source, self.limits, &options, None);
+        let Some(module) = module else {
+            self.counts.refused.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(source, sha256 = %report.sha256, "policy refused by the gate: {}", report.reasons());
+            return SwapOutcome::Refused { active: ModuleSummary::of(current.module()), report: Box::new(report) };
+        };
+        let to = ModuleSummary::of(&module);
+        self.install(module, &current);
+        let elapsed = started.elapsed();
+        self.counts.swapped.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(
+            from = %current.module().label(),
+            to = %to.sha256,
+            name = %to.name,
+            version = %to.version,
+            machine_code = to.machine_code,
+            elapsed_ms = elapsed.as_secs_f64() * 1000.0,
+            "policy swapped"
+        );
+        SwapOutcome::Swapped { from: ModuleSummary::of(current.module()), to, report: Box::new(report), elapsed }
+    }
+
+    /// Makes the module before the active one active again.
+    pub fn rollback(&self) -> SwapOutcome {
+        let _one_at_a_time = self.swapping.lock().unwrap_or_else(PoisonError::into_inner);
+        let current = self.active();
+        let previous = self.history.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let Some(previous) = previous else {
+            return SwapOutcome::NoPrevious { active: ModuleSummary::of(current.module()) };
+        };
+        let to = ModuleSummary::of(&previous);
+        // The module rolled back from is not kept: a second rollback goes further back.
+        self.active.store(Arc::new(ActivePolicy::new(previous, self.evaluators)));
+        self.counts.rolled_back.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(from = %current.module().label(), to = %to.sha256, name = %to.name, "policy rolled back");
+        SwapOutcome::RolledBack { from: ModuleSummary::of(current.module()), to }
+    }
+
+    fn install(&self, module: Arc<PolicyModule>, current: &Arc<ActivePolicy>) {
+        let mut history = self.history.lock().unwrap_or_else(PoisonError::into_inner);
+        history.push(Arc::clone(current.module()));
+        if history.len() > HISTORY {
+            history.remove(0);
+        }
+        self.active.store(Arc::new(ActivePolicy::new(module, self.evaluators)));
+    }
+}

@@ -1,0 +1,96 @@
+//! Decisions handed to observers after they were made: the shadow policy and the
+//! request recorder. Observers run on their own threads behind bounded queues, so
+//! they never change an answer and never hold one up; when a queue is full the
+//! observation is dropped and counted.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::thread;
+
+use anyhow::{Context, Result};
+
+use crate::runtime::{Grants, PolicyModule, Question, ResourceGrant, TokenKey, TokenStatus};
+use crate::verdict::Verdict;
+
+/// A decision as the verify path made it (borrowed; copied only when taken).
+pub struct Tapped<'a> {
+    pub question: &'a Question<'a>,
+    /// The action's name (the question holds the active module's id for it).
+    pub action: &'a str,
+    pub verdict: &'a Verdict,
+    pub policy: &'a PolicyModule,
+}
+
+/// An owned copy of a decision for an observer thread. No secret: the token is
+/// named by its id, and its grants and state are what the policy saw.
+#[derive(Clone, Debug)]
+pub struct Observed {
+    pub token: TokenKey,
+    pub grants: Grants,
+    pub owner_rights: Vec<ResourceGrant>,
+    pub status: TokenStatus,
+    pub action: String,
+    pub resource: String,
+    pub now: u64,
+    pub verdict: Verdict,
+    /// The SHA-256 of the module that decided.
+    pub policy: String,
+}
+
+impl Tapped<'_> {
+    pub fn to_owned(&self) -> Observed {
+        let q = self.question;
+        Observed {
+            token: q.token,
+            grants: q.grants.clone(),
+            owner_rights: q.owner_rights.to_vec(),
+            status: q.status,
+            action: self.action.to_owned(),
+            resource: q.resource.to_owned(),
+            now: q.now,
+            verdict: self.verdict.clone(),
+            policy: self.policy.sha256().to_owned(),
+        }
+    }
+}
+
+/// The sending side of an observer: a bounded queue to its thread.
+pub struct Queue {
+    sender: SyncSender<Observed>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl Queue {
+    /// Starts thread `name` running `work` on every observation queued, at most
+    /// `capacity` waiting.
+    pub fn spawn(name: &str, capacity: usize, work: impl FnMut(Observed) + Send + 'static) -> Result<Queue> {
+        let (sender, receiver) = sync_channel(capacity);
+        thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || drain(&receiver, work))
+            .with_context(|| format!("failed to start the `{name}` thread"))?;
+        Ok(Queue { sender, dropped: Arc::new(AtomicU64::new(0)) })
+    }
+
+    /// Queues `observed`; drops it (counted) when the observer is behind.
+    pub fn offer(&self, observed: Observed) {
+        match self.sender.try_send(observed) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Observations dropped because the observer was behind or gone.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+fn drain(receiver: &Receiver<Observed>, mut work: impl FnMut(Observed)) {
+    while let Ok(observed) = receiver.recv() {
+        work(observed);
+    }
+}

@@ -8,6 +8,10 @@ mod init;
 mod notify;
 mod output;
 mod policy;
+mod policy_author;
+mod policy_diff;
+mod policy_remote;
+mod policy_test;
 mod principal;
 mod serve;
 mod token;
@@ -95,7 +99,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Catalog(args) => catalog::run(&args),
-        Command::Policy(command) => policy::run(&command),
+        Command::Policy(command) => policy::run(&cli.store, &command),
         Command::Init(args) => init::run(&cli.store, &args),
         Command::Principal(command) => principal::run(&cli.store, &command),
         Command::Role(command) => principal::run_role(&cli.store, &command),

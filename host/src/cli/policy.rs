@@ -1,6 +1,7 @@
-//! `tokenscope policy ...`: commands for policy modules. `inspect` prints a
-//! module's identity, digest, size, catalog size, imports and exports; it also
-//! describes modules the host would refuse, and says why.
+//! `tokenscope policy ...`: commands for policy modules, and `inspect`, which
+//! prints a module's identity, digest, size, catalog size, imports, exports,
+//! embedded vectors and the gate's verdict; it also describes modules the host
+//! would refuse, and says why. The other commands live in `policy_*.rs`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -10,12 +11,34 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
-use crate::runtime::{DEFAULT_POLICY, DEFAULT_POLICY_SOURCE, Interface, Limits, PolicyModule, Runtime};
+use super::context::StoreArgs;
+use super::policy_author::{BuildArgs, NewArgs};
+use super::policy_diff::DiffArgs;
+use super::policy_remote::{Call, LoadArgs, RemoteArgs};
+use super::policy_test::TestArgs;
+use crate::config::PolicyConfig;
+use crate::gate::admit;
+use crate::runtime::{DEFAULT_POLICY, DEFAULT_POLICY_SOURCE, Interface};
+use crate::vectors::Vectors;
 
 #[derive(Subcommand, Debug)]
 pub enum PolicyCommand {
-    /// Show a module's info, SHA-256 digest, imports and exports
+    /// Show a module's info, SHA-256 digest, imports, exports, vectors and whether the gate admits it
     Inspect(InspectArgs),
+    /// Run a module's test vectors and the host's safety vectors (exit 0 all pass, 1 any fails)
+    Test(TestArgs),
+    /// Decide recorded requests with two modules and show what changes (exit 0 none, 1 some)
+    Diff(DiffArgs),
+    /// Load a module into a running server (token in TOKENSCOPE_TOKEN or stdin)
+    Load(LoadArgs),
+    /// Make the module before the active one active again on a running server
+    Rollback(RemoteArgs),
+    /// Show a running server's active module, the ones before it and swap counts
+    Status(RemoteArgs),
+    /// Start a policy of your own: a copy of the default policy in a new crate
+    New(NewArgs),
+    /// Build a policy crate into a component with its vectors embedded
+    Build(BuildArgs),
 }
 
 #[derive(Args, Debug)]
@@ -43,13 +66,26 @@ struct Report {
     size: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     catalog_actions: Option<usize>,
+    /// How many test vectors the module carries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vectors: Option<usize>,
+    /// The gate's verdict, check by check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gate: Option<crate::gate::GateReport>,
     #[serde(flatten)]
     interface: Interface,
 }
 
-pub fn run(command: &PolicyCommand) -> Result<ExitCode> {
+pub fn run(store: &StoreArgs, command: &PolicyCommand) -> Result<ExitCode> {
     match command {
         PolicyCommand::Inspect(args) => inspect(args),
+        PolicyCommand::Test(args) => super::policy_test::run(args),
+        PolicyCommand::Diff(args) => super::policy_diff::run(args),
+        PolicyCommand::Load(args) => super::policy_remote::run(store, &Call::Load(args)),
+        PolicyCommand::Rollback(args) => super::policy_remote::run(store, &Call::Rollback(args)),
+        PolicyCommand::Status(args) => super::policy_remote::run(store, &Call::Status(args)),
+        PolicyCommand::New(args) => super::policy_author::new(args),
+        PolicyCommand::Build(args) => super::policy_author::build(args),
     }
 }
 
@@ -61,21 +97,33 @@ fn inspect(args: &InspectArgs) -> Result<ExitCode> {
         ),
         None => (DEFAULT_POLICY.to_vec(), DEFAULT_POLICY_SOURCE.to_owned()),
     };
-    let runtime = Runtime::new()?;
+    let config = PolicyConfig::default();
+    let runtime = super::context::runtime(&config)?;
     let interface = Interface::of_bytes(runtime.engine(), &bytes)
         .with_context(|| format!("`{source}` is not a WebAssembly component"))?;
-    let loaded = PolicyModule::from_bytes(&runtime, &bytes, &source, Limits::default());
+    let (module, gate) =
+        admit(&runtime, &bytes, &source, config.limits(), &config.gate_options(crate::time::now()), None);
+    let loaded = match module {
+        Some(module) => Ok(module),
+        None => crate::runtime::PolicyModule::from_bytes(&runtime, &bytes, &source, config.limits()),
+    };
+    let vectors = crate::runtime::embedded_vectors(&bytes)
+        .ok()
+        .flatten()
+        .map(|text| Vectors::from_toml(&text).map_or(0, |v| v.cases.len()));
     let report = match &loaded {
         Ok(module) => Report {
             source,
-            usable: true,
-            problem: None,
+            usable: gate.passed,
+            problem: (!gate.passed).then(|| format!("the gate refuses it: {}", gate.reasons())),
             name: Some(module.info().name.clone()),
             version: Some(module.info().version.clone()),
             description: Some(module.info().description.clone()),
             sha256: module.sha256().to_owned(),
             size: module.size(),
             catalog_actions: Some(module.catalog().len()),
+            vectors,
+            gate: Some(gate),
             interface,
         },
         Err(err) => Report {
@@ -88,6 +136,8 @@ fn inspect(args: &InspectArgs) -> Result<ExitCode> {
             sha256: crate::runtime::sha256_hex(&bytes),
             size: bytes.len(),
             catalog_actions: None,
+            vectors,
+            gate: Some(gate),
             interface,
         },
     };
@@ -114,6 +164,25 @@ fn print_text(out: &mut impl Write, r: &Report) -> Result<()> {
     writeln!(out, "size:        {} bytes", r.size)?;
     if let Some(n) = r.catalog_actions {
         writeln!(out, "catalog:     {n} actions")?;
+    }
+    match r.vectors {
+        Some(n) => writeln!(out, "vectors:     {n} cases embedded")?,
+        None => writeln!(out, "vectors:     none embedded")?,
+    }
+    if let Some(gate) = &r.gate {
+        writeln!(
+            out,
+            "gate:        {} ({} cases, {:.1} ms)",
+            if gate.passed { "passes" } else { "refuses it" },
+            { gate.cases },
+            gate.elapsed.as_secs_f64() * 1000.0
+        )?;
+        for check in &gate.checks {
+            writeln!(out, "  {} {}: {}", if check.passed { "ok  " } else { "FAIL" }, check.name, check.summary)?;
+            for failure in &check.failures {
+                writeln!(out, "         {failure}")?;
+            }
+        }
     }
     if r.interface.imports.is_empty() {
         writeln!(out, "imports:     (none)")?;

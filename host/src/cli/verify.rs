@@ -36,7 +36,7 @@ struct Report<'a> {
     grant: Option<&'a str>,
 }
 
-fn read_secret() -> Result<Option<String>> {
+pub(super) fn read_secret() -> Result<Option<String>> {
     if let Ok(secret) = std::env::var("TOKENSCOPE_TOKEN") {
         return Ok(Some(secret));
     }

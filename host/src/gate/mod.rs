@@ -154,6 +154,16 @@ pub fn admit(
     (report.passed.then_some(module), report)
 }
 
+/// The host's safety vectors run against `module`, case by case.
+pub fn safety_results(module: &PolicyModule) -> Vec<CaseResult> {
+    safety::run(module)
+}
+
+/// What is wrong with what `module` says about itself (info, catalog, kinds).
+pub fn catalog_problems(module: &PolicyModule) -> Vec<String> {
+    catalog::problems(module)
+}
+
 fn failed(name: &'static str, summary: String) -> GateCheck {
     GateCheck { name, passed: false, summary, failures: Vec::new() }
 }

@@ -1,0 +1,146 @@
+//! `tokenscope policy load FILE`, `policy rollback` and `policy status`: the
+//! policy endpoints of a running `tokenscope serve` (`--to URL`, default the
+//! configured listen address). The caller's token comes from `TOKENSCOPE_TOKEN`
+//! or stdin and needs `system.policy:edit` (`:view` for status). Exit 0 when the
+//! module is active, 1 when the server refused it, 2 when it could not be asked.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use serde_json::Value;
+
+use super::context::StoreArgs;
+use super::verify::read_secret;
+
+#[derive(Args, Debug)]
+pub struct RemoteArgs {
+    /// The server (default: `http://` + the config's `server.listen`)
+    #[arg(long, value_name = "URL")]
+    to: Option<String>,
+    /// Print the server's answer as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct LoadArgs {
+    /// The module to load
+    file: PathBuf,
+    #[command(flatten)]
+    remote: RemoteArgs,
+}
+
+/// What to ask the server.
+pub enum Call<'a> {
+    Load(&'a LoadArgs),
+    Rollback(&'a RemoteArgs),
+    Status(&'a RemoteArgs),
+}
+
+pub fn run(store: &StoreArgs, call: &Call<'_>) -> Result<ExitCode> {
+    let remote = match call {
+        Call::Load(args) => &args.remote,
+        Call::Rollback(remote) | Call::Status(remote) => remote,
+    };
+    let base = match &remote.to {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => format!("http://{}", store.config()?.server.listen),
+    };
+    let secret = read_secret()?.context("no token: set TOKENSCOPE_TOKEN or pipe it on stdin")?;
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let auth = format!("Bearer {secret}");
+    let url = format!("{base}/api/system/policy");
+    let response = match call {
+        Call::Load(args) => {
+            let bytes = std::fs::read(&args.file)
+                .with_context(|| format!("failed to read policy file `{}`", args.file.display()))?;
+            agent.post(&url).header("authorization", &auth).content_type("application/wasm").send(&bytes[..])
+        }
+        Call::Rollback(_) => agent.post(&format!("{url}/rollback")).header("authorization", &auth).send_empty(),
+        Call::Status(_) => agent.get(&url).header("authorization", &auth).call(),
+    };
+    let mut response = response.with_context(|| format!("failed to reach `{base}`"))?;
+    let status = response.status().as_u16();
+    let body: Value =
+        response.body_mut().read_json().with_context(|| format!("`{base}` answered {status} without a JSON body"))?;
+    let mut out = std::io::stdout().lock();
+    if remote.json {
+        serde_json::to_writer_pretty(&mut out, &body)?;
+        writeln!(out)?;
+    } else {
+        print_text(&mut out, status, &body)?;
+    }
+    out.flush()?;
+    match status {
+        200 => Ok(ExitCode::SUCCESS),
+        409 | 422 => Ok(ExitCode::from(1)),
+        _ if remote.json => Ok(ExitCode::from(super::EXIT_ERROR)),
+        _ => bail!("the server answered {status}: {}", text(&body["message"])),
+    }
+}
+
+fn text(value: &Value) -> &str {
+    value.as_str().unwrap_or("")
+}
+
+fn module(value: &Value) -> String {
+    let sha = text(&value["sha256"]);
+    format!("{} {} (sha256:{})", text(&value["name"]), text(&value["version"]), sha.get(..12).unwrap_or(sha))
+}
+
+fn print_text(out: &mut impl Write, status: u16, body: &Value) -> Result<()> {
+    if status != 200 && status != 409 && status != 422 {
+        return Ok(());
+    }
+    let outcome = if body.get("outcome").is_some_and(Value::is_object) { &body["outcome"] } else { body };
+    match text(&outcome["outcome"]) {
+        "swapped" => writeln!(
+            out,
+            "swapped: {} -> {} in {:.1} ms ({} machine code)",
+            module(&outcome["from"]),
+            module(&outcome["to"]),
+            outcome["elapsed_ms"].as_f64().unwrap_or(0.0),
+            text(&outcome["to"]["machine_code"])
+        )?,
+        "unchanged" => writeln!(out, "unchanged: {} is active already", module(&outcome["active"]))?,
+        "rolled-back" => writeln!(out, "rolled back: {} -> {}", module(&outcome["from"]), module(&outcome["to"]))?,
+        "no-previous" => writeln!(out, "no earlier module; {} stays active", module(&outcome["active"]))?,
+        "refused" => {
+            writeln!(out, "refused by the gate; {} stays active", module(&outcome["active"]))?;
+            for check in outcome["report"]["checks"].as_array().into_iter().flatten() {
+                let mark = if check["passed"].as_bool() == Some(true) { "ok  " } else { "FAIL" };
+                writeln!(out, "  {mark} {}: {}", text(&check["name"]), text(&check["summary"]))?;
+                for failure in check["failures"].as_array().into_iter().flatten() {
+                    writeln!(out, "         {}", text(failure))?;
+                }
+            }
+        }
+        _ => {
+            writeln!(out, "active: {}", module(&body["active"]))?;
+            for previous in body["previous"].as_array().into_iter().flatten() {
+                writeln!(out, "before: {}", module(previous))?;
+            }
+            let swaps = &body["swaps"];
+            writeln!(
+                out,
+                "swaps:  {} swapped, {} refused, {} rolled back",
+                swaps["swapped"], swaps["refused"], swaps["rolled_back"]
+            )?;
+            if body["shadow"].is_object() {
+                let shadow = &body["shadow"];
+                writeln!(
+                    out,
+                    "shadow: {}: {} agreed, {} disagreed, {} dropped",
+                    module(&shadow["module"]),
+                    shadow["agreed"],
+                    shadow["disagreed"],
+                    shadow["dropped"]
+                )?;
+            }
+        }
+    }
+    Ok(())
+}

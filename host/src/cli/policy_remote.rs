@@ -78,8 +78,13 @@ pub fn run(store: &StoreArgs, call: &Call<'_>) -> Result<ExitCode> {
         200 => Ok(ExitCode::SUCCESS),
         409 | 422 => Ok(ExitCode::from(1)),
         _ if remote.json => Ok(ExitCode::from(super::EXIT_ERROR)),
-        _ => bail!("the server answered {status}: {}", text(&body["message"])),
+        _ => bail!("the server answered {status}: {}", text(at(&body, "/message"))),
     }
+}
+
+/// The value at JSON pointer `path`, or null.
+fn at<'a>(value: &'a Value, path: &str) -> &'a Value {
+    value.pointer(path).unwrap_or(&Value::Null)
 }
 
 fn text(value: &Value) -> &str {
@@ -87,57 +92,61 @@ fn text(value: &Value) -> &str {
 }
 
 fn module(value: &Value) -> String {
-    let sha = text(&value["sha256"]);
-    format!("{} {} (sha256:{})", text(&value["name"]), text(&value["version"]), sha.get(..12).unwrap_or(sha))
+    let sha = text(at(value, "/sha256"));
+    format!("{} {} (sha256:{})", text(at(value, "/name")), text(at(value, "/version")), sha.get(..12).unwrap_or(sha))
 }
 
 fn print_text(out: &mut impl Write, status: u16, body: &Value) -> Result<()> {
     if status != 200 && status != 409 && status != 422 {
         return Ok(());
     }
-    let outcome = if body.get("outcome").is_some_and(Value::is_object) { &body["outcome"] } else { body };
-    match text(&outcome["outcome"]) {
+    let outcome = if body.get("outcome").is_some_and(Value::is_object) { at(body, "/outcome") } else { body };
+    match text(at(outcome, "/outcome")) {
         "swapped" => writeln!(
             out,
             "swapped: {} -> {} in {:.1} ms ({} machine code)",
-            module(&outcome["from"]),
-            module(&outcome["to"]),
-            outcome["elapsed_ms"].as_f64().unwrap_or(0.0),
-            text(&outcome["to"]["machine_code"])
+            module(at(outcome, "/from")),
+            module(at(outcome, "/to")),
+            at(outcome, "/elapsed_ms").as_f64().unwrap_or(0.0),
+            text(at(outcome, "/to/machine_code"))
         )?,
-        "unchanged" => writeln!(out, "unchanged: {} is active already", module(&outcome["active"]))?,
-        "rolled-back" => writeln!(out, "rolled back: {} -> {}", module(&outcome["from"]), module(&outcome["to"]))?,
-        "no-previous" => writeln!(out, "no earlier module; {} stays active", module(&outcome["active"]))?,
+        "unchanged" => writeln!(out, "unchanged: {} is active already", module(at(outcome, "/active")))?,
+        "rolled-back" => {
+            writeln!(out, "rolled back: {} -> {}", module(at(outcome, "/from")), module(at(outcome, "/to")))?
+        }
+        "no-previous" => writeln!(out, "no earlier module; {} stays active", module(at(outcome, "/active")))?,
         "refused" => {
-            writeln!(out, "refused by the gate; {} stays active", module(&outcome["active"]))?;
-            for check in outcome["report"]["checks"].as_array().into_iter().flatten() {
-                let mark = if check["passed"].as_bool() == Some(true) { "ok  " } else { "FAIL" };
-                writeln!(out, "  {mark} {}: {}", text(&check["name"]), text(&check["summary"]))?;
-                for failure in check["failures"].as_array().into_iter().flatten() {
+            writeln!(out, "refused by the gate; {} stays active", module(at(outcome, "/active")))?;
+            for check in at(outcome, "/report/checks").as_array().into_iter().flatten() {
+                let mark = if at(check, "/passed").as_bool() == Some(true) { "ok  " } else { "FAIL" };
+                writeln!(out, "  {mark} {}: {}", text(at(check, "/name")), text(at(check, "/summary")))?;
+                for failure in at(check, "/failures").as_array().into_iter().flatten() {
                     writeln!(out, "         {}", text(failure))?;
                 }
             }
         }
         _ => {
-            writeln!(out, "active: {}", module(&body["active"]))?;
-            for previous in body["previous"].as_array().into_iter().flatten() {
+            writeln!(out, "active: {}", module(at(body, "/active")))?;
+            for previous in at(body, "/previous").as_array().into_iter().flatten() {
                 writeln!(out, "before: {}", module(previous))?;
             }
-            let swaps = &body["swaps"];
+            let swaps = at(body, "/swaps");
             writeln!(
                 out,
                 "swaps:  {} swapped, {} refused, {} rolled back",
-                swaps["swapped"], swaps["refused"], swaps["rolled_back"]
+                at(swaps, "/swapped"),
+                at(swaps, "/refused"),
+                at(swaps, "/rolled_back")
             )?;
-            if body["shadow"].is_object() {
-                let shadow = &body["shadow"];
+            if at(body, "/shadow").is_object() {
+                let shadow = at(body, "/shadow");
                 writeln!(
                     out,
                     "shadow: {}: {} agreed, {} disagreed, {} dropped",
-                    module(&shadow["module"]),
-                    shadow["agreed"],
-                    shadow["disagreed"],
-                    shadow["dropped"]
+                    module(at(shadow, "/module")),
+                    at(shadow, "/agreed"),
+                    at(shadow, "/disagreed"),
+                    at(shadow, "/dropped")
                 )?;
             }
         }

@@ -102,10 +102,19 @@ impl Verdict {
     }
 }
 
+/// The longest reason a policy may give; a longer one is the policy misbehaving.
+pub const MAX_REASON: usize = 4096;
+
 impl From<Decision> for Verdict {
+    /// The policy's decision; a deny whose reason is over `MAX_REASON` bytes is
+    /// a `policy-fault` (the reason is not passed on to logs or answers).
     fn from(decision: Decision) -> Verdict {
         match decision {
             Decision::Allow(allowance) => Verdict::Allow { grant: allowance.grant },
+            Decision::Deny(denial) if denial.message.len() > MAX_REASON => Verdict::Deny {
+                code: Code::PolicyFault,
+                message: format!("the policy gave a reason of {} bytes (at most {MAX_REASON})", denial.message.len()),
+            },
             Decision::Deny(denial) => Verdict::Deny { code: Code::Policy(denial.code), message: denial.message },
         }
     }

@@ -8,8 +8,23 @@ use std::sync::{Arc, OnceLock};
 use anyhow::Result;
 use tokenscope::runtime::{Limits, PolicyModule, Runtime};
 
-/// The hostile fixture: loops, traps or grows memory on `hostile:*` actions.
+/// The variant: the default policy, but tokens without an expiry are refused.
+pub const VARIANT: &str = env!("TOKENSCOPE_FIXTURE_VARIANT");
+/// Passes the gate, then loops, traps, grows memory or answers 16 MiB on
+/// resources naming `hostile-loop`, `hostile-trap`, `hostile-grow`, `hostile-huge`.
 pub const HOSTILE: &str = env!("TOKENSCOPE_FIXTURE_HOSTILE");
+/// Loops on every decision.
+pub const HOSTILE_LOOP: &str = env!("TOKENSCOPE_FIXTURE_HOSTILE_LOOP");
+/// Traps on every decision.
+pub const HOSTILE_TRAP: &str = env!("TOKENSCOPE_FIXTURE_HOSTILE_TRAP");
+/// Grows memory without end on every decision.
+pub const HOSTILE_GROW: &str = env!("TOKENSCOPE_FIXTURE_HOSTILE_GROW");
+/// Names itself with 8 MiB.
+pub const HOSTILE_HUGE_INFO: &str = env!("TOKENSCOPE_FIXTURE_HOSTILE_HUGE_INFO");
+/// Ignores expiry and revocation; its own vectors pass.
+pub const HOSTILE_LENIENT: &str = env!("TOKENSCOPE_FIXTURE_HOSTILE_LENIENT");
+/// Exports another world.
+pub const HOSTILE_WRONG_WORLD: &str = env!("TOKENSCOPE_FIXTURE_HOSTILE_WRONG_WORLD");
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
 static DEFAULT: OnceLock<Arc<PolicyModule>> = OnceLock::new();
@@ -31,6 +46,11 @@ pub fn default_policy() -> Result<Arc<PolicyModule>> {
 /// The hostile fixture with the default limits.
 pub fn hostile_policy() -> Result<Arc<PolicyModule>> {
     cached(&HOSTILE_MODULE, || PolicyModule::from_file(&runtime()?, Path::new(HOSTILE), Limits::default()))
+}
+
+/// The bytes of a fixture module.
+pub fn bytes(path: &str) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_default()
 }
 
 fn cached(

@@ -14,11 +14,22 @@ use super::bindings::{
 };
 use super::input_limits;
 use super::module::Prepared;
-use crate::verdict::Verdict;
+use crate::verdict::{MAX_REASON, Verdict};
 
 /// The data a policy store carries: only its limits, since a policy imports nothing.
 pub struct HostState {
     limits: StoreLimits,
+}
+
+/// A denial whose reason is longer than `MAX_REASON` is a fault: a policy that
+/// answers megabytes is misbehaving, and its text goes nowhere.
+fn bounded(denial: Denial) -> Result<Denial, PolicyFault> {
+    if denial.message.len() > MAX_REASON {
+        return Err(PolicyFault {
+            message: format!("the policy gave a reason of {} bytes (at most {MAX_REASON})", denial.message.len()),
+        });
+    }
+    Ok(denial)
 }
 
 /// A call into the policy did not return normally.
@@ -125,7 +136,10 @@ impl PolicyInstance {
         {
             return Ok(Err(denial));
         }
-        self.call(|store, e| e.call_check_grants(store, creator, requested))
+        match self.call(|store, e| e.call_check_grants(store, creator, requested))? {
+            Ok(grants) => Ok(Ok(grants)),
+            Err(denial) => bounded(denial).map(Err),
+        }
     }
 
     /// Decides a request for a token given in full. Never fails: a fault is a deny.
@@ -147,7 +161,10 @@ impl PolicyInstance {
             return Ok(Err(denial));
         }
         let generation = self.generation;
-        let compiled = self.call(|store, e| e.grant_set().call_compile(store, grants))?;
+        let compiled = match self.call(|store, e| e.grant_set().call_compile(store, grants))? {
+            Ok(handle) => Ok(handle),
+            Err(denial) => Err(bounded(denial)?),
+        };
         Ok(compiled.map(|handle| CompiledGrants { handle, generation }))
     }
 

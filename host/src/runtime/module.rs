@@ -98,6 +98,13 @@ impl PolicyModule {
 
         let mut instance = PolicyInstance::new(Arc::clone(&prepared));
         let info = instance.info().context("it failed to report its info")?;
+        for (what, text, max) in
+            [("name", &info.name, 128), ("version", &info.version, 128), ("description", &info.description, 4096)]
+        {
+            if text.len() > max {
+                bail!("its {what} is {} bytes long, more than the {max} allowed", text.len());
+            }
+        }
         let catalog = instance.catalog().context("it failed to list its catalog")?;
         let kinds = instance.resource_kinds().context("it failed to list its resource kinds")?;
         let mut action_ids = HashMap::with_capacity(catalog.len());

@@ -135,7 +135,9 @@ fn run_case(module: &PolicyModule, evaluator: &mut Evaluator, key: TokenKey, cas
     }
     result.grant.clone_from(&decided.grant);
     let grant_ok = match (&case.grant, &decided.grant) {
-        (Some(want), got) if case.expect == "allow" => got.as_deref() == Some(want.as_str()),
+        (Some(want), got) if case.expect == "allow" && decided.verdict.is_allow() => {
+            got.as_deref() == Some(want.as_str())
+        }
         _ => true,
     };
     result.problem = match (decided.disagreement, grant_ok) {

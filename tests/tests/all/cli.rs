@@ -140,7 +140,20 @@ fn check_with_an_unusable_policy_is_a_policy_fault_deny_naming_the_file() {
 
 #[test]
 fn hostile_policy_through_the_binary_is_a_policy_fault_deny() {
-    let out = run(&["check", "--policy", HOSTILE, "--scope", "x", "--action", "hostile:loop", "--json"]);
+    let out = run(&[
+        "check",
+        "--policy",
+        HOSTILE,
+        "--scope",
+        "artifact",
+        "--owner-right",
+        "/=manage",
+        "--action",
+        "artifact:view",
+        "--resource",
+        "channel/hostile-loop",
+        "--json",
+    ]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(report["decision"], "deny");

@@ -1,6 +1,7 @@
-//! Fail closed: a policy that loops, traps or eats memory is stopped within its
-//! budget and every such call is a `policy-fault` deny; the instance recovers for
-//! the next call. A file that is not a usable policy is refused at load time.
+//! Fail closed: a policy that loops, traps, eats memory or answers megabytes is
+//! stopped within its budget and every such call is a `policy-fault` deny; the
+//! instance recovers for the next call. A file that is not a usable policy is
+//! refused at load time.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -10,25 +11,32 @@ use tokenscope::verdict::Verdict;
 use tokenscope_tests::modules::{HOSTILE, hostile_policy, runtime};
 use tokenscope_tests::tokens::{request, scopes, token};
 
-#[test]
-fn hostile_module_allows_ordinary_requests() {
-    let mut instance = hostile_policy().unwrap().instantiate();
-    let t = token(scopes(&["anything"]), &[]).unwrap();
-    assert!(instance.decide(&t, &request("artifact:download", "/", 1)).is_allow());
+const T: u64 = 1_800_000_000;
+
+fn reader() -> tokenscope::runtime::Token {
+    token(scopes(&["artifact"]), &["/=manage"]).unwrap()
 }
 
 #[test]
-fn loop_trap_and_memory_hog_are_policy_faults_and_the_instance_recovers() {
+fn hostile_module_decides_ordinary_requests_like_the_default() {
     let mut instance = hostile_policy().unwrap().instantiate();
-    let t = token(scopes(&["anything"]), &[]).unwrap();
-    for action in ["hostile:loop", "hostile:trap", "hostile:grow"] {
+    assert!(instance.decide(&reader(), &request("artifact:view", "channel/main", T)).is_allow());
+    assert_eq!(instance.decide(&reader(), &request("artifact:create", "channel/main", T)).code_str(), "no-grant");
+}
+
+#[test]
+fn loop_trap_memory_hog_and_huge_answer_are_policy_faults_and_the_instance_recovers() {
+    let mut instance = hostile_policy().unwrap().instantiate();
+    for trigger in ["hostile-loop", "hostile-trap", "hostile-grow", "hostile-huge"] {
         let started = Instant::now();
-        let verdict = instance.decide(&t, &request(action, "/", 1));
-        assert_eq!(verdict.code_str(), "policy-fault", "{action}: {verdict:?}");
-        assert!(started.elapsed() < Duration::from_secs(10), "{action} was not stopped");
+        let verdict = instance.decide(&reader(), &request("artifact:view", &format!("channel/{trigger}"), T));
+        assert_eq!(verdict.code_str(), "policy-fault", "{trigger}: {verdict:?}");
+        assert!(started.elapsed() < Duration::from_secs(10), "{trigger} was not stopped");
+        let Verdict::Deny { message, .. } = &verdict else { unreachable!() };
+        assert!(message.len() < 1000, "{trigger}: the fault's reason is short: {message}");
         assert!(
-            instance.decide(&t, &request("artifact:download", "/", 1)).is_allow(),
-            "instance did not recover after {action}"
+            instance.decide(&reader(), &request("artifact:view", "channel/main", T)).is_allow(),
+            "instance did not recover after {trigger}"
         );
     }
 }
@@ -38,8 +46,9 @@ fn timeout_fault_names_the_budget() {
     let limits = Limits { call_timeout: Duration::from_millis(30), ..Limits::default() };
     let module = PolicyModule::from_file(&runtime().unwrap(), Path::new(HOSTILE), limits).unwrap();
     let mut instance = module.instantiate();
-    let t = token(scopes(&["anything"]), &[]).unwrap();
-    let Verdict::Deny { message, .. } = instance.decide(&t, &request("hostile:loop", "/", 1)) else {
+    let Verdict::Deny { message, .. } =
+        instance.decide(&reader(), &request("artifact:view", "channel/hostile-loop", T))
+    else {
         panic!("allowed")
     };
     assert!(message.contains("time budget of 30 ms"), "{message}");
@@ -49,15 +58,19 @@ fn timeout_fault_names_the_budget() {
 fn hot_path_faults_are_denies_and_old_handles_are_refused_after() {
     let module = hostile_policy().unwrap();
     let mut instance = module.instantiate();
-    let grants = instance.compile(&Grants::Scopes(vec![])).unwrap().unwrap();
-    let owner = instance.compile(&Grants::Resources(vec![])).unwrap().unwrap();
+    let grants = instance.compile(&Grants::Scopes(vec!["artifact".into()])).unwrap().unwrap();
+    let owner = instance.compile(&reader_rights()).unwrap().unwrap();
     let status = TokenStatus { expires_at: None, revoked: false };
-    let ordinary = module.action_id("artifact:download").unwrap();
-    let trap = module.action_id("hostile:trap").unwrap();
-    assert!(instance.decide_compiled(&grants, &owner, status, ordinary, "/", 1).is_allow());
-    assert_eq!(instance.decide_compiled(&grants, &owner, status, trap, "/", 1).code_str(), "policy-fault");
+    let view = module.action_id("artifact:view").unwrap();
+    assert!(instance.decide_compiled(&grants, &owner, status, view, "channel/main", T).is_allow());
+    let trapped = instance.decide_compiled(&grants, &owner, status, view, "channel/hostile-trap", T);
+    assert_eq!(trapped.code_str(), "policy-fault");
     // The trapped instance was replaced: handles compiled in it are gone, and using one is a deny.
-    assert_eq!(instance.decide_compiled(&grants, &owner, status, ordinary, "/", 1).code_str(), "policy-fault");
+    assert_eq!(instance.decide_compiled(&grants, &owner, status, view, "channel/main", T).code_str(), "policy-fault");
+}
+
+fn reader_rights() -> Grants {
+    Grants::Resources(reader().owner_rights)
 }
 
 #[test]

@@ -9,6 +9,7 @@ mod cli;
 mod component;
 mod durability;
 mod faults;
+mod gate;
 mod lifecycle;
 mod malformed;
 mod nginx;

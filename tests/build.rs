@@ -5,7 +5,9 @@
 use tokenscope_wasm_build::{PolicyBuild, build_component_with, script_build};
 
 /// (env var, package, features, vectors file, output file)
-const FIXTURES: &[(&str, &str, &[&str], Option<&str>, &str)] = &[
+type Fixture = (&'static str, &'static str, &'static [&'static str], Option<&'static str>, &'static str);
+
+const FIXTURES: &[Fixture] = &[
     ("VARIANT", "tokenscope-variant-policy", &[], Some("tests/fixtures/variant/vectors.toml"), "variant.wasm"),
     ("HOSTILE", "tokenscope-hostile-policy", &[], Some("policy/vectors.toml"), "hostile.wasm"),
     ("HOSTILE_LOOP", "tokenscope-hostile-policy", &["always-loop"], Some("policy/vectors.toml"), "loop.wasm"),

@@ -3,6 +3,7 @@
 
 pub mod authority;
 pub mod binary;
+pub mod http;
 pub mod modules;
 pub mod nginx;
 pub mod server;

@@ -1,5 +1,6 @@
 //! A real `tokenscope serve` process on a loopback port chosen at start, over a
-//! store in a temp dir, with a config the test writes; stopped with SIGTERM.
+//! store in a temp dir, with a config the test writes; its log goes to
+//! `serve.log` there; stopped with SIGTERM.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -33,7 +34,7 @@ impl Server {
         let mut child = cli(&config_path)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("serve.log"))?)
             .spawn()?;
         let stdout = child.stdout.take().context("no stdout")?;
         let mut line = String::new();
@@ -53,6 +54,28 @@ impl Server {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// What the server logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("serve.log")).unwrap_or_default()
+    }
+
+    /// Adds principal `name` holding `owner_rights` and issues it a token with
+    /// the `token create` arguments `args`; returns the secret.
+    pub fn issue(&self, name: &str, owner_rights: &str, args: &[&str]) -> Result<String> {
+        let out = self.cli().args(["principal", "add", name, "--grant", owner_rights]).output()?;
+        if !out.status.success() {
+            bail!("principal add failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        let mut create = vec!["token", "create", "--owner", name, "--name", "t", "--json"];
+        create.extend_from_slice(args);
+        let out = self.cli().args(&create).output()?;
+        if !out.status.success() {
+            bail!("token create failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        let v: Value = serde_json::from_slice(&out.stdout)?;
+        Ok(v.get("secret").and_then(Value::as_str).context("no secret")?.to_owned())
     }
 
     /// Sends SIGTERM and waits for a clean exit.

@@ -43,21 +43,34 @@ impl Verified {
 
 impl Authority {
     /// Decides whether the token `presented` may do `action` on `resource` now.
+    /// The decision is also handed to the shadow module and the recorder, if any.
     pub fn verify(&self, presented: Option<&str>, action: &str, resource: &str) -> Verified {
-        self.verify_for_owner(presented, action, &|_| resource.to_owned())
+        self.verify_logged(presented, action, &|_| resource.to_owned(), true)
     }
 
     /// Like `verify`, with the resource derived from the token owner's name (the
-    /// management API checks `user.token:*` on `user/<owner>`).
+    /// management API checks `user.token:*` on `user/<owner>`). These are the
+    /// operator's own requests, not the service's traffic: they are neither
+    /// shadowed nor recorded.
     pub fn verify_for_owner(
         &self,
         presented: Option<&str>,
         action: &str,
         resource_of: &dyn Fn(&str) -> String,
     ) -> Verified {
+        self.verify_logged(presented, action, resource_of, false)
+    }
+
+    fn verify_logged(
+        &self,
+        presented: Option<&str>,
+        action: &str,
+        resource_of: &dyn Fn(&str) -> String,
+        tap: bool,
+    ) -> Verified {
         let active = self.policy.active();
         let mut resource = String::new();
-        let verified = self.verify_inner(&active, presented, action, resource_of, &mut resource);
+        let verified = self.verify_inner(&active, presented, action, resource_of, &mut resource, tap);
         let module = active.module();
         tracing::info!(
             token = verified.token,
@@ -80,6 +93,7 @@ impl Authority {
         action: &str,
         resource_of: &dyn Fn(&str) -> String,
         resource_out: &mut String,
+        tap: bool,
     ) -> Verified {
         let module = active.module();
         let Some(presented) = presented.filter(|p| !p.is_empty()) else {
@@ -158,7 +172,7 @@ impl Authority {
         if verified.verdict.is_allow() {
             self.usage.record(record.id, now);
         }
-        if self.shadow.is_some() || self.recorder.is_some() {
+        if tap && (self.shadow.is_some() || self.recorder.is_some()) {
             let tapped = Tapped { question: &question, action, verdict: &verified.verdict, policy: module };
             if let Some(shadow) = &self.shadow {
                 shadow.offer(&tapped);

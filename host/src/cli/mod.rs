@@ -127,5 +127,10 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 /// Logs go to stderr; `TOKENSCOPE_LOG` sets the level.
 fn init_logging(default: tracing::Level) {
     let level = std::env::var("TOKENSCOPE_LOG").ok().and_then(|l| l.parse::<tracing::Level>().ok()).unwrap_or(default);
-    let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_max_level(level).with_target(false).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_max_level(level)
+        .with_target(false)
+        .try_init();
 }

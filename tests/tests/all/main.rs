@@ -17,3 +17,4 @@ mod psm_scope_table;
 mod secrets_in_logs;
 mod seed_cases;
 mod server;
+mod swap;

@@ -4,6 +4,7 @@
 //! request limits, and a SIGTERM that drains and flushes usage counts.
 
 use serde_json::Value;
+use tokenscope_tests::http::send;
 use tokenscope_tests::server::Server;
 
 const ROUTES: &str = r#"
@@ -30,54 +31,13 @@ resource = "channel/{channel}/artifact/{file}"
 public_prefixes = ["/public/"]
 "#;
 
-struct Reply {
-    status: u16,
-    headers: ureq::http::HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-}
-
-fn send(method: &str, url: &str, headers: &[(&str, &str)]) -> Reply {
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-    let mut request = ureq::http::Request::builder().method(method).uri(url);
-    for (k, v) in headers {
-        request = request.header(*k, *v);
-    }
-    let mut response = agent.run(request.body(()).unwrap()).unwrap();
-    let body = response.body_mut().read_to_string().unwrap_or_default();
-    Reply { status: response.status().as_u16(), headers: response.headers().clone(), body }
-}
-
-/// Adds principal `name` holding `owner_rights` and issues it a token; returns the secret.
-fn issue(server: &Server, name: &str, owner_rights: &str, args: &[&str]) -> String {
-    let out = server.cli().args(["principal", "add", name, "--grant", owner_rights]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let mut create = vec!["token", "create", "--owner", name, "--name", "t", "--json"];
-    create.extend_from_slice(args);
-    let out = server.cli().args(&create).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    v["secret"].as_str().unwrap().to_owned()
-}
-
 #[test]
 fn proxy_conventions_statuses_and_identity_headers() {
     let server = Server::start(ROUTES).unwrap();
     let check = server.url("/v1/check");
-    let scan = issue(
-        &server,
-        "scanner",
-        "vault/acme/project/web=manage",
-        &["--resource", "vault/acme/project/web=create-scan"],
-    );
+    let scan = server
+        .issue("scanner", "vault/acme/project/web=manage", &["--resource", "vault/acme/project/web=create-scan"])
+        .unwrap();
 
     // nginx auth_request
     let ok = send(
@@ -144,7 +104,7 @@ fn proxy_conventions_statuses_and_identity_headers() {
 #[test]
 fn psm_path_token_download_and_revocation_take_effect_at_once() {
     let server = Server::start(ROUTES).unwrap();
-    let token = issue(&server, "ci", "channel/main=read", &["--scope", "artifact:download"]);
+    let token = server.issue("ci", "channel/main=read", &["--scope", "artifact:download"]).unwrap();
     let path = format!("/api/repo/t/{token}/main/noarch/pkg-1.0.conda");
     let ok = send("GET", &server.url("/v1/check"), &[("x-original-uri", &path)]);
     assert_eq!(ok.status, 200, "{}", ok.body);
@@ -187,7 +147,7 @@ fn bad_input_gets_a_json_4xx_and_the_server_stays_up() {
 #[test]
 fn sigterm_drains_and_flushes_usage() {
     let mut server = Server::start(ROUTES).unwrap();
-    let token = issue(&server, "ci", "channel/main=read", &["--scope", "artifact:download"]);
+    let token = server.issue("ci", "channel/main=read", &["--scope", "artifact:download"]).unwrap();
     let path = format!("/api/repo/t/{token}/main/noarch/pkg.conda");
     for _ in 0..3 {
         assert_eq!(send("GET", &server.url("/v1/check"), &[("x-original-uri", &path)]).status, 200);

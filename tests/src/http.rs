@@ -1,0 +1,50 @@
+//! Plain HTTP calls to a test server: any method, headers and body; statuses
+//! are answers, not errors.
+
+use serde_json::Value;
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: ureq::http::HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body as JSON, or `Value::Null` when it is not JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+/// An agent that keeps connections alive and reports every status as an answer.
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).build().into()
+}
+
+/// Sends a request without a body; a request that gets no answer fails the test.
+#[allow(clippy::panic)]
+pub fn send(method: &str, url: &str, headers: &[(&str, &str)]) -> Reply {
+    send_with(&agent(), method, url, headers, Vec::new()).unwrap_or_else(|e| panic!("{method} {url}: {e}"))
+}
+
+/// Sends a request with `body` on `agent`.
+pub fn send_with(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Result<Reply, ureq::Error> {
+    let mut request = ureq::http::Request::builder().method(method).uri(url);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let request = request.body(body).map_err(ureq::Error::from)?;
+    let mut response = agent.run(request)?;
+    let body = response.body_mut().read_to_string().unwrap_or_default();
+    Ok(Reply { status: response.status().as_u16(), headers: response.headers().clone(), body })
+}

@@ -100,6 +100,17 @@ pub fn runtime(config: &PolicyConfig) -> Result<Runtime> {
     })
 }
 
+/// What names the embedded default policy where a module file is expected.
+pub const EMBEDDED: &str = "@default";
+
+/// The module in `path`, or the embedded default policy for `@default`.
+pub fn module_arg(runtime: &Runtime, path: &Path, config: &PolicyConfig) -> Result<Arc<PolicyModule>> {
+    if path.as_os_str() == EMBEDDED {
+        return PolicyModule::embedded(runtime, config.limits());
+    }
+    PolicyModule::from_file(runtime, path, config.limits())
+}
+
 /// The module in `path`, once it passed the gate.
 fn gated(runtime: &Runtime, path: &Path, config: &Config) -> Result<Arc<PolicyModule>> {
     let bytes = std::fs::read(path).with_context(|| format!("failed to read policy file `{}`", path.display()))?;

@@ -12,18 +12,18 @@ use anyhow::Result;
 use clap::Args;
 use serde::Serialize;
 
-use super::context::runtime;
+use super::context::{module_arg, runtime};
 use crate::config::PolicyConfig;
-use crate::runtime::{Evaluator, PolicyModule, TokenKey};
+use crate::runtime::{Evaluator, TokenKey};
 use crate::swap::ModuleSummary;
 use crate::vectors::{Decided, Vectors, decide_case};
 use crate::verdict::Verdict;
 
 #[derive(Args, Debug)]
 pub struct DiffArgs {
-    /// The module in force now
+    /// The module in force now (`@default`: the embedded default policy)
     old: PathBuf,
-    /// The candidate
+    /// The candidate (`@default` too)
     new: PathBuf,
     /// Recorded requests (JSON lines) or a vectors file
     #[arg(long, value_name = "FILE")]
@@ -62,8 +62,8 @@ struct Report {
 pub fn run(args: &DiffArgs) -> Result<ExitCode> {
     let config = PolicyConfig::default();
     let runtime = runtime(&config)?;
-    let old = PolicyModule::from_file(&runtime, &args.old, config.limits())?;
-    let new = PolicyModule::from_file(&runtime, &args.new, config.limits())?;
+    let old = module_arg(&runtime, &args.old, &config)?;
+    let new = module_arg(&runtime, &args.new, &config)?;
     let requests = Vectors::from_file(&args.requests)?;
     let now = requests.default_now(crate::time::now());
     let (mut old_eval, mut new_eval) = (Evaluator::new(&old), Evaluator::new(&new));
@@ -85,7 +85,10 @@ pub fn run(args: &DiffArgs) -> Result<ExitCode> {
         let transition = format!("{} -> {}", a.verdict.code_str(), b.verdict.code_str());
         *summary.by_transition.entry(transition).or_default() += 1;
         changes.push(Change {
-            request: format!("{}: `{}` on `{}`", case.label(), request.action, request.resource),
+            request: match &case.name {
+                Some(name) => format!("{name}: `{}` on `{}`", request.action, request.resource),
+                None => format!("`{}` on `{}`", request.action, request.resource),
+            },
             old: shown(&a),
             new: shown(&b),
         });

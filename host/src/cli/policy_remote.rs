@@ -27,7 +27,7 @@ pub struct RemoteArgs {
 
 #[derive(Args, Debug)]
 pub struct LoadArgs {
-    /// The module to load
+    /// The module to load (`@default`: the embedded default policy)
     file: PathBuf,
     #[command(flatten)]
     remote: RemoteArgs,
@@ -55,8 +55,12 @@ pub fn run(store: &StoreArgs, call: &Call<'_>) -> Result<ExitCode> {
     let url = format!("{base}/api/system/policy");
     let response = match call {
         Call::Load(args) => {
-            let bytes = std::fs::read(&args.file)
-                .with_context(|| format!("failed to read policy file `{}`", args.file.display()))?;
+            let bytes = if args.file.as_os_str() == super::context::EMBEDDED {
+                crate::runtime::DEFAULT_POLICY.to_vec()
+            } else {
+                std::fs::read(&args.file)
+                    .with_context(|| format!("failed to read policy file `{}`", args.file.display()))?
+            };
             agent.post(&url).header("authorization", &auth).content_type("application/wasm").send(&bytes[..])
         }
         Call::Rollback(_) => agent.post(&format!("{url}/rollback")).header("authorization", &auth).send_empty(),

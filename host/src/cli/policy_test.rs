@@ -11,16 +11,15 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
 
-use super::context::runtime;
+use super::context::{module_arg, runtime};
 use crate::config::PolicyConfig;
 use crate::gate::{catalog_problems, safety_results};
-use crate::runtime::PolicyModule;
 use crate::swap::ModuleSummary;
 use crate::vectors::{CaseResult, Vectors, run_vectors};
 
 #[derive(Args, Debug)]
 pub struct TestArgs {
-    /// The module to test
+    /// The module to test (`@default`: the embedded default policy)
     module: PathBuf,
     /// A vectors file (TOML, or JSON lines for `.jsonl`) instead of the module's own
     #[arg(long, value_name = "FILE")]
@@ -44,7 +43,7 @@ struct Report {
 
 pub fn run(args: &TestArgs) -> Result<ExitCode> {
     let config = PolicyConfig::default();
-    let module = PolicyModule::from_file(&runtime(&config)?, &args.module, config.limits())?;
+    let module = module_arg(&runtime(&config)?, &args.module, &config)?;
     let vectors = match &args.vectors {
         Some(path) => Vectors::from_file(path)?,
         None => match module.vectors() {

@@ -4,6 +4,7 @@
 pub mod authority;
 pub mod binary;
 pub mod http;
+pub mod jco;
 pub mod modules;
 pub mod nginx;
 pub mod server;

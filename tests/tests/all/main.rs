@@ -13,6 +13,7 @@ mod gate;
 mod lifecycle;
 mod malformed;
 mod nginx;
+mod other_host;
 mod psm_scope_table;
 mod secrets_in_logs;
 mod seed_cases;

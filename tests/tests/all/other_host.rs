@@ -1,0 +1,96 @@
+//! The default `policy.wasm` runs unchanged in another component host: jco
+//! transpiles it for Node, which decides every vector of the default policy
+//! (both the one-shot and the compiled path) and must agree with this host.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use serde_json::{Value, json};
+use tokenscope::runtime::{Access, DEFAULT_POLICY, Evaluator, Grants, Level, ResourceGrant};
+use tokenscope::vectors::{Vectors, decide_case};
+use tokenscope::verdict::Verdict;
+use tokenscope_tests::modules::default_policy;
+
+fn grant_json(grant: &ResourceGrant) -> Value {
+    let access = match &grant.access {
+        Access::Level(level) => {
+            let level = match level {
+                Level::Read => "read",
+                Level::Write => "write",
+                Level::Manage => "manage",
+            };
+            json!({"tag": "level", "val": level})
+        }
+        Access::Actions(actions) => json!({"tag": "actions", "val": actions}),
+    };
+    json!({"resource": grant.resource, "access": access})
+}
+
+fn grants_json(grants: &Grants) -> Value {
+    match grants {
+        Grants::Resources(list) => json!({"tag": "resources", "val": list.iter().map(grant_json).collect::<Vec<_>>()}),
+        Grants::Scopes(list) => json!({"tag": "scopes", "val": list}),
+    }
+}
+
+fn shown(verdict: &Verdict) -> Value {
+    match verdict {
+        Verdict::Allow { grant } => json!({"decision": "allow", "grant": grant}),
+        Verdict::Deny { code, .. } => json!({"decision": "deny", "code": code.as_str()}),
+    }
+}
+
+#[test]
+fn jco_under_node_decides_the_vectors_like_this_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let component = dir.path().join("policy.wasm");
+    std::fs::write(&component, DEFAULT_POLICY).unwrap();
+    let js = tokenscope_tests::jco::transpile(&component, &dir.path().join("out")).unwrap();
+
+    let module = default_policy().unwrap();
+    let vectors = Vectors::from_toml(module.vectors().unwrap()).unwrap();
+    let now = vectors.default_now(0);
+    let mut evaluator = Evaluator::new(&module);
+    let mut cases = Vec::new();
+    let mut ours = Vec::new();
+    for (i, case) in vectors.cases.iter().enumerate() {
+        let (token, request) = (case.token.to_token().unwrap(), case.request.to_request(now).unwrap());
+        let decided = decide_case(&module, &mut evaluator, i64::try_from(i).unwrap(), &token, &request);
+        ours.push(shown(&decided.verdict));
+        cases.push(json!({
+            "token": {"grants": grants_json(&token.grants),
+                      "ownerRights": token.owner_rights.iter().map(grant_json).collect::<Vec<_>>(),
+                      "expiresAt": token.expires_at, "revoked": token.revoked},
+            "request": {"action": request.action, "resource": request.resource, "now": request.now},
+        }));
+    }
+
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/jco/decide.mjs");
+    let mut node = Command::new("node")
+        .arg(script)
+        .arg(&js)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("node runs");
+    node.stdin.take().unwrap().write_all(serde_json::to_string(&cases).unwrap().as_bytes()).unwrap();
+    let out = node.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines[0], json!({"module": "tokenscope-default 0.1.0", "actions": module.catalog().len()}));
+    let theirs = &lines[1..];
+    assert_eq!(theirs.len(), vectors.cases.len());
+    let mut differ = Vec::new();
+    for ((case, ours), theirs) in vectors.cases.iter().zip(&ours).zip(theirs) {
+        for path in ["oneshot", "compiled"] {
+            if &theirs[path] != ours {
+                differ.push(format!("{} ({path}): this host {ours}, jco {}", case.label(), theirs[path]));
+            }
+        }
+    }
+    assert!(differ.is_empty(), "{} of {} decisions differ:\n{}", differ.len(), 2 * ours.len(), differ.join("\n"));
+    let allowed = ours.iter().filter(|v| v["decision"] == "allow").count();
+    assert!(allowed > 20 && allowed < ours.len() - 20, "a table of allows and denies: {allowed} allowed");
+}

@@ -82,7 +82,12 @@ pub fn component_bytes(build: &PolicyBuild<'_>) -> Result<Vec<u8>> {
 /// Appends `vectors` (TOML) to a component as the `tokenscope:vectors` custom
 /// section, so a module carries the cases it must pass.
 pub fn embed_vectors(component: &mut Vec<u8>, vectors: &str) {
-    CustomSection { name: VECTORS_SECTION.into(), data: vectors.as_bytes().into() }.append_to_component(component);
+    append_custom_section(component, VECTORS_SECTION, vectors.as_bytes());
+}
+
+/// Appends a custom section `name` holding `data` to a component.
+pub fn append_custom_section(component: &mut Vec<u8>, name: &str, data: &[u8]) {
+    CustomSection { name: name.into(), data: data.into() }.append_to_component(component);
 }
 
 /// Tells cargo to rerun the build script when these workspace paths change.

@@ -1,0 +1,59 @@
+//! `cargo bench --bench swap`: how long a policy swap takes, from the module's
+//! bytes to the new module active: compile (or read the module cache), the gate
+//! (load checks, catalog, the module's 98 vectors, the 61 safety vectors), and the
+//! atomic store. `cached`: modules whose machine code is in the cache (a restart,
+//! a rollback, a known module); `cold`: a module never seen, compiled by cranelift
+//! and written to the cache.
+
+// Benchmark setup: an unwrap that fires is a broken benchmark, reported with its message.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use tokenscope::gate::GateOptions;
+use tokenscope::runtime::{DEFAULT_POLICY, Limits, PolicyModule, Runtime};
+use tokenscope::swap::{PolicySlot, SwapOutcome};
+
+/// The default policy with a nonce section: the same module, another digest.
+fn copy(nonce: u64) -> Vec<u8> {
+    let mut bytes = DEFAULT_POLICY.to_vec();
+    tokenscope_wasm_build::append_custom_section(&mut bytes, "tokenscope:bench-nonce", &nonce.to_le_bytes());
+    bytes
+}
+
+fn bench_swap(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = Runtime::new().unwrap().with_cache(dir.path());
+    let module = PolicyModule::embedded(&runtime, Limits::default()).unwrap();
+    let slot = PolicySlot::new(module, GateOptions { require_vectors: true, now: 1_800_000_000 }, 2);
+    let mut group = c.benchmark_group("swap");
+    group.measurement_time(Duration::from_secs(10));
+
+    let (a, b) = (copy(1), copy(2));
+    for bytes in [&a, &b] {
+        slot.load(bytes, "warm-up", 1_800_000_000);
+    }
+    let mut flip = false;
+    group.bench_function("cached", |bench| {
+        bench.iter(|| {
+            flip = !flip;
+            let outcome = slot.load(if flip { &a } else { &b }, "bench", 1_800_000_000);
+            assert!(matches!(outcome, SwapOutcome::Swapped { .. }), "{outcome:?}");
+        });
+    });
+
+    group.sample_size(10);
+    let mut nonce = 1_000;
+    group.bench_function("cold", |bench| {
+        bench.iter(|| {
+            nonce += 1;
+            let outcome = slot.load(&copy(nonce), "bench", 1_800_000_000);
+            assert!(matches!(outcome, SwapOutcome::Swapped { .. }), "{outcome:?}");
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_swap);
+criterion_main!(benches);

@@ -39,6 +39,23 @@ pub fn print_json(value: &impl Serialize) -> Result<()> {
     Ok(())
 }
 
+/// Prints a report: pretty JSON with `json`, else the text `text` writes.
+pub fn print_report<T: Serialize>(
+    report: &T,
+    json: bool,
+    text: impl FnOnce(&mut std::io::StdoutLock<'static>, &T) -> Result<()>,
+) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, report)?;
+        writeln!(out)?;
+    } else {
+        text(&mut out, report)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
 #[derive(Serialize)]
 struct IssuedJson<'a> {
     #[serde(flatten)]

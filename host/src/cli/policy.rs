@@ -141,13 +141,7 @@ fn inspect(args: &InspectArgs) -> Result<ExitCode> {
             interface,
         },
     };
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
-    } else {
-        print_text(&mut out, &report)?;
-    }
+    super::output::print_report(&report, args.json, |out, r| print_text(out, r))?;
     Ok(if report.usable { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 

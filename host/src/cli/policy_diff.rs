@@ -95,14 +95,7 @@ pub fn run(args: &DiffArgs) -> Result<ExitCode> {
     }
     let changed = summary.changed;
     let report = Report { old: ModuleSummary::of(&old), new: ModuleSummary::of(&new), changes, summary };
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
-    } else {
-        print_text(&mut out, &report)?;
-    }
-    out.flush()?;
+    super::output::print_report(&report, args.json, |out, r| print_text(out, r))?;
     Ok(if changed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 

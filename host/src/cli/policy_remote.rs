@@ -70,14 +70,7 @@ pub fn run(store: &StoreArgs, call: &Call<'_>) -> Result<ExitCode> {
     let status = response.status().as_u16();
     let body: Value =
         response.body_mut().read_json().with_context(|| format!("`{base}` answered {status} without a JSON body"))?;
-    let mut out = std::io::stdout().lock();
-    if remote.json {
-        serde_json::to_writer_pretty(&mut out, &body)?;
-        writeln!(out)?;
-    } else {
-        print_text(&mut out, status, &body)?;
-    }
-    out.flush()?;
+    super::output::print_report(&body, remote.json, |out, body| print_text(out, status, body))?;
     match status {
         200 => Ok(ExitCode::SUCCESS),
         409 | 422 => Ok(ExitCode::from(1)),

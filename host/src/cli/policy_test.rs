@@ -61,14 +61,8 @@ pub fn run(args: &TestArgs) -> Result<ExitCode> {
         results.len() == vectors.cases.len() && results.iter().chain(&safety).all(|r| r.passed) && problems.is_empty();
     let report =
         Report { module: ModuleSummary::of(&module), passed, vectors: results, safety, catalog_problems: problems };
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
-    } else {
-        print_text(&mut out, &report, vectors.cases.len(), args.quiet)?;
-    }
-    out.flush()?;
+    let total = vectors.cases.len();
+    super::output::print_report(&report, args.json, |out, r| print_text(out, r, total, args.quiet))?;
     Ok(if passed { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 

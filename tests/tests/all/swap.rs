@@ -64,13 +64,18 @@ fn active(server: &Server) -> String {
     status(server)["active"]["sha256"].as_str().unwrap_or_default().to_owned()
 }
 
-/// Waits until the active module is `sha` (a reload runs in the background).
-fn wait_for_active(server: &Server, sha: &str) {
+/// Waits up to 20 s for `done` (reloads, the shadow and the recorder work in the background).
+fn eventually(what: &str, server: &Server, done: impl Fn() -> bool) {
     let started = Instant::now();
-    while active(server) != sha {
-        assert!(started.elapsed() < Duration::from_secs(20), "{sha} never became active:\n{}", server.log());
+    while !done() {
+        assert!(started.elapsed() < Duration::from_secs(20), "never: {what}\n{}", server.log());
         thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Waits until the active module is `sha`.
+fn wait_for_active(server: &Server, sha: &str) {
+    eventually(&format!("{sha} active"), server, || active(server) == sha);
 }
 
 #[test]
@@ -229,11 +234,7 @@ fn sighup_reloads_the_policy_file_and_the_cli_loads_and_rolls_back() {
     // A broken file and a SIGHUP change nothing.
     std::fs::write(&file, b"broken").unwrap();
     hangup(&server);
-    let started = Instant::now();
-    while status(&server)["swaps"]["refused"].as_u64() != Some(1) {
-        assert!(started.elapsed() < Duration::from_secs(20), "{}", server.log());
-        thread::sleep(Duration::from_millis(20));
-    }
+    eventually("one refusal", &server, || status(&server)["swaps"]["refused"].as_u64() == Some(1));
     assert_eq!(active(&server), variant_sha);
 
     // The CLI against the server: status, rollback, load.
@@ -308,13 +309,10 @@ fn decisions_name_their_module_and_a_shadow_and_a_recording_show_what_a_swap_wou
         );
         assert_eq!(check(&agent(), &server, &dated, "main").unwrap().status, 200);
     }
-    let started = Instant::now();
-    while status(&server)["shadow"]["disagreed"].as_u64() != Some(3)
-        || status(&server)["shadow"]["agreed"].as_u64() != Some(3)
-    {
-        assert!(started.elapsed() < Duration::from_secs(20), "{}", status(&server));
-        thread::sleep(Duration::from_millis(20));
-    }
+    eventually("3 disagreements, 3 agreements", &server, || {
+        let shadow = &status(&server)["shadow"];
+        shadow["disagreed"].as_u64() == Some(3) && shadow["agreed"].as_u64() == Some(3)
+    });
     let log = server.log();
     let sha = sha256_hex(DEFAULT_POLICY);
     assert!(
@@ -330,11 +328,9 @@ fn decisions_name_their_module_and_a_shadow_and_a_recording_show_what_a_swap_wou
     assert!(metrics.contains("tokenscope_shadow_decisions_total{outcome=\"disagreed\"} 3"), "{metrics}");
 
     // The recording holds no secret, and `policy diff` shows what the variant would change.
-    let started = Instant::now();
-    while std::fs::read_to_string(&recording).unwrap_or_default().lines().count() < 6 {
-        assert!(started.elapsed() < Duration::from_secs(20));
-        thread::sleep(Duration::from_millis(20));
-    }
+    eventually("6 recorded decisions", &server, || {
+        std::fs::read_to_string(&recording).unwrap_or_default().lines().count() == 6
+    });
     let recorded = std::fs::read_to_string(&recording).unwrap();
     assert!(!recorded.contains(&forever) && !recorded.contains(&dated), "a secret was recorded");
     let old = dir.path().join("default.wasm");

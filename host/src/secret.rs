@@ -109,6 +109,27 @@ impl SecretHash {
     }
 }
 
+/// A secret as a client presented it, not yet checked (from a header or a path).
+/// Like `Secret`, its `Debug` never shows the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Presented(String);
+
+impl Presented {
+    pub fn new(text: impl Into<String>) -> Presented {
+        Presented(text.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Presented {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Presented({} bytes, redacted)", self.0.len())
+    }
+}
+
 impl fmt::Debug for SecretHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "SecretHash({:02x}{:02x}…)", self.0[0], self.0[1])
@@ -164,7 +185,7 @@ mod tests {
     #[test]
     fn debug_never_shows_the_secret() {
         let secret = Secret::generate().unwrap();
-        let shown = format!("{secret:?} {:?}", secret.hash());
+        let shown = format!("{secret:?} {:?} {:?}", secret.hash(), Presented::new(secret.expose()));
         assert!(!shown.contains(&secret.expose()[PREFIX.len() + HINT_LEN..]), "{shown}");
     }
 }

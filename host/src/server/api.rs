@@ -34,15 +34,6 @@ pub(super) struct Caller {
     pub(super) name: String,
 }
 
-fn secret_of(headers: &HeaderMap) -> Option<String> {
-    if let Some(token) = headers.get("x-access-token").and_then(|v| v.to_str().ok()) {
-        return Some(token.trim().to_owned());
-    }
-    let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
-    let (scheme, token) = auth.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
-}
-
 /// Runs blocking authority work off the async threads.
 pub(super) async fn blocking<T: Send + 'static>(
     state: &Arc<AppState>,
@@ -66,8 +57,10 @@ pub(super) async fn authorize_on(
     action: &'static str,
     resource_of: fn(&str) -> String,
 ) -> Result<Caller, Response> {
-    let secret = secret_of(headers);
-    let verified = blocking(state, move |a| a.verify_for_owner(secret.as_deref(), action, &resource_of)).await?;
+    // A header that is not visible ASCII presents no secret: 401, like none.
+    let secret = super::proxied::secret_from(headers).ok().flatten();
+    let verified =
+        blocking(state, move |a| a.verify_for_owner(secret.as_ref().map(|s| s.as_str()), action, &resource_of)).await?;
     match (verified.verdict, verified.owner) {
         (Verdict::Allow { .. }, Some(name)) => Ok(Caller { name }),
         (Verdict::Deny { code, message }, _) => Err(deny(status_of(code), code.as_str(), &message)),

@@ -45,7 +45,8 @@ pub struct EditBody {
 }
 
 /// A token as the API shows it.
-#[derive(Debug, Serialize)]
+/// No `Debug`: it may hold a secret.
+#[derive(Serialize)]
 pub struct TokenView<'a> {
     #[serde(flatten)]
     pub token: &'a TokenRecord,

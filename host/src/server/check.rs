@@ -56,7 +56,9 @@ async fn decide(state: &Arc<AppState>, method: &Method, path: &str, headers: &He
     let secret = proxied.header_secret.clone().or_else(|| resolved.token.clone());
     let authority = Arc::clone(&state.authority);
     let (action, resource) = (resolved.action.clone(), resolved.resource.clone());
-    let verified = tokio::task::spawn_blocking(move || authority.verify(secret.as_deref(), &action, &resource)).await;
+    let verified =
+        tokio::task::spawn_blocking(move || authority.verify(secret.as_ref().map(|s| s.as_str()), &action, &resource))
+            .await;
     let verified = match verified {
         Ok(verified) => verified,
         Err(_) => return deny(StatusCode::SERVICE_UNAVAILABLE, "policy-fault", "the decision could not be made"),

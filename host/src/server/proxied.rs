@@ -7,6 +7,8 @@
 
 use axum::http::{HeaderMap, Method};
 
+use crate::secret::Presented;
+
 /// The original request, as far as the check needs it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Proxied {
@@ -14,7 +16,7 @@ pub struct Proxied {
     /// The original path, without its query string.
     pub path: String,
     /// The secret from a header, if one was sent.
-    pub header_secret: Option<String>,
+    pub header_secret: Option<Presented>,
     /// Which convention supplied the original request: `nginx`, `traefik` or `envoy`.
     pub convention: &'static str,
 }
@@ -37,6 +39,18 @@ fn path_only(uri: &str) -> String {
     if path.is_empty() { "/".to_owned() } else { path.to_owned() }
 }
 
+/// The secret a request presents in `x-access-token` or `Authorization: Bearer`.
+pub fn secret_from(headers: &HeaderMap) -> Result<Option<Presented>, Unreadable> {
+    if let Some(token) = header(headers, "x-access-token")? {
+        return Ok(Some(Presented::new(token.trim())));
+    }
+    let Some(auth) = header(headers, "authorization")? else {
+        return Ok(None);
+    };
+    let (scheme, token) = auth.trim().split_once(' ').unwrap_or((auth, ""));
+    Ok(scheme.eq_ignore_ascii_case("bearer").then(|| Presented::new(token.trim())))
+}
+
 /// Reads the proxied request from `headers`, or from the check request's own
 /// method and path under `prefix`.
 pub fn read(headers: &HeaderMap, method: &Method, path: &str, prefix: &str) -> Result<Proxied, Unreadable> {
@@ -51,16 +65,7 @@ pub fn read(headers: &HeaderMap, method: &Method, path: &str, prefix: &str) -> R
     if !method.bytes().all(|b| b.is_ascii_alphabetic()) || method.is_empty() || method.len() > 16 {
         return Err(Unreadable("the original method is not an HTTP method".into()));
     }
-    let header_secret = match header(headers, "x-access-token")? {
-        Some(token) => Some(token.trim().to_owned()),
-        None => match header(headers, "authorization")? {
-            Some(auth) => {
-                let (scheme, token) = auth.trim().split_once(' ').unwrap_or((auth, ""));
-                if scheme.eq_ignore_ascii_case("bearer") { Some(token.trim().to_owned()) } else { None }
-            }
-            None => None,
-        },
-    };
+    let header_secret = secret_from(headers)?;
     Ok(Proxied { method: method.to_ascii_uppercase(), path, header_secret, convention })
 }
 
@@ -90,7 +95,7 @@ mod tests {
             (p.method.as_str(), p.path.as_str(), p.convention),
             ("POST", "/api/v2/vaults/a/projects/b/scans", "nginx")
         );
-        assert_eq!(p.header_secret.as_deref(), Some("tks_x"));
+        assert_eq!(p.header_secret.as_ref().map(Presented::as_str), Some("tks_x"));
     }
 
     #[test]
@@ -102,7 +107,7 @@ mod tests {
         ]);
         let p = read(&h, &Method::GET, "/v1/check", "/v1/check").unwrap();
         assert_eq!((p.method.as_str(), p.path.as_str(), p.convention), ("DELETE", "/api/account/tokens/3", "traefik"));
-        assert_eq!(p.header_secret.as_deref(), Some("tks_y"));
+        assert_eq!(p.header_secret.as_ref().map(Presented::as_str), Some("tks_y"));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! names. A route may name the path parameter that carries the token (psm's
 //! `/api/repo/t/<TOKEN>/<CHANNEL>/...`).
 
+use crate::secret::Presented;
 use std::collections::HashMap;
 
 use anyhow::{Context, Result, bail};
@@ -43,7 +44,7 @@ pub struct Resolved {
     pub action: String,
     pub resource: String,
     /// The token found in the path, when the route has a `token_param`.
-    pub token: Option<String>,
+    pub token: Option<Presented>,
     /// The matched pattern, for logs and metrics (never the raw path, which may hold a token).
     pub pattern: String,
 }
@@ -95,7 +96,7 @@ impl RouteMap {
         let route = self.routes.get(*matched.value)?;
         let params: HashMap<&str, &str> = matched.params.iter().collect();
         let resource = fill(&route.resource, &params);
-        let token = route.token_param.as_deref().and_then(|p| params.get(p)).map(|t| (*t).to_owned());
+        let token = route.token_param.as_deref().and_then(|p| params.get(p)).map(|t| Presented::new(*t));
         Some(Resolved { action: route.action.clone(), resource, token, pattern: route.path.clone() })
     }
 }
@@ -177,7 +178,7 @@ mod tests {
     #[test]
     fn psm_path_token_is_taken_from_the_path() {
         let r = map().resolve("GET", "/api/repo/t/tks_abc/main/noarch/pkg-1.0.conda").unwrap();
-        assert_eq!(r.token.as_deref(), Some("tks_abc"));
+        assert_eq!(r.token.as_ref().map(Presented::as_str), Some("tks_abc"));
         assert_eq!(r.resource, "channel/main/artifact/pkg-1.0.conda");
         assert_eq!(r.pattern, "/api/repo/t/{token}/{channel}/{subdir}/{file}");
     }

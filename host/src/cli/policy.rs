@@ -141,7 +141,7 @@ fn inspect(args: &InspectArgs) -> Result<ExitCode> {
             interface,
         },
     };
-    super::output::print_report(&report, args.json, |out, r| print_text(out, r))?;
+    super::output::print_report(&report, args.json, print_text)?;
     Ok(if report.usable { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 

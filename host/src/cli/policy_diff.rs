@@ -95,7 +95,7 @@ pub fn run(args: &DiffArgs) -> Result<ExitCode> {
     }
     let changed = summary.changed;
     let report = Report { old: ModuleSummary::of(&old), new: ModuleSummary::of(&new), changes, summary };
-    super::output::print_report(&report, args.json, |out, r| print_text(out, r))?;
+    super::output::print_report(&report, args.json, print_text)?;
     Ok(if changed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 

@@ -86,11 +86,6 @@ impl Authority {
         &self.config
     }
 
-    /// For front ends that override a setting from their own flags before serving.
-    pub fn config_mut(&mut self) -> &mut Config {
-        &mut self.config
-    }
-
     pub fn usage(&self) -> &Arc<UsageRecorder> {
         &self.usage
     }

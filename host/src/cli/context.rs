@@ -63,8 +63,7 @@ impl StoreArgs {
     /// The authority `serve` runs: the store (created when missing); a policy file
     /// must pass the gate before the server starts; and the shadow module and the
     /// decision recorder when the config names them.
-    pub fn serving_authority(&self) -> Result<Authority> {
-        let config = self.config()?;
+    pub fn serving_authority(&self, config: Config) -> Result<Authority> {
         let store = SqliteStore::open(&config.store.path)?;
         let runtime = runtime(&config.policy)?;
         let limits = config.policy.limits();

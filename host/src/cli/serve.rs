@@ -1,6 +1,9 @@
-//! `tokenscope serve`: runs the HTTP server (the check endpoint for proxies and
-//! the health endpoints) over the configured store and policy.
+//! `tokenscope serve`: runs the HTTP server (the check endpoint for proxies, the
+//! management and policy API, health and metrics) over the configured store and
+//! policy; flags override the config's listen address, shadow module and
+//! decision recording.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -14,13 +17,26 @@ pub struct ServeArgs {
     /// The address to listen on (overrides `server.listen`), e.g. `127.0.0.1:0`
     #[arg(long, value_name = "ADDR")]
     listen: Option<std::net::SocketAddr>,
+    /// Decide live traffic with this candidate module too, never affecting an answer (overrides `policy.shadow`)
+    #[arg(long, value_name = "FILE")]
+    shadow: Option<PathBuf>,
+    /// Record a sample of decisions (no secrets) to this JSON-lines file (overrides `record.file`)
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
 }
 
 pub fn run(store_args: &StoreArgs, args: &ServeArgs) -> Result<ExitCode> {
-    let mut authority = store_args.serving_authority()?;
+    let mut config = store_args.config()?;
     if let Some(listen) = args.listen {
-        authority.config_mut().server.listen = listen;
+        config.server.listen = listen;
     }
+    if let Some(shadow) = &args.shadow {
+        config.policy.shadow = Some(shadow.clone());
+    }
+    if let Some(record) = &args.record {
+        config.record.file = Some(record.clone());
+    }
+    let authority = store_args.serving_authority(config)?;
     let runtime = tokio::runtime::Runtime::new().context("failed to start the async runtime")?;
     runtime.block_on(crate::server::serve(Arc::new(authority)))?;
     Ok(ExitCode::SUCCESS)

@@ -97,7 +97,10 @@ fn print_case(out: &mut impl Write, c: &CaseResult) -> Result<()> {
     };
     writeln!(out, "{verdict}  {}: {decision}", c.name)?;
     if !c.passed {
-        writeln!(out, "        expected {}", c.expected)?;
+        match &c.seed {
+            Some(seed) => writeln!(out, "        expected {} ({seed})", c.expected)?,
+            None => writeln!(out, "        expected {}", c.expected)?,
+        }
         if let Some(problem) = &c.problem {
             writeln!(out, "        {problem}")?;
         }

@@ -30,6 +30,31 @@ use bindings::exports::tokenscope::policy::evaluator::{self as wit, Guest, Guest
 /// The default policy's implementation of the contract.
 pub struct Policy;
 
+/// Inside `impl Guest for YourPolicy` of a policy that wraps this one: `catalog`,
+/// `resource-kinds` and `check-grants` exactly as the default policy has them.
+#[macro_export]
+macro_rules! default_catalog_and_issuance {
+    () => {
+        fn catalog() -> Vec<$crate::component::bindings::exports::tokenscope::policy::evaluator::CatalogEntry> {
+            <$crate::component::Policy as $crate::component::bindings::exports::tokenscope::policy::evaluator::Guest>::catalog()
+        }
+
+        fn resource_kinds() -> Vec<$crate::component::bindings::exports::tokenscope::policy::evaluator::ResourceKind> {
+            <$crate::component::Policy as $crate::component::bindings::exports::tokenscope::policy::evaluator::Guest>::resource_kinds()
+        }
+
+        fn check_grants(
+            creator: Vec<$crate::component::bindings::exports::tokenscope::policy::evaluator::ResourceGrant>,
+            requested: $crate::component::bindings::exports::tokenscope::policy::evaluator::Grants,
+        ) -> Result<
+            $crate::component::bindings::exports::tokenscope::policy::evaluator::Grants,
+            $crate::component::bindings::exports::tokenscope::policy::evaluator::Denial,
+        > {
+            <$crate::component::Policy as $crate::component::bindings::exports::tokenscope::policy::evaluator::Guest>::check_grants(creator, requested)
+        }
+    };
+}
+
 impl Guest for Policy {
     type GrantSet = Compiled;
 

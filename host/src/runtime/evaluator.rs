@@ -34,12 +34,20 @@ pub struct Evaluator {
     generation: u64,
     tokens: HashMap<TokenKey, CompiledGrants>,
     owners: HashMap<String, CompiledGrants>,
+    /// Normalised grants, fetched from the instance once per token (for reports).
+    normalized: HashMap<TokenKey, Grants>,
 }
 
 impl Evaluator {
     pub fn new(module: &PolicyModule) -> Evaluator {
         let instance = module.instantiate();
-        Evaluator { generation: instance.generation(), instance, tokens: HashMap::new(), owners: HashMap::new() }
+        Evaluator {
+            generation: instance.generation(),
+            instance,
+            tokens: HashMap::new(),
+            owners: HashMap::new(),
+            normalized: HashMap::new(),
+        }
     }
 
     pub fn instance(&mut self) -> &mut PolicyInstance {
@@ -57,7 +65,9 @@ impl Evaluator {
         if !self.tokens.contains_key(&token) {
             match self.instance.compile(grants)? {
                 Ok(compiled) => {
-                    Self::make_room(&mut self.instance, &mut self.tokens);
+                    if Self::make_room(&mut self.instance, &mut self.tokens) {
+                        self.normalized.clear();
+                    }
                     self.tokens.insert(token, compiled);
                 }
                 Err(denial) => return Ok(Verdict::Deny { code: Code::Policy(denial.code), message: denial.message }),
@@ -86,15 +96,19 @@ impl Evaluator {
         Ok(verdict)
     }
 
-    /// The normalised text of a token's grant `index`, for reports.
+    /// The normalised text of a token's grant `index`, for reports; the
+    /// normalised grants cross the boundary once per token, not per request.
     pub fn grant_text(&mut self, token: TokenKey, index: u32) -> Option<String> {
-        let compiled = self.tokens.get(&token)?;
-        let normalized = self.instance.normalized(compiled).ok()?;
-        crate::grant_text::print_nth(&normalized, index)
+        if !self.normalized.contains_key(&token) {
+            let normalized = self.instance.normalized(self.tokens.get(&token)?).ok()?;
+            self.normalized.insert(token, normalized);
+        }
+        crate::grant_text::print_nth(self.normalized.get(&token)?, index)
     }
 
     /// Frees a deleted token's compiled grants.
     pub fn forget(&mut self, token: TokenKey) {
+        self.normalized.remove(&token);
         if let Some(compiled) = self.tokens.remove(&token) {
             let _ = self.instance.release(compiled);
         }
@@ -105,15 +119,19 @@ impl Evaluator {
             // The instance was replaced after a fault: its handles died with it.
             self.tokens.clear();
             self.owners.clear();
+            self.normalized.clear();
             self.generation = self.instance.generation();
         }
     }
 
-    fn make_room<K>(instance: &mut PolicyInstance, cache: &mut HashMap<K, CompiledGrants>) {
-        if cache.len() >= MAX_CACHED {
-            for (_, compiled) in cache.drain() {
-                let _ = instance.release(compiled);
-            }
+    /// Empties a full cache (freeing its handles); true when it did.
+    fn make_room<K>(instance: &mut PolicyInstance, cache: &mut HashMap<K, CompiledGrants>) -> bool {
+        if cache.len() < MAX_CACHED {
+            return false;
         }
+        for (_, compiled) in cache.drain() {
+            let _ = instance.release(compiled);
+        }
+        true
     }
 }

@@ -25,12 +25,6 @@ impl ActivePolicy {
         ActivePolicy { module, primary, others, next: AtomicUsize::new(0) }
     }
 
-    /// One evaluator per available core.
-    pub fn per_core(module: Arc<PolicyModule>) -> ActivePolicy {
-        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
-        Self::new(module, cores)
-    }
-
     pub fn module(&self) -> &Arc<PolicyModule> {
         &self.module
     }

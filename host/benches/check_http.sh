@@ -52,7 +52,7 @@ wrk.headers["X-Original-Method"] = "GET"
 wrk.headers["x-access-token"] = "$SECRET"
 LUA
 # One check first: it must be an allow, or the figures mean nothing.
-curl -fsS -o /dev/null -w '%{http_code}\n' -H "X-Original-URI: /api/repo/main/linux-64/numpy-1.26.4.conda" \
+curl -fsS -o /dev/null -w '%{http_code}\n' -H "X-Original-Method: GET" -H "X-Original-URI: /api/repo/main/linux-64/numpy-1.26.4.conda" \
   -H "x-access-token: $SECRET" http://127.0.0.1:18181/v1/check
 echo "== tokenscope /v1/check (allow)"
 wrk -t2 -c"$CONNS" -d"${SECONDS_}s" --latency -s "$WORK/headers.lua" http://127.0.0.1:18181/v1/check

@@ -72,16 +72,34 @@ impl Default for ServerConfig {
 pub struct CheckConfig {
     /// Where the check endpoint lives; Envoy appends the original path to it.
     pub prefix: String,
+    /// Which proxy convention supplies the original request: `nginx`
+    /// (`X-Original-*`), `forwarded` (Traefik/Caddy `X-Forwarded-*`), `envoy` (the
+    /// path under `prefix`), or `auto` (whichever one a request carries; a request
+    /// with the headers of more than one is refused). Set it to the proxy in front.
+    pub convention: tokenscope_request::Convention,
     /// Path prefixes whose unmapped routes are allowed without a token (public
-    /// paths); every other unmapped route is denied.
+    /// paths), matched segment by segment on the canonical path; every other
+    /// unmapped route is denied.
     pub public_prefixes: Vec<String>,
     /// The route map: (method, path pattern) -> (action, resource template).
-    pub routes: Vec<crate::server::RouteConfig>,
+    pub routes: Vec<tokenscope_request::RouteConfig>,
 }
 
 impl Default for CheckConfig {
     fn default() -> Self {
-        CheckConfig { prefix: "/v1/check".to_owned(), public_prefixes: Vec::new(), routes: Vec::new() }
+        CheckConfig {
+            prefix: "/v1/check".to_owned(),
+            convention: tokenscope_request::Convention::Auto,
+            public_prefixes: Vec::new(),
+            routes: Vec::new(),
+        }
+    }
+}
+
+impl CheckConfig {
+    /// The check endpoint's reading rules: convention, prefix, public prefixes and routes.
+    pub fn settings(&self) -> Result<tokenscope_request::Settings> {
+        Ok(tokenscope_request::Settings::new(self.convention, &self.prefix, &self.public_prefixes, &self.routes)?)
     }
 }
 
@@ -325,13 +343,10 @@ impl Config {
                 bail!("{what} must be longer than zero");
             }
         }
-        if !self.check.prefix.starts_with('/') || self.check.prefix.ends_with('/') {
-            bail!("check.prefix must start with `/` and not end with one");
-        }
         if self.record.every == 0 {
             bail!("record.every must be at least 1");
         }
-        crate::server::RouteMap::new(&self.check.routes).context("check.routes is not valid")?;
+        self.check.settings()?;
         for (name, role) in &self.roles {
             parse_grant(&format!("/={}", role.access)).with_context(|| format!("role `{name}` has a bad access"))?;
         }

@@ -9,6 +9,7 @@ use std::fmt;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use thiserror::Error;
+pub use tokenscope_request::Presented;
 
 pub const PREFIX: &str = "tks_";
 const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -106,27 +107,6 @@ impl SecretHash {
     /// Constant-time equality, for comparing a computed hash with a stored one.
     pub fn matches(&self, other: &SecretHash) -> bool {
         self.0.ct_eq(&other.0).unwrap_u8() == 1
-    }
-}
-
-/// A secret as a client presented it, not yet checked (from a header or a path).
-/// Like `Secret`, its `Debug` never shows the value.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Presented(String);
-
-impl Presented {
-    pub fn new(text: impl Into<String>) -> Presented {
-        Presented(text.into())
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Presented {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Presented({} bytes, redacted)", self.0.len())
     }
 }
 

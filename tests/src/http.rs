@@ -48,3 +48,20 @@ pub fn send_with(
     let body = response.body_mut().read_to_string().unwrap_or_default();
     Ok(Reply { status: response.status().as_u16(), headers: response.headers().clone(), body })
 }
+
+/// Sends `request` (the whole HTTP/1.1 request text) over a new connection to
+/// `base` as written, so that paths reach the server without any client-side
+/// normalisation; returns the status and body. `Connection: close` is added.
+pub fn raw(base: &str, request: &str) -> std::io::Result<(u16, String)> {
+    use std::io::{Read, Write};
+    let address = base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address)?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
+    let (head, body) = request.split_once("\r\n\r\n").unwrap_or((request, ""));
+    write!(stream, "{head}\r\nHost: {address}\r\nConnection: close\r\n\r\n{body}")?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    let status = answer.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    Ok((status, body))
+}

@@ -1,8 +1,10 @@
 //! Support for the integration tests in `tests/all`: the real `tokenscope`
 //! binary, and policy modules (the embedded default and the fixtures) loaded once.
 
+pub mod apt;
 pub mod authority;
 pub mod binary;
+pub mod caddy;
 pub mod http;
 pub mod jco;
 pub mod modules;

@@ -17,28 +17,16 @@ pub struct Nginx {
     pub base: String,
 }
 
-fn free_port() -> Result<u16> {
+/// A loopback port free at the time of asking.
+pub fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 /// The nginx binary, installed with apt-get when missing.
 pub fn nginx_binary() -> Result<PathBuf> {
-    for candidate in ["/usr/sbin/nginx", "/usr/bin/nginx"] {
-        if std::path::Path::new(candidate).is_file() {
-            return Ok(PathBuf::from(candidate));
-        }
-    }
-    eprintln!("nginx is missing: installing Debian's nginx-light with apt-get");
-    let update = Command::new("apt-get").args(["update", "-qq"]).status().context("apt-get is not available")?;
-    let install = Command::new("apt-get")
-        .args(["install", "-y", "-qq", "nginx-light"])
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .status()
-        .context("apt-get is not available")?;
-    if !update.success() || !install.success() {
-        bail!("installing nginx-light failed; install nginx with the auth_request module");
-    }
-    Ok(PathBuf::from("/usr/sbin/nginx"))
+    let found = || ["/usr/sbin/nginx", "/usr/bin/nginx"].into_iter().map(PathBuf::from).find(|p| p.is_file());
+    crate::apt::ensure("nginx-light", || found().is_some())?;
+    found().context("nginx is not installed")
 }
 
 impl Nginx {

@@ -57,8 +57,10 @@ pub(super) async fn authorize_on(
     action: &'static str,
     resource_of: fn(&str) -> String,
 ) -> Result<Caller, Response> {
-    // A header that is not visible ASCII presents no secret: 401, like none.
-    let secret = super::proxied::secret_from(headers).ok().flatten();
+    let secret = match tokenscope_request::presented_in_headers(&super::request_headers::HttpHeaders(headers)) {
+        Ok(secret) => secret.map(|(secret, _)| secret),
+        Err(refusal) => return Err(json_error(StatusCode::BAD_REQUEST, "bad-request", &refusal.message)),
+    };
     let verified =
         blocking(state, move |a| a.verify_for_owner(secret.as_ref().map(|s| s.as_str()), action, &resource_of)).await?;
     match (verified.verdict, verified.owner) {

@@ -1,26 +1,28 @@
 //! The check endpoint for proxies (nginx `auth_request`, Envoy `ext_authz`,
-//! Traefik `forwardAuth`): reads the original request, maps it to an action and
-//! resource with the route map, verifies the token, and answers 200 with the
-//! token's identity for the upstream, 401 for missing, unknown, expired or
-//! revoked tokens, 403 for insufficient rights or unmapped routes, 503 when the
-//! store or the policy failed. Denies carry their code in `x-tokenscope-deny-code`;
-//! every answer names the module that decided in `x-tokenscope-policy` (SHA-256).
+//! Traefik `forwardAuth`, Caddy `forward_auth`): decodes the request into one
+//! canonical form (`tokenscope-request`), verifies the token for the route's
+//! action and resource, and answers 200 with the token's identity for the
+//! upstream, 400 for a request that has no canonical form, 401 for missing,
+//! unknown, expired or revoked tokens, 403 for insufficient rights or unmapped
+//! routes, 503 when the store or the policy failed. Denies carry their code in
+//! `x-tokenscope-deny-code`; every answer names the deciding module in
+//! `x-tokenscope-policy` (SHA-256).
 
 use std::sync::Arc;
 
 use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use tokenscope_request::{Decoded, decode};
 
 use super::AppState;
-use super::error::deny;
-use super::proxied;
+use super::error::{DENY_CODE_HEADER, deny};
+use super::request_headers::HttpHeaders;
 use crate::verdict::Verdict;
 
 pub const TOKEN_ID_HEADER: &str = "x-tokenscope-token-id";
 pub const OWNER_HEADER: &str = "x-tokenscope-owner";
 pub const POLICY_HEADER: &str = "x-tokenscope-policy";
-use super::error::DENY_CODE_HEADER;
 
 pub async fn check(
     State(state): State<Arc<AppState>>,
@@ -42,23 +44,24 @@ pub async fn check(
 }
 
 async fn decide(state: &Arc<AppState>, method: &Method, path: &str, headers: &HeaderMap) -> Response {
-    let proxied = match proxied::read(headers, method, path, &state.check.prefix) {
-        Ok(proxied) => proxied,
-        Err(err) => return deny(StatusCode::BAD_REQUEST, "bad-request", &err.0),
+    let decoded = match decode(&state.check, method.as_str(), path, &HttpHeaders(headers)) {
+        Ok(decoded) => decoded,
+        Err(refusal) => return deny(StatusCode::BAD_REQUEST, "bad-request", &refusal.message),
     };
-    let Some(resolved) = state.routes.resolve(&proxied.method, &proxied.path) else {
-        if state.check.public_prefixes.iter().any(|p| proxied.path.starts_with(p.as_str())) {
-            return StatusCode::OK.into_response();
+    let (route, secret) = match decoded {
+        Decoded::Mapped { route, secret, .. } => (route, secret),
+        Decoded::Public { .. } => return StatusCode::OK.into_response(),
+        Decoded::Unmapped { original } => {
+            tracing::info!(method = %original.method, convention = %original.convention, "unmapped route denied");
+            return deny(StatusCode::FORBIDDEN, "unmapped-route", "no route maps this request to an action");
         }
-        tracing::info!(method = %proxied.method, convention = proxied.convention, "unmapped route denied");
-        return deny(StatusCode::FORBIDDEN, "unmapped-route", "no route maps this request to an action");
     };
-    let secret = proxied.header_secret.clone().or_else(|| resolved.token.clone());
     let authority = Arc::clone(&state.authority);
-    let (action, resource) = (resolved.action.clone(), resolved.resource.clone());
-    let verified =
-        tokio::task::spawn_blocking(move || authority.verify(secret.as_ref().map(|s| s.as_str()), &action, &resource))
-            .await;
+    let (action, resource) = (route.action, route.resource);
+    let verified = tokio::task::spawn_blocking(move || {
+        authority.verify(secret.as_ref().map(|(s, _)| s.as_str()), &action, &resource)
+    })
+    .await;
     let verified = match verified {
         Ok(verified) => verified,
         Err(_) => return deny(StatusCode::SERVICE_UNAVAILABLE, "policy-fault", "the decision could not be made"),

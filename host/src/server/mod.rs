@@ -12,12 +12,9 @@ mod error;
 mod health;
 mod metrics;
 mod policy_api;
-mod proxied;
 mod reload;
-mod route_map;
+mod request_headers;
 mod shutdown;
-
-pub use route_map::{Resolved, RouteConfig, RouteMap};
 
 /// The OpenAPI 3 document of every endpoint, checked in beside the crate.
 pub const OPENAPI: &str = include_str!("../../openapi.json");
@@ -53,22 +50,21 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::authority::Authority;
-use crate::config::CheckConfig;
 
 /// What every handler shares.
 pub struct AppState {
     pub authority: Arc<Authority>,
-    pub routes: RouteMap,
-    pub check: CheckConfig,
+    /// How check requests are read: convention, prefix, public prefixes, routes.
+    pub check: tokenscope_request::Settings,
     pub metrics: metrics::Metrics,
 }
 
 /// The router with every endpoint and limit; `serve` runs it, tests may too.
 pub fn router(authority: Arc<Authority>) -> Result<Router> {
     let config = authority.config().clone();
-    let routes = RouteMap::new(&config.check.routes)?;
+    let check = config.check.settings()?;
     let prefix = config.check.prefix.clone();
-    let state = Arc::new(AppState { authority, routes, check: config.check.clone(), metrics: metrics::Metrics::new() });
+    let state = Arc::new(AppState { authority, check, metrics: metrics::Metrics::new() });
     let bounded = |router: Router<Arc<AppState>>, max: usize| {
         router
             .layer(axum::extract::DefaultBodyLimit::max(max))

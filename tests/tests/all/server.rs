@@ -87,8 +87,9 @@ fn proxy_conventions_statuses_and_identity_headers() {
         assert!(r.header("www-authenticate").is_some_and(|c| c.starts_with("Bearer ")));
     }
     // Public prefixes pass without a token; everything else unmapped is denied.
-    assert_eq!(send("GET", &check, &[("x-original-uri", "/public/logo.png")]).status, 200);
-    assert_eq!(send("GET", &check, &[("x-original-uri", "/private/x")]).status, 403);
+    let get = |uri: &str| send("GET", &check, &[("x-original-method", "GET"), ("x-original-uri", uri)]);
+    assert_eq!(get("/public/logo.png").status, 200);
+    assert_eq!(get("/private/x").status, 403);
 
     // Metrics count every answer above by code, and name the active policy.
     let metrics = send("GET", &server.url("/metrics"), &[]).body;
@@ -106,18 +107,18 @@ fn psm_path_token_download_and_revocation_take_effect_at_once() {
     let server = Server::start(ROUTES).unwrap();
     let token = server.issue("ci", "channel/main=read", &["--scope", "artifact:download"]).unwrap();
     let path = format!("/api/repo/t/{token}/main/noarch/pkg-1.0.conda");
-    let ok = send("GET", &server.url("/v1/check"), &[("x-original-uri", &path)]);
+    let ok = send("GET", &server.url("/v1/check"), &[("x-original-method", "GET"), ("x-original-uri", &path)]);
     assert_eq!(ok.status, 200, "{}", ok.body);
     let other = send(
         "GET",
         &server.url("/v1/check"),
-        &[("x-original-uri", &format!("/api/repo/t/{token}/private/noarch/x.conda"))],
+        &[("x-original-method", "GET"), ("x-original-uri", &format!("/api/repo/t/{token}/private/noarch/x.conda"))],
     );
     assert_eq!((other.status, other.header("x-tokenscope-deny-code")), (403, Some("owner-lacks-right")));
     let id = ok.header("x-tokenscope-token-id").unwrap().to_owned();
     let out = server.cli().args(["token", "revoke", &id]).output().unwrap();
     assert!(out.status.success());
-    let revoked = send("GET", &server.url("/v1/check"), &[("x-original-uri", &path)]);
+    let revoked = send("GET", &server.url("/v1/check"), &[("x-original-method", "GET"), ("x-original-uri", &path)]);
     assert_eq!((revoked.status, revoked.json()["code"].as_str()), (401, Some("revoked")));
 }
 
@@ -126,15 +127,20 @@ fn bad_input_gets_a_json_4xx_and_the_server_stays_up() {
     let server = Server::start(ROUTES).unwrap();
     let check = server.url("/v1/check");
     let big = "x".repeat(20_000);
-    let r = send("GET", &check, &[("x-original-uri", "/a"), ("x-padding", &big)]);
+    let r = send("GET", &check, &[("x-original-method", "GET"), ("x-original-uri", "/a"), ("x-padding", &big)]);
     assert_eq!((r.status, r.json()["code"].as_str()), (431, Some("headers-too-large")));
     let r = send("GET", &check, &[("x-original-method", "GE T"), ("x-original-uri", "/a")]);
     assert_eq!((r.status, r.json()["code"].as_str()), (400, Some("bad-request")));
     let token = server.admin_secret.clone();
+    // A path with no canonical form is refused before any route or token is looked at.
     for uri in ["/api/repo/main/noarch/..", "/api/repo/main/noarch/%2e%2e", "/api/repo/ma%00in/noarch/x"] {
-        let r = send("GET", &check, &[("x-original-uri", uri), ("x-access-token", &token)]);
-        assert_eq!((r.status, r.json()["code"].as_str()), (403, Some("malformed-request")), "{uri}: {}", r.body);
+        let r =
+            send("GET", &check, &[("x-original-method", "GET"), ("x-original-uri", uri), ("x-access-token", &token)]);
+        assert_eq!((r.status, r.json()["code"].as_str()), (400, Some("bad-request")), "{uri}: {}", r.body);
     }
+    // No original method is not GET: it is refused.
+    let r = send("GET", &check, &[("x-original-uri", "/public/logo.png")]);
+    assert_eq!((r.status, r.json()["code"].as_str()), (400, Some("bad-request")), "{}", r.body);
     assert_eq!(send("GET", &server.url("/nowhere"), &[]).json()["code"], "not-found");
     assert_eq!(send("GET", &server.url("/healthz"), &[]).status, 200);
     let ready = send("GET", &server.url("/readyz"), &[]).json();
@@ -150,7 +156,10 @@ fn sigterm_drains_and_flushes_usage() {
     let token = server.issue("ci", "channel/main=read", &["--scope", "artifact:download"]).unwrap();
     let path = format!("/api/repo/t/{token}/main/noarch/pkg.conda");
     for _ in 0..3 {
-        assert_eq!(send("GET", &server.url("/v1/check"), &[("x-original-uri", &path)]).status, 200);
+        assert_eq!(
+            send("GET", &server.url("/v1/check"), &[("x-original-method", "GET"), ("x-original-uri", &path)]).status,
+            200
+        );
     }
     let status = server.stop().unwrap();
     assert!(status.success(), "{status}");

@@ -1,0 +1,14 @@
+//! The check request's headers as `tokenscope-request` reads them: every value of
+//! a header, in order, so that a header sent twice is seen (and refused) there.
+
+use axum::http::HeaderMap;
+use tokenscope_request::Headers;
+
+/// An axum `HeaderMap` seen through `tokenscope_request::Headers`.
+pub struct HttpHeaders<'a>(pub &'a HeaderMap);
+
+impl Headers for HttpHeaders<'_> {
+    fn values(&self, name: &str) -> Vec<&[u8]> {
+        self.0.get_all(name).iter().map(|v| v.as_bytes()).collect()
+    }
+}

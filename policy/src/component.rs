@@ -46,11 +46,12 @@ macro_rules! default_catalog_and_issuance {
         fn check_grants(
             creator: Vec<$crate::component::bindings::exports::tokenscope::policy::evaluator::ResourceGrant>,
             requested: $crate::component::bindings::exports::tokenscope::policy::evaluator::Grants,
+            caller: Option<$crate::component::bindings::exports::tokenscope::policy::evaluator::Grants>,
         ) -> Result<
             $crate::component::bindings::exports::tokenscope::policy::evaluator::Grants,
             $crate::component::bindings::exports::tokenscope::policy::evaluator::Denial,
         > {
-            <$crate::component::Policy as $crate::component::bindings::exports::tokenscope::policy::evaluator::Guest>::check_grants(creator, requested)
+            <$crate::component::Policy as $crate::component::bindings::exports::tokenscope::policy::evaluator::Guest>::check_grants(creator, requested, caller)
         }
     };
 }
@@ -87,9 +88,14 @@ impl Guest for Policy {
             .collect()
     }
 
-    fn check_grants(creator: Vec<t::ResourceGrant>, requested: t::Grants) -> Result<t::Grants, t::Denial> {
+    fn check_grants(
+        creator: Vec<t::ResourceGrant>,
+        requested: t::Grants,
+        caller: Option<t::Grants>,
+    ) -> Result<t::Grants, t::Denial> {
         let creator: Vec<model::ResourceGrant> = creator.into_iter().map(grant_in).collect();
-        crate::check_grants(&creator, &grants_in(requested)).map(grants_out).map_err(denial_out)
+        let caller = caller.map(grants_in);
+        crate::check_grants(&creator, &grants_in(requested), caller.as_ref()).map(grants_out).map_err(denial_out)
     }
 
     fn decide(token: t::Token, req: t::Request) -> t::Decision {

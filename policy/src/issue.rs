@@ -1,17 +1,25 @@
 //! Issuing: may a creator holding some rights issue a token with the requested
 //! grants? The grants must parse and exist in the catalog, stay within the
 //! creator's rights (acs: no privilege escalation), and binding a token at a node
-//! needs manage there (component: the project's; subchannel: the channel's).
+//! needs manage there (component: the project's; subchannel: the channel's). When
+//! a token asks (the API), the new grants must also stay within that token's.
 
+use crate::action_set::ActionSet;
 use crate::catalog;
-use crate::grant_set::{CompiledAccess, GrantSet};
+use crate::grant_set::{CompiledAccess, CompiledGrant, GrantSet};
 use crate::model::{Denial, DenyCode, Grants, Level, ResourceGrant};
 use crate::quote::Quoted;
+use crate::resource::NodeRef;
 
-/// Checks `requested` against `creator`'s rights; returns the normalised grants.
-pub fn check_grants(creator: &[ResourceGrant], requested: &Grants) -> Result<Grants, Denial> {
+/// Checks `requested` against `creator`'s rights and, when a token asks, against
+/// that token's grants (`caller`); returns the normalised grants.
+pub fn check_grants(creator: &[ResourceGrant], requested: &Grants, caller: Option<&Grants>) -> Result<Grants, Denial> {
     let creator =
         GrantSet::compile_rights(creator).map_err(|d| Denial::new(d.code, format!("creator rights: {}", d.message)))?;
+    let caller = caller
+        .map(GrantSet::compile)
+        .transpose()
+        .map_err(|d| Denial::new(d.code, format!("the calling token's grants: {}", d.message)))?;
     let token = GrantSet::compile(requested)?;
     if token.is_empty() {
         return Err(Denial::new(DenyCode::InvalidGrant, "a token needs at least one grant"));
@@ -63,7 +71,59 @@ pub fn check_grants(creator: &[ResourceGrant], requested: &Grants) -> Result<Gra
             }
         }
     }
+    if let Some(caller) = &caller {
+        within_caller(&token, caller)?;
+    }
     Ok(token.normalized())
+}
+
+/// Every action a token with `token`'s grants can be allowed, somewhere, the
+/// calling token allows there too: a token never mints or keeps alive more than
+/// it holds itself.
+fn within_caller(token: &GrantSet, caller: &GrantSet) -> Result<(), Denial> {
+    let beyond = |what: String, id: catalog::ActionId| {
+        let name = catalog::get(id).map_or("?", |d| d.name);
+        Err(Denial::new(
+            DenyCode::Escalation,
+            format!("{what} exceeds the grants of the token that asked: it does not hold `{name}` there"),
+        ))
+    };
+    match token {
+        // Scopes are not bound to nodes: the caller must hold each action everywhere.
+        GrantSet::Scopes { actions, .. } => {
+            for id in actions.iter() {
+                let level = catalog::get(id).map_or(Level::Manage, |d| d.level);
+                if caller.allows(id, level, &NodeRef::ROOT).is_none() {
+                    return beyond("the scope grant".to_owned(), id);
+                }
+            }
+        }
+        GrantSet::Resources(grants) => {
+            for grant in grants {
+                let node = grant.node.as_ref();
+                for id in reachable_actions(grant).iter() {
+                    let level = catalog::get(id).map_or(Level::Manage, |d| d.level);
+                    if caller.allows(id, level, &node).is_none() {
+                        return beyond(format!("the grant on {}", Quoted(&grant.node.to_string())), id);
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The actions a resource grant can allow at or below its node.
+fn reachable_actions(grant: &CompiledGrant) -> ActionSet {
+    match grant.access {
+        CompiledAccess::Actions(set) => set,
+        CompiledAccess::Level(held) => catalog::CATALOG
+            .iter()
+            .enumerate()
+            .filter(|(_, def)| def.level <= held && def.applies_below(grant.node.kind()))
+            .map(|(id, _)| id)
+            .collect(),
+    }
 }
 
 #[cfg(test)]
@@ -71,7 +131,48 @@ mod tests {
     use super::*;
 
     fn code(creator: &[ResourceGrant], requested: Grants) -> Option<DenyCode> {
-        check_grants(creator, &requested).err().map(|d| d.code)
+        check_grants(creator, &requested, None).err().map(|d| d.code)
+    }
+
+    fn scopes(s: &[&str]) -> Grants {
+        Grants::Scopes(s.iter().map(|x| (*x).to_owned()).collect())
+    }
+
+    fn asked_by(caller: Grants, requested: Grants) -> Option<DenyCode> {
+        let owner = [ResourceGrant::level("/", Level::Manage)];
+        check_grants(&owner, &requested, Some(&caller)).err().map(|d| d.code)
+    }
+
+    #[test]
+    fn a_token_that_only_manages_tokens_mints_nothing_else() {
+        let manager = scopes(&["user.token:*"]);
+        assert_eq!(asked_by(manager.clone(), scopes(&["artifact:create"])), Some(DenyCode::Escalation));
+        assert_eq!(
+            asked_by(manager.clone(), Grants::Resources(vec![ResourceGrant::level("channel/main", Level::Read)])),
+            Some(DenyCode::Escalation)
+        );
+        assert_eq!(asked_by(manager, scopes(&["user.token:view"])), None);
+    }
+
+    #[test]
+    fn a_calling_token_bounds_by_node_and_by_action() {
+        let caller = Grants::Resources(vec![ResourceGrant::level("channel/main", Level::Write)]);
+        let at = |node: &str, level| Grants::Resources(vec![ResourceGrant::level(node, level)]);
+        assert_eq!(asked_by(caller.clone(), at("channel/main", Level::Read)), None);
+        assert_eq!(asked_by(caller.clone(), at("channel/main/subchannel/n", Level::Write)), None);
+        assert_eq!(asked_by(caller.clone(), at("channel/main", Level::Manage)), Some(DenyCode::Escalation));
+        assert_eq!(asked_by(caller.clone(), at("channel/other", Level::Read)), Some(DenyCode::Escalation));
+        // Scopes hold everywhere, which a node-bound caller does not.
+        assert_eq!(asked_by(caller, scopes(&["artifact:download"])), Some(DenyCode::Escalation));
+        let scoped = scopes(&["artifact:*;channel:view,history,view-artifacts"]);
+        assert_eq!(
+            asked_by(
+                scoped.clone(),
+                Grants::Resources(vec![ResourceGrant::actions("channel/a", &["artifact:create"])])
+            ),
+            None
+        );
+        assert_eq!(asked_by(scoped, scopes(&["artifact:create"])), None);
     }
 
     #[test]
@@ -195,7 +296,7 @@ mod tests {
             /// the creator does not hold, even before the owner check at decision time.
             #[test]
             fn issued_tokens_never_exceed_their_creator(creator in rights(4), requested in requested()) {
-                let Ok(issued) = super::super::check_grants(&creator, &requested) else { return Ok(()) };
+                let Ok(issued) = super::super::check_grants(&creator, &requested, None) else { return Ok(()) };
                 let token = GrantSet::compile(&issued).map_err(|d| TestCaseError::fail(d.message))?;
                 let creator_set = GrantSet::compile_rights(&creator).map_err(|d| TestCaseError::fail(d.message))?;
                 let everyone = GrantSet::compile_rights(&[ResourceGrant::level("/", Level::Manage)])
@@ -216,10 +317,29 @@ mod tests {
                 }
             }
 
+            /// Whatever a calling token lets its owner mint, the new token allows
+            /// nothing the calling token would deny.
+            #[test]
+            fn issued_tokens_never_exceed_the_token_that_asked(caller in requested(), requested in requested()) {
+                let root = [ResourceGrant::level("/", Level::Manage)];
+                let Ok(caller_set) = GrantSet::compile(&caller) else { return Ok(()) };
+                let Ok(issued) = super::super::check_grants(&root, &requested, Some(&caller)) else { return Ok(()) };
+                let token = GrantSet::compile(&issued).map_err(|d| TestCaseError::fail(d.message))?;
+                let everyone = GrantSet::compile_rights(&root).map_err(|d| TestCaseError::fail(d.message))?;
+                for (id, resource) in every_request() {
+                    if decide(&token, &everyone, TokenStatus::default(), id, resource, 0).is_allow() {
+                        prop_assert!(
+                            decide(&caller_set, &everyone, TokenStatus::default(), id, resource, 0).is_allow(),
+                            "token allows action {id} on {resource} beyond the token that asked"
+                        );
+                    }
+                }
+            }
+
             /// After the owner loses rights, the token allows only what the owner still holds.
             #[test]
             fn demoted_owner_bounds_every_decision(creator in rights(4), requested in requested(), demoted in rights(3)) {
-                let Ok(issued) = super::super::check_grants(&creator, &requested) else { return Ok(()) };
+                let Ok(issued) = super::super::check_grants(&creator, &requested, None) else { return Ok(()) };
                 let token = GrantSet::compile(&issued).map_err(|d| TestCaseError::fail(d.message))?;
                 let Ok(owner) = GrantSet::compile_rights(&demoted) else { return Ok(()) };
                 let everyone = GrantSet::compile_rights(&[ResourceGrant::level("/", Level::Manage)])

@@ -13,6 +13,9 @@ pub enum LifecycleError {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    /// Another request changed the token at the same time; nothing was changed.
+    #[error("{0}")]
+    Conflict(String),
     #[error("the token store failed: {0:#}")]
     Store(#[from] anyhow::Error),
 }

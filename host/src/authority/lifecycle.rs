@@ -1,13 +1,14 @@
 //! Issuing and managing tokens: create (the policy's issuance check decides),
 //! reissue (new secret, the old one dead at once), edit, revoke, delete. Expiry
 //! follows the operator's rules: a default lifetime, a maximum, and no-expiry only
-//! where the config allows it.
+//! where the config allows it. A request made with a token (the API) stays within
+//! that token: its grants (decided by the policy) and its lifetime.
 
 use std::time::Duration;
 
 use crate::runtime::{Grants, ResourceGrant};
 use crate::secret::Secret;
-use crate::store::{NewToken, Principal, StoredGrants, TokenEdit, TokenId, TokenRecord};
+use crate::store::{Edited, NewToken, Principal, StoredGrants, TokenEdit, TokenId, TokenRecord};
 use crate::verdict::Code;
 
 use super::{Authority, LifecycleError};
@@ -32,6 +33,25 @@ pub struct IssueRequest {
     pub description: String,
     pub expiry: Expiry,
     pub grants: Grants,
+    /// The token the request was made with (the API); `None` for the operator (the CLI).
+    pub asked_by: Option<TokenId>,
+}
+
+/// A change to one token, made at once or not at all.
+#[derive(Clone, Debug, Default)]
+pub struct TokenChange {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub expiry: Option<Expiry>,
+    /// Issue a new secret; the old one is dead once the change is stored.
+    pub reissue: bool,
+}
+
+/// What a request made with a token may not exceed: that token's grants and lifetime.
+struct Ceiling {
+    id: TokenId,
+    grants: Grants,
+    expires_at: Option<u64>,
 }
 
 /// A token just created or reissued: the only time its secret is available.
@@ -78,15 +98,12 @@ impl Authority {
         check_text("name", &request.name, MAX_NAME)?;
         check_text("description", &request.description, MAX_DESCRIPTION)?;
         let now = self.now();
+        let ceiling = self.ceiling(request.asked_by)?;
         let expires_at = self.resolve_expiry(request.expiry, now)?;
+        let expires_at = capped(expires_at, request.expiry, ceiling.as_ref())?;
         let owner = self.principal(&request.owner)?;
         let rights = self.owner_rights(&owner)?;
-        let checked = self.policy.active().evaluator().instance().check_grants(&rights, &request.grants);
-        let normalized = match checked {
-            Ok(Ok(grants)) => grants,
-            Ok(Err(denial)) => return Err(refused(Code::Policy(denial.code).as_str(), denial.message)),
-            Err(fault) => return Err(refused("policy-fault", fault.message)),
-        };
+        let normalized = self.issuable(&rights, &request.grants, ceiling.as_ref())?;
         let secret = Secret::generate()?;
         let token = NewToken {
             owner: owner.id,
@@ -105,16 +122,9 @@ impl Authority {
 
     /// A new secret for the token; the old secret is dead once this returns.
     pub fn reissue_token(&self, id: TokenId) -> Result<Issued, LifecycleError> {
-        let record = self.token(id)?;
-        if record.revoked_at.is_some() {
-            return Err(refused("revoked", format!("token {id} is revoked; create a new one")));
-        }
-        let secret = Secret::generate()?;
-        if !self.store.replace_secret(id, &secret.hash(), &secret.hint())? {
-            return Err(LifecycleError::NotFound(format!("token {id}")));
-        }
-        tracing::info!(token = id, "token reissued");
-        Ok(Issued { record: self.token(id)?, secret })
+        let (record, secret) = self.change_token(id, TokenChange { reissue: true, ..TokenChange::default() }, None)?;
+        let secret = secret.ok_or_else(|| LifecycleError::Invalid("no secret was issued".into()))?;
+        Ok(Issued { record, secret })
     }
 
     pub fn edit_token(
@@ -124,21 +134,125 @@ impl Authority {
         description: Option<String>,
         expiry: Option<Expiry>,
     ) -> Result<TokenRecord, LifecycleError> {
-        if let Some(name) = &name {
+        self.change_token(id, TokenChange { name, description, expiry, reissue: false }, None).map(|(record, _)| record)
+    }
+
+    /// Renames, describes, changes the expiry of and/or reissues a token, all at
+    /// once or not at all. Asked by a token (`asked_by`), the token changed must be
+    /// within the asking one (grants and lifetime) unless it is that token, and no
+    /// new expiry may outlive the asking token. A concurrent change of the same
+    /// token makes this one a `Conflict`.
+    pub fn change_token(
+        &self,
+        id: TokenId,
+        change: TokenChange,
+        asked_by: Option<TokenId>,
+    ) -> Result<(TokenRecord, Option<Secret>), LifecycleError> {
+        if let Some(name) = &change.name {
             if name.trim().is_empty() {
                 return Err(LifecycleError::Invalid("a token needs a name".into()));
             }
             check_text("name", name, MAX_NAME)?;
         }
-        if let Some(description) = &description {
+        if let Some(description) = &change.description {
             check_text("description", description, MAX_DESCRIPTION)?;
         }
-        let expires_at = expiry.map(|e| self.resolve_expiry(e, self.now())).transpose()?;
-        let edit = TokenEdit { name, description, expires_at };
-        if !self.store.edit_token(id, &edit)? {
-            return Err(LifecycleError::NotFound(format!("token {id}")));
+        let record = self.token(id)?;
+        let ceiling = self.ceiling(asked_by)?;
+        if change.reissue && record.revoked_at.is_some() {
+            return Err(refused("revoked", format!("token {id} is revoked; create a new one")));
         }
-        self.token(id)
+        let expires_at = match change.expiry {
+            Some(expiry) => {
+                let at = self.resolve_expiry(expiry, self.now())?;
+                Some(capped(at, expiry, ceiling.as_ref())?)
+            }
+            None => None,
+        };
+        if let Some(ceiling) = ceiling.as_ref().filter(|c| c.id != id) {
+            self.within_ceiling(&record, expires_at.unwrap_or(record.expires_at), ceiling)?;
+        }
+        let secret = if change.reissue { Some(Secret::generate()?) } else { None };
+        let edit = TokenEdit {
+            name: change.name,
+            description: change.description,
+            expires_at,
+            secret: secret.as_ref().map(|s| (s.hash(), s.hint())),
+            revision: Some(record.revision),
+        };
+        match self.store.edit_token(id, &edit)? {
+            Edited::Done => {}
+            Edited::NotFound => return Err(LifecycleError::NotFound(format!("token {id}"))),
+            Edited::Conflict => {
+                return Err(LifecycleError::Conflict(format!(
+                    "token {id} was changed by another request at the same time; nothing was changed"
+                )));
+            }
+        }
+        if secret.is_some() {
+            tracing::info!(token = id, "token reissued");
+        }
+        Ok((self.token(id)?, secret))
+    }
+
+    /// The grants and lifetime of the token a request was made with.
+    fn ceiling(&self, asked_by: Option<TokenId>) -> Result<Option<Ceiling>, LifecycleError> {
+        let Some(id) = asked_by else { return Ok(None) };
+        let record = self.token(id)?;
+        if record.revoked_at.is_some() {
+            return Err(refused("revoked", "the token that asked is revoked"));
+        }
+        let grants = record.grants.to_grants()?;
+        Ok(Some(Ceiling { id, grants, expires_at: record.expires_at }))
+    }
+
+    /// The policy's issuance check: `requested` within `rights`, and within the
+    /// asking token's grants when a token asked; the normalised grants.
+    fn issuable(
+        &self,
+        rights: &[ResourceGrant],
+        requested: &Grants,
+        ceiling: Option<&Ceiling>,
+    ) -> Result<Grants, LifecycleError> {
+        let checked =
+            self.policy.active().evaluator().instance().check_grants(rights, requested, ceiling.map(|c| &c.grants));
+        match checked {
+            Ok(Ok(grants)) => Ok(grants),
+            Ok(Err(denial)) => Err(refused(Code::Policy(denial.code).as_str(), denial.message)),
+            Err(fault) => Err(refused("policy-fault", fault.message)),
+        }
+    }
+
+    /// A token changed by another one must hold no more than the one that asks:
+    /// its grants within the asker's, and it must not outlive the asker.
+    fn within_ceiling(
+        &self,
+        record: &TokenRecord,
+        expires_at: Option<u64>,
+        ceiling: &Ceiling,
+    ) -> Result<(), LifecycleError> {
+        let owner = self.store.principal_by_id(record.owner)?;
+        let rights = match &owner {
+            Some(owner) => self.owner_rights(owner)?,
+            None => Vec::new(),
+        };
+        let grants = record.grants.to_grants()?;
+        self.issuable(&rights, &grants, Some(ceiling)).map_err(|err| match err {
+            LifecycleError::Refused { code, message } => refused(
+                code,
+                format!("token {} holds more than the token that asked, which may not change it: {message}", record.id),
+            ),
+            other => other,
+        })?;
+        if let Some(cap) = ceiling.expires_at
+            && expires_at.is_none_or(|at| at > cap)
+        {
+            return Err(refused(
+                "expiry-beyond-caller",
+                format!("token {} would outlive the token that asked, which may not change it", record.id),
+            ));
+        }
+        Ok(())
     }
 
     pub fn revoke_token(&self, id: TokenId) -> Result<TokenRecord, LifecycleError> {
@@ -189,5 +303,19 @@ impl Authority {
             ));
         }
         Ok(Some(at))
+    }
+}
+
+/// An expiry no later than the asking token's: the default lifetime is shortened
+/// to it; an explicit later expiry, or none, is refused.
+fn capped(expires_at: Option<u64>, asked: Expiry, ceiling: Option<&Ceiling>) -> Result<Option<u64>, LifecycleError> {
+    let Some(cap) = ceiling.and_then(|c| c.expires_at) else { return Ok(expires_at) };
+    match expires_at {
+        Some(at) if at <= cap => Ok(Some(at)),
+        Some(_) if asked == Expiry::Default => Ok(Some(cap)),
+        _ => Err(refused(
+            "expiry-beyond-caller",
+            format!("the expiry is later than that of the token that asked (@{cap}); a token cannot outlive it"),
+        )),
     }
 }

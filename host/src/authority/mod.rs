@@ -8,7 +8,7 @@ mod lifecycle;
 mod verify;
 
 pub use error::LifecycleError;
-pub use lifecycle::{Expiry, IssueRequest, Issued};
+pub use lifecycle::{Expiry, IssueRequest, Issued, TokenChange};
 pub use verify::Verified;
 
 use std::sync::Arc;

@@ -36,6 +36,7 @@ pub fn run(store_args: &StoreArgs, args: &InitArgs) -> Result<ExitCode> {
         description: "created by tokenscope init".into(),
         expiry: Expiry::Default,
         grants: Grants::Resources(vec![ResourceGrant { resource: "/".into(), access: Access::Level(Level::Manage) }]),
+        asked_by: None,
     };
     let issued = authority.create_token(&request)?;
     if !args.json {

@@ -207,6 +207,7 @@ fn create(authority: &Authority, args: &CreateArgs) -> Result<ExitCode> {
             description: args.description.clone(),
             expiry,
             grants: grants.clone(),
+            asked_by: None,
         };
         match authority.create_token(&request) {
             Ok(issued) => print_issued(&issued, args.json)?,

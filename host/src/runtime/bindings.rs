@@ -16,6 +16,6 @@ pub use generated::exports::tokenscope::policy::evaluator::{
 pub use generated::{Policy, PolicyPre};
 
 /// The WIT name of the world every policy module must export.
-pub const WORLD: &str = "tokenscope:policy/policy@0.1.0";
+pub const WORLD: &str = "tokenscope:policy/policy@0.2.0";
 /// The WIT name of the exported interface.
-pub const EVALUATOR: &str = "tokenscope:policy/evaluator@0.1.0";
+pub const EVALUATOR: &str = "tokenscope:policy/evaluator@0.2.0";

@@ -46,9 +46,23 @@ pub fn check_exports<'a>(exports: impl IntoIterator<Item = &'a str>) -> Result<V
         bail!("it exports `{name}` at version `{text}`, which is not a semantic version");
     };
     if !compatible(&host, &version) {
-        bail!("it speaks contract version {version}, but this host speaks {host} (incompatible)");
+        bail!(
+            "it speaks contract version {version}, but this host speaks {host} (incompatible): rebuild the \
+             policy against this host's `wit/policy.wit` (`tokenscope policy new` copies it; `tokenscope policy \
+             build` builds){}",
+            if version < host { upgrade_note(&version) } else { String::new() }
+        );
     }
     Ok(version)
+}
+
+/// What changed since an older contract, for the refusal message.
+fn upgrade_note(from: &Version) -> String {
+    if from.major == 0 && from.minor < 2 {
+        "; 0.2.0 added the calling token's grants to `check-grants`".to_owned()
+    } else {
+        String::new()
+    }
 }
 
 #[cfg(test)]
@@ -72,11 +86,13 @@ mod tests {
 
     #[test]
     fn the_evaluator_export_is_found_and_checked() {
-        assert_eq!(check_exports(["tokenscope:policy/evaluator@0.1.2"]).unwrap(), v("0.1.2"));
+        assert_eq!(check_exports(["tokenscope:policy/evaluator@0.2.3"]).unwrap(), v("0.2.3"));
         let err = check_exports(["tokenscope:policy/evaluator@2.0.0"]).unwrap_err().to_string();
         assert!(err.contains("contract version 2.0.0"), "{err}");
         let err = check_exports(["fixture:wrong/thing@0.1.0"]).unwrap_err().to_string();
         assert!(err.contains("does not export `tokenscope:policy/evaluator`"), "{err}");
         assert!(check_exports(["tokenscope:policy/evaluator@latest"]).is_err());
+        let err = check_exports(["tokenscope:policy/evaluator@0.1.0"]).unwrap_err().to_string();
+        assert!(err.contains("rebuild the policy") && err.contains("0.2.0 added the calling token"), "{err}");
     }
 }

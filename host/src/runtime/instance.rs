@@ -125,18 +125,21 @@ impl PolicyInstance {
         self.call(|store, e| e.call_resource_kinds(store))
     }
 
-    /// May a creator holding `creator` issue `requested`? `Ok(Err(_))` is the policy's refusal.
+    /// May a creator holding `creator` issue `requested`, asked by a token holding
+    /// `caller` (none: an operator at the CLI)? `Ok(Err(_))` is the policy's refusal.
     pub fn check_grants(
         &mut self,
         creator: &[super::bindings::ResourceGrant],
         requested: &Grants,
+        caller: Option<&Grants>,
     ) -> Result<Result<Grants, Denial>, PolicyFault> {
-        if let Err(denial) =
-            input_limits::check_rights("creator rights", creator).and(input_limits::check_grants(requested))
+        if let Err(denial) = input_limits::check_rights("creator rights", creator)
+            .and(input_limits::check_grants(requested))
+            .and(caller.map_or(Ok(()), input_limits::check_grants))
         {
             return Ok(Err(denial));
         }
-        match self.call(|store, e| e.call_check_grants(store, creator, requested))? {
+        match self.call(|store, e| e.call_check_grants(store, creator, requested, caller))? {
             Ok(grants) => Ok(Ok(grants)),
             Err(denial) => bounded(denial).map(Err),
         }

@@ -21,7 +21,7 @@ use serde_json::json;
 use super::AppState;
 use super::api_body::{CreateBody, EditBody, TokenView};
 use super::error::{deny, json_error, status_of};
-use crate::authority::{Authority, Expiry, IssueRequest, LifecycleError};
+use crate::authority::{Authority, Expiry, IssueRequest, LifecycleError, TokenChange};
 use crate::config::parse_duration;
 use crate::grant_text::{grants_from_texts, parse_grant};
 use crate::runtime::Grants;
@@ -29,9 +29,10 @@ use crate::store::TokenId;
 use crate::time::parse_time;
 use crate::verdict::Verdict;
 
-/// The authenticated caller.
+/// The authenticated caller: its owner's name and the token it presented.
 pub(super) struct Caller {
     pub(super) name: String,
+    pub(super) token: TokenId,
 }
 
 /// Runs blocking authority work off the async threads.
@@ -63,10 +64,10 @@ pub(super) async fn authorize_on(
     };
     let verified =
         blocking(state, move |a| a.verify_for_owner(secret.as_ref().map(|s| s.as_str()), action, &resource_of)).await?;
-    match (verified.verdict, verified.owner) {
-        (Verdict::Allow { .. }, Some(name)) => Ok(Caller { name }),
-        (Verdict::Deny { code, message }, _) => Err(deny(status_of(code), code.as_str(), &message)),
-        (Verdict::Allow { .. }, None) => Err(json_error(StatusCode::UNAUTHORIZED, "unknown-token", "no owner")),
+    match (verified.verdict, verified.owner, verified.token) {
+        (Verdict::Allow { .. }, Some(name), Some(token)) => Ok(Caller { name, token }),
+        (Verdict::Deny { code, message }, _, _) => Err(deny(status_of(code), code.as_str(), &message)),
+        (Verdict::Allow { .. }, _, _) => Err(json_error(StatusCode::UNAUTHORIZED, "unknown-token", "no owner")),
     }
 }
 
@@ -90,7 +91,7 @@ fn lifecycle_response(err: LifecycleError) -> Response {
     match err {
         LifecycleError::Refused { code, message } => {
             let status = match code {
-                "escalation" | "admin-required" => StatusCode::FORBIDDEN,
+                "escalation" | "admin-required" | "expiry-beyond-caller" => StatusCode::FORBIDDEN,
                 "revoked" => StatusCode::CONFLICT,
                 "policy-fault" => StatusCode::SERVICE_UNAVAILABLE,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
@@ -99,6 +100,7 @@ fn lifecycle_response(err: LifecycleError) -> Response {
         }
         LifecycleError::NotFound(what) => json_error(StatusCode::NOT_FOUND, "not-found", &format!("{what} not found")),
         LifecycleError::Invalid(message) => json_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", &message),
+        LifecycleError::Conflict(message) => json_error(StatusCode::CONFLICT, "conflict", &message),
         LifecycleError::Store(err) => {
             tracing::error!("store failure in the management API: {err:#}");
             json_error(StatusCode::SERVICE_UNAVAILABLE, "store-unavailable", "the token store is unavailable")
@@ -206,7 +208,14 @@ pub async fn create_token(State(state): State<Arc<AppState>>, headers: HeaderMap
         Ok(expiry) => expiry.unwrap_or(Expiry::Default),
         Err(response) => return response,
     };
-    let request = IssueRequest { owner: caller.name, name: body.name, description: body.description, expiry, grants };
+    let request = IssueRequest {
+        owner: caller.name,
+        name: body.name,
+        description: body.description,
+        expiry,
+        grants,
+        asked_by: Some(caller.token),
+    };
     match blocking(&state, move |a| a.create_token(&request)).await {
         Ok(Ok(issued)) => {
             let view = TokenView { token: &issued.record, secret: Some(issued.secret.expose()) };
@@ -236,18 +245,10 @@ pub async fn edit_token(
         Ok(expiry) => expiry,
         Err(response) => return response,
     };
+    let change = TokenChange { name: body.name, description: body.description, expiry, reissue: body.reissue };
     let done = blocking(&state, move |a| {
         own_token(a, &caller.name, id)?;
-        let record = if body.name.is_some() || body.description.is_some() || expiry.is_some() {
-            a.edit_token(id, body.name, body.description, expiry)?
-        } else {
-            a.token(id)?
-        };
-        if body.reissue {
-            let issued = a.reissue_token(id)?;
-            return Ok((issued.record, Some(issued.secret)));
-        }
-        Ok::<_, LifecycleError>((record, None))
+        a.change_token(id, change, Some(caller.token))
     })
     .await;
     match done {

@@ -31,4 +31,7 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX tokens_owner ON tokens(owner_id);
     CREATE INDEX tokens_expiry ON tokens(expires_at) WHERE expires_at IS NOT NULL AND revoked_at IS NULL;",
+    // 2: a revision per token, bumped by every edit or reissue, so that concurrent
+    // changes of one token are detected (one wins, the others conflict).
+    "ALTER TABLE tokens ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;",
 ];

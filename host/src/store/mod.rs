@@ -7,7 +7,9 @@ mod sqlite;
 mod types;
 
 pub use sqlite::SqliteStore;
-pub use types::{Binding, NewToken, Principal, PrincipalId, StoredGrants, TokenEdit, TokenId, TokenRecord, UsageDelta};
+pub use types::{
+    Binding, Edited, NewToken, Principal, PrincipalId, StoredGrants, TokenEdit, TokenId, TokenRecord, UsageDelta,
+};
 
 use anyhow::Result;
 
@@ -32,9 +34,9 @@ pub trait Store: Send + Sync {
     fn token(&self, id: TokenId) -> Result<Option<TokenRecord>>;
     fn token_by_hash(&self, hash: &SecretHash) -> Result<Option<TokenRecord>>;
     fn tokens(&self, owner: Option<PrincipalId>) -> Result<Vec<TokenRecord>>;
-    fn edit_token(&self, id: TokenId, edit: &TokenEdit) -> Result<bool>;
-    /// Replaces the secret hash (reissue): the old secret stops working at once.
-    fn replace_secret(&self, id: TokenId, hash: &SecretHash, hint: &str) -> Result<bool>;
+    /// Edits a token in one transaction (a new secret kills the old one at once),
+    /// only if it is still at `edit.revision`; bumps its revision.
+    fn edit_token(&self, id: TokenId, edit: &TokenEdit) -> Result<Edited>;
     fn revoke_token(&self, id: TokenId, now: u64) -> Result<bool>;
     fn delete_token(&self, id: TokenId) -> Result<bool>;
     /// Live tokens (not revoked) expiring in `(now, before]`.

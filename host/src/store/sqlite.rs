@@ -10,7 +10,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::Store;
 use super::migrations::MIGRATIONS;
 use super::types::{
-    Binding, NewToken, Principal, PrincipalId, StoredGrants, TokenEdit, TokenId, TokenRecord, UsageDelta,
+    Binding, Edited, NewToken, Principal, PrincipalId, StoredGrants, TokenEdit, TokenId, TokenRecord, UsageDelta,
 };
 use crate::secret::SecretHash;
 
@@ -19,7 +19,7 @@ pub struct SqliteStore {
 }
 
 const TOKEN_COLUMNS: &str = "t.id, t.owner_id, p.name, t.name, t.description, t.hint, t.grants, t.created_at, \
-     t.expires_at, t.revoked_at, t.use_count, t.last_used_at, t.last_warned_at";
+     t.expires_at, t.revoked_at, t.use_count, t.last_used_at, t.last_warned_at, t.revision";
 
 impl SqliteStore {
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
@@ -121,6 +121,7 @@ fn token_row(r: &Row<'_>) -> rusqlite::Result<Result<TokenRecord>> {
         use_count: to_u64(r.get(10)?),
         last_used_at: opt(11)?,
         last_warned_at: opt(12)?,
+        revision: to_u64(r.get(13)?),
     };
     Ok(grants.map(|grants| TokenRecord { grants, ..record }))
 }
@@ -222,7 +223,7 @@ impl Store for SqliteStore {
         let mut stmt = conn.prepare_cached(&sql)?;
         let found = stmt
             .query_row([&hash.0[..]], |r| {
-                let stored: Vec<u8> = r.get(13)?;
+                let stored: Vec<u8> = r.get(14)?;
                 Ok((token_row(r)?, stored))
             })
             .optional()?;
@@ -242,32 +243,36 @@ impl Store for SqliteStore {
         }
     }
 
-    fn edit_token(&self, id: TokenId, edit: &TokenEdit) -> Result<bool> {
+    fn edit_token(&self, id: TokenId, edit: &TokenEdit) -> Result<Edited> {
         let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let mut changed = tx.query_row("SELECT count(*) FROM tokens WHERE id = ?1", [id], |r| r.get::<_, i64>(0))? > 0;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let revision: Option<i64> =
+            tx.query_row("SELECT revision FROM tokens WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+        let Some(revision) = revision else { return Ok(Edited::NotFound) };
+        if edit.revision.is_some_and(|expected| Some(expected) != u64::try_from(revision).ok()) {
+            return Ok(Edited::Conflict);
+        }
         if let Some(name) = &edit.name {
-            changed &= tx.execute("UPDATE tokens SET name = ?2 WHERE id = ?1", params![id, name])? > 0;
+            tx.execute("UPDATE tokens SET name = ?2 WHERE id = ?1", params![id, name])?;
         }
         if let Some(description) = &edit.description {
-            changed &= tx.execute("UPDATE tokens SET description = ?2 WHERE id = ?1", params![id, description])? > 0;
+            tx.execute("UPDATE tokens SET description = ?2 WHERE id = ?1", params![id, description])?;
         }
         if let Some(expires_at) = edit.expires_at {
-            let n = tx.execute(
+            tx.execute(
                 "UPDATE tokens SET expires_at = ?2, last_warned_at = NULL WHERE id = ?1",
                 params![id, opt_i64(expires_at)?],
             )?;
-            changed &= n > 0;
         }
-        tx.commit()?;
-        Ok(changed)
-    }
-
-    fn replace_secret(&self, id: TokenId, hash: &SecretHash, hint: &str) -> Result<bool> {
-        let conn = self.conn()?;
-        let n = conn
-            .execute("UPDATE tokens SET secret_sha256 = ?2, hint = ?3 WHERE id = ?1", params![id, &hash.0[..], hint])?;
-        Ok(n > 0)
+        if let Some((hash, hint)) = &edit.secret {
+            tx.execute(
+                "UPDATE tokens SET secret_sha256 = ?2, hint = ?3 WHERE id = ?1",
+                params![id, &hash.0[..], hint],
+            )?;
+        }
+        tx.execute("UPDATE tokens SET revision = revision + 1 WHERE id = ?1", [id])?;
+        tx.commit().context("failed to commit the token's change")?;
+        Ok(Edited::Done)
     }
 
     fn revoke_token(&self, id: TokenId, now: u64) -> Result<bool> {
@@ -360,7 +365,9 @@ mod tests {
         let old = Secret::generate().unwrap();
         let id = store.insert_token(&new_token(alice.id, &old)).unwrap();
         let new = Secret::generate().unwrap();
-        assert!(store.replace_secret(id, &new.hash(), &new.hint()).unwrap());
+        let reissue = TokenEdit { secret: Some((new.hash(), new.hint())), revision: Some(0), ..TokenEdit::default() };
+        assert_eq!(store.edit_token(id, &reissue).unwrap(), Edited::Done);
+        assert_eq!(store.edit_token(id, &reissue).unwrap(), Edited::Conflict, "revision 0 is gone");
         assert!(store.token_by_hash(&old.hash()).unwrap().is_none());
         assert_eq!(store.token_by_hash(&new.hash()).unwrap().map(|t| t.id), Some(id));
         store.add_usage(&[UsageDelta { token: id, uses: 3, last_used_at: 50 }]).unwrap();

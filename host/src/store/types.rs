@@ -98,6 +98,9 @@ pub struct TokenRecord {
     pub use_count: u64,
     pub last_used_at: Option<u64>,
     pub last_warned_at: Option<u64>,
+    /// Bumped by every edit and reissue; an edit names the revision it was decided on.
+    #[serde(skip)]
+    pub revision: u64,
 }
 
 /// A token about to be stored.
@@ -113,13 +116,27 @@ pub struct NewToken {
     pub expires_at: Option<u64>,
 }
 
-/// Changes to a token's name, description or expiry (`None`: unchanged).
+/// Changes to a token's name, description, expiry or secret (`None`: unchanged),
+/// made at once, and only if the token is still at `revision`.
 #[derive(Clone, Debug, Default)]
 pub struct TokenEdit {
     pub name: Option<String>,
     pub description: Option<String>,
     /// `Some(None)` removes the expiry.
     pub expires_at: Option<Option<u64>>,
+    /// A new secret's hash and hint (a reissue): the old secret is dead once stored.
+    pub secret: Option<(SecretHash, String)>,
+    /// The revision the change was decided on; `None` changes whatever is stored.
+    pub revision: Option<u64>,
+}
+
+/// What became of an edit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Edited {
+    Done,
+    NotFound,
+    /// The token changed since the revision the edit was decided on.
+    Conflict,
 }
 
 /// Uses of one token counted since the last flush.

@@ -12,7 +12,14 @@ use tokenscope_tests::authority::TestAuthority;
 use tokenscope_tests::tokens::{resources, scopes};
 
 fn request(owner: &str, grants: Grants) -> IssueRequest {
-    IssueRequest { owner: owner.into(), name: "ci".into(), description: String::new(), expiry: Expiry::Default, grants }
+    IssueRequest {
+        owner: owner.into(),
+        name: "ci".into(),
+        description: String::new(),
+        expiry: Expiry::Default,
+        grants,
+        asked_by: None,
+    }
 }
 
 fn refused_code(err: LifecycleError) -> &'static str {

@@ -6,6 +6,7 @@
 
 mod api;
 mod bypass;
+mod ceilings;
 mod cli;
 mod component;
 mod durability;

@@ -13,7 +13,7 @@ fn decide_scopes(instance: &mut PolicyInstance, granted: Grants, action: &str, r
 }
 
 fn refused(instance: &mut PolicyInstance, requested: Grants) -> (String, String) {
-    match instance.check_grants(&rights(&["/=manage"]).unwrap(), &requested).unwrap() {
+    match instance.check_grants(&rights(&["/=manage"]).unwrap(), &requested, None).unwrap() {
         Ok(grants) => panic!("issued {grants:?}"),
         Err(denial) => (tokenscope::verdict::Code::Policy(denial.code).as_str().to_owned(), denial.message),
     }

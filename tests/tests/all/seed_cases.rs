@@ -175,7 +175,7 @@ fn seed_issuance_table_is_decided_right_by_the_component() {
     let mut instance = default_policy().unwrap().instantiate();
     let mut failures = Vec::new();
     for (i, (seed, creator, requested, expect)) in issuance_cases().into_iter().enumerate() {
-        let result = instance.check_grants(&rights(creator).unwrap(), &requested).unwrap();
+        let result = instance.check_grants(&rights(creator).unwrap(), &requested, None).unwrap();
         let outcome = match (&expect, &result) {
             (Issued::Ok(want), Ok(grants)) if print_all(grants) == *want => continue,
             (Issued::Refused(want), Err(denial))

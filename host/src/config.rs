@@ -53,6 +53,13 @@ pub struct ServerConfig {
     /// How long shutdown waits for in-flight requests.
     #[serde(deserialize_with = "duration")]
     pub shutdown_grace: Duration,
+    /// The longest a client may take to send a request's complete headers,
+    /// counted from when its connection is ready for a request: slow headers and
+    /// keep-alive connections idle for this long are closed.
+    #[serde(deserialize_with = "duration")]
+    pub header_read_timeout: Duration,
+    /// Open client connections at most; more wait in the listen backlog.
+    pub max_connections: usize,
 }
 
 impl Default for ServerConfig {
@@ -63,6 +70,8 @@ impl Default for ServerConfig {
             max_header_bytes: 16 << 10,
             request_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 1024,
         }
     }
 }
@@ -338,10 +347,14 @@ impl Config {
             ("expiry_notifier.interval", self.expiry_notifier.interval),
             ("policy.call_timeout", self.policy.call_timeout),
             ("policy.settle", self.policy.settle),
+            ("server.header_read_timeout", self.server.header_read_timeout),
         ] {
             if d.is_zero() {
                 bail!("{what} must be longer than zero");
             }
+        }
+        if self.server.max_connections == 0 {
+            bail!("server.max_connections must be at least 1");
         }
         if self.record.every == 0 {
             bail!("record.every must be at least 1");

@@ -68,12 +68,33 @@ fn refused(code: &'static str, message: impl Into<String>) -> LifecycleError {
 }
 
 fn check_text(what: &str, text: &str, max: usize) -> Result<(), LifecycleError> {
-    if text.len() > max || text.chars().any(char::is_control) {
+    if text.len() > max || text.chars().any(|c| c.is_control() || is_format(c)) {
         return Err(LifecycleError::Invalid(format!(
-            "the {what} must be at most {max} bytes with no control characters"
+            "the {what} must be at most {max} bytes with no control or format characters \
+             (bidi overrides, zero-width characters)"
         )));
     }
     Ok(())
+}
+
+/// Unicode format characters (category Cf) that can make a name display as
+/// another: bidi embeddings, overrides and isolates, zero-width characters, the
+/// BOM, soft hyphen and invisible operators.
+pub(crate) fn is_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{E0001}'
+            | '\u{E0020}'..='\u{E007F}'
+    )
 }
 
 impl Authority {

@@ -102,13 +102,24 @@ impl PolicyInstance {
         })
     }
 
+    /// A short reason for a client; the whole error (with the wasm backtrace) is
+    /// logged here and goes nowhere else.
     fn fault(&self, error: &wasmtime::Error) -> PolicyFault {
+        tracing::warn!("policy call failed: {error:?}");
         let message = match error.downcast_ref::<Trap>() {
             Some(Trap::Interrupt) => {
                 format!("the policy exceeded its time budget of {} ms", self.prepared.limits.call_timeout.as_millis())
             }
-            Some(trap) => format!("the policy trapped: {trap}"),
-            None => format!("{error:#}"),
+            Some(Trap::UnreachableCodeReached) => "the policy trapped (it panicked or reached unreachable code)".into(),
+            Some(trap) => {
+                // A trap's Display is one line naming the trap, never the backtrace.
+                let text = trap.to_string();
+                format!("the policy trapped: {}", text.lines().next().unwrap_or("trap"))
+            }
+            None if error.chain().any(|e| e.to_string().contains("memory")) => {
+                "the policy exceeded its memory limit".into()
+            }
+            None => "the policy call failed".into(),
         };
         PolicyFault { message }
     }

@@ -10,6 +10,7 @@ mod body_limit;
 mod check;
 mod error;
 mod health;
+mod listen;
 mod metrics;
 mod policy_api;
 mod reload;
@@ -57,14 +58,24 @@ pub struct AppState {
     /// How check requests are read: convention, prefix, public prefixes, routes.
     pub check: tokenscope_request::Settings,
     pub metrics: metrics::Metrics,
+    /// Module uploads read at a time (`POST /api/system/policy`).
+    pub uploads: tokio::sync::Semaphore,
 }
+
+/// How many module uploads are read at once; more wait for none, they get 429.
+pub const UPLOADS: usize = 2;
 
 /// The router with every endpoint and limit; `serve` runs it, tests may too.
 pub fn router(authority: Arc<Authority>) -> Result<Router> {
     let config = authority.config().clone();
     let check = config.check.settings()?;
     let prefix = config.check.prefix.clone();
-    let state = Arc::new(AppState { authority, check, metrics: metrics::Metrics::new() });
+    let state = Arc::new(AppState {
+        authority,
+        check,
+        metrics: metrics::Metrics::new(),
+        uploads: tokio::sync::Semaphore::new(UPLOADS),
+    });
     let bounded = |router: Router<Arc<AppState>>, max: usize| {
         router
             .layer(axum::extract::DefaultBodyLimit::max(max))
@@ -118,8 +129,11 @@ pub async fn serve(authority: Arc<Authority>) -> Result<()> {
     tracing::info!(%address, policy = %authority.module().label(), "tokenscope serving");
     // Scripts and tests read the bound address (useful with port 0) from this line.
     println!("listening on http://{address}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown::signal(config.server.shutdown_grace))
+    let limits = listen::ConnectionLimits {
+        header_read_timeout: config.server.header_read_timeout,
+        max_connections: config.server.max_connections,
+    };
+    listen::serve(listener, app, limits, shutdown::signal(config.server.shutdown_grace))
         .await
         .context("the server failed")?;
     flusher.abort();

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use axum::Json;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -52,11 +52,31 @@ pub async fn status(State(state): State<Arc<AppState>>, headers: HeaderMap) -> R
     .into_response()
 }
 
-/// `POST /api/system/policy` with the module's bytes (`application/wasm`).
-pub async fn load(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+/// `POST /api/system/policy` with the module's bytes (`application/wasm`). The
+/// caller is authorised from the headers before a byte of the body is read, and
+/// only `UPLOADS` bodies are read at a time.
+pub async fn load(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
     let caller = match authorize_on(&state, &headers, "system.policy:edit", root).await {
         Ok(caller) => caller,
         Err(response) => return response,
+    };
+    let Ok(_uploading) = state.uploads.try_acquire() else {
+        return json_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too-many-uploads",
+            "another module upload is being read; try again when it is done",
+        );
+    };
+    let max = state.authority.config().policy.max_module_bytes;
+    let body: Bytes = match axum::body::to_bytes(body, max).await {
+        Ok(body) => body,
+        Err(_) => {
+            return json_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body-too-large",
+                &format!("the module exceeds {max} bytes (policy.max_module_bytes)"),
+            );
+        }
     };
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();

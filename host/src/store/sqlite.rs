@@ -1,11 +1,14 @@
 //! The embedded store: one SQLite file in WAL mode with `synchronous = FULL`, so a
 //! token is on disk before its secret is shown; migrations from `migrations.rs`.
+//! Writes go through one connection; reads through a pool of read-only
+//! connections, so a check never waits for a writer (WAL readers are not blocked
+//! by a write lock, ours or another process's).
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 use anyhow::{Context, Result, anyhow, bail};
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
 use super::Store;
 use super::migrations::MIGRATIONS;
@@ -16,6 +19,12 @@ use crate::secret::SecretHash;
 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+}
+
+/// Read connections: one per core and two more, so a check rarely waits even for another reader.
+fn reader_count() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get) + 2
 }
 
 const TOKEN_COLUMNS: &str = "t.id, t.owner_id, p.name, t.name, t.description, t.hint, t.grants, t.created_at, \
@@ -23,9 +32,12 @@ const TOKEN_COLUMNS: &str = "t.id, t.owner_id, p.name, t.name, t.description, t.
 
 impl SqliteStore {
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    /// The file is created readable by its owner only (0600), and SQLite gives its
+    /// `-wal` and `-shm` files the same mode; a store others could read is made 0600.
     pub fn open(path: &Path) -> Result<SqliteStore> {
+        owner_only(path).with_context(|| format!("failed to create store `{}` with mode 0600", path.display()))?;
         let conn = Connection::open(path).with_context(|| format!("failed to open store `{}`", path.display()))?;
-        Self::setup(conn).with_context(|| format!("failed to prepare store `{}`", path.display()))
+        Self::setup(conn, path).with_context(|| format!("failed to prepare store `{}`", path.display()))
     }
 
     /// Opens an existing store only; a missing file is an error.
@@ -36,13 +48,19 @@ impl SqliteStore {
         Self::open(path)
     }
 
-    fn setup(conn: Connection) -> Result<SqliteStore> {
+    fn setup(conn: Connection, path: &Path) -> Result<SqliteStore> {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        let store = SqliteStore { conn: Mutex::new(conn) };
+        let mut store = SqliteStore { conn: Mutex::new(conn), readers: Vec::new() };
         store.migrate()?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        for _ in 0..reader_count() {
+            let reader = Connection::open_with_flags(path, flags).context("failed to open a read connection")?;
+            reader.busy_timeout(std::time::Duration::from_secs(5))?;
+            store.readers.push(Mutex::new(reader));
+        }
         Ok(store)
     }
 
@@ -65,6 +83,24 @@ impl SqliteStore {
         self.conn.lock().map_err(|_| anyhow!("the store's connection lock is poisoned"))
     }
 
+    /// A free read connection, or (all busy) one to wait for: never the writer.
+    fn reader(&self) -> Result<MutexGuard<'_, Connection>> {
+        for reader in &self.readers {
+            if let Ok(guard) = reader.try_lock() {
+                return Ok(guard);
+            }
+        }
+        let spread = std::thread::current().id();
+        let index = {
+            use std::hash::{BuildHasher, RandomState};
+            usize::try_from(RandomState::new().hash_one(spread)).unwrap_or(0) % self.readers.len().max(1)
+        };
+        match self.readers.get(index) {
+            Some(reader) => reader.lock().map_err(|_| anyhow!("a read connection lock is poisoned")),
+            None => self.conn(),
+        }
+    }
+
     fn bindings_of(conn: &Connection, id: PrincipalId) -> Result<Vec<Binding>> {
         let mut stmt = conn.prepare_cached("SELECT binding FROM bindings WHERE principal_id = ?1 ORDER BY binding")?;
         let rows = stmt.query_map([id], |r| r.get::<_, String>(0))?;
@@ -72,7 +108,7 @@ impl SqliteStore {
     }
 
     fn principal_where(&self, clause: &str, value: &dyn rusqlite::ToSql) -> Result<Option<Principal>> {
-        let conn = self.conn()?;
+        let conn = self.reader()?;
         let sql = format!("SELECT id, name, created_at FROM principals WHERE {clause}");
         let found = conn
             .query_row(&sql, [value], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))
@@ -83,12 +119,33 @@ impl SqliteStore {
     }
 
     fn tokens_where(&self, clause: &str, params: &[&dyn rusqlite::ToSql]) -> Result<Vec<TokenRecord>> {
-        let conn = self.conn()?;
+        let conn = self.reader()?;
         let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens t JOIN principals p ON p.id = t.owner_id WHERE {clause}");
         let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params, token_row)?;
         rows.map(|r| r?).collect()
     }
+}
+
+/// Creates `path` with mode 0600 if it is missing; narrows an existing file to 0600.
+fn owner_only(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file =
+        std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o600).open(path)?;
+    let mode = file.metadata()?.permissions().mode();
+    if mode & 0o077 != 0 {
+        tracing::warn!(path = %path.display(), "the store was readable by others: setting mode 0600");
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    for suffix in ["-wal", "-shm"] {
+        let mut side = path.as_os_str().to_owned();
+        side.push(suffix);
+        let side = Path::new(&side);
+        if side.exists() {
+            std::fs::set_permissions(side, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    Ok(())
 }
 
 fn to_u64(v: i64) -> u64 {
@@ -143,7 +200,7 @@ impl Store for SqliteStore {
     }
 
     fn principals(&self) -> Result<Vec<Principal>> {
-        let conn = self.conn()?;
+        let conn = self.reader()?;
         let mut stmt = conn.prepare("SELECT id, name, created_at FROM principals ORDER BY name")?;
         let rows: Vec<(i64, String, i64)> =
             stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
@@ -215,7 +272,7 @@ impl Store for SqliteStore {
     }
 
     fn token_by_hash(&self, hash: &SecretHash) -> Result<Option<TokenRecord>> {
-        let conn = self.conn()?;
+        let conn = self.reader()?;
         let sql = format!(
             "SELECT {TOKEN_COLUMNS}, t.secret_sha256 FROM tokens t JOIN principals p ON p.id = t.owner_id \
              WHERE t.secret_sha256 = ?1"
@@ -356,6 +413,41 @@ mod tests {
         let found = store.token_by_hash(&secret.hash()).unwrap().unwrap();
         assert_eq!((found.id, found.owner_name.as_str(), found.expires_at), (id, "alice", Some(100)));
         assert!(store.token_by_hash(&Secret::generate().unwrap().hash()).unwrap().is_none());
+    }
+
+    #[test]
+    fn lookups_do_not_wait_for_a_writer_stuck_behind_another_process() {
+        let (dir, store) = store();
+        let store = std::sync::Arc::new(store);
+        let alice = store.add_principal("alice", 1).unwrap();
+        let secret = Secret::generate().unwrap();
+        let id = store.insert_token(&new_token(alice.id, &secret)).unwrap();
+        // Another process (connection) takes the write lock and keeps it.
+        let outside = Connection::open(dir.path().join("t.db")).unwrap();
+        outside.execute_batch("BEGIN IMMEDIATE; UPDATE tokens SET name = 'locked';").unwrap();
+        // A usage flush now waits for that lock (busy timeout) holding our writer.
+        let flusher = std::sync::Arc::clone(&store);
+        let flush =
+            std::thread::spawn(move || flusher.add_usage(&[UsageDelta { token: id, uses: 1, last_used_at: 2 }]));
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        // Checks still read: the lookup answers while the flush is still blocked.
+        assert_eq!(store.token_by_hash(&secret.hash()).unwrap().map(|t| t.id), Some(id));
+        assert!(store.principal_by_id(alice.id).unwrap().is_some());
+        assert!(!flush.is_finished(), "the flush was expected to wait for the outside writer");
+        outside.execute_batch("ROLLBACK;").unwrap();
+        flush.join().unwrap().unwrap();
+        assert_eq!(store.token(id).unwrap().unwrap().use_count, 1);
+    }
+
+    #[test]
+    fn the_store_and_its_wal_files_are_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let (dir, store) = store();
+        store.add_principal("alice", 1).unwrap();
+        for name in ["t.db", "t.db-wal", "t.db-shm"] {
+            let mode = std::fs::metadata(dir.path().join(name)).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{name}: {mode:o}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod durability;
 mod faults;
 mod gate;
 mod lifecycle;
+mod limits;
 mod malformed;
 mod nginx;
 mod other_host;

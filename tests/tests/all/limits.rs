@@ -1,0 +1,96 @@
+//! Resource limits of a real `tokenscope serve` under hostile clients (issue 8):
+//! module uploads are authorised before their body is read, slow or idle
+//! connections are closed after the header-read timeout, and connections beyond
+//! `server.max_connections` wait instead of starving the process.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use tokenscope_tests::http::send;
+use tokenscope_tests::server::Server;
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+fn connect(base: &str) -> TcpStream {
+    let stream = TcpStream::connect(base.trim_start_matches("http://")).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+}
+
+/// Reads until the server closes the connection; returns what came.
+fn until_closed(stream: &mut TcpStream) -> String {
+    let mut out = Vec::new();
+    let _ = stream.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn unauthenticated_module_uploads_are_refused_before_their_body_is_read() {
+    let server = Server::start("").unwrap();
+    let pid = server.child.id();
+    let before = rss_kib(pid);
+    let chunk = vec![0u8; 1 << 20];
+    let uploads: Vec<_> = (0..20)
+        .map(|_| {
+            let (base, chunk) = (server.base.clone(), chunk.clone());
+            std::thread::spawn(move || {
+                let mut stream = connect(&base);
+                let head = "POST /api/system/policy HTTP/1.1\r\nHost: x\r\nContent-Type: application/wasm\r\n\
+                            Content-Length: 15000000\r\n\r\n";
+                stream.write_all(head.as_bytes()).unwrap();
+                // Part of the body; the answer comes without the rest.
+                let _ = stream.write_all(&chunk);
+                let mut answer = vec![0u8; 4096];
+                let n = stream.read(&mut answer).unwrap_or(0);
+                String::from_utf8_lossy(answer.get(..n).unwrap_or(&[])).into_owned()
+            })
+        })
+        .collect();
+    for upload in uploads {
+        let answer = upload.join().unwrap();
+        assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+        assert!(answer.contains("missing-token"), "{answer}");
+    }
+    let after = rss_kib(pid);
+    eprintln!("server RSS before 20 unauthenticated 15 MB uploads: {before} KiB, after: {after} KiB");
+    assert!(after < before + 48 * 1024, "RSS grew from {before} KiB to {after} KiB");
+}
+
+#[test]
+fn slow_and_idle_connections_are_closed_and_health_stays_reachable() {
+    let server = Server::start("[server]\nheader_read_timeout = \"1s\"\nmax_connections = 8\n").unwrap();
+    // A slow client: half a request line, then nothing.
+    let started = Instant::now();
+    let mut slow: Vec<TcpStream> = (0..40)
+        .map(|_| {
+            let mut s = connect(&server.base);
+            s.write_all(b"GET /healthz HTTP/1.1\r\nX-Slow: ").unwrap();
+            s
+        })
+        .collect();
+    // An idle keep-alive connection after one answered request.
+    let mut idle = connect(&server.base);
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    // Health answers while slow clients hold (and then lose) every slot.
+    let health = send("GET", &server.url("/healthz"), &[]);
+    assert_eq!(health.status, 200);
+    for stream in &mut slow {
+        let got = until_closed(stream);
+        assert!(!got.contains("200 OK"), "a slow request was answered: {got}");
+    }
+    let waited = started.elapsed();
+    assert!(waited < Duration::from_secs(9), "40 slow connections over 8 slots held the server for {waited:?}");
+    let mut answer = vec![0u8; 4096];
+    let n = idle.read(&mut answer).unwrap();
+    assert!(String::from_utf8_lossy(answer.get(..n).unwrap()).starts_with("HTTP/1.1 200"));
+    let idle_from = Instant::now();
+    let rest = until_closed(&mut idle);
+    assert!(rest.is_empty(), "{rest}");
+    assert!(idle_from.elapsed() < Duration::from_secs(5), "an idle connection stayed open {:?}", idle_from.elapsed());
+    assert_eq!(send("GET", &server.url("/healthz"), &[]).status, 200);
+}

@@ -353,8 +353,12 @@ impl Config {
                 bail!("{what} must be longer than zero");
             }
         }
-        if self.server.max_connections == 0 {
-            bail!("server.max_connections must be at least 1");
+        // Bounded so that neither the connection semaphore nor a timer deadline can overflow.
+        if self.server.max_connections == 0 || self.server.max_connections > 1_000_000 {
+            bail!("server.max_connections must be between 1 and 1000000");
+        }
+        if self.server.header_read_timeout > Duration::from_secs(3600) {
+            bail!("server.header_read_timeout must be at most 1h");
         }
         if self.record.every == 0 {
             bail!("record.every must be at least 1");
@@ -400,6 +404,16 @@ mod tests {
                 .unwrap();
         c.validate().unwrap();
         assert_eq!(c.roles.len(), 3);
+    }
+
+    #[test]
+    fn connection_limits_are_bounded() {
+        let c: Config = toml::from_str("[server]\nmax_connections = 18446744073709551615\n").unwrap();
+        assert!(c.validate().is_err());
+        let c: Config = toml::from_str("[server]\nheader_read_timeout = \"100000000y\"\n").unwrap();
+        assert!(c.validate().is_err());
+        let c: Config = toml::from_str("[server]\nmax_connections = 0\n").unwrap();
+        assert!(c.validate().is_err());
     }
 
     #[test]

@@ -360,6 +360,10 @@ impl Config {
         if self.server.header_read_timeout > Duration::from_secs(3600) {
             bail!("server.header_read_timeout must be at most 1h");
         }
+        // A wasm32 memory holds at most 4 GiB; a larger figure would wrap when turned into bytes.
+        if self.policy.memory_mib == 0 || self.policy.memory_mib > 4096 {
+            bail!("policy.memory_mib must be between 1 and 4096");
+        }
         if self.record.every == 0 {
             bail!("record.every must be at least 1");
         }
@@ -395,6 +399,15 @@ mod tests {
         c.validate().unwrap();
         assert!(toml::from_str::<Config>("[tokens]\nmax_tll = \"1d\"\n").is_err());
         assert!(toml::from_str::<Config>("[usage]\nflush_interval = \"soon\"\n").is_err());
+    }
+
+    #[test]
+    fn memory_limits_that_would_wrap_are_refused() {
+        // 2^44 MiB shifted into bytes wraps to 0 in a u64.
+        for mib in [0_u64, 4097, 1 << 44] {
+            let c: Config = toml::from_str(&format!("[policy]\nmemory_mib = {mib}\n")).unwrap();
+            assert!(c.validate().is_err(), "{mib}");
+        }
     }
 
     #[test]

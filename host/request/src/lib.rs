@@ -13,4 +13,4 @@ pub use canonical::{CanonicalPath, MAX_PATH_BYTES, PathError, PublicPrefix};
 pub use decode::{Decoded, Refusal, Settings, SettingsError, decode};
 pub use original::{Convention, Headers, Original, read_original};
 pub use presented::{Presented, TokenSource, presented_in_headers};
-pub use route_map::{Resolved, RouteConfig, RouteError, RouteMap};
+pub use route_map::{MAX_CAPTURES, Resolved, RouteConfig, RouteError, RouteMap};

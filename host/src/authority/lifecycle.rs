@@ -68,9 +68,9 @@ fn refused(code: &'static str, message: impl Into<String>) -> LifecycleError {
 }
 
 fn check_text(what: &str, text: &str, max: usize) -> Result<(), LifecycleError> {
-    if text.len() > max || text.chars().any(|c| c.is_control() || is_format(c)) {
+    if text.chars().count() > max || text.chars().any(|c| c.is_control() || is_format(c)) {
         return Err(LifecycleError::Invalid(format!(
-            "the {what} must be at most {max} bytes with no control or format characters \
+            "the {what} must be at most {max} characters with no control or format characters \
              (bidi overrides, zero-width characters)"
         )));
     }
@@ -338,5 +338,21 @@ fn capped(expires_at: Option<u64>, asked: Expiry, ceiling: Option<&Ceiling>) -> 
             "expiry-beyond-caller",
             format!("the expiry is later than that of the token that asked (@{cap}); a token cannot outlive it"),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_refuse_hidden_characters_and_count_characters() {
+        for hidden in ["a\u{202E}gpj.exe", "a\u{200B}b", "\u{FEFF}x", "a\u{2066}b", "x\u{E0041}", "a\nb", "a\u{7f}"] {
+            assert!(check_text("name", hidden, MAX_NAME).is_err(), "{hidden:?}");
+        }
+        assert!(check_text("name", "ci-uploader (main)", MAX_NAME).is_ok());
+        // The limit counts characters, as the API document says, not bytes.
+        assert!(check_text("name", &"é".repeat(MAX_NAME), MAX_NAME).is_ok());
+        assert!(check_text("name", &"é".repeat(MAX_NAME + 1), MAX_NAME).is_err());
     }
 }

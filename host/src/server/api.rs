@@ -8,6 +8,7 @@
 // on a failure path, so boxing it would only add an allocation.
 #![allow(clippy::result_large_err)]
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
@@ -22,7 +23,7 @@ use super::AppState;
 use super::api_body::{CreateBody, EditBody, TokenView};
 use super::error::{deny, json_error, status_of};
 use crate::authority::{Authority, Expiry, IssueRequest, LifecycleError, TokenChange};
-use crate::config::parse_duration;
+use crate::config::{RoleConfig, parse_duration};
 use crate::grant_text::{grants_from_texts, parse_grant};
 use crate::runtime::Grants;
 use crate::store::TokenId;
@@ -126,6 +127,33 @@ fn expiry_of(expires_at: Option<&str>, ttl: Option<&str>, no_expiry: bool) -> Re
     }
 }
 
+/// The grants a create body asks for: exactly one of `scopes`, `resources` and
+/// `role` (with `role_at` only beside `role`), none of them empty.
+fn requested_grants(roles: &BTreeMap<String, RoleConfig>, body: &CreateBody) -> Result<Grants, Response> {
+    let listed = |what: &str, list: &Option<Vec<String>>| match list {
+        Some(list) if list.is_empty() => Err(unprocessable(&format!("`{what}` is empty: leave it out or name one"))),
+        _ => Ok(list.clone()),
+    };
+    let (scopes, resources) = (listed("scopes", &body.scopes)?, listed("resources", &body.resources)?);
+    match (&body.role, scopes, resources) {
+        (Some(role), None, None) => {
+            let def = roles.get(role).ok_or_else(|| unprocessable(&format!("no role `{role}`")))?;
+            let at = body.role_at.as_deref().unwrap_or("/");
+            if at.is_empty() {
+                return Err(unprocessable("`role_at` is empty: leave it out for the root"));
+            }
+            let grant = parse_grant(&format!("{at}={}", def.access)).map_err(|e| unprocessable(&format!("{e:#}")))?;
+            Ok(Grants::Resources(vec![grant]))
+        }
+        (None, scopes, resources) if body.role_at.is_none() => {
+            grants_from_texts(&scopes.unwrap_or_default(), &resources.unwrap_or_default())
+                .map_err(|e| unprocessable(&format!("{e:#}")))
+        }
+        (None, ..) => Err(unprocessable("`role_at` goes only with `role`")),
+        (Some(_), ..) => Err(unprocessable("give a role, or scopes, or resources: one of them")),
+    }
+}
+
 fn token_id(text: &str) -> Result<TokenId, Response> {
     text.parse::<TokenId>().map_err(|_| json_error(StatusCode::BAD_REQUEST, "bad-request", "token ids are integers"))
 }
@@ -187,22 +215,9 @@ pub async fn create_token(State(state): State<Arc<AppState>>, headers: HeaderMap
         Ok(body) => body,
         Err(response) => return response,
     };
-    let grants = match (&body.role, body.scopes.is_empty() && body.resources.is_empty()) {
-        (Some(role), true) => match state.authority.config().roles.get(role) {
-            Some(def) => {
-                let at = body.role_at.clone().unwrap_or_else(|| "/".to_owned());
-                match parse_grant(&format!("{at}={}", def.access)) {
-                    Ok(grant) => Grants::Resources(vec![grant]),
-                    Err(e) => return unprocessable(&format!("{e:#}")),
-                }
-            }
-            None => return unprocessable(&format!("no role `{role}`")),
-        },
-        (Some(_), false) => return unprocessable("give a role, or scopes, or resources: one of them"),
-        (None, _) => match grants_from_texts(&body.scopes, &body.resources) {
-            Ok(grants) => grants,
-            Err(e) => return unprocessable(&format!("{e:#}")),
-        },
+    let grants = match requested_grants(&state.authority.config().roles, &body) {
+        Ok(grants) => grants,
+        Err(response) => return response,
     };
     let expiry = match expiry_of(body.expires_at.as_deref(), body.ttl.as_deref(), body.no_expiry) {
         Ok(expiry) => expiry.unwrap_or(Expiry::Default),

@@ -19,11 +19,10 @@ pub struct CreateBody {
     pub ttl: Option<String>,
     #[serde(default)]
     pub no_expiry: bool,
-    #[serde(default)]
-    pub scopes: Vec<String>,
+    /// Scope strings; exactly one of `scopes`, `resources` and `role` is given.
+    pub scopes: Option<Vec<String>>,
     /// `RESOURCE=ACCESS` grants.
-    #[serde(default)]
-    pub resources: Vec<String>,
+    pub resources: Option<Vec<String>>,
     /// A role from the config, bound at `role_at` (default the root).
     pub role: Option<String>,
     pub role_at: Option<String>,

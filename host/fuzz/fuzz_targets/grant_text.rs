@@ -1,0 +1,32 @@
+//! The `RESOURCE=ACCESS` grant text of the command line and files: never panics,
+//! prints back to text that parses to the same grant, and whatever it yields
+//! compiles (or is refused) without a panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use tokenscope::grant_text::{parse_grant, print_grant};
+use tokenscope::runtime::{Access, ResourceGrant};
+use tokenscope_policy::GrantSet;
+
+fuzz_target!(|text: &str| {
+    let Ok(grant) = parse_grant(text) else { return };
+    let printed = print_grant(&grant);
+    let again = parse_grant(&printed);
+    let same = |a: &ResourceGrant, b: &ResourceGrant| {
+        let root = |r: &str| if r.is_empty() { "/".to_owned() } else { r.to_owned() };
+        root(&a.resource) == root(&b.resource) && format!("{:?}", a.access) == format!("{:?}", b.access)
+    };
+    assert!(again.as_ref().is_ok_and(|g| same(g, &grant)), "{text:?} printed as {printed:?}");
+    let native = tokenscope_policy::ResourceGrant {
+        resource: grant.resource.clone(),
+        access: match &grant.access {
+            Access::Level(level) => tokenscope_policy::Access::Level(match level {
+                tokenscope::runtime::Level::Read => tokenscope_policy::Level::Read,
+                tokenscope::runtime::Level::Write => tokenscope_policy::Level::Write,
+                tokenscope::runtime::Level::Manage => tokenscope_policy::Level::Manage,
+            }),
+            Access::Actions(actions) => tokenscope_policy::Access::Actions(actions.clone()),
+        },
+    };
+    let _ = GrantSet::compile_rights(&[native]);
+});

@@ -1,0 +1,24 @@
+//! Resource paths: never panic; an accepted path prints back to itself (up to
+//! the leading `/`), covers itself, and is covered by each of its ancestors.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use tokenscope_policy::resource::NodeRef;
+
+fuzz_target!(|text: &str| {
+    let Ok(node) = NodeRef::parse(text) else { return };
+    let printed = node.to_string();
+    assert_eq!(NodeRef::parse(&printed), Ok(node), "{text:?} printed as {printed:?}");
+    assert_eq!(printed.trim_start_matches('/'), text.trim_start_matches('/').trim_end_matches('/'), "{text:?}");
+    let owned = node.to_node();
+    assert!(owned.covers(&node), "{text:?} does not cover itself");
+    for depth in 0..=node.depth() {
+        let ancestor = node.ancestor(depth);
+        assert_eq!(ancestor.depth(), depth, "{text:?}");
+        assert!(ancestor.to_node().covers(&node), "{ancestor} does not cover {text:?}");
+    }
+    if node.depth() > 0 {
+        assert!(!node.to_node().covers(&node.parent()), "{text:?} covers its parent");
+    }
+    let _ = owned.admin_node();
+});

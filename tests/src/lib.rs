@@ -9,5 +9,6 @@ pub mod http;
 pub mod jco;
 pub mod modules;
 pub mod nginx;
+pub mod schemathesis;
 pub mod server;
 pub mod tokens;

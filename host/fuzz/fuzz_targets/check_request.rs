@@ -140,8 +140,13 @@ fuzz_target!(|input: Input| {
         }
         Decoded::Mapped { route: mapped, secret, .. } => {
             assert_eq!(route.as_ref(), Some(mapped));
-            let in_headers = !input.values("x-access-token").is_empty()
-                || input.values("authorization").iter().any(|v| v.len() > 6 && v[..6].eq_ignore_ascii_case(b"bearer"));
+            // `Bearer` is a whole scheme name: `Bearere x` presents nothing.
+            let bearer = |v: &&[u8]| {
+                let scheme = v.split(|b| *b == b' ' || *b == b'\t').next().unwrap_or(&[]);
+                scheme.eq_ignore_ascii_case(b"bearer")
+            };
+            let in_headers =
+                !input.values("x-access-token").is_empty() || input.values("authorization").iter().any(bearer);
             match secret {
                 Some((_, TokenSource::Path)) => assert!(!in_headers, "path token taken beside a header token"),
                 Some(_) => assert!(mapped.token.is_none(), "header token taken beside a path token"),

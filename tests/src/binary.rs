@@ -34,3 +34,10 @@ fn locate() -> Result<PathBuf> {
         .context("failed to build the tokenscope binary")?;
     Ok(built.path().to_path_buf())
 }
+
+/// The cargo target directory the test binary runs from (`target/`), where tools
+/// the tests install (jco, schemathesis) are kept.
+pub fn target_dir() -> Result<PathBuf> {
+    let exe = std::env::current_exe().context("failed to find the test binary")?;
+    Ok(exe.ancestors().nth(3).context("the test binary is not under target/<profile>/deps")?.to_path_buf())
+}

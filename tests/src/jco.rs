@@ -12,9 +12,7 @@ pub const JCO: &str = "@bytecodealliance/jco@1.35.0";
 
 /// `target/jco`, next to the test binaries' profile directory.
 fn home() -> Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    let target = exe.ancestors().nth(3).context("the test binary is not under target/<profile>/deps")?;
-    Ok(target.join("jco"))
+    Ok(crate::binary::target_dir()?.join("jco"))
 }
 
 /// The jco command line, installed when missing (needs `npm` and `node`).

@@ -9,6 +9,7 @@ pub mod http;
 pub mod jco;
 pub mod modules;
 pub mod nginx;
+pub mod routes;
 pub mod schemathesis;
 pub mod server;
 pub mod tokens;

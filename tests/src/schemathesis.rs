@@ -10,9 +10,7 @@ use anyhow::{Context, Result, bail};
 pub const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 
 fn home() -> Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    let target = exe.ancestors().nth(3).context("the test binary is not under target/<profile>/deps")?;
-    Ok(target.join("schemathesis"))
+    Ok(crate::binary::target_dir()?.join("schemathesis"))
 }
 
 /// The `schemathesis` command, installed when missing (needs `python3` with `venv`).

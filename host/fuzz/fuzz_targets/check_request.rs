@@ -11,26 +11,13 @@ use libfuzzer_sys::fuzz_target;
 use tokenscope::config::Config;
 use tokenscope_request::{Convention, Decoded, Headers, Settings, TokenSource, decode};
 
-/// Routes of the three kinds the README shows: path tokens, captures, and a tail wildcard.
-const CONFIG: &str = r#"
+/// The integration tests' routes (path tokens, captures) plus a tail wildcard, with public prefixes.
+const ROUTES: &str = include_str!("../../../tests/fixtures/check-routes.toml");
+const CHECK: &str = r#"
 [check]
 public_prefixes = ["/public/", "/static"]
-[[check.routes]]
-method = "GET"
-path = "/api/repo/{channel}/{subdir}/{file}"
-action = "artifact:download"
-resource = "channel/{channel}/artifact/{file}"
-[[check.routes]]
-method = "GET"
-path = "/api/repo/t/{token}/{channel}/{subdir}/{file}"
-action = "artifact:download"
-resource = "channel/{channel}/artifact/{file}"
-token_param = "token"
-[[check.routes]]
-method = "POST"
-path = "/api/v2/vaults/{vault}/projects/{project}/scans"
-action = "create-scan"
-resource = "vault/{vault}/project/{project}"
+"#;
+const WILDCARD: &str = r#"
 [[check.routes]]
 path = "/vedsdk/{*rest}"
 action = "certificate"
@@ -64,7 +51,7 @@ const VALUES: [&str; 12] = [
 ];
 
 static SETTINGS: LazyLock<[Settings; 4]> = LazyLock::new(|| {
-    let config: Config = match toml::from_str(CONFIG) {
+    let config: Config = match toml::from_str(&format!("{CHECK}{ROUTES}{WILDCARD}")) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("the fuzz config does not parse: {e}");

@@ -5,7 +5,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use tokenscope::grant_text::{parse_grant, print_grant};
-use tokenscope::runtime::{Access, ResourceGrant};
+use tokenscope::runtime::ResourceGrant;
+use tokenscope_fuzz::to_host;
 use tokenscope_policy::GrantSet;
 
 fuzz_target!(|text: &str| {
@@ -17,16 +18,5 @@ fuzz_target!(|text: &str| {
         root(&a.resource) == root(&b.resource) && format!("{:?}", a.access) == format!("{:?}", b.access)
     };
     assert!(again.as_ref().is_ok_and(|g| same(g, &grant)), "{text:?} printed as {printed:?}");
-    let native = tokenscope_policy::ResourceGrant {
-        resource: grant.resource.clone(),
-        access: match &grant.access {
-            Access::Level(level) => tokenscope_policy::Access::Level(match level {
-                tokenscope::runtime::Level::Read => tokenscope_policy::Level::Read,
-                tokenscope::runtime::Level::Write => tokenscope_policy::Level::Write,
-                tokenscope::runtime::Level::Manage => tokenscope_policy::Level::Manage,
-            }),
-            Access::Actions(actions) => tokenscope_policy::Access::Actions(actions.clone()),
-        },
-    };
-    let _ = GrantSet::compile_rights(&[native]);
+    let _ = GrantSet::compile_rights(&[to_host::to_native(&grant)]);
 });

@@ -12,6 +12,17 @@ pub fn level(level: native::Level) -> host::Level {
     }
 }
 
+/// A host grant in the native policy's vocabulary (the way back).
+pub fn to_native(grant: &host::ResourceGrant) -> native::ResourceGrant {
+    let access = match &grant.access {
+        host::Access::Level(host::Level::Read) => native::Access::Level(native::Level::Read),
+        host::Access::Level(host::Level::Write) => native::Access::Level(native::Level::Write),
+        host::Access::Level(host::Level::Manage) => native::Access::Level(native::Level::Manage),
+        host::Access::Actions(actions) => native::Access::Actions(actions.clone()),
+    };
+    native::ResourceGrant { resource: grant.resource.clone(), access }
+}
+
 pub fn resource_grant(grant: &native::ResourceGrant) -> host::ResourceGrant {
     let access = match &grant.access {
         native::Access::Level(l) => host::Access::Level(level(*l)),

@@ -6,22 +6,8 @@
 use tokenscope_tests::caddy::Caddy;
 use tokenscope_tests::http::{raw, send};
 use tokenscope_tests::nginx::Nginx;
+use tokenscope_tests::routes::with_routes;
 use tokenscope_tests::server::Server;
-
-const ROUTES: &str = r#"
-[[check.routes]]
-method = "GET"
-path = "/api/repo/t/{token}/{channel}/{subdir}/{file}"
-action = "artifact:download"
-resource = "channel/{channel}/artifact/{file}"
-token_param = "token"
-
-[[check.routes]]
-method = "GET"
-path = "/api/repo/{channel}/{subdir}/{file}"
-action = "artifact:download"
-resource = "channel/{channel}/artifact/{file}"
-"#;
 
 const WALKS: &[&str] = &[
     "/public/../api/repo/main/noarch/x.conda",
@@ -36,7 +22,7 @@ const WALKS: &[&str] = &[
 ];
 
 fn config(convention: &str) -> String {
-    format!("[check]\nconvention = \"{convention}\"\npublic_prefixes = [\"/public/\"]\n{ROUTES}")
+    with_routes(&format!("convention = \"{convention}\"\npublic_prefixes = [\"/public/\"]"))
 }
 
 #[test]

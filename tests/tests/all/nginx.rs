@@ -6,28 +6,8 @@
 
 use serde_json::Value;
 use tokenscope_tests::nginx::Nginx;
+use tokenscope_tests::routes::ROUTES;
 use tokenscope_tests::server::Server;
-
-const ROUTES: &str = r#"
-[[check.routes]]
-method = "GET"
-path = "/api/repo/t/{token}/{channel}/{subdir}/{file}"
-action = "artifact:download"
-resource = "channel/{channel}/artifact/{file}"
-token_param = "token"
-
-[[check.routes]]
-method = "GET"
-path = "/api/repo/{channel}/{subdir}/{file}"
-action = "artifact:download"
-resource = "channel/{channel}/artifact/{file}"
-
-[[check.routes]]
-method = "DELETE"
-path = "/api/repo/{channel}/{subdir}/{file}"
-action = "artifact:delete"
-resource = "channel/{channel}/artifact/{file}"
-"#;
 
 fn get(url: &str, method: &str, token: Option<&str>) -> (u16, String) {
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();

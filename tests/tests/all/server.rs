@@ -5,35 +5,17 @@
 
 use serde_json::Value;
 use tokenscope_tests::http::send;
+use tokenscope_tests::routes::with_routes;
 use tokenscope_tests::server::Server;
 
-const ROUTES: &str = r#"
-[[check.routes]]
-method = "POST"
-path = "/api/v2/vaults/{vault}/projects/{project}/scans"
-action = "create-scan"
-resource = "vault/{vault}/project/{project}"
-
-[[check.routes]]
-method = "GET"
-path = "/api/repo/t/{token}/{channel}/{subdir}/{file}"
-action = "artifact:download"
-resource = "channel/{channel}/artifact/{file}"
-token_param = "token"
-
-[[check.routes]]
-method = "GET"
-path = "/api/repo/{channel}/{subdir}/{file}"
-action = "artifact:download"
-resource = "channel/{channel}/artifact/{file}"
-
-[check]
-public_prefixes = ["/public/"]
-"#;
+/// A server with the shared routes and `/public/` as a public prefix.
+fn start() -> Server {
+    Server::start(&with_routes("public_prefixes = [\"/public/\"]")).unwrap()
+}
 
 #[test]
 fn proxy_conventions_statuses_and_identity_headers() {
-    let server = Server::start(ROUTES).unwrap();
+    let server = start();
     let check = server.url("/v1/check");
     let scan = server
         .issue("scanner", "vault/acme/project/web=manage", &["--resource", "vault/acme/project/web=create-scan"])
@@ -104,7 +86,7 @@ fn proxy_conventions_statuses_and_identity_headers() {
 
 #[test]
 fn psm_path_token_download_and_revocation_take_effect_at_once() {
-    let server = Server::start(ROUTES).unwrap();
+    let server = start();
     let token = server.issue("ci", "channel/main=read", &["--scope", "artifact:download"]).unwrap();
     let path = format!("/api/repo/t/{token}/main/noarch/pkg-1.0.conda");
     let ok = send("GET", &server.url("/v1/check"), &[("x-original-method", "GET"), ("x-original-uri", &path)]);
@@ -124,7 +106,7 @@ fn psm_path_token_download_and_revocation_take_effect_at_once() {
 
 #[test]
 fn bad_input_gets_a_json_4xx_and_the_server_stays_up() {
-    let server = Server::start(ROUTES).unwrap();
+    let server = start();
     let check = server.url("/v1/check");
     let big = "x".repeat(20_000);
     let r = send("GET", &check, &[("x-original-method", "GET"), ("x-original-uri", "/a"), ("x-padding", &big)]);
@@ -152,7 +134,7 @@ fn bad_input_gets_a_json_4xx_and_the_server_stays_up() {
 
 #[test]
 fn sigterm_drains_and_flushes_usage() {
-    let mut server = Server::start(ROUTES).unwrap();
+    let mut server = start();
     let token = server.issue("ci", "channel/main=read", &["--scope", "artifact:download"]).unwrap();
     let path = format!("/api/repo/t/{token}/main/noarch/pkg.conda");
     for _ in 0..3 {

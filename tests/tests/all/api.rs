@@ -184,6 +184,28 @@ fn bad_input_matrix_always_gets_a_json_4xx() {
             br#"{"name":"x","scopes":["artifact"],"ttl":"soon"}"#.to_vec(),
             422,
         ),
+        // Exactly one of scopes, resources and role; none empty; role_at only with role; null is a wrong type.
+        (
+            "POST",
+            tokens.clone(),
+            Some("application/json"),
+            br#"{"name":"x","scopes":[],"resources":["channel/main=read"]}"#.to_vec(),
+            422,
+        ),
+        (
+            "POST",
+            tokens.clone(),
+            Some("application/json"),
+            br#"{"name":"x","resources":["channel/main=read"],"role_at":"channel/main"}"#.to_vec(),
+            422,
+        ),
+        (
+            "POST",
+            tokens.clone(),
+            Some("application/json"),
+            br#"{"name":"x","scopes":["artifact"],"ttl":null}"#.to_vec(),
+            400,
+        ),
         ("PATCH", server.url("/api/account/tokens/abc"), Some("application/json"), b"{}".to_vec(), 400),
         ("PUT", tokens.clone(), Some("application/json"), b"{}".to_vec(), 405),
         ("GET", server.url("/api/account/nothing"), None, vec![], 404),

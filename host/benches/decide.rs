@@ -9,7 +9,8 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use tokenscope::grant_text::parse_grant;
-use tokenscope::runtime::{Grants, Limits, PolicyModule, Request, Runtime, Token, TokenStatus};
+use tokenscope::contract::{Grants, Request, Token, TokenStatus};
+use tokenscope::runtime::{Limits, PolicyModule, Runtime};
 
 /// A scope token of six scopes (venafi + psm) and its owner.
 const SCOPES: [&str; 6] =
@@ -20,15 +21,15 @@ const ACTION: &str = "artifact:download";
 const RESOURCE: &str = "channel/main/artifact/numpy-1.26.4-py312.conda";
 
 fn native_grants(grants: &Grants) -> tokenscope_policy::Grants {
-    let resource = |g: &tokenscope::runtime::ResourceGrant| tokenscope_policy::ResourceGrant {
+    let resource = |g: &tokenscope::contract::ResourceGrant| tokenscope_policy::ResourceGrant {
         resource: g.resource.clone(),
         access: match &g.access {
-            tokenscope::runtime::Access::Level(l) => tokenscope_policy::Access::Level(match l {
-                tokenscope::runtime::Level::Read => tokenscope_policy::Level::Read,
-                tokenscope::runtime::Level::Write => tokenscope_policy::Level::Write,
-                tokenscope::runtime::Level::Manage => tokenscope_policy::Level::Manage,
+            tokenscope::contract::Access::Level(l) => tokenscope_policy::Access::Level(match l {
+                tokenscope::contract::Level::Read => tokenscope_policy::Level::Read,
+                tokenscope::contract::Level::Write => tokenscope_policy::Level::Write,
+                tokenscope::contract::Level::Manage => tokenscope_policy::Level::Manage,
             }),
-            tokenscope::runtime::Access::Actions(a) => tokenscope_policy::Access::Actions(a.clone()),
+            tokenscope::contract::Access::Actions(a) => tokenscope_policy::Access::Actions(a.clone()),
         },
     };
     match grants {

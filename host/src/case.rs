@@ -21,7 +21,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::grant_text::{grants_from_texts, parse_grant, print_all, print_grant};
-use crate::runtime::{Grants, Request, ResourceGrant, Token};
+use crate::contract::{Grants, Request, ResourceGrant, Token};
 use crate::time::{now, parse_time};
 
 #[derive(Clone, Debug, Default, Deserialize)]

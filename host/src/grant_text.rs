@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use anyhow::{Result, bail};
 
-use crate::runtime::{Access, Grants, Level, ResourceGrant};
+use crate::contract::{Access, Grants, ResourceGrant, level_name, parse_level};
 
 /// Parses `RESOURCE=LEVEL` or `RESOURCE=ACTION[,ACTION...]`.
 pub fn parse_grant(text: &str) -> Result<ResourceGrant> {
@@ -22,23 +22,6 @@ pub fn parse_grant(text: &str) -> Result<ResourceGrant> {
         None => Access::Actions(access.split(',').map(str::to_owned).collect()),
     };
     Ok(ResourceGrant { resource: resource.to_owned(), access })
-}
-
-pub fn parse_level(text: &str) -> Option<Level> {
-    match text {
-        "read" => Some(Level::Read),
-        "write" => Some(Level::Write),
-        "manage" => Some(Level::Manage),
-        _ => None,
-    }
-}
-
-pub fn level_name(level: Level) -> &'static str {
-    match level {
-        Level::Read => "read",
-        Level::Write => "write",
-        Level::Manage => "manage",
-    }
 }
 
 /// A token's grants from scope strings xor `RESOURCE=ACCESS` texts, as the
@@ -87,6 +70,7 @@ pub fn print_all(grants: &Grants) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::contract::Level;
 
     #[test]
     fn levels_and_action_lists_parse() {

@@ -7,6 +7,7 @@ pub mod case;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod contract;
 pub mod gate;
 pub mod grant_text;
 pub mod notify;

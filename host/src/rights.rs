@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 
 use crate::config::RoleConfig;
 use crate::grant_text::parse_grant;
-use crate::runtime::ResourceGrant;
+use crate::contract::ResourceGrant;
 use crate::store::{Binding, Principal};
 
 /// The rights `principal` holds now. A binding to a role the config no longer
@@ -38,7 +38,7 @@ pub fn owner_rights(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::{Access, Level};
+    use crate::contract::{Access, Level};
 
     #[test]
     fn roles_bind_at_their_node_and_unknown_roles_grant_nothing() {

@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Result;
 
-use crate::runtime::{DenyCode, Evaluator, PolicyModule, Question};
+use crate::contract::DenyCode;
+use crate::runtime::{Evaluator, PolicyModule, Question};
 use crate::tap::{Observed, Queue, Tapped};
 use crate::verdict::{Code, Verdict};
 

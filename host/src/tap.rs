@@ -10,7 +10,8 @@ use std::thread;
 
 use anyhow::{Context, Result};
 
-use crate::runtime::{Grants, PolicyModule, Question, ResourceGrant, TokenKey, TokenStatus};
+use crate::contract::{Grants, ResourceGrant, TokenStatus};
+use crate::runtime::{PolicyModule, Question, TokenKey};
 use crate::verdict::Verdict;
 
 /// A decision as the verify path made it (borrowed; copied only when taken).

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::runtime::{Decision, DenyCode, PolicyFault};
+use crate::contract::{Decision, DenyCode, deny_code_name, oversized_reason};
 
 /// Why a request was denied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,33 +27,13 @@ impl Code {
     /// The stable wire name, e.g. `no-grant` or `policy-fault`.
     pub fn as_str(&self) -> &'static str {
         match self {
-            Code::Policy(code) => policy_code_name(*code),
+            Code::Policy(code) => deny_code_name(*code),
             Code::PolicyFault => "policy-fault",
             Code::MissingToken => "missing-token",
             Code::MalformedToken => "malformed-token",
             Code::UnknownToken => "unknown-token",
             Code::StoreUnavailable => "store-unavailable",
         }
-    }
-}
-
-/// The WIT name of a policy deny code; exhaustive, so a code added to the
-/// contract does not compile until it has its wire name here.
-fn policy_code_name(code: DenyCode) -> &'static str {
-    match code {
-        DenyCode::MalformedRequest => "malformed-request",
-        DenyCode::UnknownAction => "unknown-action",
-        DenyCode::WrongTarget => "wrong-target",
-        DenyCode::NoGrant => "no-grant",
-        DenyCode::OwnerLacksRight => "owner-lacks-right",
-        DenyCode::Expired => "expired",
-        DenyCode::Revoked => "revoked",
-        DenyCode::MalformedScope => "malformed-scope",
-        DenyCode::UnknownScope => "unknown-scope",
-        DenyCode::InvalidGrant => "invalid-grant",
-        DenyCode::Escalation => "escalation",
-        DenyCode::AdminRequired => "admin-required",
-        DenyCode::TooLarge => "too-large",
     }
 }
 
@@ -80,10 +60,6 @@ impl Verdict {
         Verdict::Deny { code, message: message.into() }
     }
 
-    pub fn fault(fault: PolicyFault) -> Verdict {
-        Verdict::Deny { code: Code::PolicyFault, message: fault.message }
-    }
-
     pub fn is_allow(&self) -> bool {
         matches!(self, Verdict::Allow { .. })
     }
@@ -102,20 +78,16 @@ impl Verdict {
     }
 }
 
-/// The longest reason a policy may give; a longer one is the policy misbehaving.
-pub const MAX_REASON: usize = 4096;
-
 impl From<Decision> for Verdict {
-    /// The policy's decision; a deny whose reason is over `MAX_REASON` bytes is
-    /// a `policy-fault` (the reason is not passed on to logs or answers).
+    /// The policy's decision; a deny whose reason is over the contract's
+    /// `MAX_REASON` is a `policy-fault` (the reason is not passed on to logs or answers).
     fn from(decision: Decision) -> Verdict {
         match decision {
             Decision::Allow(allowance) => Verdict::Allow { grant: allowance.grant },
-            Decision::Deny(denial) if denial.message.len() > MAX_REASON => Verdict::Deny {
-                code: Code::PolicyFault,
-                message: format!("the policy gave a reason of {} bytes (at most {MAX_REASON})", denial.message.len()),
+            Decision::Deny(denial) => match oversized_reason(&denial) {
+                Some(message) => Verdict::Deny { code: Code::PolicyFault, message },
+                None => Verdict::Deny { code: Code::Policy(denial.code), message: denial.message },
             },
-            Decision::Deny(denial) => Verdict::Deny { code: Code::Policy(denial.code), message: denial.message },
         }
     }
 }

@@ -43,11 +43,11 @@ impl ActionSet {
 
     /// The ids in ascending order.
     pub fn iter(self) -> impl Iterator<Item = ActionId> {
-        (0..Self::CAPACITY).filter(move |id| self.contains(*id))
+        (0..Self::CAPACITY).filter_map(ActionId::from_index).filter(move |id| self.contains(*id))
     }
 
     fn bit(id: ActionId) -> u128 {
-        1u128.checked_shl(u32::try_from(id).unwrap_or(u32::MAX)).unwrap_or(0)
+        1u128.checked_shl(id.wire()).unwrap_or(0)
     }
 }
 
@@ -67,18 +67,19 @@ mod tests {
 
     #[test]
     fn insert_contains_and_iterate_in_order() {
-        let set: ActionSet = [5, 0, 127, 64].into_iter().collect();
-        assert_eq!(set.iter().collect::<Vec<_>>(), [0, 5, 64, 127]);
-        assert!(set.contains(127));
-        assert!(!set.contains(1));
+        let id = ActionId::from_wire;
+        let set: ActionSet = [5, 0, 127, 64].map(id).into_iter().collect();
+        assert_eq!(set.iter().collect::<Vec<_>>(), [0, 5, 64, 127].map(id));
+        assert!(set.contains(id(127)));
+        assert!(!set.contains(id(1)));
         assert_eq!(set.len(), 4);
     }
 
     #[test]
     fn ids_past_capacity_are_never_members() {
         let mut set = ActionSet::empty();
-        set.insert(500);
+        set.insert(ActionId::from_wire(500));
         assert!(set.is_empty());
-        assert!(!set.contains(500));
+        assert!(!set.contains(ActionId::from_wire(500)));
     }
 }

@@ -40,8 +40,38 @@ impl ActionDef {
     }
 }
 
-/// An action's id: its index in `CATALOG`.
-pub type ActionId = usize;
+/// An action's id: its index in `CATALOG`, a `u32` as on the wire
+/// (`decide-compiled`) and in the host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ActionId(u32);
+
+impl ActionId {
+    /// The id the host passes over the wire.
+    pub const fn from_wire(wire: u32) -> ActionId {
+        ActionId(wire)
+    }
+
+    /// The id of catalog entry `index`, if the wire can carry it.
+    pub fn from_index(index: usize) -> Option<ActionId> {
+        u32::try_from(index).ok().map(ActionId)
+    }
+
+    /// The value on the wire.
+    pub const fn wire(self) -> u32 {
+        self.0
+    }
+
+    /// The catalog index (`usize::MAX`, which names nothing, if it cannot be one).
+    pub fn index(self) -> usize {
+        usize::try_from(self.0).unwrap_or(usize::MAX)
+    }
+}
+
+impl std::fmt::Display for ActionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
 
 const ROOT: &[Kind] = &[Kind::Root];
 const ARTIFACT: &[Kind] = &[Kind::Channel, Kind::Subchannel, Kind::Artifact];
@@ -161,11 +191,11 @@ const _: () = assert!(CATALOG.len() <= ActionSet::CAPACITY, "the catalog outgrew
 
 /// The id of the action named exactly `name`.
 pub fn lookup(name: &str) -> Option<ActionId> {
-    CATALOG.binary_search_by(|def| def.name.cmp(name)).ok()
+    CATALOG.binary_search_by(|def| def.name.cmp(name)).ok().and_then(ActionId::from_index)
 }
 
 pub fn get(id: ActionId) -> Option<&'static ActionDef> {
-    CATALOG.get(id)
+    CATALOG.get(id.index())
 }
 
 /// Whether any action belongs to `category`.
@@ -175,7 +205,7 @@ pub fn has_category(category: &str) -> bool {
 
 /// Every action of `category`.
 pub fn in_category(category: &str) -> ActionSet {
-    CATALOG.iter().enumerate().filter(|(_, def)| def.category() == category).map(|(id, _)| id).collect()
+    CATALOG.iter().enumerate().filter(|(_, def)| def.category() == category).filter_map(|(id, _)| ActionId::from_index(id)).collect()
 }
 
 /// The read-level actions of `category`: what a bare scope grants.
@@ -184,7 +214,7 @@ pub fn reads_of(category: &str) -> ActionSet {
         .iter()
         .enumerate()
         .filter(|(_, def)| def.category() == category && def.level == Level::Read)
-        .map(|(id, _)| id)
+        .filter_map(|(id, _)| ActionId::from_index(id))
         .collect()
 }
 
@@ -219,7 +249,7 @@ mod tests {
             }
         }
         for (id, def) in CATALOG.iter().enumerate() {
-            assert_eq!(lookup(def.name), Some(id));
+            assert_eq!(lookup(def.name), ActionId::from_index(id));
         }
     }
 

@@ -118,7 +118,7 @@ impl Guest for Policy {
         now: u64,
     ) -> t::Decision {
         let status = model::TokenStatus { expires_at: status.expires_at, revoked: status.revoked };
-        let action = usize::try_from(action).unwrap_or(usize::MAX);
+        let action = crate::catalog::ActionId::from_wire(action);
         let decision = crate::decide(token.get::<Compiled>(), owner.get::<Compiled>(), status, action, &resource, now);
         decision_out(decision)
     }

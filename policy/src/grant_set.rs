@@ -93,7 +93,7 @@ impl GrantSet {
         match self {
             GrantSet::Scopes { actions, source, .. } => {
                 if actions.contains(id) {
-                    source.get(id).map(|s| u32::from(*s))
+                    source.get(id.index()).map(|s| u32::from(*s))
                 } else {
                     None
                 }
@@ -262,7 +262,7 @@ fn normalize_scopes(actions: ActionSet) -> (Vec<String>, [u8; 128]) {
         };
         normalized.push(text);
         for (id, _) in &held {
-            if let Some(slot) = source.get_mut(*id) {
+            if let Some(slot) = source.get_mut(id.index()) {
                 *slot = u8::try_from(index).unwrap_or(u8::MAX);
             }
         }

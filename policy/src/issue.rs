@@ -121,7 +121,7 @@ fn reachable_actions(grant: &CompiledGrant) -> ActionSet {
             .iter()
             .enumerate()
             .filter(|(_, def)| def.level <= held && def.applies_below(grant.node.kind()))
-            .map(|(id, _)| id)
+            .filter_map(|(id, _)| catalog::ActionId::from_index(id))
             .collect(),
     }
 }
@@ -285,8 +285,10 @@ mod tests {
             ]
         }
 
-        fn every_request() -> impl Iterator<Item = (usize, &'static str)> {
-            (0..CATALOG.len()).flat_map(|id| NODES.iter().chain(REQUESTED_AT).map(move |r| (id, *r)))
+        fn every_request() -> impl Iterator<Item = (crate::catalog::ActionId, &'static str)> {
+            (0..CATALOG.len())
+                .filter_map(crate::catalog::ActionId::from_index)
+                .flat_map(|id| NODES.iter().chain(REQUESTED_AT).map(move |r| (id, *r)))
         }
 
         proptest! {

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use tokenscope::grant_text::parse_grant;
-use tokenscope::runtime::{Grants, Request, ResourceGrant, Token};
+use tokenscope::contract::{Grants, Request, ResourceGrant, Token};
 
 pub fn rights(texts: &[&str]) -> Result<Vec<ResourceGrant>> {
     texts.iter().map(|t| parse_grant(t)).collect()

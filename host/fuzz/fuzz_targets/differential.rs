@@ -34,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
         panic!("the component faulted compiling {token:?}");
     };
     let code = |r: &Result<_, tokenscope_policy::Denial>| r.as_ref().err().map(|d| d.code.as_str());
-    let wasm_code = |r: &Result<_, tokenscope::runtime::Denial>| r.as_ref().err().map(|d| to_host::code(d.code));
+    let wasm_code = |r: &Result<_, tokenscope::contract::Denial>| r.as_ref().err().map(|d| to_host::code(d.code));
     assert_eq!(code(&native_token), wasm_code(&wasm_token), "compile {:?}", token.grants);
     assert_eq!(code(&native_owner), wasm_code(&wasm_owner), "compile rights {:?}", token.owner_rights);
     if let (Ok(nt), Ok(no), Ok(wt), Ok(wo)) = (&native_token, &native_owner, &wasm_token, &wasm_owner) {
@@ -43,10 +43,10 @@ fuzz_target!(|data: &[u8]| {
         if let (Some(native_id), Some(wasm_id)) =
             (tokenscope_policy::catalog::lookup(&request.action), policy.module.action_id(&request.action))
         {
-            assert_eq!(u32::try_from(native_id).ok(), Some(wasm_id), "action ids of {}", request.action);
+            assert_eq!(native_id.wire(), wasm_id.wire(), "action ids of {}", request.action);
             let status = TokenStatus { expires_at: token.expires_at, revoked: token.revoked };
             let native = tokenscope_policy::decide(nt, no, status, native_id, &request.resource, request.now);
-            let host_status = tokenscope::runtime::TokenStatus { expires_at: token.expires_at, revoked: token.revoked };
+            let host_status = tokenscope::contract::TokenStatus { expires_at: token.expires_at, revoked: token.revoked };
             let wasm = policy.instance.decide_compiled(wt, wo, host_status, wasm_id, &request.resource, request.now);
             assert_eq!(to_host::outcome(&native), to_host::verdict(&wasm), "decide-compiled {token:?} {request:?}");
         } else {

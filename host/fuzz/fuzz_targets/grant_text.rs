@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use tokenscope::grant_text::{parse_grant, print_grant};
-use tokenscope::runtime::ResourceGrant;
+use tokenscope::contract::ResourceGrant;
 use tokenscope_fuzz::to_host;
 use tokenscope_policy::GrantSet;
 

@@ -1,7 +1,7 @@
 //! The native policy crate's types in the host's (WIT-generated) vocabulary and
 //! back, so one input can be decided by both and the answers compared.
 
-use tokenscope::runtime as host;
+use tokenscope::contract as host;
 use tokenscope_policy as native;
 
 pub fn level(level: native::Level) -> host::Level {

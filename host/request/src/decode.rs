@@ -6,22 +6,11 @@
 use thiserror::Error;
 
 use crate::canonical::{PathError, PublicPrefix};
-use crate::original::{Convention, Headers, Original, read_original};
+use crate::headers::Headers;
+use crate::original::{Convention, Original, read_original};
 use crate::presented::{Presented, TokenSource, presented_in_headers};
+use crate::refusal::Refusal;
 use crate::route_map::{Resolved, RouteConfig, RouteError, RouteMap};
-
-/// Why a check request cannot be decided: it is answered 400 with this message.
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
-#[error("{message}")]
-pub struct Refusal {
-    pub message: String,
-}
-
-impl Refusal {
-    pub fn new(message: impl Into<String>) -> Refusal {
-        Refusal { message: message.into() }
-    }
-}
 
 /// How the check endpoint reads requests; built once from the config.
 #[derive(Debug)]
@@ -112,7 +101,7 @@ pub fn decode(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::original::tests::list;
+    use crate::headers::tests::list;
 
     fn settings(convention: Convention) -> Settings {
         let routes = [

@@ -5,12 +5,16 @@
 
 mod canonical;
 mod decode;
+mod headers;
 mod original;
 mod presented;
+mod refusal;
 mod route_map;
 
 pub use canonical::{CanonicalPath, MAX_PATH_BYTES, PathError, PublicPrefix};
-pub use decode::{Decoded, Refusal, Settings, SettingsError, decode};
-pub use original::{Convention, Headers, Original, read_original};
+pub use decode::{Decoded, Settings, SettingsError, decode};
+pub use headers::Headers;
+pub use original::{Convention, Original, read_original};
 pub use presented::{Presented, TokenSource, presented_in_headers};
+pub use refusal::Refusal;
 pub use route_map::{MAX_CAPTURES, Resolved, RouteConfig, RouteError, RouteMap};

@@ -11,7 +11,8 @@ use std::fmt;
 use serde::Deserialize;
 
 use crate::canonical::CanonicalPath;
-use crate::decode::Refusal;
+use crate::headers::{Headers, single};
+use crate::refusal::Refusal;
 
 /// Which proxy convention the check endpoint reads.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -45,12 +46,6 @@ impl fmt::Display for Convention {
     }
 }
 
-/// The headers of a check request, as the transport holds them.
-pub trait Headers {
-    /// Every value of the header `name` (lowercase), in the order received.
-    fn values(&self, name: &str) -> Vec<&[u8]>;
-}
-
 /// The original request: its method (upper case) and canonical path.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Original {
@@ -62,20 +57,6 @@ pub struct Original {
 
 const NGINX: [&str; 2] = ["x-original-method", "x-original-uri"];
 const FORWARDED: [&str; 2] = ["x-forwarded-method", "x-forwarded-uri"];
-
-/// The one value of header `name`, if sent: visible ASCII, sent at most once.
-pub(crate) fn single<'h>(headers: &'h impl Headers, name: &str) -> Result<Option<&'h str>, Refusal> {
-    let values = headers.values(name);
-    match values.as_slice() {
-        [] => Ok(None),
-        [one] => std::str::from_utf8(one)
-            .ok()
-            .filter(|v| v.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b)))
-            .map(|v| Some(v.trim()))
-            .ok_or_else(|| Refusal::new(format!("header `{name}` is not visible ASCII"))),
-        _ => Err(Refusal::new(format!("header `{name}` is sent more than once"))),
-    }
-}
 
 fn carries(headers: &impl Headers, names: [&str; 2]) -> bool {
     names.iter().any(|name| !headers.values(name).is_empty())
@@ -148,21 +129,9 @@ fn method_of(text: &str) -> Result<String, Refusal> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-
-    /// Headers as a test writes them.
-    pub(crate) struct List(pub Vec<(&'static str, String)>);
-
-    impl Headers for List {
-        fn values(&self, name: &str) -> Vec<&[u8]> {
-            self.0.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_bytes()).collect()
-        }
-    }
-
-    pub(crate) fn list(pairs: &[(&'static str, &str)]) -> List {
-        List(pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect())
-    }
+    use crate::headers::tests::list;
 
     fn read(
         c: Convention,

@@ -5,8 +5,8 @@
 
 use std::fmt;
 
-use crate::decode::Refusal;
-use crate::original::{Headers, single};
+use crate::headers::{Headers, single};
+use crate::refusal::Refusal;
 
 /// A secret as a client presented it, not yet checked. Its `Debug` never shows
 /// the value.
@@ -60,7 +60,7 @@ pub fn presented_in_headers(headers: &impl Headers) -> Result<Option<(Presented,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::original::tests::list;
+    use crate::headers::tests::list;
 
     fn read(pairs: &[(&'static str, &str)]) -> Result<Option<(String, TokenSource)>, String> {
         presented_in_headers(&list(pairs)).map(|p| p.map(|(t, s)| (t.as_str().to_owned(), s))).map_err(|r| r.message)

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use crate::runtime::{Grants, ResourceGrant};
+use crate::contract::{Grants, ResourceGrant};
 use crate::secret::Secret;
 use crate::store::{Edited, NewToken, Principal, StoredGrants, TokenEdit, TokenId, TokenRecord};
 use crate::verdict::Code;

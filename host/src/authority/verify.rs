@@ -6,7 +6,8 @@
 
 use std::sync::Arc;
 
-use crate::runtime::{PolicyModule, Question, TokenStatus};
+use crate::contract::TokenStatus;
+use crate::runtime::{PolicyModule, Question};
 use crate::secret::Secret;
 use crate::store::TokenId;
 use crate::tap::Tapped;
@@ -147,7 +148,7 @@ impl Authority {
         };
         let Some(action_id) = module.action_id(action) else {
             verified.verdict = Verdict::deny(
-                Code::Policy(crate::runtime::DenyCode::UnknownAction),
+                Code::Policy(crate::contract::DenyCode::UnknownAction),
                 format!("unknown action `{}`", action.escape_debug().to_string().chars().take(64).collect::<String>()),
             );
             return verified;

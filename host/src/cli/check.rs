@@ -12,7 +12,8 @@ use serde::Serialize;
 use super::PolicyArg;
 use crate::case::{CheckInput, RequestSpec, TokenSpec};
 use crate::grant_text::print_nth;
-use crate::runtime::{PolicyInstance, Token};
+use crate::contract::Token;
+use crate::runtime::PolicyInstance;
 use crate::verdict::{Code, Verdict};
 
 #[derive(Args, Debug)]

@@ -9,7 +9,7 @@ use clap::Args;
 use super::context::StoreArgs;
 use super::output::print_issued;
 use crate::authority::{Expiry, IssueRequest};
-use crate::runtime::{Access, Grants, Level, ResourceGrant};
+use crate::contract::{Access, Grants, Level, ResourceGrant};
 use crate::store::Binding;
 
 #[derive(Args, Debug)]

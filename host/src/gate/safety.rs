@@ -5,7 +5,8 @@
 //! catalog is denied. Both decision paths are asked.
 
 use super::catalog::{ROOT_KIND, depth};
-use crate::runtime::{Access, CatalogEntry, Evaluator, Grants, Level, PolicyModule, Request, ResourceGrant, Token};
+use crate::contract::{Access, CatalogEntry, Grants, Level, Request, ResourceGrant, Token};
+use crate::runtime::{Evaluator, PolicyModule};
 use crate::vectors::{CaseResult, decide_case};
 
 /// How many catalog actions are probed.

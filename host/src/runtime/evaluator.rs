@@ -5,10 +5,9 @@
 
 use std::collections::HashMap;
 
-use super::bindings::{Grants, ResourceGrant, TokenStatus};
 use super::instance::{CompiledGrants, PolicyFault, PolicyInstance};
 use super::module::PolicyModule;
-use crate::grant_text::print_grant;
+use crate::contract::{ActionId, Grants, ResourceGrant, TokenStatus};
 use crate::verdict::{Code, Verdict};
 
 /// What names a token in the caches: its store id.
@@ -24,7 +23,7 @@ pub struct Question<'a> {
     pub grants: &'a Grants,
     pub owner_rights: &'a [ResourceGrant],
     pub status: TokenStatus,
-    pub action: u32,
+    pub action: ActionId,
     pub resource: &'a str,
     pub now: u64,
 }
@@ -33,7 +32,8 @@ pub struct Evaluator {
     instance: PolicyInstance,
     generation: u64,
     tokens: HashMap<TokenKey, CompiledGrants>,
-    owners: HashMap<String, CompiledGrants>,
+    /// Keyed by the rights themselves (looked up by slice, so a decision builds no key).
+    owners: HashMap<Vec<ResourceGrant>, CompiledGrants>,
     /// Normalised grants, fetched from the instance once per token (for reports).
     normalized: HashMap<TokenKey, Grants>,
 }
@@ -56,7 +56,7 @@ impl Evaluator {
 
     /// Decides with cached compiled grants; never fails, a fault is a deny.
     pub fn decide(&mut self, q: &Question<'_>) -> Verdict {
-        self.decide_inner(q).unwrap_or_else(Verdict::fault)
+        self.decide_inner(q).unwrap_or_else(Verdict::from)
     }
 
     fn decide_inner(&mut self, q: &Question<'_>) -> Result<Verdict, PolicyFault> {
@@ -73,12 +73,11 @@ impl Evaluator {
                 Err(denial) => return Ok(Verdict::Deny { code: Code::Policy(denial.code), message: denial.message }),
             }
         }
-        let key: String = owner_rights.iter().map(|g| print_grant(g) + "\n").collect();
-        if !self.owners.contains_key(&key) {
+        if !self.owners.contains_key(owner_rights) {
             match self.instance.compile(&Grants::Resources(owner_rights.to_vec()))? {
                 Ok(compiled) => {
                     Self::make_room(&mut self.instance, &mut self.owners);
-                    self.owners.insert(key.clone(), compiled);
+                    self.owners.insert(owner_rights.to_vec(), compiled);
                 }
                 Err(denial) => {
                     return Ok(Verdict::Deny {
@@ -88,7 +87,7 @@ impl Evaluator {
                 }
             }
         }
-        let (Some(token), Some(owner)) = (self.tokens.get(&token), self.owners.get(&key)) else {
+        let (Some(token), Some(owner)) = (self.tokens.get(&token), self.owners.get(owner_rights)) else {
             return Err(PolicyFault { message: "compiled grants vanished from the cache".into() });
         };
         let verdict = self.instance.decide_compiled(token, owner, status, action, resource, now);

@@ -3,7 +3,7 @@
 //! so oversized input costs neither guest memory nor the call's time budget. The
 //! policy keeps its own, tighter limits.
 
-use super::bindings::{Access, Denial, DenyCode, Grants, ResourceGrant};
+use crate::contract::{Access, Denial, DenyCode, Grants, ResourceGrant};
 
 /// The most entries any one list (scopes, grants, rights, actions) may have.
 pub const MAX_LIST_ENTRIES: usize = 1024;

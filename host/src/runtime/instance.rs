@@ -7,36 +7,37 @@ use std::sync::Arc;
 
 use thiserror::Error;
 use wasmtime::component::ResourceAny;
-use wasmtime::{Store, StoreLimits, StoreLimitsBuilder, Trap};
+use wasmtime::{Store, StoreLimitsBuilder, Trap};
 
-use super::bindings::{
-    CatalogEntry, Decision, Denial, Evaluator, Grants, ModuleInfo, Policy, Request, ResourceKind, Token, TokenStatus,
-};
 use super::input_limits;
-use super::module::Prepared;
-use crate::verdict::{MAX_REASON, Verdict};
+use super::prepared::{HostState, Prepared};
+use crate::contract::{
+    ActionId, CatalogEntry, Decision, Denial, Evaluator, Grants, ModuleInfo, Policy, Request, ResourceGrant,
+    ResourceKind, Token, TokenStatus, oversized_reason,
+};
+use crate::verdict::{Code, Verdict};
 
-/// The data a policy store carries: only its limits, since a policy imports nothing.
-pub struct HostState {
-    limits: StoreLimits,
-}
-
-/// A denial whose reason is longer than `MAX_REASON` is a fault: a policy that
-/// answers megabytes is misbehaving, and its text goes nowhere.
+/// A denial whose reason is longer than the contract's `MAX_REASON` is a fault:
+/// a policy that answers megabytes is misbehaving, and its text goes nowhere.
 fn bounded(denial: Denial) -> Result<Denial, PolicyFault> {
-    if denial.message.len() > MAX_REASON {
-        return Err(PolicyFault {
-            message: format!("the policy gave a reason of {} bytes (at most {MAX_REASON})", denial.message.len()),
-        });
+    match oversized_reason(&denial) {
+        Some(message) => Err(PolicyFault { message }),
+        None => Ok(denial),
     }
-    Ok(denial)
 }
 
 /// A call into the policy did not return normally.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 #[error("policy fault: {message}")]
 pub struct PolicyFault {
+    /// A short reason, fit for a client (the full error went to the log).
     pub message: String,
+}
+
+impl From<PolicyFault> for Verdict {
+    fn from(fault: PolicyFault) -> Verdict {
+        Verdict::Deny { code: Code::PolicyFault, message: fault.message }
+    }
 }
 
 /// A token's or owner's grants compiled inside one instance (a `grant-set` handle).
@@ -140,7 +141,7 @@ impl PolicyInstance {
     /// `caller` (none: an operator at the CLI)? `Ok(Err(_))` is the policy's refusal.
     pub fn check_grants(
         &mut self,
-        creator: &[super::bindings::ResourceGrant],
+        creator: &[ResourceGrant],
         requested: &Grants,
         caller: Option<&Grants>,
     ) -> Result<Result<Grants, Denial>, PolicyFault> {
@@ -165,7 +166,7 @@ impl PolicyInstance {
         }
         match self.call(|store, e| e.call_decide(store, token, request)) {
             Ok(decision) => Verdict::from(decision),
-            Err(fault) => Verdict::fault(fault),
+            Err(fault) => Verdict::from(fault),
         }
     }
 
@@ -194,18 +195,18 @@ impl PolicyInstance {
         token: &CompiledGrants,
         owner: &CompiledGrants,
         status: TokenStatus,
-        action: u32,
+        action: ActionId,
         resource: &str,
         now: u64,
     ) -> Verdict {
         if let Err(fault) = self.check_generation(token).and_then(|()| self.check_generation(owner)) {
-            return Verdict::fault(fault);
+            return Verdict::from(fault);
         }
         let decided = self
-            .call(|store, e| e.call_decide_compiled(store, token.handle, owner.handle, status, action, resource, now));
+            .call(|store, e| e.call_decide_compiled(store, token.handle, owner.handle, status, action.wire(), resource, now));
         match decided {
             Ok(decision) => Verdict::from(decision),
-            Err(fault) => Verdict::fault(fault),
+            Err(fault) => Verdict::from(fault),
         }
     }
 

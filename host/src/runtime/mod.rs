@@ -1,9 +1,7 @@
 //! The wasmtime embedding: one engine, policy modules compiled once, instances
 //! reused, every call bounded, and faults turned into denies.
 
-mod bindings;
 mod cache;
-mod contract;
 mod embedded;
 mod engine;
 mod evaluator;
@@ -12,14 +10,10 @@ mod inspect;
 mod instance;
 mod limits;
 mod module;
+mod prepared;
 mod sections;
 
-pub use bindings::{
-    Access, CatalogEntry, Decision, Denial, DenyCode, EVALUATOR, Grants, Level, ModuleInfo, Request, ResourceGrant,
-    ResourceKind, Token, TokenStatus, WORLD,
-};
 pub use cache::{Compiled, ModuleCache};
-pub use contract::{check_exports, compatible, host_version};
 pub use embedded::{DEFAULT_POLICY, DEFAULT_POLICY_SOURCE};
 pub use engine::Runtime;
 pub use evaluator::{Evaluator, Question, TokenKey};

@@ -13,22 +13,15 @@ use semver::Version;
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, Linker};
 
-use super::bindings::{CatalogEntry, ModuleInfo, PolicyPre, ResourceKind};
 use super::cache::Compiled;
-use super::contract;
 use super::embedded::{DEFAULT_POLICY, DEFAULT_POLICY_SOURCE};
 use super::engine::Runtime;
 use super::inspect::{Interface, interface_of};
-use super::instance::{HostState, PolicyInstance};
+use super::instance::PolicyInstance;
 use super::limits::Limits;
+use super::prepared::{HostState, Prepared};
 use super::sections::embedded_vectors;
-
-/// What every instance of a module is made from.
-pub(crate) struct Prepared {
-    pub(crate) runtime: Runtime,
-    pub(crate) pre: PolicyPre<HostState>,
-    pub(crate) limits: Limits,
-}
+use crate::contract::{self, ActionId, CatalogEntry, ModuleInfo, PolicyPre, ResourceKind};
 
 /// A compiled, validated policy module, shared by every instance made from it.
 pub struct PolicyModule {
@@ -41,7 +34,7 @@ pub struct PolicyModule {
     contract: Version,
     catalog: Vec<CatalogEntry>,
     kinds: Vec<ResourceKind>,
-    action_ids: HashMap<String, u32>,
+    action_ids: HashMap<String, ActionId>,
     vectors: Option<String>,
     compiled: Compiled,
     load_time: Duration,
@@ -109,7 +102,8 @@ impl PolicyModule {
         let kinds = instance.resource_kinds().context("it failed to list its resource kinds")?;
         let mut action_ids = HashMap::with_capacity(catalog.len());
         for (id, entry) in catalog.iter().enumerate() {
-            if action_ids.insert(entry.action.clone(), u32::try_from(id)?).is_some() {
+            let id = ActionId::from_index(id).context("its catalog is longer than the contract can number")?;
+            if action_ids.insert(entry.action.clone(), id).is_some() {
                 bail!("its catalog lists `{}` twice", entry.action);
             }
         }
@@ -182,7 +176,7 @@ impl PolicyModule {
     }
 
     /// The id the policy gives `action` (its catalog index).
-    pub fn action_id(&self, action: &str) -> Option<u32> {
+    pub fn action_id(&self, action: &str) -> Option<ActionId> {
         self.action_ids.get(action).copied()
     }
 

@@ -25,7 +25,7 @@ use super::error::{deny, json_error, status_of};
 use crate::authority::{Authority, Expiry, IssueRequest, LifecycleError, TokenChange};
 use crate::config::{RoleConfig, parse_duration};
 use crate::grant_text::{grants_from_texts, parse_grant};
-use crate::runtime::Grants;
+use crate::contract::Grants;
 use crate::store::TokenId;
 use crate::time::parse_time;
 use crate::verdict::Verdict;
@@ -178,7 +178,7 @@ pub async fn list_scopes(State(state): State<Arc<AppState>>, headers: HeaderMap)
         .catalog()
         .iter()
         .map(|e| {
-            json!({"action": e.action, "level": crate::grant_text::level_name(e.level), "targets": e.targets,
+            json!({"action": e.action, "level": crate::contract::level_name(e.level), "targets": e.targets,
                    "on_parent": e.on_parent, "description": e.description})
         })
         .collect();

@@ -27,7 +27,7 @@ pub fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
 pub fn status_of(code: Code) -> StatusCode {
     match code {
         Code::MissingToken | Code::MalformedToken | Code::UnknownToken => StatusCode::UNAUTHORIZED,
-        Code::Policy(crate::runtime::DenyCode::Expired | crate::runtime::DenyCode::Revoked) => StatusCode::UNAUTHORIZED,
+        Code::Policy(crate::contract::DenyCode::Expired | crate::contract::DenyCode::Revoked) => StatusCode::UNAUTHORIZED,
         Code::StoreUnavailable | Code::PolicyFault => StatusCode::SERVICE_UNAVAILABLE,
         Code::Policy(_) => StatusCode::FORBIDDEN,
     }

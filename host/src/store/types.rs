@@ -4,7 +4,7 @@
 use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::runtime::Grants;
+use crate::contract::Grants;
 use crate::secret::SecretHash;
 
 pub type PrincipalId = i64;

@@ -5,7 +5,8 @@
 use serde::Serialize;
 
 use super::{Vector, Vectors};
-use crate::runtime::{DenyCode, Evaluator, PolicyModule, Question, Request, Token, TokenKey, TokenStatus};
+use crate::contract::{DenyCode, Request, Token, TokenStatus};
+use crate::runtime::{Evaluator, PolicyModule, Question, TokenKey};
 use crate::verdict::{Code, Verdict};
 
 /// One case decided.

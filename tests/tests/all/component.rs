@@ -1,7 +1,8 @@
 //! The built component itself: it imports nothing (no WASI: no clock, files,
 //! network or randomness), exports the evaluator, and describes itself.
 
-use tokenscope::runtime::{DEFAULT_POLICY, EVALUATOR};
+use tokenscope::contract::EVALUATOR;
+use tokenscope::runtime::DEFAULT_POLICY;
 use tokenscope_tests::modules::default_policy;
 
 #[test]
@@ -27,7 +28,7 @@ fn module_reports_its_name_version_and_catalog() {
     assert_eq!(module.sha256().len(), 64);
     assert!(module.catalog().len() >= 60);
     assert_eq!(
-        module.action_id("create-scan").map(|id| module.catalog()[id as usize].action.as_str()),
+        module.action_id("create-scan").map(|id| module.catalog()[id.index()].action.as_str()),
         Some("create-scan")
     );
     let kinds = module.instantiate().resource_kinds().unwrap();

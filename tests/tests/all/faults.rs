@@ -6,14 +6,15 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use tokenscope::runtime::{Grants, Limits, PolicyModule, TokenStatus};
+use tokenscope::contract::{Grants, TokenStatus};
+use tokenscope::runtime::{Limits, PolicyModule};
 use tokenscope::verdict::Verdict;
 use tokenscope_tests::modules::{HOSTILE, hostile_policy, runtime};
 use tokenscope_tests::tokens::{request, scopes, token};
 
 const T: u64 = 1_800_000_000;
 
-fn reader() -> tokenscope::runtime::Token {
+fn reader() -> tokenscope::contract::Token {
     token(scopes(&["artifact"]), &["/=manage"]).unwrap()
 }
 

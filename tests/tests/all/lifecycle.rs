@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use tokenscope::authority::{Expiry, IssueRequest, LifecycleError};
-use tokenscope::runtime::Grants;
+use tokenscope::contract::Grants;
 use tokenscope::store::Binding;
 use tokenscope_tests::authority::TestAuthority;
 use tokenscope_tests::tokens::{resources, scopes};

@@ -2,7 +2,8 @@
 //! deny (never an allow, never a `policy-fault`, which would mean the guest
 //! panicked), and no message repeats a huge input back.
 
-use tokenscope::runtime::{Grants, PolicyInstance};
+use tokenscope::contract::Grants;
+use tokenscope::runtime::PolicyInstance;
 use tokenscope::verdict::Verdict;
 use tokenscope_tests::modules::default_policy;
 use tokenscope_tests::tokens::{request, rights, scopes, token};

@@ -6,7 +6,8 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
-use tokenscope::runtime::{Access, DEFAULT_POLICY, Evaluator, Grants, Level, ResourceGrant};
+use tokenscope::contract::{Access, Grants, Level, ResourceGrant};
+use tokenscope::runtime::{DEFAULT_POLICY, Evaluator};
 use tokenscope::vectors::{Vectors, decide_case};
 use tokenscope::verdict::Verdict;
 use tokenscope_tests::modules::default_policy;

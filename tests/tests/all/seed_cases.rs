@@ -5,7 +5,7 @@
 //! the four source descriptions in `shared/seeds/`.
 
 use tokenscope::grant_text::print_all;
-use tokenscope::runtime::Grants;
+use tokenscope::contract::Grants;
 use tokenscope::vectors::{Vectors, run_vectors};
 use tokenscope_tests::modules::default_policy;
 use tokenscope_tests::tokens::{resources, rights, scopes};

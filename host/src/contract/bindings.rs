@@ -1,17 +1,19 @@
 //! The host side of `wit/policy.wit`: `bindgen!` output kept private, and the
-//! few names the rest of the host uses re-exported under short names.
+//! few names the rest of the host uses re-exported under short names. The types
+//! compare and hash by value, so grant lists can key caches without being printed.
 
 mod generated {
     wasmtime::component::bindgen!({
         path: "../wit",
         world: "policy",
+        additional_derives: [PartialEq, Eq, Hash],
     });
 }
 
 pub use generated::exports::tokenscope::policy::evaluator::Guest as Evaluator;
 pub use generated::exports::tokenscope::policy::evaluator::{
-    Access, CatalogEntry, Decision, Denial, DenyCode, Grants, Level, ModuleInfo, Request, ResourceGrant, ResourceKind,
-    Token, TokenStatus,
+    Access, Allowance, CatalogEntry, Decision, Denial, DenyCode, Grants, Level, ModuleInfo, Request, ResourceGrant,
+    ResourceKind, Token, TokenStatus,
 };
 pub use generated::{Policy, PolicyPre};
 

@@ -8,8 +8,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use tokenscope::grant_text::parse_grant;
 use tokenscope::contract::{Grants, Request, Token, TokenStatus};
+use tokenscope::grant_text::parse_grant;
 use tokenscope::runtime::{Limits, PolicyModule, Runtime};
 
 /// A scope token of six scopes (venafi + psm) and its owner.

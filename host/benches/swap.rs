@@ -14,6 +14,10 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use tokenscope::gate::GateOptions;
 use tokenscope::runtime::{DEFAULT_POLICY, Limits, PolicyModule, Runtime};
 use tokenscope::swap::{PolicySlot, SwapOutcome};
+use tokenscope::time::UnixTime;
+
+/// The time the gate decides vectors at.
+const NOW: UnixTime = UnixTime::from_secs(1_800_000_000);
 
 /// The default policy with a nonce section: the same module, another digest.
 fn copy(nonce: u64) -> Vec<u8> {
@@ -26,19 +30,19 @@ fn bench_swap(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let runtime = Runtime::new().unwrap().with_cache(dir.path());
     let module = PolicyModule::embedded(&runtime, Limits::default()).unwrap();
-    let slot = PolicySlot::new(module, GateOptions { require_vectors: true, now: 1_800_000_000 }, 2);
+    let slot = PolicySlot::new(module, GateOptions { require_vectors: true, now: NOW }, 2);
     let mut group = c.benchmark_group("swap");
     group.measurement_time(Duration::from_secs(10));
 
     let (a, b) = (copy(1), copy(2));
     for bytes in [&a, &b] {
-        slot.load(bytes, "warm-up", 1_800_000_000);
+        slot.load(bytes, "warm-up", NOW);
     }
     let mut flip = false;
     group.bench_function("cached", |bench| {
         bench.iter(|| {
             flip = !flip;
-            let outcome = slot.load(if flip { &a } else { &b }, "bench", 1_800_000_000);
+            let outcome = slot.load(if flip { &a } else { &b }, "bench", NOW);
             assert!(matches!(outcome, SwapOutcome::Swapped { .. }), "{outcome:?}");
         });
     });
@@ -48,7 +52,7 @@ fn bench_swap(c: &mut Criterion) {
     group.bench_function("cold", |bench| {
         bench.iter(|| {
             nonce += 1;
-            let outcome = slot.load(&copy(nonce), "bench", 1_800_000_000);
+            let outcome = slot.load(&copy(nonce), "bench", NOW);
             assert!(matches!(outcome, SwapOutcome::Swapped { .. }), "{outcome:?}");
         });
     });

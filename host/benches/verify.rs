@@ -10,11 +10,11 @@ use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use tokenscope::authority::Authority;
-use tokenscope::clock::SystemClock;
 use tokenscope::config::Config;
 use tokenscope::runtime::{Limits, PolicyModule, Runtime};
 use tokenscope::secret::Secret;
 use tokenscope::store::{Binding, NewToken, SqliteStore, Store, StoredGrants};
+use tokenscope::time::{SystemClock, UnixTime};
 
 const RESOURCE: &str = "channel/main/artifact/numpy-1.26.4-py312.conda";
 const SAMPLE: usize = 256;
@@ -24,7 +24,7 @@ fn authority_with(count: usize, dir: &std::path::Path) -> (Authority, Vec<String
     let mut config = Config::default();
     config.store.path = dir.join("bench.db");
     let store = SqliteStore::open(&config.store.path).unwrap();
-    let owner = store.add_principal("alice", 1).unwrap();
+    let owner = store.add_principal("alice", UnixTime::from_secs(1)).unwrap();
     store.bind(owner.id, &Binding::Grant("/=write".into())).unwrap();
     let mut sample = Vec::with_capacity(SAMPLE);
     let mut made = 0;
@@ -43,8 +43,8 @@ fn authority_with(count: usize, dir: &std::path::Path) -> (Authority, Vec<String
                     hash: secret.hash(),
                     hint: secret.hint(),
                     grants: StoredGrants::Scopes(vec!["artifact".into(), "channel:view".into()]),
-                    created_at: 1,
-                    expires_at: Some(4_000_000_000),
+                    created_at: UnixTime::from_secs(1),
+                    expires_at: Some(UnixTime::from_secs(4_000_000_000)),
                 }
             })
             .collect();

@@ -20,9 +20,14 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::grant_text::{grants_from_texts, parse_grant, print_all, print_grant};
 use crate::contract::{Grants, Request, ResourceGrant, Token};
-use crate::time::{now, parse_time};
+use crate::grant_text::{grants_from_texts, parse_grant, print_all, print_grant};
+use crate::time::UnixTime;
+
+/// Unix seconds from the text forms `UnixTime::parse` reads (cases meet the WIT edge).
+fn parse_time(text: &str) -> Result<u64> {
+    UnixTime::parse(text).map(UnixTime::secs)
+}
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -117,7 +122,7 @@ impl CheckInput {
 
     /// The contract's token and request (the request at the current time unless it names one).
     pub fn to_contract(&self) -> Result<(Token, Request)> {
-        Ok((self.token.to_token()?, self.request.to_request(now())?))
+        Ok((self.token.to_token()?, self.request.to_request(UnixTime::now().secs())?))
     }
 }
 

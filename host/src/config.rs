@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -32,8 +33,8 @@ pub struct Config {
     pub roles: BTreeMap<String, RoleConfig>,
     /// The HTTP server (`tokenscope serve`).
     pub server: ServerConfig,
-    /// The proxy check endpoint and its route map.
-    pub check: CheckConfig,
+    /// The proxy check endpoint and its route map, built once when the config is read.
+    pub check: Check,
     /// Recording a sample of live decisions (for `tokenscope policy diff`).
     pub record: RecordConfig,
 }
@@ -105,10 +106,48 @@ impl Default for CheckConfig {
     }
 }
 
-impl CheckConfig {
-    /// The check endpoint's reading rules: convention, prefix, public prefixes and routes.
-    pub fn settings(&self) -> Result<tokenscope_request::Settings> {
-        Ok(tokenscope_request::Settings::new(self.convention, &self.prefix, &self.public_prefixes, &self.routes)?)
+/// The check endpoint as configured (`[check]`), and its reading rules (the
+/// canonical public prefixes and the route map) built from it once, when the
+/// config is read: a config with a bad route is refused there, and nothing
+/// builds the route map again.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(try_from = "CheckConfig")]
+pub struct Check {
+    written: CheckConfig,
+    settings: Arc<tokenscope_request::Settings>,
+}
+
+impl Check {
+    /// The `[check]` table as written.
+    pub fn written(&self) -> &CheckConfig {
+        &self.written
+    }
+
+    /// The reading rules: convention, prefix, public prefixes and routes.
+    pub fn settings(&self) -> &Arc<tokenscope_request::Settings> {
+        &self.settings
+    }
+}
+
+impl TryFrom<CheckConfig> for Check {
+    type Error = tokenscope_request::SettingsError;
+
+    fn try_from(written: CheckConfig) -> Result<Check, Self::Error> {
+        let settings = tokenscope_request::Settings::new(
+            written.convention,
+            &written.prefix,
+            &written.public_prefixes,
+            &written.routes,
+        )?;
+        Ok(Check { written, settings: Arc::new(settings) })
+    }
+}
+
+impl Default for Check {
+    fn default() -> Self {
+        let written = CheckConfig::default();
+        let settings = tokenscope_request::Settings::empty(written.convention, &written.prefix);
+        Check { written, settings: Arc::new(settings) }
     }
 }
 
@@ -176,11 +215,6 @@ impl Default for PolicyConfig {
 impl PolicyConfig {
     pub fn limits(&self) -> Limits {
         Limits { call_timeout: self.call_timeout, memory_bytes: self.memory_mib << 20 }
-    }
-
-    /// What the gate requires of a module loaded at `now`.
-    pub fn gate_options(&self, now: u64) -> crate::gate::GateOptions {
-        crate::gate::GateOptions { require_vectors: self.require_vectors, now }
     }
 
     /// How many evaluators decide in parallel.
@@ -367,7 +401,6 @@ impl Config {
         if self.record.every == 0 {
             bail!("record.every must be at least 1");
         }
-        self.check.settings()?;
         for (name, role) in &self.roles {
             parse_grant(&format!("/={}", role.access)).with_context(|| format!("role `{name}` has a bad access"))?;
         }

@@ -4,24 +4,19 @@
 
 pub mod authority;
 pub mod case;
-pub mod cli;
-pub mod clock;
 pub mod config;
 pub mod contract;
 pub mod gate;
 pub mod grant_text;
+pub mod ids;
 pub mod notify;
+pub mod observe;
 pub mod periodic;
-pub mod record;
-pub mod rights;
 pub mod runtime;
 pub mod secret;
 pub mod server;
-pub mod shadow;
 pub mod store;
 pub mod swap;
-pub mod tap;
 pub mod time;
-pub mod usage;
 pub mod vectors;
 pub mod verdict;

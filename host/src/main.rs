@@ -1,7 +1,10 @@
-//! The `tokenscope` binary: all of it lives in the library's `cli` module.
+//! The `tokenscope` binary: the command line (`cli/`, one file per subcommand)
+//! over the `tokenscope` library.
+
+mod cli;
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    tokenscope::cli::main()
+    cli::main()
 }

@@ -7,12 +7,13 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
-use crate::clock::Clock;
 use crate::config::NotifierConfig;
 use crate::store::{Store, TokenRecord};
+use crate::time::{Clock, UnixTime};
 
 const DAY: u64 = 86_400;
 
+/// Logs acs's expiry warnings for the tokens of one store.
 pub struct ExpiryNotifier {
     store: Arc<dyn Store>,
     config: NotifierConfig,
@@ -20,13 +21,14 @@ pub struct ExpiryNotifier {
 }
 
 /// The warning line for a token, N rounded up to whole days.
-pub fn warning_line(token: &TokenRecord, now: u64) -> Option<String> {
-    let left = token.expires_at?.checked_sub(now)?;
+pub fn warning_line(token: &TokenRecord, now: UnixTime) -> Option<String> {
+    let left = token.expires_at?.since(now)?.as_secs();
     let days = left.div_ceil(DAY).max(1);
     Some(format!("Warn: API Token {} (ID {}) will expire in less than {days} days.", token.name, token.id))
 }
 
 impl ExpiryNotifier {
+    /// A notifier over `store` with `config`'s interval, backoff and window.
     pub fn new(store: Arc<dyn Store>, config: NotifierConfig, clock: Arc<dyn Clock>) -> ExpiryNotifier {
         ExpiryNotifier { store, config, clock }
     }
@@ -34,14 +36,14 @@ impl ExpiryNotifier {
     /// One pass: logs and returns the warnings due now, and records them.
     pub fn run_once(&self) -> Result<Vec<String>> {
         let now = self.clock.now();
-        let backoff = self.config.backoff.as_secs();
+        let backoff = self.config.backoff;
         let mut lines = Vec::new();
-        for token in self.store.expiring(now, now.saturating_add(self.config.window.as_secs()))? {
-            if token.last_warned_at.is_some_and(|at| now.saturating_sub(at) < backoff) {
+        for token in self.store.expiring(now, now.saturating_add(self.config.window))? {
+            if token.last_warned_at.is_some_and(|at| now.since(at).unwrap_or_default() < backoff) {
                 continue;
             }
             if let Some(line) = warning_line(&token, now) {
-                tracing::warn!(target: "tokenscope::expiry", token = token.id, "{line}");
+                tracing::warn!(target: "tokenscope::expiry", token = token.id.get(), "{line}");
                 self.store.mark_warned(token.id, now)?;
                 lines.push(line);
             }
@@ -61,15 +63,19 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::clock::ManualClock;
     use crate::secret::Secret;
     use crate::store::{NewToken, SqliteStore, StoredGrants};
+    use crate::time::ManualClock;
 
     const T0: u64 = 1_800_000_000;
 
-    fn setup(dir: &std::path::Path) -> (Arc<dyn Store>, i64) {
+    fn at(seconds: u64) -> UnixTime {
+        UnixTime::from_secs(seconds)
+    }
+
+    fn setup(dir: &std::path::Path) -> (Arc<dyn Store>, crate::store::TokenId) {
         let store = SqliteStore::open(&dir.join("t.db")).unwrap();
-        let owner = store.add_principal("ci", T0).unwrap();
+        let owner = store.add_principal("ci", at(T0)).unwrap();
         let secret = Secret::generate().unwrap();
         let id = store
             .insert_token(&NewToken {
@@ -79,8 +85,8 @@ mod tests {
                 hash: secret.hash(),
                 hint: secret.hint(),
                 grants: StoredGrants::Scopes(vec!["artifact".into()]),
-                created_at: T0,
-                expires_at: Some(T0 + 10 * DAY),
+                created_at: at(T0),
+                expires_at: Some(at(T0 + 10 * DAY)),
             })
             .unwrap();
         (Arc::new(store), id)
@@ -90,7 +96,7 @@ mod tests {
     fn warns_inside_the_window_once_per_backoff_even_across_restarts() {
         let dir = tempfile::tempdir().unwrap();
         let (store, id) = setup(dir.path());
-        let clock = Arc::new(ManualClock::new(T0));
+        let clock = Arc::new(ManualClock::new(at(T0)));
         let notifier = ExpiryNotifier::new(Arc::clone(&store), NotifierConfig::default(), clock.clone());
         assert!(notifier.run_once().unwrap().is_empty(), "10 days left is outside the 168h window");
         clock.advance(3 * DAY + 1); // 6 days 23:59:59 left
@@ -124,16 +130,16 @@ mod tests {
     async fn the_background_task_runs_every_interval() {
         let dir = tempfile::tempdir().unwrap();
         let (store, _) = setup(dir.path());
-        let clock = Arc::new(ManualClock::new(T0 + 5 * DAY));
+        let clock = Arc::new(ManualClock::new(at(T0 + 5 * DAY)));
         let config = NotifierConfig { interval: Duration::from_secs(3600), ..NotifierConfig::default() };
         let task = ExpiryNotifier::new(Arc::clone(&store), config, clock.clone()).spawn();
         let warned_at = || store.tokens(None).unwrap()[0].last_warned_at;
         // The first pass runs at once.
-        assert!(settle(|| warned_at() == Some(T0 + 5 * DAY)).await, "first pass did not run");
+        assert!(settle(|| warned_at() == Some(at(T0 + 5 * DAY))).await, "first pass did not run");
         // A day later (past the backoff), the next tick warns again.
         clock.advance(DAY);
         tokio::time::advance(Duration::from_secs(3600)).await;
-        assert!(settle(|| warned_at() == Some(T0 + 6 * DAY)).await, "the next interval's pass did not run");
+        assert!(settle(|| warned_at() == Some(at(T0 + 6 * DAY))).await, "the next interval's pass did not run");
         task.abort();
     }
 }

@@ -42,14 +42,19 @@ pub enum SecretError {
     Checksum,
 }
 
+/// The OS random number generator failed, so no secret could be made.
+#[derive(Clone, Copy, Debug, Error)]
+#[error("the OS random number generator failed: {0}")]
+pub struct RngError(getrandom::Error);
+
 impl Secret {
     /// A new secret from the OS RNG.
-    pub fn generate() -> anyhow::Result<Secret> {
+    pub fn generate() -> Result<Secret, RngError> {
         let mut out = String::with_capacity(SECRET_LEN);
         out.push_str(PREFIX);
         let mut buf = [0u8; 64];
         while out.len() < PREFIX.len() + RANDOM_LEN {
-            getrandom::fill(&mut buf).map_err(|e| anyhow::anyhow!("the OS random number generator failed: {e}"))?;
+            getrandom::fill(&mut buf).map_err(RngError)?;
             // Rejection sampling keeps every character uniform: 248 = 4 × 62.
             for byte in buf.iter().filter(|b| **b < 248) {
                 if out.len() == PREFIX.len() + RANDOM_LEN {

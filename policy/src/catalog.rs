@@ -205,7 +205,12 @@ pub fn has_category(category: &str) -> bool {
 
 /// Every action of `category`.
 pub fn in_category(category: &str) -> ActionSet {
-    CATALOG.iter().enumerate().filter(|(_, def)| def.category() == category).filter_map(|(id, _)| ActionId::from_index(id)).collect()
+    CATALOG
+        .iter()
+        .enumerate()
+        .filter(|(_, def)| def.category() == category)
+        .filter_map(|(id, _)| ActionId::from_index(id))
+        .collect()
 }
 
 /// The read-level actions of `category`: what a bare scope grants.

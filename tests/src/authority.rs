@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use tokenscope::authority::Authority;
-use tokenscope::clock::ManualClock;
 use tokenscope::config::{Config, RoleConfig};
 use tokenscope::store::{SqliteStore, Store};
+use tokenscope::time::{ManualClock, UnixTime};
 
 use crate::modules::default_policy;
 
@@ -19,6 +19,8 @@ pub struct TestAuthority {
     pub dir: tempfile::TempDir,
     pub clock: Arc<ManualClock>,
     pub authority: Authority,
+    /// The store the authority runs on, for tests that change it behind the authority's back.
+    pub store: Arc<dyn Store>,
 }
 
 /// The config the tests use: acs's Continuous Integration role and a venafi-style integration.
@@ -47,13 +49,13 @@ impl TestAuthority {
     }
 
     pub fn open(dir: tempfile::TempDir, config: Config) -> Result<TestAuthority> {
-        let store = SqliteStore::open(&config.store.path)?;
-        let clock = Arc::new(ManualClock::new(T0));
-        let authority = Authority::new(Arc::new(store), default_policy()?, config, clock.clone());
-        Ok(TestAuthority { dir, clock, authority })
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.store.path)?);
+        let clock = Arc::new(ManualClock::new(UnixTime::from_secs(T0)));
+        let authority = Authority::new(Arc::clone(&store), default_policy()?, config, clock.clone());
+        Ok(TestAuthority { dir, clock, authority, store })
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
-        self.authority.store()
+        &self.store
     }
 }

@@ -2,8 +2,8 @@
 //! case tables write them: grants as `RESOURCE=ACCESS`, scopes as strings.
 
 use anyhow::Result;
-use tokenscope::grant_text::parse_grant;
 use tokenscope::contract::{Grants, Request, ResourceGrant, Token};
+use tokenscope::grant_text::parse_grant;
 
 pub fn rights(texts: &[&str]) -> Result<Vec<ResourceGrant>> {
     texts.iter().map(|t| parse_grant(t)).collect()

@@ -59,9 +59,8 @@ static SETTINGS: LazyLock<[Settings; 4]> = LazyLock::new(|| {
         }
     };
     let with = |convention| {
-        let mut check = config.check.clone();
-        check.convention = convention;
-        check.settings().unwrap_or_else(|e| {
+        let check = config.check.written();
+        Settings::new(convention, &check.prefix, &check.public_prefixes, &check.routes).unwrap_or_else(|e| {
             eprintln!("the fuzz config has bad check settings: {e:#}");
             std::process::abort()
         })

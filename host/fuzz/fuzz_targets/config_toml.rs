@@ -1,6 +1,6 @@
-//! The config file: any text is read or refused with an error, never a panic,
-//! and a config that reads validates (building the check settings and the route
-//! map) without a panic.
+//! The config file: any text is read (building the check settings and the
+//! route map once) or refused with an error, never a panic, and a config that
+//! reads validates without a panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -12,9 +12,15 @@ fuzz_target!(|text: &str| {
         let limits = config.policy.limits();
         assert_eq!(Some(limits.memory_bytes), config.policy.memory_mib.checked_mul(1 << 20), "memory limit wrapped");
         assert!(config.policy.evaluators() > 0);
-        let _ = config.policy.gate_options(0);
-        let settings = config.check.settings();
-        assert!(settings.is_ok(), "a valid config has unusable check settings");
+        let _ = tokenscope::gate::GateOptions::of(&config.policy, tokenscope::time::UnixTime::default());
+        let written = config.check.written();
+        let again = tokenscope_request::Settings::new(
+            written.convention,
+            &written.prefix,
+            &written.public_prefixes,
+            &written.routes,
+        );
+        assert!(again.is_ok(), "the check settings of a read config do not build again");
     }
     let _ = config.apply_env(|key| key.ends_with("INTERVAL").then(|| text.chars().take(16).collect()));
 });

@@ -46,7 +46,8 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(native_id.wire(), wasm_id.wire(), "action ids of {}", request.action);
             let status = TokenStatus { expires_at: token.expires_at, revoked: token.revoked };
             let native = tokenscope_policy::decide(nt, no, status, native_id, &request.resource, request.now);
-            let host_status = tokenscope::contract::TokenStatus { expires_at: token.expires_at, revoked: token.revoked };
+            let host_status =
+                tokenscope::contract::TokenStatus { expires_at: token.expires_at, revoked: token.revoked };
             let wasm = policy.instance.decide_compiled(wt, wo, host_status, wasm_id, &request.resource, request.now);
             assert_eq!(to_host::outcome(&native), to_host::verdict(&wasm), "decide-compiled {token:?} {request:?}");
         } else {

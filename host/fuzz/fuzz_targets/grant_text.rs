@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tokenscope::grant_text::{parse_grant, print_grant};
 use tokenscope::contract::ResourceGrant;
+use tokenscope::grant_text::{parse_grant, print_grant};
 use tokenscope_fuzz::to_host;
 use tokenscope_policy::GrantSet;
 

@@ -34,6 +34,13 @@ pub enum SettingsError {
 }
 
 impl Settings {
+    /// No routes and no public prefixes: every request is unmapped. `prefix` is
+    /// taken as it is (the caller's default, known to be canonical).
+    pub fn empty(convention: Convention, prefix: &str) -> Settings {
+        Settings { convention, prefix: prefix.to_owned(), public: Vec::new(), routes: RouteMap::empty() }
+    }
+
+    /// Validates and builds the reading rules; a bad prefix or route is an error.
     pub fn new(
         convention: Convention,
         prefix: &str,

@@ -85,6 +85,12 @@ impl std::fmt::Debug for RouteMap {
 }
 
 impl RouteMap {
+    /// A map with no routes.
+    pub fn empty() -> RouteMap {
+        RouteMap { by_method: HashMap::new(), any: matchit::Router::new(), routes: Vec::new() }
+    }
+
+    /// Validates and indexes `routes`; a bad pattern, template or method is an error.
     pub fn new(routes: &[RouteConfig]) -> Result<RouteMap, RouteError> {
         let mut map = RouteMap { by_method: HashMap::new(), any: matchit::Router::new(), routes: routes.to_vec() };
         for (index, route) in routes.iter().enumerate() {

@@ -1,21 +1,84 @@
-//! Why a lifecycle operation did not happen: refused by the policy or the
-//! operator's rules, not found, or the store failed. Front ends map these to exit
-//! codes and HTTP statuses.
+//! Why a lifecycle operation did not happen, one variant per cause: refused (by
+//! the policy or the operator's rules, with a `RefusalCode` code), not found,
+//! invalid input, a concurrent change, or a failure of the store, the OS RNG or
+//! an owner's bindings. Front ends map each to an exit code or HTTP status with
+//! an exhaustive `match`, never by reading text.
 
 use thiserror::Error;
 
+use crate::contract::{DenyCode, deny_code_name};
+use crate::secret::RngError;
+use crate::store::StoreError;
+
+use super::rights::RightsError;
+
+/// Why a request to issue or change a token was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefusalCode {
+    /// The policy's issuance check refused it (escalation, admin-required, an unknown scope...).
+    Policy(DenyCode),
+    /// The policy trapped, timed out or could not be run.
+    PolicyFault,
+    /// The token to reissue, or the token that asked, is revoked.
+    Revoked,
+    /// The new expiry is later than that of the token that asked.
+    ExpiryBeyondCaller,
+    /// A token without expiry was asked for where the config forbids it.
+    NoExpiryNotAllowed,
+    /// The expiry is not in the future.
+    ExpiryInPast,
+    /// The expiry is further away than `tokens.max_ttl`.
+    ExpiryTooLong,
+}
+
+impl RefusalCode {
+    /// The stable wire name, e.g. `escalation` or `expiry-beyond-caller`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefusalCode::Policy(code) => deny_code_name(code),
+            RefusalCode::PolicyFault => "policy-fault",
+            RefusalCode::Revoked => "revoked",
+            RefusalCode::ExpiryBeyondCaller => "expiry-beyond-caller",
+            RefusalCode::NoExpiryNotAllowed => "no-expiry-not-allowed",
+            RefusalCode::ExpiryInPast => "expiry-in-past",
+            RefusalCode::ExpiryTooLong => "expiry-too-long",
+        }
+    }
+}
+
+impl std::fmt::Display for RefusalCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A lifecycle operation that did not happen.
 #[derive(Debug, Error)]
 pub enum LifecycleError {
-    /// The policy or an operator rule refused it; `code` is a stable deny code.
+    /// The policy or an operator rule refused it.
     #[error("refused ({code}): {message}")]
-    Refused { code: &'static str, message: String },
+    Refused {
+        /// Why, as a stable code.
+        code: RefusalCode,
+        /// Why, in words.
+        message: String,
+    },
+    /// The principal or token named does not exist (or is not the caller's).
     #[error("{0} not found")]
     NotFound(String),
+    /// The request itself is not valid (an empty name, a control character).
     #[error("{0}")]
     Invalid(String),
     /// Another request changed the token at the same time; nothing was changed.
     #[error("{0}")]
     Conflict(String),
-    #[error("the token store failed: {0:#}")]
-    Store(#[from] anyhow::Error),
+    /// The token store failed or holds unreadable data.
+    #[error("the token store failed: {0}")]
+    Store(#[from] StoreError),
+    /// No secret could be generated.
+    #[error("no secret could be made: {0}")]
+    Rng(#[from] RngError),
+    /// The owner's bindings cannot be read as rights, so nothing is decided on them.
+    #[error("{0}")]
+    Rights(#[from] RightsError),
 }

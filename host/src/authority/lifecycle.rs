@@ -9,29 +9,36 @@ use std::time::Duration;
 use crate::contract::{Grants, ResourceGrant};
 use crate::secret::Secret;
 use crate::store::{Edited, NewToken, Principal, StoredGrants, TokenEdit, TokenId, TokenRecord};
-use crate::verdict::Code;
+use crate::time::UnixTime;
 
-use super::{Authority, LifecycleError};
+use super::rights::owner_rights;
+use super::{Authority, LifecycleError, RefusalCode};
 
 /// When a token should expire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Expiry {
     /// The configured default lifetime (one year unless configured).
     Default,
-    /// At this unix time.
-    At(u64),
+    /// At this time.
+    At(UnixTime),
     /// This long from now.
     Ttl(Duration),
     /// Never, where the config allows it.
     Never,
 }
 
+/// A token to create.
 #[derive(Clone, Debug)]
 pub struct IssueRequest {
+    /// Who will own it (and is its creator): the grants must be within its rights.
     pub owner: String,
+    /// Its name.
     pub name: String,
+    /// What it is for.
     pub description: String,
+    /// When it expires.
     pub expiry: Expiry,
+    /// What it may do, as asked for (the policy normalises them).
     pub grants: Grants,
     /// The token the request was made with (the API); `None` for the operator (the CLI).
     pub asked_by: Option<TokenId>,
@@ -40,8 +47,11 @@ pub struct IssueRequest {
 /// A change to one token, made at once or not at all.
 #[derive(Clone, Debug, Default)]
 pub struct TokenChange {
+    /// A new name.
     pub name: Option<String>,
+    /// A new description.
     pub description: Option<String>,
+    /// A new expiry.
     pub expiry: Option<Expiry>,
     /// Issue a new secret; the old one is dead once the change is stored.
     pub reissue: bool,
@@ -51,19 +61,21 @@ pub struct TokenChange {
 struct Ceiling {
     id: TokenId,
     grants: Grants,
-    expires_at: Option<u64>,
+    expires_at: Option<UnixTime>,
 }
 
 /// A token just created or reissued: the only time its secret is available.
 pub struct Issued {
+    /// The token as stored.
     pub record: TokenRecord,
+    /// Its secret, shown this once.
     pub secret: Secret,
 }
 
 const MAX_NAME: usize = 128;
 const MAX_DESCRIPTION: usize = 1024;
 
-fn refused(code: &'static str, message: impl Into<String>) -> LifecycleError {
+fn refused(code: RefusalCode, message: impl Into<String>) -> LifecycleError {
     LifecycleError::Refused { code, message: message.into() }
 }
 
@@ -98,16 +110,24 @@ pub(crate) fn is_format(c: char) -> bool {
 }
 
 impl Authority {
+    /// The principal named `name`.
     pub fn principal(&self, name: &str) -> Result<Principal, LifecycleError> {
         self.store.principal(name)?.ok_or_else(|| LifecycleError::NotFound(format!("principal `{name}`")))
     }
 
+    /// The rights `principal` holds now: its grants and its roles at their nodes.
     pub fn owner_rights(&self, principal: &Principal) -> Result<Vec<ResourceGrant>, LifecycleError> {
-        Ok(crate::rights::owner_rights(principal, &self.config.roles)?)
+        Ok(owner_rights(principal, &self.config.roles)?)
     }
 
+    /// The token with id `id`.
     pub fn token(&self, id: TokenId) -> Result<TokenRecord, LifecycleError> {
         self.store.token(id)?.ok_or_else(|| LifecycleError::NotFound(format!("token {id}")))
+    }
+
+    /// The tokens `owner` owns, or every token; never a secret.
+    pub fn tokens(&self, owner: Option<&Principal>) -> Result<Vec<TokenRecord>, LifecycleError> {
+        Ok(self.store.tokens(owner.map(|p| p.id))?)
     }
 
     /// Creates a token for `request.owner`, who is also its creator: the grants
@@ -137,7 +157,7 @@ impl Authority {
             expires_at,
         };
         let id = self.store.insert_token(&token)?;
-        tracing::info!(token = id, owner = %owner.name, name = %request.name, "token created");
+        tracing::info!(token = id.get(), owner = %owner.name, name = %request.name, "token created");
         Ok(Issued { record: self.token(id)?, secret })
     }
 
@@ -148,6 +168,7 @@ impl Authority {
         Ok(Issued { record, secret })
     }
 
+    /// Renames, describes and/or changes the expiry of a token, as the operator.
     pub fn edit_token(
         &self,
         id: TokenId,
@@ -181,7 +202,7 @@ impl Authority {
         let record = self.token(id)?;
         let ceiling = self.ceiling(asked_by)?;
         if change.reissue && record.revoked_at.is_some() {
-            return Err(refused("revoked", format!("token {id} is revoked; create a new one")));
+            return Err(refused(RefusalCode::Revoked, format!("token {id} is revoked; create a new one")));
         }
         let expires_at = match change.expiry {
             Some(expiry) => {
@@ -211,7 +232,7 @@ impl Authority {
             }
         }
         if secret.is_some() {
-            tracing::info!(token = id, "token reissued");
+            tracing::info!(token = id.get(), "token reissued");
         }
         Ok((self.token(id)?, secret))
     }
@@ -221,7 +242,7 @@ impl Authority {
         let Some(id) = asked_by else { return Ok(None) };
         let record = self.token(id)?;
         if record.revoked_at.is_some() {
-            return Err(refused("revoked", "the token that asked is revoked"));
+            return Err(refused(RefusalCode::Revoked, "the token that asked is revoked"));
         }
         let grants = record.grants.to_grants()?;
         Ok(Some(Ceiling { id, grants, expires_at: record.expires_at }))
@@ -235,12 +256,10 @@ impl Authority {
         requested: &Grants,
         ceiling: Option<&Ceiling>,
     ) -> Result<Grants, LifecycleError> {
-        let checked =
-            self.policy.active().evaluator().instance().check_grants(rights, requested, ceiling.map(|c| &c.grants));
-        match checked {
+        match self.policy.active().check_grants(rights, requested, ceiling.map(|c| &c.grants)) {
             Ok(Ok(grants)) => Ok(grants),
-            Ok(Err(denial)) => Err(refused(Code::Policy(denial.code).as_str(), denial.message)),
-            Err(fault) => Err(refused("policy-fault", fault.message)),
+            Ok(Err(denial)) => Err(refused(RefusalCode::Policy(denial.code), denial.message)),
+            Err(fault) => Err(refused(RefusalCode::PolicyFault, fault.message)),
         }
     }
 
@@ -249,7 +268,7 @@ impl Authority {
     fn within_ceiling(
         &self,
         record: &TokenRecord,
-        expires_at: Option<u64>,
+        expires_at: Option<UnixTime>,
         ceiling: &Ceiling,
     ) -> Result<(), LifecycleError> {
         let owner = self.store.principal_by_id(record.owner)?;
@@ -269,57 +288,59 @@ impl Authority {
             && expires_at.is_none_or(|at| at > cap)
         {
             return Err(refused(
-                "expiry-beyond-caller",
+                RefusalCode::ExpiryBeyondCaller,
                 format!("token {} would outlive the token that asked, which may not change it", record.id),
             ));
         }
         Ok(())
     }
 
+    /// Revokes a token: refused from its next use on.
     pub fn revoke_token(&self, id: TokenId) -> Result<TokenRecord, LifecycleError> {
         if !self.store.revoke_token(id, self.now())? {
             return Err(LifecycleError::NotFound(format!("token {id}")));
         }
-        tracing::info!(token = id, "token revoked");
+        tracing::info!(token = id.get(), "token revoked");
         self.token(id)
     }
 
+    /// Deletes a token: its secret is unknown from then on.
     pub fn delete_token(&self, id: TokenId) -> Result<(), LifecycleError> {
         if !self.store.delete_token(id)? {
             return Err(LifecycleError::NotFound(format!("token {id}")));
         }
         self.policy.active().forget(id);
-        tracing::info!(token = id, "token deleted");
+        tracing::info!(token = id.get(), "token deleted");
         Ok(())
     }
 
     /// Live tokens that expire within `window` from now.
     pub fn expiring_tokens(&self, window: Duration) -> Result<Vec<TokenRecord>, LifecycleError> {
         let now = self.now();
-        Ok(self.store.expiring(now, now.saturating_add(window.as_secs()))?)
+        Ok(self.store.expiring(now, now.saturating_add(window))?)
     }
 
-    fn resolve_expiry(&self, expiry: Expiry, now: u64) -> Result<Option<u64>, LifecycleError> {
+    fn resolve_expiry(&self, expiry: Expiry, now: UnixTime) -> Result<Option<UnixTime>, LifecycleError> {
         let rules = &self.config.tokens;
         let at = match expiry {
             Expiry::Never if rules.allow_no_expiry => return Ok(None),
             Expiry::Never => {
                 return Err(refused(
-                    "no-expiry-not-allowed",
+                    RefusalCode::NoExpiryNotAllowed,
                     "tokens without expiry are not allowed here (tokens.allow_no_expiry)",
                 ));
             }
-            Expiry::Default => now.saturating_add(rules.default_ttl.as_secs()),
-            Expiry::Ttl(ttl) => now.saturating_add(ttl.as_secs()),
+            Expiry::Default => now.saturating_add(rules.default_ttl),
+            Expiry::Ttl(ttl) => now.saturating_add(ttl),
             Expiry::At(at) => at,
         };
-        if at <= now {
-            return Err(refused("expiry-in-past", "the expiry must be in the future"));
-        }
-        if at - now > rules.max_ttl.as_secs() {
+        let Some(lifetime) = at.since(now).filter(|d| !d.is_zero()) else {
+            return Err(refused(RefusalCode::ExpiryInPast, "the expiry must be in the future"));
+        };
+        if lifetime.as_secs() > rules.max_ttl.as_secs() {
             let max_days = rules.max_ttl.as_secs() / 86_400;
             return Err(refused(
-                "expiry-too-long",
+                RefusalCode::ExpiryTooLong,
                 format!("the expiry is further away than the maximum of {max_days} days"),
             ));
         }
@@ -329,14 +350,21 @@ impl Authority {
 
 /// An expiry no later than the asking token's: the default lifetime is shortened
 /// to it; an explicit later expiry, or none, is refused.
-fn capped(expires_at: Option<u64>, asked: Expiry, ceiling: Option<&Ceiling>) -> Result<Option<u64>, LifecycleError> {
+fn capped(
+    expires_at: Option<UnixTime>,
+    asked: Expiry,
+    ceiling: Option<&Ceiling>,
+) -> Result<Option<UnixTime>, LifecycleError> {
     let Some(cap) = ceiling.and_then(|c| c.expires_at) else { return Ok(expires_at) };
     match expires_at {
         Some(at) if at <= cap => Ok(Some(at)),
         Some(_) if asked == Expiry::Default => Ok(Some(cap)),
         _ => Err(refused(
-            "expiry-beyond-caller",
-            format!("the expiry is later than that of the token that asked (@{cap}); a token cannot outlive it"),
+            RefusalCode::ExpiryBeyondCaller,
+            format!(
+                "the expiry is later than that of the token that asked (@{}); a token cannot outlive it",
+                cap.secs()
+            ),
         )),
     }
 }

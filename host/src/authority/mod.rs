@@ -3,27 +3,35 @@
 //! issues, verifies and manages tokens through these calls, so the rules are the
 //! same everywhere.
 
+mod check;
 mod error;
 mod lifecycle;
+mod principals;
+mod rights;
+mod usage;
 mod verify;
 
-pub use error::LifecycleError;
+pub use check::{Checked, Outcome};
+pub use error::{LifecycleError, RefusalCode};
 pub use lifecycle::{Expiry, IssueRequest, Issued, TokenChange};
+pub use rights::{RightsError, owner_rights};
+pub use usage::UsageRecorder;
 pub use verify::Verified;
 
 use std::sync::Arc;
 
-use anyhow::Result;
-
-use crate::clock::Clock;
 use crate::config::Config;
-use crate::record::Recorder;
+use crate::gate::GateOptions;
+use crate::notify::ExpiryNotifier;
+use crate::observe::Recorder;
+use crate::observe::Shadow;
 use crate::runtime::PolicyModule;
-use crate::shadow::Shadow;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use crate::swap::PolicySlot;
-use crate::usage::UsageRecorder;
+use crate::time::{Clock, UnixTime};
 
+/// The token authority: every operation on tokens, principals and the active
+/// policy goes through it.
 pub struct Authority {
     store: Arc<dyn Store>,
     policy: PolicySlot,
@@ -35,8 +43,9 @@ pub struct Authority {
 }
 
 impl Authority {
+    /// An authority over `store`, deciding with `module` until a swap.
     pub fn new(store: Arc<dyn Store>, module: Arc<PolicyModule>, config: Config, clock: Arc<dyn Clock>) -> Authority {
-        let policy = PolicySlot::new(module, config.policy.gate_options(clock.now()), config.policy.evaluators());
+        let policy = PolicySlot::new(module, GateOptions::of(&config.policy, clock.now()), config.policy.evaluators());
         Authority {
             store,
             policy,
@@ -60,10 +69,6 @@ impl Authority {
         self
     }
 
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
-    }
-
     /// The active policy module; a later call may see another after a swap.
     pub fn module(&self) -> Arc<PolicyModule> {
         Arc::clone(self.policy.active().module())
@@ -74,28 +79,48 @@ impl Authority {
         &self.policy
     }
 
+    /// The shadow module run beside the active one, if any.
     pub fn shadow(&self) -> Option<&Shadow> {
         self.shadow.as_ref()
     }
 
+    /// The decision recorder, if any.
     pub fn recorder(&self) -> Option<&Recorder> {
         self.recorder.as_ref()
     }
 
+    /// The config the authority was built with (read-only).
     pub fn config(&self) -> &Config {
         &self.config
     }
 
-    pub fn usage(&self) -> &Arc<UsageRecorder> {
-        &self.usage
-    }
-
-    pub fn now(&self) -> u64 {
+    /// The time now, by the authority's clock.
+    pub fn now(&self) -> UnixTime {
         self.clock.now()
     }
 
+    /// Whether the store answers a read now (readiness).
+    pub fn store_answers(&self) -> bool {
+        self.store.principals().is_ok()
+    }
+
     /// Writes counted usage now (clean shutdown, end of a CLI command).
-    pub fn flush_usage(&self) -> Result<usize> {
+    pub fn flush_usage(&self) -> Result<usize, StoreError> {
         self.usage.flush(self.store.as_ref())
+    }
+
+    /// Usage batches written, and batches that failed (kept for the next flush).
+    pub fn usage_flushes(&self) -> (u64, u64) {
+        self.usage.flush_counts()
+    }
+
+    /// Flushes counted usage every `usage.flush_interval` until the handle is aborted.
+    pub fn spawn_usage_flusher(&self) -> tokio::task::JoinHandle<()> {
+        self.usage.spawn_flusher(Arc::clone(&self.store), self.config.usage.flush_interval)
+    }
+
+    /// The expiry notifier over this authority's store, config and clock.
+    pub fn expiry_notifier(&self) -> ExpiryNotifier {
+        ExpiryNotifier::new(Arc::clone(&self.store), self.config.expiry_notifier.clone(), Arc::clone(&self.clock))
     }
 }

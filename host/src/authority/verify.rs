@@ -6,22 +6,26 @@
 
 use std::sync::Arc;
 
-use crate::contract::TokenStatus;
+use super::Authority;
+use super::rights::owner_rights;
+use crate::contract::{DenyCode, TokenStatus};
+use crate::observe::Tapped;
 use crate::runtime::{PolicyModule, Question};
 use crate::secret::Secret;
 use crate::store::TokenId;
-use crate::tap::Tapped;
+use crate::swap::ActivePolicy;
 use crate::verdict::{Code, Verdict};
-
-use super::Authority;
 
 /// The answer for one presented token.
 #[derive(Clone, Debug)]
 pub struct Verified {
     /// The token's id, once the secret matched a stored token.
     pub token: Option<TokenId>,
+    /// The token's name, once the secret matched.
     pub token_name: Option<String>,
+    /// The token's owner, once the secret matched.
     pub owner: Option<String>,
+    /// Allowed, or denied with a code and a reason.
     pub verdict: Verdict,
     /// The normalised grant that allowed the request.
     pub grant: Option<String>,
@@ -46,7 +50,7 @@ impl Authority {
     /// Decides whether the token `presented` may do `action` on `resource` now.
     /// The decision is also handed to the shadow module and the recorder, if any.
     pub fn verify(&self, presented: Option<&str>, action: &str, resource: &str) -> Verified {
-        self.verify_logged(presented, action, &|_| resource.to_owned(), true)
+        self.verify_with(&self.policy.active(), presented, action, &|_| resource.to_owned(), true)
     }
 
     /// Like `verify`, with the resource derived from the token owner's name (the
@@ -59,22 +63,24 @@ impl Authority {
         action: &str,
         resource_of: &dyn Fn(&str) -> String,
     ) -> Verified {
-        self.verify_logged(presented, action, resource_of, false)
+        self.verify_with(&self.policy.active(), presented, action, resource_of, false)
     }
 
-    fn verify_logged(
+    /// Verifies with the snapshot `active`, logs the decision, and (with `tap`)
+    /// hands it to the shadow module and the recorder.
+    pub(super) fn verify_with(
         &self,
+        active: &ActivePolicy,
         presented: Option<&str>,
         action: &str,
         resource_of: &dyn Fn(&str) -> String,
         tap: bool,
     ) -> Verified {
-        let active = self.policy.active();
         let mut resource = String::new();
-        let verified = self.verify_inner(&active, presented, action, resource_of, &mut resource, tap);
+        let verified = self.verify_inner(active, presented, action, resource_of, &mut resource, tap);
         let module = active.module();
         tracing::info!(
-            token = verified.token,
+            token = verified.token.map(TokenId::get),
             owner = verified.owner.as_deref(),
             action,
             resource,
@@ -89,7 +95,7 @@ impl Authority {
 
     fn verify_inner(
         &self,
-        active: &crate::swap::ActivePolicy,
+        active: &ActivePolicy,
         presented: Option<&str>,
         action: &str,
         resource_of: &dyn Fn(&str) -> String,
@@ -126,14 +132,14 @@ impl Authority {
             policy: Arc::clone(module),
         };
         let rights = match self.store.principal_by_id(record.owner) {
-            Ok(Some(owner)) => crate::rights::owner_rights(&owner, &self.config.roles),
+            Ok(Some(owner)) => owner_rights(&owner, &self.config.roles).map_err(|e| e.to_string()),
             Ok(None) => Ok(Vec::new()),
-            Err(err) => Err(err),
+            Err(err) => Err(err.to_string()),
         };
         let rights = match rights {
             Ok(rights) => rights,
             Err(err) => {
-                tracing::error!("reading the owner's rights failed: {err:#}");
+                tracing::error!("reading the owner's rights failed: {err}");
                 verified.verdict = Verdict::deny(Code::StoreUnavailable, "the owner's rights could not be read");
                 return verified;
             }
@@ -141,19 +147,20 @@ impl Authority {
         let grants = match record.grants.to_grants() {
             Ok(grants) => grants,
             Err(err) => {
-                tracing::error!(token = record.id, "stored grants are unreadable: {err:#}");
+                tracing::error!(token = record.id.get(), "stored grants are unreadable: {err}");
                 verified.verdict = Verdict::deny(Code::StoreUnavailable, "the token's stored grants are unreadable");
                 return verified;
             }
         };
         let Some(action_id) = module.action_id(action) else {
             verified.verdict = Verdict::deny(
-                Code::Policy(crate::contract::DenyCode::UnknownAction),
+                Code::Policy(DenyCode::UnknownAction),
                 format!("unknown action `{}`", action.escape_debug().to_string().chars().take(64).collect::<String>()),
             );
             return verified;
         };
-        let status = TokenStatus { expires_at: record.expires_at, revoked: record.revoked_at.is_some() };
+        let status =
+            TokenStatus { expires_at: record.expires_at.map(|t| t.secs()), revoked: record.revoked_at.is_some() };
         let now = self.now();
         let mut evaluator = active.evaluator();
         let question = Question {

@@ -8,7 +8,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::PolicyArg;
-use crate::contract::level_name;
+use tokenscope::contract::level_name;
 
 #[derive(Args, Debug)]
 pub struct CatalogArgs {

@@ -8,14 +8,14 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use crate::authority::Authority;
-use crate::clock::SystemClock;
-use crate::config::{Config, PolicyConfig};
-use crate::gate::admit;
-use crate::record::Recorder;
-use crate::runtime::{PolicyModule, Runtime};
-use crate::shadow::Shadow;
-use crate::store::SqliteStore;
+use tokenscope::authority::Authority;
+use tokenscope::config::{Config, PolicyConfig};
+use tokenscope::gate::admit;
+use tokenscope::observe::Recorder;
+use tokenscope::observe::Shadow;
+use tokenscope::runtime::{PolicyModule, Runtime};
+use tokenscope::store::SqliteStore;
+use tokenscope::time::SystemClock;
 
 #[derive(Args, Debug, Clone)]
 pub struct StoreArgs {
@@ -114,7 +114,7 @@ pub fn module_arg(runtime: &Runtime, path: &Path, config: &PolicyConfig) -> Resu
 fn gated(runtime: &Runtime, path: &Path, config: &Config) -> Result<Arc<PolicyModule>> {
     let bytes = std::fs::read(path).with_context(|| format!("failed to read policy file `{}`", path.display()))?;
     let source = path.display().to_string();
-    let options = config.policy.gate_options(crate::time::now());
+    let options = tokenscope::gate::GateOptions::of(&config.policy, tokenscope::time::UnixTime::now());
     match admit(runtime, &bytes, &source, config.policy.limits(), &options, None) {
         (Some(module), _) => Ok(module),
         (None, report) => bail!("policy module `{source}` failed the gate: {}", report.reasons()),

@@ -8,9 +8,9 @@ use clap::Args;
 
 use super::context::StoreArgs;
 use super::output::print_issued;
-use crate::authority::{Expiry, IssueRequest};
-use crate::contract::{Access, Grants, Level, ResourceGrant};
-use crate::store::Binding;
+use tokenscope::authority::{Expiry, IssueRequest};
+use tokenscope::contract::{Access, Grants, Level, ResourceGrant};
+use tokenscope::store::Binding;
 
 #[derive(Args, Debug)]
 pub struct InitArgs {
@@ -23,13 +23,10 @@ pub struct InitArgs {
 
 pub fn run(store_args: &StoreArgs, args: &InitArgs) -> Result<ExitCode> {
     let authority = store_args.authority_creating_store()?;
-    let store = authority.store();
-    if !store.principals()?.is_empty() {
+    if !authority.principals()?.is_empty() {
         bail!("the store `{}` is already initialised", authority.config().store.path.display());
     }
-    let admin = store.add_principal(&args.admin, authority.now())?;
-    store.bind(admin.id, &Binding::Grant("/=manage".into()))?;
-    store.bind(admin.id, &Binding::Grant(format!("user/{}=manage", args.admin)))?;
+    authority.add_principal(&args.admin, &[Binding::Grant("/=manage".into())])?;
     let request = IssueRequest {
         owner: args.admin.clone(),
         name: "bootstrap".into(),

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 
-use crate::runtime::{Limits, PolicyModule};
+use tokenscope::runtime::{Limits, PolicyModule};
 
 /// Exit code for a usage error or a failure that prevented an answer.
 pub const EXIT_ERROR: u8 = 2;
@@ -76,7 +76,7 @@ pub struct PolicyArg {
 
 impl PolicyArg {
     pub fn load(&self) -> Result<Arc<PolicyModule>> {
-        let runtime = context::runtime(&crate::config::PolicyConfig::default())?;
+        let runtime = context::runtime(&tokenscope::config::PolicyConfig::default())?;
         match &self.policy {
             Some(path) => PolicyModule::from_file(&runtime, path, Limits::default()),
             None => PolicyModule::embedded(&runtime, Limits::default()),

@@ -8,9 +8,9 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use super::context::StoreArgs;
-use crate::clock::SystemClock;
-use crate::notify::ExpiryNotifier;
-use crate::store::SqliteStore;
+use tokenscope::notify::ExpiryNotifier;
+use tokenscope::store::SqliteStore;
+use tokenscope::time::SystemClock;
 
 #[derive(Args, Debug)]
 pub struct NotifyArgs {

@@ -8,12 +8,12 @@ use std::process::ExitCode;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::authority::{Issued, LifecycleError};
-use crate::store::TokenRecord;
-use crate::time::format_time;
+use tokenscope::authority::{Issued, LifecycleError};
+use tokenscope::store::TokenRecord;
+use tokenscope::time::UnixTime;
 
-pub fn when(t: Option<u64>) -> String {
-    t.map_or_else(|| "never".to_owned(), format_time)
+pub fn when(t: Option<UnixTime>) -> String {
+    t.map_or_else(|| "never".to_owned(), |t| t.to_string())
 }
 
 pub fn token_line(t: &TokenRecord) -> String {

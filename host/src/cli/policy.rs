@@ -16,10 +16,10 @@ use super::policy_author::{BuildArgs, NewArgs};
 use super::policy_diff::DiffArgs;
 use super::policy_remote::{Call, LoadArgs, RemoteArgs};
 use super::policy_test::TestArgs;
-use crate::config::PolicyConfig;
-use crate::gate::admit;
-use crate::runtime::{DEFAULT_POLICY, DEFAULT_POLICY_SOURCE, Interface};
-use crate::vectors::Vectors;
+use tokenscope::config::PolicyConfig;
+use tokenscope::gate::admit;
+use tokenscope::runtime::{DEFAULT_POLICY, DEFAULT_POLICY_SOURCE, Interface};
+use tokenscope::vectors::Vectors;
 
 #[derive(Subcommand, Debug)]
 pub enum PolicyCommand {
@@ -71,7 +71,7 @@ struct Report {
     vectors: Option<usize>,
     /// The gate's verdict, check by check.
     #[serde(skip_serializing_if = "Option::is_none")]
-    gate: Option<crate::gate::GateReport>,
+    gate: Option<tokenscope::gate::GateReport>,
     #[serde(flatten)]
     interface: Interface,
 }
@@ -101,13 +101,19 @@ fn inspect(args: &InspectArgs) -> Result<ExitCode> {
     let runtime = super::context::runtime(&config)?;
     let interface = Interface::of_bytes(runtime.engine(), &bytes)
         .with_context(|| format!("`{source}` is not a WebAssembly component"))?;
-    let (module, gate) =
-        admit(&runtime, &bytes, &source, config.limits(), &config.gate_options(crate::time::now()), None);
+    let (module, gate) = admit(
+        &runtime,
+        &bytes,
+        &source,
+        config.limits(),
+        &tokenscope::gate::GateOptions::of(&config, tokenscope::time::UnixTime::now()),
+        None,
+    );
     let loaded = match module {
         Some(module) => Ok(module),
-        None => crate::runtime::PolicyModule::from_bytes(&runtime, &bytes, &source, config.limits()),
+        None => tokenscope::runtime::PolicyModule::from_bytes(&runtime, &bytes, &source, config.limits()),
     };
-    let vectors = crate::runtime::embedded_vectors(&bytes)
+    let vectors = tokenscope::runtime::embedded_vectors(&bytes)
         .ok()
         .flatten()
         .map(|text| Vectors::from_toml(&text).map_or(0, |v| v.cases.len()));
@@ -133,7 +139,7 @@ fn inspect(args: &InspectArgs) -> Result<ExitCode> {
             name: None,
             version: None,
             description: None,
-            sha256: crate::runtime::sha256_hex(&bytes),
+            sha256: tokenscope::runtime::sha256_hex(&bytes),
             size: bytes.len(),
             catalog_actions: None,
             vectors,

@@ -13,11 +13,12 @@ use clap::Args;
 use serde::Serialize;
 
 use super::context::{module_arg, runtime};
-use crate::config::PolicyConfig;
-use crate::runtime::{Evaluator, TokenKey};
-use crate::swap::ModuleSummary;
-use crate::vectors::{Decided, Vectors, decide_case};
-use crate::verdict::Verdict;
+use tokenscope::config::PolicyConfig;
+use tokenscope::ids::TokenId;
+use tokenscope::runtime::Evaluator;
+use tokenscope::swap::ModuleSummary;
+use tokenscope::vectors::{Decided, Vectors, decide_case};
+use tokenscope::verdict::Verdict;
 
 #[derive(Args, Debug)]
 pub struct DiffArgs {
@@ -65,7 +66,7 @@ pub fn run(args: &DiffArgs) -> Result<ExitCode> {
     let old = module_arg(&runtime, &args.old, &config)?;
     let new = module_arg(&runtime, &args.new, &config)?;
     let requests = Vectors::from_file(&args.requests)?;
-    let now = requests.default_now(crate::time::now());
+    let now = requests.default_now(tokenscope::time::UnixTime::now().secs());
     let (mut old_eval, mut new_eval) = (Evaluator::new(&old), Evaluator::new(&new));
     let mut changes = Vec::new();
     let mut summary = Summary { requests: requests.cases.len(), ..Summary::default() };
@@ -74,7 +75,7 @@ pub fn run(args: &DiffArgs) -> Result<ExitCode> {
             summary.unreadable += 1;
             continue;
         };
-        let key = TokenKey::try_from(i).unwrap_or(TokenKey::MAX);
+        let key = TokenId::new(i64::try_from(i).unwrap_or(i64::MAX));
         let a = decide_case(&old, &mut old_eval, key, &token, &request);
         let b = decide_case(&new, &mut new_eval, key, &token, &request);
         if a.verdict.code_str() == b.verdict.code_str() {

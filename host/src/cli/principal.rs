@@ -3,13 +3,13 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
 
 use super::context::StoreArgs;
 use super::output::print_json;
-use crate::grant_text::parse_grant;
-use crate::store::{Binding, Store};
+use tokenscope::grant_text::parse_grant;
+use tokenscope::store::Binding;
 
 #[derive(Subcommand, Debug)]
 pub enum PrincipalCommand {
@@ -51,7 +51,10 @@ pub struct BindingArgs {
 }
 
 impl BindingArgs {
-    fn bindings(&self, roles: &std::collections::BTreeMap<String, crate::config::RoleConfig>) -> Result<Vec<Binding>> {
+    fn bindings(
+        &self,
+        roles: &std::collections::BTreeMap<String, tokenscope::config::RoleConfig>,
+    ) -> Result<Vec<Binding>> {
         let mut out = Vec::new();
         for grant in &self.grants {
             parse_grant(grant)?;
@@ -69,39 +72,21 @@ impl BindingArgs {
 }
 
 pub fn run(store_args: &StoreArgs, command: &PrincipalCommand) -> Result<ExitCode> {
-    let config = store_args.config()?;
-    let store = crate::store::SqliteStore::open_existing(&config.store.path)?;
-    let find = |name: &str| -> Result<crate::store::Principal> {
-        store.principal(name)?.with_context(|| format!("principal `{name}` not found"))
-    };
+    let authority = store_args.authority()?;
+    let roles = &authority.config().roles;
     match command {
         PrincipalCommand::Add { name, bindings } => {
-            check_name(name)?;
-            let mut bindings = bindings.bindings(&config.roles)?;
-            // Every principal manages its own tokens (`user.token:*` on `user/<name>`).
-            bindings.push(Binding::Grant(format!("user/{name}=manage")));
-            let principal = store.add_principal(name, crate::time::now())?;
-            for b in &bindings {
-                store.bind(principal.id, b)?;
-            }
+            let principal = authority.add_principal(name, &bindings.bindings(roles)?)?;
             println!("added principal `{name}` (id {})", principal.id);
         }
         PrincipalCommand::Bind { name, bindings } => {
-            let principal = find(name)?;
-            for b in bindings.bindings(&config.roles)? {
-                store.bind(principal.id, &b)?;
-            }
+            authority.bind(name, &bindings.bindings(roles)?)?;
         }
         PrincipalCommand::Unbind { name, bindings } => {
-            let principal = find(name)?;
-            for b in bindings.bindings(&config.roles)? {
-                if !store.unbind(principal.id, &b)? {
-                    bail!("principal `{name}` has no binding `{}`", b.to_text());
-                }
-            }
+            authority.unbind(name, &bindings.bindings(roles)?)?;
         }
         PrincipalCommand::List { json } => {
-            let principals = store.principals()?;
+            let principals = authority.principals()?;
             if *json {
                 print_json(&principals)?;
             } else {
@@ -112,26 +97,11 @@ pub fn run(store_args: &StoreArgs, command: &PrincipalCommand) -> Result<ExitCod
             }
         }
         PrincipalCommand::Remove { name } => {
-            if !store.remove_principal(name)? {
-                bail!("principal `{name}` not found");
-            }
+            authority.remove_principal(name)?;
             println!("removed principal `{name}` and its tokens");
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Principal names are resource names (`user/<name>`): `[A-Za-z0-9._+-]`, at most 128.
-fn check_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 128
-        && name != "."
-        && name != ".."
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'+' | b'-'));
-    if !ok {
-        bail!("principal name `{name}` must be 1-128 of `A-Z a-z 0-9 . _ + -`");
-    }
-    Ok(())
 }
 
 #[derive(Subcommand, Debug)]

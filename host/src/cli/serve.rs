@@ -38,6 +38,6 @@ pub fn run(store_args: &StoreArgs, args: &ServeArgs) -> Result<ExitCode> {
     }
     let authority = store_args.serving_authority(config)?;
     let runtime = tokio::runtime::Runtime::new().context("failed to start the async runtime")?;
-    runtime.block_on(crate::server::serve(Arc::new(authority)))?;
+    runtime.block_on(tokenscope::server::serve(Arc::new(authority)))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -8,11 +8,11 @@ use clap::{Args, Subcommand};
 
 use super::context::StoreArgs;
 use super::output::{lifecycle_exit, print_issued, print_json, token_line};
-use crate::authority::{Authority, Expiry, IssueRequest};
-use crate::config::parse_duration;
-use crate::grant_text::grants_from_texts;
-use crate::store::TokenId;
-use crate::time::parse_time;
+use tokenscope::authority::{Authority, Expiry, IssueRequest};
+use tokenscope::config::parse_duration;
+use tokenscope::grant_text::grants_from_texts;
+use tokenscope::store::TokenId;
+use tokenscope::time::UnixTime;
 
 #[derive(Subcommand, Debug)]
 pub enum TokenCommand {
@@ -70,7 +70,7 @@ pub struct ExpiryArgs {
 impl ExpiryArgs {
     fn expiry(&self) -> Result<Option<Expiry>> {
         Ok(match (&self.expires, &self.ttl, self.no_expiry) {
-            (Some(at), _, _) => Some(Expiry::At(parse_time(at)?)),
+            (Some(at), _, _) => Some(Expiry::At(UnixTime::parse(at)?)),
             (_, Some(ttl), _) => Some(Expiry::Ttl(parse_duration(ttl)?)),
             (_, _, true) => Some(Expiry::Never),
             _ => None,
@@ -127,7 +127,7 @@ fn run_with(authority: &Authority, command: &TokenCommand) -> Result<ExitCode> {
         TokenCommand::Create(args) => create(authority, args),
         TokenCommand::List { owner, json } => {
             let owner = owner.as_deref().map(|name| authority.principal(name)).transpose()?;
-            let tokens = authority.store().tokens(owner.map(|p| p.id))?;
+            let tokens = authority.tokens(owner.as_ref())?;
             if *json {
                 print_json(&tokens)?;
             } else {
@@ -186,7 +186,7 @@ fn run_with(authority: &Authority, command: &TokenCommand) -> Result<ExitCode> {
             } else {
                 let now = authority.now();
                 for t in &tokens {
-                    if let Some(line) = crate::notify::warning_line(t, now) {
+                    if let Some(line) = tokenscope::notify::warning_line(t, now) {
                         println!("{line}");
                     }
                 }

@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::config::PolicyConfig;
 use crate::runtime::{Limits, PolicyModule, Runtime, sha256_hex};
+use crate::time::UnixTime;
 use crate::vectors::{CaseResult, Vectors, run_vectors};
 
 /// How many failures a check lists in full.
@@ -24,7 +26,14 @@ pub struct GateOptions {
     /// Refuse modules that ship no test vectors.
     pub require_vectors: bool,
     /// The time of requests that name none (vectors usually fix their own).
-    pub now: u64,
+    pub now: UnixTime,
+}
+
+impl GateOptions {
+    /// What `config` requires of a module loaded at `now`.
+    pub fn of(config: &PolicyConfig, now: UnixTime) -> GateOptions {
+        GateOptions { require_vectors: config.require_vectors, now }
+    }
 }
 
 /// One check of the gate.
@@ -139,7 +148,7 @@ pub fn admit(
             failed("vectors", "its vectors hold no case".into())
         }
         Ok(Some(vectors)) => {
-            let results = run_vectors(&module, &vectors, options.now);
+            let results = run_vectors(&module, &vectors, options.now.secs());
             report.cases += results.len();
             check_of("vectors", &results, vectors.cases.len())
         }
@@ -203,7 +212,7 @@ mod tests {
     use crate::runtime::DEFAULT_POLICY;
 
     fn options() -> GateOptions {
-        GateOptions { require_vectors: true, now: 1_800_000_000 }
+        GateOptions { require_vectors: true, now: UnixTime::from_secs(1_800_000_000) }
     }
 
     #[test]

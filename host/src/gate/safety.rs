@@ -6,6 +6,7 @@
 
 use super::catalog::{ROOT_KIND, depth};
 use crate::contract::{Access, CatalogEntry, Grants, Level, Request, ResourceGrant, Token};
+use crate::ids::TokenId;
 use crate::runtime::{Evaluator, PolicyModule};
 use crate::vectors::{CaseResult, decide_case};
 
@@ -26,7 +27,7 @@ pub fn run(module: &PolicyModule) -> Vec<CaseResult> {
         let request = Request { action: entry.action.clone(), resource, now: NOW };
         for (what, token, expect) in cases() {
             key += 1;
-            let decided = decide_case(module, &mut evaluator, key, &token, &request);
+            let decided = decide_case(module, &mut evaluator, TokenId::new(key), &token, &request);
             let got = decided.verdict.code_str();
             let passed = match expect {
                 Some(code) => got == code,
@@ -51,7 +52,7 @@ pub fn run(module: &PolicyModule) -> Vec<CaseResult> {
     }
     key += 1;
     let unknown = Request { action: "tokenscope-safety:not-in-any-catalog".into(), resource: "/".into(), now: NOW };
-    let decided = decide_case(module, &mut evaluator, key, &live(root_manage()), &unknown);
+    let decided = decide_case(module, &mut evaluator, TokenId::new(key), &live(root_manage()), &unknown);
     results.push(CaseResult {
         name: "an action outside the catalog is denied".into(),
         seed: None,

@@ -7,11 +7,10 @@ use std::collections::HashMap;
 
 use super::instance::{CompiledGrants, PolicyFault, PolicyInstance};
 use super::module::PolicyModule;
-use crate::contract::{ActionId, Grants, ResourceGrant, TokenStatus};
+use crate::contract::{ActionId, Denial, Grants, ResourceGrant, TokenStatus};
+use crate::ids::TokenId;
+use crate::time::UnixTime;
 use crate::verdict::{Code, Verdict};
-
-/// What names a token in the caches: its store id.
-pub type TokenKey = i64;
 
 /// Past this many cached entries a cache is emptied and refilled on demand.
 const MAX_CACHED: usize = 100_000;
@@ -19,23 +18,23 @@ const MAX_CACHED: usize = 100_000;
 /// One request for a stored token, with everything a decision needs.
 #[derive(Clone, Copy)]
 pub struct Question<'a> {
-    pub token: TokenKey,
+    pub token: TokenId,
     pub grants: &'a Grants,
     pub owner_rights: &'a [ResourceGrant],
     pub status: TokenStatus,
     pub action: ActionId,
     pub resource: &'a str,
-    pub now: u64,
+    pub now: UnixTime,
 }
 
 pub struct Evaluator {
     instance: PolicyInstance,
     generation: u64,
-    tokens: HashMap<TokenKey, CompiledGrants>,
+    tokens: HashMap<TokenId, CompiledGrants>,
     /// Keyed by the rights themselves (looked up by slice, so a decision builds no key).
     owners: HashMap<Vec<ResourceGrant>, CompiledGrants>,
     /// Normalised grants, fetched from the instance once per token (for reports).
-    normalized: HashMap<TokenKey, Grants>,
+    normalized: HashMap<TokenId, Grants>,
 }
 
 impl Evaluator {
@@ -50,8 +49,20 @@ impl Evaluator {
         }
     }
 
+    /// The instance itself, for one-shot calls (`decide`, `info`) outside the caches.
     pub fn instance(&mut self) -> &mut PolicyInstance {
         &mut self.instance
+    }
+
+    /// The policy's issuance check: may a creator holding `creator` issue
+    /// `requested`, asked by a token holding `caller`? `Ok(Err(_))` is its refusal.
+    pub fn check_grants(
+        &mut self,
+        creator: &[ResourceGrant],
+        requested: &Grants,
+        caller: Option<&Grants>,
+    ) -> Result<Result<Grants, Denial>, PolicyFault> {
+        self.instance.check_grants(creator, requested, caller)
     }
 
     /// Decides with cached compiled grants; never fails, a fault is a deny.
@@ -90,14 +101,14 @@ impl Evaluator {
         let (Some(token), Some(owner)) = (self.tokens.get(&token), self.owners.get(owner_rights)) else {
             return Err(PolicyFault { message: "compiled grants vanished from the cache".into() });
         };
-        let verdict = self.instance.decide_compiled(token, owner, status, action, resource, now);
+        let verdict = self.instance.decide_compiled(token, owner, status, action, resource, now.secs());
         self.drop_stale_handles();
         Ok(verdict)
     }
 
     /// The normalised text of a token's grant `index`, for reports; the
     /// normalised grants cross the boundary once per token, not per request.
-    pub fn grant_text(&mut self, token: TokenKey, index: u32) -> Option<String> {
+    pub fn grant_text(&mut self, token: TokenId, index: u32) -> Option<String> {
         if !self.normalized.contains_key(&token) {
             let normalized = self.instance.normalized(self.tokens.get(&token)?).ok()?;
             self.normalized.insert(token, normalized);
@@ -106,7 +117,7 @@ impl Evaluator {
     }
 
     /// Frees a deleted token's compiled grants.
-    pub fn forget(&mut self, token: TokenKey) {
+    pub fn forget(&mut self, token: TokenId) {
         self.normalized.remove(&token);
         if let Some(compiled) = self.tokens.remove(&token) {
             let _ = self.instance.release(compiled);

@@ -202,8 +202,9 @@ impl PolicyInstance {
         if let Err(fault) = self.check_generation(token).and_then(|()| self.check_generation(owner)) {
             return Verdict::from(fault);
         }
-        let decided = self
-            .call(|store, e| e.call_decide_compiled(store, token.handle, owner.handle, status, action.wire(), resource, now));
+        let decided = self.call(|store, e| {
+            e.call_decide_compiled(store, token.handle, owner.handle, status, action.wire(), resource, now)
+        });
         match decided {
             Ok(decision) => Verdict::from(decision),
             Err(fault) => Verdict::from(fault),

@@ -16,7 +16,7 @@ mod sections;
 pub use cache::{Compiled, ModuleCache};
 pub use embedded::{DEFAULT_POLICY, DEFAULT_POLICY_SOURCE};
 pub use engine::Runtime;
-pub use evaluator::{Evaluator, Question, TokenKey};
+pub use evaluator::{Evaluator, Question};
 pub use input_limits::MAX_LIST_ENTRIES;
 pub use inspect::{Export, Interface};
 pub use instance::{CompiledGrants, PolicyFault, PolicyInstance};

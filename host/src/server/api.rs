@@ -21,13 +21,13 @@ use serde_json::json;
 
 use super::AppState;
 use super::api_body::{CreateBody, EditBody, TokenView};
-use super::error::{deny, json_error, status_of};
+use super::error::{deny, json_error, lifecycle_error, status_of};
 use crate::authority::{Authority, Expiry, IssueRequest, LifecycleError, TokenChange};
 use crate::config::{RoleConfig, parse_duration};
-use crate::grant_text::{grants_from_texts, parse_grant};
 use crate::contract::Grants;
+use crate::grant_text::{grants_from_texts, parse_grant};
 use crate::store::TokenId;
-use crate::time::parse_time;
+use crate::time::UnixTime;
 use crate::verdict::Verdict;
 
 /// The authenticated caller: its owner's name and the token it presented.
@@ -88,27 +88,6 @@ fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<
         .map_err(|e| json_error(StatusCode::BAD_REQUEST, "bad-request", &format!("invalid JSON body: {e}")))
 }
 
-fn lifecycle_response(err: LifecycleError) -> Response {
-    match err {
-        LifecycleError::Refused { code, message } => {
-            let status = match code {
-                "escalation" | "admin-required" | "expiry-beyond-caller" => StatusCode::FORBIDDEN,
-                "revoked" => StatusCode::CONFLICT,
-                "policy-fault" => StatusCode::SERVICE_UNAVAILABLE,
-                _ => StatusCode::UNPROCESSABLE_ENTITY,
-            };
-            json_error(status, code, &message)
-        }
-        LifecycleError::NotFound(what) => json_error(StatusCode::NOT_FOUND, "not-found", &format!("{what} not found")),
-        LifecycleError::Invalid(message) => json_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", &message),
-        LifecycleError::Conflict(message) => json_error(StatusCode::CONFLICT, "conflict", &message),
-        LifecycleError::Store(err) => {
-            tracing::error!("store failure in the management API: {err:#}");
-            json_error(StatusCode::SERVICE_UNAVAILABLE, "store-unavailable", "the token store is unavailable")
-        }
-    }
-}
-
 fn unprocessable(message: &str) -> Response {
     json_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
 }
@@ -117,7 +96,7 @@ fn expiry_of(expires_at: Option<&str>, ttl: Option<&str>, no_expiry: bool) -> Re
     match (expires_at, ttl, no_expiry) {
         (None, None, false) => Ok(None),
         (Some(at), None, false) => {
-            parse_time(at).map(|t| Some(Expiry::At(t))).map_err(|e| unprocessable(&format!("{e:#}")))
+            UnixTime::parse(at).map(|t| Some(Expiry::At(t))).map_err(|e| unprocessable(&format!("{e:#}")))
         }
         (None, Some(ttl), false) => {
             parse_duration(ttl).map(|d| Some(Expiry::Ttl(d))).map_err(|e| unprocessable(&format!("{e:#}")))
@@ -193,14 +172,14 @@ pub async fn list_tokens(State(state): State<Arc<AppState>>, headers: HeaderMap)
     };
     let listed = blocking(&state, move |a| {
         let principal = a.principal(&caller.name)?;
-        Ok::<_, LifecycleError>(a.store().tokens(Some(principal.id))?)
+        a.tokens(Some(&principal))
     })
     .await;
     match listed {
         Ok(Ok(tokens)) => {
             Json(tokens.iter().map(|t| TokenView { token: t, secret: None }).collect::<Vec<_>>()).into_response()
         }
-        Ok(Err(err)) => lifecycle_response(err),
+        Ok(Err(err)) => lifecycle_error(err),
         Err(response) => response,
     }
 }
@@ -236,7 +215,7 @@ pub async fn create_token(State(state): State<Arc<AppState>>, headers: HeaderMap
             let view = TokenView { token: &issued.record, secret: Some(issued.secret.expose()) };
             (StatusCode::CREATED, Json(view)).into_response()
         }
-        Ok(Err(err)) => lifecycle_response(err),
+        Ok(Err(err)) => lifecycle_error(err),
         Err(response) => response,
     }
 }
@@ -270,7 +249,7 @@ pub async fn edit_token(
         Ok(Ok((record, secret))) => {
             Json(TokenView { token: &record, secret: secret.as_ref().map(|s| s.expose()) }).into_response()
         }
-        Ok(Err(err)) => lifecycle_response(err),
+        Ok(Err(err)) => lifecycle_error(err),
         Err(response) => response,
     }
 }
@@ -287,7 +266,7 @@ pub async fn delete_token(State(state): State<Arc<AppState>>, Path(id): Path<Str
     };
     match blocking(&state, move |a| own_token(a, &caller.name, id).and_then(|()| a.delete_token(id))).await {
         Ok(Ok(())) => StatusCode::NO_CONTENT.into_response(),
-        Ok(Err(err)) => lifecycle_response(err),
+        Ok(Err(err)) => lifecycle_error(err),
         Err(response) => response,
     }
 }
@@ -304,7 +283,7 @@ pub async fn revoke_token(State(state): State<Arc<AppState>>, Path(id): Path<Str
     };
     match blocking(&state, move |a| own_token(a, &caller.name, id).and_then(|()| a.revoke_token(id))).await {
         Ok(Ok(record)) => Json(TokenView { token: &record, secret: None }).into_response(),
-        Ok(Err(err)) => lifecycle_response(err),
+        Ok(Err(err)) => lifecycle_error(err),
         Err(response) => response,
     }
 }

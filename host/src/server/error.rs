@@ -9,6 +9,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::authority::{LifecycleError, RefusalCode};
+use crate::contract::DenyCode;
+use crate::store::StoreError;
 use crate::verdict::Code;
 
 /// The header that carries a deny's code, for proxies that only see headers.
@@ -24,12 +27,81 @@ pub fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(ErrorBody { code, message })).into_response()
 }
 
+/// The status of a decision's deny code.
 pub fn status_of(code: Code) -> StatusCode {
     match code {
         Code::MissingToken | Code::MalformedToken | Code::UnknownToken => StatusCode::UNAUTHORIZED,
-        Code::Policy(crate::contract::DenyCode::Expired | crate::contract::DenyCode::Revoked) => StatusCode::UNAUTHORIZED,
+        Code::Policy(DenyCode::Expired | DenyCode::Revoked) => StatusCode::UNAUTHORIZED,
         Code::StoreUnavailable | Code::PolicyFault => StatusCode::SERVICE_UNAVAILABLE,
         Code::Policy(_) => StatusCode::FORBIDDEN,
+    }
+}
+
+/// The status of a lifecycle refusal; exhaustive over every code, the policy's
+/// included, so a code added to the contract does not compile until it has one.
+pub fn refusal_status(code: RefusalCode) -> StatusCode {
+    match code {
+        RefusalCode::Policy(policy) => match policy {
+            DenyCode::Escalation | DenyCode::AdminRequired => StatusCode::FORBIDDEN,
+            DenyCode::Revoked => StatusCode::CONFLICT,
+            DenyCode::MalformedRequest
+            | DenyCode::UnknownAction
+            | DenyCode::WrongTarget
+            | DenyCode::NoGrant
+            | DenyCode::OwnerLacksRight
+            | DenyCode::Expired
+            | DenyCode::MalformedScope
+            | DenyCode::UnknownScope
+            | DenyCode::InvalidGrant
+            | DenyCode::TooLarge => StatusCode::UNPROCESSABLE_ENTITY,
+        },
+        RefusalCode::PolicyFault => StatusCode::SERVICE_UNAVAILABLE,
+        RefusalCode::Revoked => StatusCode::CONFLICT,
+        RefusalCode::ExpiryBeyondCaller => StatusCode::FORBIDDEN,
+        RefusalCode::NoExpiryNotAllowed | RefusalCode::ExpiryInPast | RefusalCode::ExpiryTooLong => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+    }
+}
+
+/// The answer to a lifecycle error: each cause its own status and code. Faults
+/// of the store, the RNG or an owner's bindings are logged whole and answered
+/// with a short reason (no paths, no data).
+pub fn lifecycle_error(err: LifecycleError) -> Response {
+    match err {
+        LifecycleError::Refused { code, message } => json_error(refusal_status(code), code.as_str(), &message),
+        LifecycleError::NotFound(what) => json_error(StatusCode::NOT_FOUND, "not-found", &format!("{what} not found")),
+        LifecycleError::Invalid(message) => json_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", &message),
+        LifecycleError::Conflict(message) => json_error(StatusCode::CONFLICT, "conflict", &message),
+        LifecycleError::Store(err) => store_error(&err),
+        LifecycleError::Rng(err) => {
+            tracing::error!("{err}");
+            json_error(StatusCode::SERVICE_UNAVAILABLE, "rng-unavailable", "no secret could be generated")
+        }
+        LifecycleError::Rights(err) => {
+            tracing::error!("{err}");
+            json_error(StatusCode::INTERNAL_SERVER_ERROR, "invalid-binding", "the owner's bindings cannot be read")
+        }
+    }
+}
+
+/// The answer to a store error.
+fn store_error(err: &StoreError) -> Response {
+    match err {
+        StoreError::PrincipalExists(name) => {
+            json_error(StatusCode::CONFLICT, "conflict", &format!("principal `{name}` exists already"))
+        }
+        StoreError::OutOfRange(what) => {
+            json_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", &format!("{what} is out of range"))
+        }
+        StoreError::Backend { .. } | StoreError::Open { .. } | StoreError::Missing(_) => {
+            tracing::error!("store failure in the management API: {err}");
+            json_error(StatusCode::SERVICE_UNAVAILABLE, "store-unavailable", "the token store is unavailable")
+        }
+        StoreError::Unreadable { .. } | StoreError::NewerSchema { .. } => {
+            tracing::error!("store failure in the management API: {err}");
+            json_error(StatusCode::INTERNAL_SERVER_ERROR, "store-corrupt", "the token store holds unreadable data")
+        }
     }
 }
 

@@ -17,7 +17,7 @@ pub async fn healthz() -> Response {
 
 pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     let authority = Arc::clone(&state.authority);
-    let store_ok = tokio::task::spawn_blocking(move || authority.store().principals().is_ok()).await.unwrap_or(false);
+    let store_ok = tokio::task::spawn_blocking(move || authority.store_answers()).await.unwrap_or(false);
     let module = state.authority.module();
     let body = json!({
         "status": if store_ok { "ready" } else { "not-ready" },

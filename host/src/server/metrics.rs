@@ -83,7 +83,7 @@ fn catch_up(counter: &Counter<u64, AtomicU64>, total: u64) {
 }
 
 pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    let (flushes, failed) = state.authority.usage().flush_counts();
+    let (flushes, failed) = state.authority.usage_flushes();
     let m = &state.metrics;
     catch_up(&m.flushes, flushes);
     catch_up(&m.failed_flushes, failed);

@@ -54,9 +54,9 @@ use crate::authority::Authority;
 
 /// What every handler shares.
 pub struct AppState {
+    /// Every decision and change goes through it.
     pub authority: Arc<Authority>,
-    /// How check requests are read: convention, prefix, public prefixes, routes.
-    pub check: tokenscope_request::Settings,
+    /// What `/metrics` reports.
     pub metrics: metrics::Metrics,
     /// Module uploads read at a time (`POST /api/system/policy`).
     pub uploads: tokio::sync::Semaphore,
@@ -68,11 +68,9 @@ pub const UPLOADS: usize = 2;
 /// The router with every endpoint and limit; `serve` runs it, tests may too.
 pub fn router(authority: Arc<Authority>) -> Result<Router> {
     let config = authority.config().clone();
-    let check = config.check.settings()?;
-    let prefix = config.check.prefix.clone();
+    let prefix = config.check.written().prefix.clone();
     let state = Arc::new(AppState {
         authority,
-        check,
         metrics: metrics::Metrics::new(),
         uploads: tokio::sync::Semaphore::new(UPLOADS),
     });
@@ -118,13 +116,8 @@ pub async fn serve(authority: Arc<Authority>) -> Result<()> {
         .await
         .with_context(|| format!("failed to listen on {}", config.server.listen))?;
     let address = listener.local_addr()?;
-    let flusher = authority.usage().spawn_flusher(Arc::clone(authority.store()), config.usage.flush_interval);
-    let notifier = crate::notify::ExpiryNotifier::new(
-        Arc::clone(authority.store()),
-        config.expiry_notifier.clone(),
-        Arc::new(crate::clock::SystemClock),
-    )
-    .spawn();
+    let flusher = authority.spawn_usage_flusher();
+    let notifier = authority.expiry_notifier().spawn();
     let reloaders = reload::spawn(&authority)?;
     tracing::info!(%address, policy = %authority.module().label(), "tokenscope serving");
     // Scripts and tests read the bound address (useful with port 0) from this line.

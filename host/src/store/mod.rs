@@ -2,46 +2,61 @@
 //! speak only to the `Store` trait, so a server database can be added beside the
 //! embedded SQLite store without touching them. Only secret hashes are stored.
 
+mod error;
 mod migrations;
 mod sqlite;
 mod types;
 
+pub use error::{Cause, StoreError};
 pub use sqlite::SqliteStore;
 pub use types::{
     Binding, Edited, NewToken, Principal, PrincipalId, StoredGrants, TokenEdit, TokenId, TokenRecord, UsageDelta,
 };
 
-use anyhow::Result;
-
 use crate::secret::SecretHash;
+use crate::time::UnixTime;
+
+/// What a store operation gives back.
+pub type StoreResult<T> = Result<T, StoreError>;
 
 /// The operations tokenscope needs from a store. Every method is one transaction.
 pub trait Store: Send + Sync {
-    fn add_principal(&self, name: &str, now: u64) -> Result<Principal>;
-    fn principal(&self, name: &str) -> Result<Option<Principal>>;
-    fn principal_by_id(&self, id: PrincipalId) -> Result<Option<Principal>>;
-    fn principals(&self) -> Result<Vec<Principal>>;
+    /// Adds a principal with no bindings; `PrincipalExists` if the name is taken.
+    fn add_principal(&self, name: &str, now: UnixTime) -> StoreResult<Principal>;
+    /// The principal named `name`, with its bindings.
+    fn principal(&self, name: &str) -> StoreResult<Option<Principal>>;
+    /// The principal with id `id`, with its bindings.
+    fn principal_by_id(&self, id: PrincipalId) -> StoreResult<Option<Principal>>;
+    /// Every principal, by name.
+    fn principals(&self) -> StoreResult<Vec<Principal>>;
     /// Removes a principal and its tokens; false when there was none.
-    fn remove_principal(&self, name: &str) -> Result<bool>;
-    fn bind(&self, principal: PrincipalId, binding: &Binding) -> Result<()>;
+    fn remove_principal(&self, name: &str) -> StoreResult<bool>;
+    /// Adds a binding (binding one that is there already changes nothing).
+    fn bind(&self, principal: PrincipalId, binding: &Binding) -> StoreResult<()>;
     /// False when the principal had no such binding.
-    fn unbind(&self, principal: PrincipalId, binding: &Binding) -> Result<bool>;
+    fn unbind(&self, principal: PrincipalId, binding: &Binding) -> StoreResult<bool>;
 
     /// Stores a new token; it is durable when this returns.
-    fn insert_token(&self, token: &NewToken) -> Result<TokenId>;
+    fn insert_token(&self, token: &NewToken) -> StoreResult<TokenId>;
     /// Stores many tokens in one transaction (imports, provisioning, benchmarks).
-    fn insert_tokens(&self, tokens: &[NewToken]) -> Result<Vec<TokenId>>;
-    fn token(&self, id: TokenId) -> Result<Option<TokenRecord>>;
-    fn token_by_hash(&self, hash: &SecretHash) -> Result<Option<TokenRecord>>;
-    fn tokens(&self, owner: Option<PrincipalId>) -> Result<Vec<TokenRecord>>;
+    fn insert_tokens(&self, tokens: &[NewToken]) -> StoreResult<Vec<TokenId>>;
+    /// The token with id `id`.
+    fn token(&self, id: TokenId) -> StoreResult<Option<TokenRecord>>;
+    /// The token whose secret hashes to `hash` (compared in constant time).
+    fn token_by_hash(&self, hash: &SecretHash) -> StoreResult<Option<TokenRecord>>;
+    /// Every token, or every token of `owner`, by id.
+    fn tokens(&self, owner: Option<PrincipalId>) -> StoreResult<Vec<TokenRecord>>;
     /// Edits a token in one transaction (a new secret kills the old one at once),
     /// only if it is still at `edit.revision`; bumps its revision.
-    fn edit_token(&self, id: TokenId, edit: &TokenEdit) -> Result<Edited>;
-    fn revoke_token(&self, id: TokenId, now: u64) -> Result<bool>;
-    fn delete_token(&self, id: TokenId) -> Result<bool>;
+    fn edit_token(&self, id: TokenId, edit: &TokenEdit) -> StoreResult<Edited>;
+    /// Marks a token revoked at `now` (a revoked one keeps its first time); false when there was none.
+    fn revoke_token(&self, id: TokenId, now: UnixTime) -> StoreResult<bool>;
+    /// Deletes a token; false when there was none.
+    fn delete_token(&self, id: TokenId) -> StoreResult<bool>;
     /// Live tokens (not revoked) expiring in `(now, before]`.
-    fn expiring(&self, now: u64, before: u64) -> Result<Vec<TokenRecord>>;
-    fn mark_warned(&self, id: TokenId, at: u64) -> Result<()>;
+    fn expiring(&self, now: UnixTime, before: UnixTime) -> StoreResult<Vec<TokenRecord>>;
+    /// Records that the expiry notifier warned about a token at `at`.
+    fn mark_warned(&self, id: TokenId, at: UnixTime) -> StoreResult<()>;
     /// Adds counted uses in one transaction.
-    fn add_usage(&self, deltas: &[UsageDelta]) -> Result<()>;
+    fn add_usage(&self, deltas: &[UsageDelta]) -> StoreResult<()>;
 }

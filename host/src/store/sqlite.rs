@@ -7,16 +7,19 @@
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use anyhow::{Context, Result, anyhow, bail};
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
+use rusqlite::types::{FromSql, FromSqlResult, ToSqlOutput, ValueRef};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, ToSql, params};
 
-use super::Store;
+use super::error::StoreError;
 use super::migrations::MIGRATIONS;
 use super::types::{
     Binding, Edited, NewToken, Principal, PrincipalId, StoredGrants, TokenEdit, TokenId, TokenRecord, UsageDelta,
 };
+use super::{Store, StoreResult};
 use crate::secret::SecretHash;
+use crate::time::UnixTime;
 
+/// The SQLite backend of `Store`.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
@@ -30,61 +33,75 @@ fn reader_count() -> usize {
 const TOKEN_COLUMNS: &str = "t.id, t.owner_id, p.name, t.name, t.description, t.hint, t.grants, t.created_at, \
      t.expires_at, t.revoked_at, t.use_count, t.last_used_at, t.last_warned_at, t.revision";
 
+/// Names the operation a SQLite error came from.
+trait Op<T> {
+    fn op(self, op: &'static str) -> StoreResult<T>;
+}
+
+impl<T> Op<T> for rusqlite::Result<T> {
+    fn op(self, op: &'static str) -> StoreResult<T> {
+        self.map_err(|e| StoreError::backend(op, e))
+    }
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
     /// The file is created readable by its owner only (0600), and SQLite gives its
     /// `-wal` and `-shm` files the same mode; a store others could read is made 0600.
-    pub fn open(path: &Path) -> Result<SqliteStore> {
-        owner_only(path).with_context(|| format!("failed to create store `{}` with mode 0600", path.display()))?;
-        let conn = Connection::open(path).with_context(|| format!("failed to open store `{}`", path.display()))?;
-        Self::setup(conn, path).with_context(|| format!("failed to prepare store `{}`", path.display()))
+    pub fn open(path: &Path) -> StoreResult<SqliteStore> {
+        let opened = owner_only(path)
+            .map_err(|e| StoreError::backend("create the store file with mode 0600", e))
+            .and_then(|()| Connection::open(path).op("open the store file"))
+            .and_then(|conn| Self::setup(conn, path));
+        opened.map_err(|error| StoreError::Open { path: path.to_path_buf(), error: Box::new(error) })
     }
 
     /// Opens an existing store only; a missing file is an error.
-    pub fn open_existing(path: &Path) -> Result<SqliteStore> {
+    pub fn open_existing(path: &Path) -> StoreResult<SqliteStore> {
         if !path.is_file() {
-            bail!("no store at `{}`: run `tokenscope init` first", path.display());
+            return Err(StoreError::Missing(path.to_path_buf()));
         }
         Self::open(path)
     }
 
-    fn setup(conn: Connection, path: &Path) -> Result<SqliteStore> {
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
+    fn setup(conn: Connection, path: &Path) -> StoreResult<SqliteStore> {
+        conn.busy_timeout(std::time::Duration::from_secs(5)).op("set the busy timeout")?;
+        conn.pragma_update(None, "journal_mode", "WAL").op("switch to WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL").op("set synchronous = FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON").op("turn on foreign keys")?;
         let mut store = SqliteStore { conn: Mutex::new(conn), readers: Vec::new() };
         store.migrate()?;
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         for _ in 0..reader_count() {
-            let reader = Connection::open_with_flags(path, flags).context("failed to open a read connection")?;
-            reader.busy_timeout(std::time::Duration::from_secs(5))?;
+            let reader = Connection::open_with_flags(path, flags).op("open a read connection")?;
+            reader.busy_timeout(std::time::Duration::from_secs(5)).op("set the busy timeout")?;
             store.readers.push(Mutex::new(reader));
         }
         Ok(store)
     }
 
-    fn migrate(&self) -> Result<()> {
+    fn migrate(&self) -> StoreResult<()> {
         let mut conn = self.conn()?;
-        let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let version: usize =
+            conn.pragma_query_value(None, "user_version", |r| r.get(0)).op("read the schema version")?;
         if version > MIGRATIONS.len() {
-            bail!("the store's schema version {version} is newer than this tokenscope knows ({})", MIGRATIONS.len());
+            return Err(StoreError::NewerSchema { found: version, known: MIGRATIONS.len() });
         }
         for (index, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-            let tx = conn.transaction()?;
-            tx.execute_batch(sql).with_context(|| format!("migration {} failed", index + 1))?;
-            tx.pragma_update(None, "user_version", index + 1)?;
-            tx.commit()?;
+            let tx = conn.transaction().op("begin a migration")?;
+            tx.execute_batch(sql).op("apply a migration")?;
+            tx.pragma_update(None, "user_version", index + 1).op("record the schema version")?;
+            tx.commit().op("commit a migration")?;
         }
         Ok(())
     }
 
-    fn conn(&self) -> Result<MutexGuard<'_, Connection>> {
-        self.conn.lock().map_err(|_| anyhow!("the store's connection lock is poisoned"))
+    fn conn(&self) -> StoreResult<MutexGuard<'_, Connection>> {
+        self.conn.lock().map_err(|_| StoreError::backend("lock the write connection", "the lock is poisoned"))
     }
 
     /// A free read connection, or (all busy) one to wait for: never the writer.
-    fn reader(&self) -> Result<MutexGuard<'_, Connection>> {
+    fn reader(&self) -> StoreResult<MutexGuard<'_, Connection>> {
         for reader in &self.readers {
             if let Ok(guard) = reader.try_lock() {
                 return Ok(guard);
@@ -96,34 +113,39 @@ impl SqliteStore {
             usize::try_from(RandomState::new().hash_one(spread)).unwrap_or(0) % self.readers.len().max(1)
         };
         match self.readers.get(index) {
-            Some(reader) => reader.lock().map_err(|_| anyhow!("a read connection lock is poisoned")),
+            Some(reader) => {
+                reader.lock().map_err(|_| StoreError::backend("lock a read connection", "the lock is poisoned"))
+            }
             None => self.conn(),
         }
     }
 
-    fn bindings_of(conn: &Connection, id: PrincipalId) -> Result<Vec<Binding>> {
-        let mut stmt = conn.prepare_cached("SELECT binding FROM bindings WHERE principal_id = ?1 ORDER BY binding")?;
-        let rows = stmt.query_map([id], |r| r.get::<_, String>(0))?;
-        rows.map(|text| Binding::from_text(&text?)).collect()
+    fn bindings_of(conn: &Connection, id: PrincipalId) -> StoreResult<Vec<Binding>> {
+        let mut stmt = conn
+            .prepare_cached("SELECT binding FROM bindings WHERE principal_id = ?1 ORDER BY binding")
+            .op("read bindings")?;
+        let texts = stmt.query_map([id], |r| r.get::<_, String>(0)).op("read bindings")?;
+        texts.map(|text| Binding::from_text(&text.op("read bindings")?)).collect()
     }
 
-    fn principal_where(&self, clause: &str, value: &dyn rusqlite::ToSql) -> Result<Option<Principal>> {
+    fn principal_where(&self, clause: &str, value: &dyn ToSql) -> StoreResult<Option<Principal>> {
         let conn = self.reader()?;
         let sql = format!("SELECT id, name, created_at FROM principals WHERE {clause}");
         let found = conn
-            .query_row(&sql, [value], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))
-            .optional()?;
+            .query_row(&sql, [value], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()
+            .op("look up a principal")?;
         let Some((id, name, created_at)) = found else { return Ok(None) };
         let bindings = Self::bindings_of(&conn, id)?;
-        Ok(Some(Principal { id, name, created_at: to_u64(created_at), bindings }))
+        Ok(Some(Principal { id, name, created_at, bindings }))
     }
 
-    fn tokens_where(&self, clause: &str, params: &[&dyn rusqlite::ToSql]) -> Result<Vec<TokenRecord>> {
+    fn tokens_where(&self, clause: &str, params: &[&dyn ToSql]) -> StoreResult<Vec<TokenRecord>> {
         let conn = self.reader()?;
         let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens t JOIN principals p ON p.id = t.owner_id WHERE {clause}");
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params, token_row)?;
-        rows.map(|r| r?).collect()
+        let mut stmt = conn.prepare_cached(&sql).op("list tokens")?;
+        let rows = stmt.query_map(params, token_row).op("list tokens")?;
+        rows.map(|r| r.op("list tokens")?).collect()
     }
 }
 
@@ -148,22 +170,58 @@ fn owner_only(path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-fn to_u64(v: i64) -> u64 {
-    u64::try_from(v).unwrap_or(0)
+impl ToSql for PrincipalId {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.get()))
+    }
 }
 
-fn to_i64(v: u64) -> Result<i64> {
-    i64::try_from(v).map_err(|_| anyhow!("time {v} is out of range"))
+impl FromSql for PrincipalId {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        i64::column_result(value).map(PrincipalId::new)
+    }
 }
 
-fn opt_i64(v: Option<u64>) -> Result<Option<i64>> {
-    v.map(to_i64).transpose()
+impl ToSql for TokenId {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.get()))
+    }
 }
 
-fn token_row(r: &Row<'_>) -> rusqlite::Result<Result<TokenRecord>> {
+impl FromSql for TokenId {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        i64::column_result(value).map(TokenId::new)
+    }
+}
+
+/// Times are INTEGER unix seconds; one past `i64::MAX` cannot be stored.
+impl ToSql for UnixTime {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        let seconds = i64::try_from(self.secs()).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        Ok(ToSqlOutput::from(seconds))
+    }
+}
+
+/// A negative stored time reads as the epoch: long past, so never "not yet expired".
+impl FromSql for UnixTime {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        i64::column_result(value).map(|s| UnixTime::from_secs(u64::try_from(s).unwrap_or(0)))
+    }
+}
+
+/// Counts are INTEGER; a negative one (never written by us) reads as 0.
+fn count(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+fn to_i64(what: &str, value: u64) -> StoreResult<i64> {
+    i64::try_from(value).map_err(|_| StoreError::OutOfRange(format!("{what} {value}")))
+}
+
+fn token_row(r: &Row<'_>) -> rusqlite::Result<StoreResult<TokenRecord>> {
     let grants_text: String = r.get(6)?;
-    let grants = serde_json::from_str::<StoredGrants>(&grants_text).context("stored grants are not valid");
-    let opt = |i: usize| -> rusqlite::Result<Option<u64>> { Ok(r.get::<_, Option<i64>>(i)?.map(to_u64)) };
+    let grants = serde_json::from_str::<StoredGrants>(&grants_text)
+        .map_err(|e| StoreError::Unreadable { what: "token grant list", detail: e.to_string() });
     let record = TokenRecord {
         id: r.get(0)?,
         owner: r.get(1)?,
@@ -172,206 +230,233 @@ fn token_row(r: &Row<'_>) -> rusqlite::Result<Result<TokenRecord>> {
         description: r.get(4)?,
         hint: r.get(5)?,
         grants: StoredGrants::Scopes(Vec::new()),
-        created_at: to_u64(r.get(7)?),
-        expires_at: opt(8)?,
-        revoked_at: opt(9)?,
-        use_count: to_u64(r.get(10)?),
-        last_used_at: opt(11)?,
-        last_warned_at: opt(12)?,
-        revision: to_u64(r.get(13)?),
+        created_at: r.get(7)?,
+        expires_at: r.get(8)?,
+        revoked_at: r.get(9)?,
+        use_count: count(r.get(10)?),
+        last_used_at: r.get(11)?,
+        last_warned_at: r.get(12)?,
+        revision: count(r.get(13)?),
     };
     Ok(grants.map(|grants| TokenRecord { grants, ..record }))
 }
 
+/// Whether `err` is a UNIQUE (or other constraint) violation.
+fn is_constraint(err: &rusqlite::Error) -> bool {
+    matches!(err, rusqlite::Error::SqliteFailure(e, _) if e.code == ErrorCode::ConstraintViolation)
+}
+
 impl Store for SqliteStore {
-    fn add_principal(&self, name: &str, now: u64) -> Result<Principal> {
+    fn add_principal(&self, name: &str, now: UnixTime) -> StoreResult<Principal> {
         let conn = self.conn()?;
-        conn.execute("INSERT INTO principals (name, created_at) VALUES (?1, ?2)", params![name, to_i64(now)?])
-            .with_context(|| format!("failed to add principal `{name}` (does it exist already?)"))?;
-        Ok(Principal { id: conn.last_insert_rowid(), name: name.to_owned(), created_at: now, bindings: Vec::new() })
+        match conn.execute("INSERT INTO principals (name, created_at) VALUES (?1, ?2)", params![name, now]) {
+            Ok(_) => {}
+            Err(err) if is_constraint(&err) => return Err(StoreError::PrincipalExists(name.to_owned())),
+            Err(err) => return Err(StoreError::backend("add a principal", err)),
+        }
+        let id = PrincipalId::new(conn.last_insert_rowid());
+        Ok(Principal { id, name: name.to_owned(), created_at: now, bindings: Vec::new() })
     }
 
-    fn principal(&self, name: &str) -> Result<Option<Principal>> {
+    fn principal(&self, name: &str) -> StoreResult<Option<Principal>> {
         self.principal_where("name = ?1", &name)
     }
 
-    fn principal_by_id(&self, id: PrincipalId) -> Result<Option<Principal>> {
+    fn principal_by_id(&self, id: PrincipalId) -> StoreResult<Option<Principal>> {
         self.principal_where("id = ?1", &id)
     }
 
-    fn principals(&self) -> Result<Vec<Principal>> {
+    fn principals(&self) -> StoreResult<Vec<Principal>> {
         let conn = self.reader()?;
-        let mut stmt = conn.prepare("SELECT id, name, created_at FROM principals ORDER BY name")?;
-        let rows: Vec<(i64, String, i64)> =
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
+        let mut stmt =
+            conn.prepare("SELECT id, name, created_at FROM principals ORDER BY name").op("list principals")?;
+        let rows: Vec<(PrincipalId, String, UnixTime)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .op("list principals")?
+            .collect::<rusqlite::Result<_>>()
+            .op("list principals")?;
         rows.into_iter()
             .map(|(id, name, created_at)| {
-                Ok(Principal { id, name, created_at: to_u64(created_at), bindings: Self::bindings_of(&conn, id)? })
+                Ok(Principal { id, name, created_at, bindings: Self::bindings_of(&conn, id)? })
             })
             .collect()
     }
 
-    fn remove_principal(&self, name: &str) -> Result<bool> {
+    fn remove_principal(&self, name: &str) -> StoreResult<bool> {
         let conn = self.conn()?;
-        Ok(conn.execute("DELETE FROM principals WHERE name = ?1", [name])? > 0)
+        Ok(conn.execute("DELETE FROM principals WHERE name = ?1", [name]).op("remove a principal")? > 0)
     }
 
-    fn bind(&self, principal: PrincipalId, binding: &Binding) -> Result<()> {
+    fn bind(&self, principal: PrincipalId, binding: &Binding) -> StoreResult<()> {
         let conn = self.conn()?;
         conn.execute(
             "INSERT OR IGNORE INTO bindings (principal_id, binding) VALUES (?1, ?2)",
             params![principal, binding.to_text()],
-        )?;
+        )
+        .op("bind a principal")?;
         Ok(())
     }
 
-    fn unbind(&self, principal: PrincipalId, binding: &Binding) -> Result<bool> {
+    fn unbind(&self, principal: PrincipalId, binding: &Binding) -> StoreResult<bool> {
         let conn = self.conn()?;
-        let n = conn.execute(
-            "DELETE FROM bindings WHERE principal_id = ?1 AND binding = ?2",
-            params![principal, binding.to_text()],
-        )?;
+        let n = conn
+            .execute(
+                "DELETE FROM bindings WHERE principal_id = ?1 AND binding = ?2",
+                params![principal, binding.to_text()],
+            )
+            .op("unbind a principal")?;
         Ok(n > 0)
     }
 
-    fn insert_token(&self, token: &NewToken) -> Result<TokenId> {
+    fn insert_token(&self, token: &NewToken) -> StoreResult<TokenId> {
         let mut ids = self.insert_tokens(std::slice::from_ref(token))?;
-        ids.pop().context("no token id came back")
+        ids.pop().ok_or_else(|| StoreError::backend("store a token", "no token id came back"))
     }
 
-    fn insert_tokens(&self, tokens: &[NewToken]) -> Result<Vec<TokenId>> {
+    fn insert_tokens(&self, tokens: &[NewToken]) -> StoreResult<Vec<TokenId>> {
         let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
+        let tx = conn.transaction().op("begin storing tokens")?;
         let mut ids = Vec::with_capacity(tokens.len());
         {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO tokens (owner_id, name, description, secret_sha256, hint, grants, created_at, expires_at)
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO tokens (owner_id, name, description, secret_sha256, hint, grants, created_at, expires_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
+                )
+                .op("store a token")?;
             for token in tokens {
+                let grants =
+                    serde_json::to_string(&token.grants).map_err(|e| StoreError::backend("store a token", e))?;
                 stmt.execute(params![
                     token.owner,
                     token.name,
                     token.description,
                     &token.hash.0[..],
                     token.hint,
-                    serde_json::to_string(&token.grants)?,
-                    to_i64(token.created_at)?,
-                    opt_i64(token.expires_at)?,
+                    grants,
+                    token.created_at,
+                    token.expires_at,
                 ])
-                .context("failed to store the token")?;
-                ids.push(tx.last_insert_rowid());
+                .op("store a token")?;
+                ids.push(TokenId::new(tx.last_insert_rowid()));
             }
         }
-        tx.commit().context("failed to commit new tokens")?;
+        tx.commit().op("commit new tokens")?;
         Ok(ids)
     }
 
-    fn token(&self, id: TokenId) -> Result<Option<TokenRecord>> {
+    fn token(&self, id: TokenId) -> StoreResult<Option<TokenRecord>> {
         Ok(self.tokens_where("t.id = ?1", &[&id])?.into_iter().next())
     }
 
-    fn token_by_hash(&self, hash: &SecretHash) -> Result<Option<TokenRecord>> {
+    fn token_by_hash(&self, hash: &SecretHash) -> StoreResult<Option<TokenRecord>> {
         let conn = self.reader()?;
         let sql = format!(
             "SELECT {TOKEN_COLUMNS}, t.secret_sha256 FROM tokens t JOIN principals p ON p.id = t.owner_id \
              WHERE t.secret_sha256 = ?1"
         );
-        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut stmt = conn.prepare_cached(&sql).op("look up a token")?;
         let found = stmt
             .query_row([&hash.0[..]], |r| {
                 let stored: Vec<u8> = r.get(14)?;
                 Ok((token_row(r)?, stored))
             })
-            .optional()?;
+            .optional()
+            .op("look up a token")?;
         let Some((record, stored)) = found else { return Ok(None) };
         // The index found it by hash; confirm in constant time before trusting it.
-        let stored = SecretHash(stored.try_into().map_err(|_| anyhow!("stored secret hash has the wrong length"))?);
+        let stored =
+            SecretHash(stored.try_into().map_err(|_| StoreError::Unreadable {
+                what: "secret hash",
+                detail: "it has the wrong length".into(),
+            })?);
         if !stored.matches(hash) {
             return Ok(None);
         }
         record.map(Some)
     }
 
-    fn tokens(&self, owner: Option<PrincipalId>) -> Result<Vec<TokenRecord>> {
+    fn tokens(&self, owner: Option<PrincipalId>) -> StoreResult<Vec<TokenRecord>> {
         match owner {
             Some(owner) => self.tokens_where("t.owner_id = ?1 ORDER BY t.id", &[&owner]),
             None => self.tokens_where("1 = 1 ORDER BY t.id", &[]),
         }
     }
 
-    fn edit_token(&self, id: TokenId, edit: &TokenEdit) -> Result<Edited> {
+    fn edit_token(&self, id: TokenId, edit: &TokenEdit) -> StoreResult<Edited> {
+        const OP: &str = "change a token";
         let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).op(OP)?;
         let revision: Option<i64> =
-            tx.query_row("SELECT revision FROM tokens WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+            tx.query_row("SELECT revision FROM tokens WHERE id = ?1", [id], |r| r.get(0)).optional().op(OP)?;
         let Some(revision) = revision else { return Ok(Edited::NotFound) };
         if edit.revision.is_some_and(|expected| Some(expected) != u64::try_from(revision).ok()) {
             return Ok(Edited::Conflict);
         }
         if let Some(name) = &edit.name {
-            tx.execute("UPDATE tokens SET name = ?2 WHERE id = ?1", params![id, name])?;
+            tx.execute("UPDATE tokens SET name = ?2 WHERE id = ?1", params![id, name]).op(OP)?;
         }
         if let Some(description) = &edit.description {
-            tx.execute("UPDATE tokens SET description = ?2 WHERE id = ?1", params![id, description])?;
+            tx.execute("UPDATE tokens SET description = ?2 WHERE id = ?1", params![id, description]).op(OP)?;
         }
         if let Some(expires_at) = edit.expires_at {
             tx.execute(
                 "UPDATE tokens SET expires_at = ?2, last_warned_at = NULL WHERE id = ?1",
-                params![id, opt_i64(expires_at)?],
-            )?;
+                params![id, expires_at],
+            )
+            .op(OP)?;
         }
         if let Some((hash, hint)) = &edit.secret {
-            tx.execute(
-                "UPDATE tokens SET secret_sha256 = ?2, hint = ?3 WHERE id = ?1",
-                params![id, &hash.0[..], hint],
-            )?;
+            tx.execute("UPDATE tokens SET secret_sha256 = ?2, hint = ?3 WHERE id = ?1", params![id, &hash.0[..], hint])
+                .op(OP)?;
         }
-        tx.execute("UPDATE tokens SET revision = revision + 1 WHERE id = ?1", [id])?;
-        tx.commit().context("failed to commit the token's change")?;
+        tx.execute("UPDATE tokens SET revision = revision + 1 WHERE id = ?1", [id]).op(OP)?;
+        tx.commit().op("commit the token's change")?;
         Ok(Edited::Done)
     }
 
-    fn revoke_token(&self, id: TokenId, now: u64) -> Result<bool> {
+    fn revoke_token(&self, id: TokenId, now: UnixTime) -> StoreResult<bool> {
         let conn = self.conn()?;
-        let n = conn.execute(
-            "UPDATE tokens SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1",
-            params![id, to_i64(now)?],
-        )?;
+        let n = conn
+            .execute("UPDATE tokens SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1", params![id, now])
+            .op("revoke a token")?;
         Ok(n > 0)
     }
 
-    fn delete_token(&self, id: TokenId) -> Result<bool> {
+    fn delete_token(&self, id: TokenId) -> StoreResult<bool> {
         let conn = self.conn()?;
-        Ok(conn.execute("DELETE FROM tokens WHERE id = ?1", [id])? > 0)
+        Ok(conn.execute("DELETE FROM tokens WHERE id = ?1", [id]).op("delete a token")? > 0)
     }
 
-    fn expiring(&self, now: u64, before: u64) -> Result<Vec<TokenRecord>> {
+    fn expiring(&self, now: UnixTime, before: UnixTime) -> StoreResult<Vec<TokenRecord>> {
         self.tokens_where(
             "t.revoked_at IS NULL AND t.expires_at > ?1 AND t.expires_at <= ?2 ORDER BY t.expires_at",
-            &[&to_i64(now)?, &to_i64(before)?],
+            &[&now, &before],
         )
     }
 
-    fn mark_warned(&self, id: TokenId, at: u64) -> Result<()> {
+    fn mark_warned(&self, id: TokenId, at: UnixTime) -> StoreResult<()> {
         let conn = self.conn()?;
-        conn.execute("UPDATE tokens SET last_warned_at = ?2 WHERE id = ?1", params![id, to_i64(at)?])?;
+        conn.execute("UPDATE tokens SET last_warned_at = ?2 WHERE id = ?1", params![id, at]).op("record a warning")?;
         Ok(())
     }
 
-    fn add_usage(&self, deltas: &[UsageDelta]) -> Result<()> {
+    fn add_usage(&self, deltas: &[UsageDelta]) -> StoreResult<()> {
+        const OP: &str = "write usage counts";
         let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
+        let tx = conn.transaction().op(OP)?;
         {
-            let mut stmt = tx.prepare_cached(
-                "UPDATE tokens SET use_count = use_count + ?2,
+            let mut stmt = tx
+                .prepare_cached(
+                    "UPDATE tokens SET use_count = use_count + ?2,
                         last_used_at = max(coalesce(last_used_at, 0), ?3) WHERE id = ?1",
-            )?;
+                )
+                .op(OP)?;
             for d in deltas {
-                stmt.execute(params![d.token, to_i64(d.uses)?, to_i64(d.last_used_at)?])?;
+                stmt.execute(params![d.token, to_i64("a use count", d.uses)?, d.last_used_at]).op(OP)?;
             }
         }
-        tx.commit().context("failed to write usage counts")
+        tx.commit().op(OP)
     }
 }
 
@@ -379,6 +464,10 @@ impl Store for SqliteStore {
 mod tests {
     use super::*;
     use crate::secret::Secret;
+
+    fn at(seconds: u64) -> UnixTime {
+        UnixTime::from_secs(seconds)
+    }
 
     fn store() -> (tempfile::TempDir, SqliteStore) {
         let dir = tempfile::tempdir().unwrap();
@@ -394,8 +483,8 @@ mod tests {
             hash: secret.hash(),
             hint: secret.hint(),
             grants: StoredGrants::Scopes(vec!["artifact".into()]),
-            created_at: 10,
-            expires_at: Some(100),
+            created_at: at(10),
+            expires_at: Some(at(100)),
         }
     }
 
@@ -406,12 +495,12 @@ mod tests {
         let secret = Secret::generate().unwrap();
         let id = {
             let store = SqliteStore::open(&path).unwrap();
-            let alice = store.add_principal("alice", 1).unwrap();
+            let alice = store.add_principal("alice", at(1)).unwrap();
             store.insert_token(&new_token(alice.id, &secret)).unwrap()
         };
         let store = SqliteStore::open_existing(&path).unwrap();
         let found = store.token_by_hash(&secret.hash()).unwrap().unwrap();
-        assert_eq!((found.id, found.owner_name.as_str(), found.expires_at), (id, "alice", Some(100)));
+        assert_eq!((found.id, found.owner_name.as_str(), found.expires_at), (id, "alice", Some(at(100))));
         assert!(store.token_by_hash(&Secret::generate().unwrap().hash()).unwrap().is_none());
     }
 
@@ -419,7 +508,7 @@ mod tests {
     fn lookups_do_not_wait_for_a_writer_stuck_behind_another_process() {
         let (dir, store) = store();
         let store = std::sync::Arc::new(store);
-        let alice = store.add_principal("alice", 1).unwrap();
+        let alice = store.add_principal("alice", at(1)).unwrap();
         let secret = Secret::generate().unwrap();
         let id = store.insert_token(&new_token(alice.id, &secret)).unwrap();
         // Another process (connection) takes the write lock and keeps it.
@@ -428,7 +517,7 @@ mod tests {
         // A usage flush now waits for that lock (busy timeout) holding our writer.
         let flusher = std::sync::Arc::clone(&store);
         let flush =
-            std::thread::spawn(move || flusher.add_usage(&[UsageDelta { token: id, uses: 1, last_used_at: 2 }]));
+            std::thread::spawn(move || flusher.add_usage(&[UsageDelta { token: id, uses: 1, last_used_at: at(2) }]));
         std::thread::sleep(std::time::Duration::from_millis(200));
         // Checks still read: the lookup answers while the flush is still blocked.
         assert_eq!(store.token_by_hash(&secret.hash()).unwrap().map(|t| t.id), Some(id));
@@ -443,7 +532,7 @@ mod tests {
     fn the_store_and_its_wal_files_are_owner_only() {
         use std::os::unix::fs::PermissionsExt;
         let (dir, store) = store();
-        store.add_principal("alice", 1).unwrap();
+        store.add_principal("alice", at(1)).unwrap();
         for name in ["t.db", "t.db-wal", "t.db-shm"] {
             let mode = std::fs::metadata(dir.path().join(name)).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600, "{name}: {mode:o}");
@@ -453,7 +542,7 @@ mod tests {
     #[test]
     fn reissue_revoke_usage_and_delete() {
         let (_dir, store) = store();
-        let alice = store.add_principal("alice", 1).unwrap();
+        let alice = store.add_principal("alice", at(1)).unwrap();
         let old = Secret::generate().unwrap();
         let id = store.insert_token(&new_token(alice.id, &old)).unwrap();
         let new = Secret::generate().unwrap();
@@ -462,12 +551,12 @@ mod tests {
         assert_eq!(store.edit_token(id, &reissue).unwrap(), Edited::Conflict, "revision 0 is gone");
         assert!(store.token_by_hash(&old.hash()).unwrap().is_none());
         assert_eq!(store.token_by_hash(&new.hash()).unwrap().map(|t| t.id), Some(id));
-        store.add_usage(&[UsageDelta { token: id, uses: 3, last_used_at: 50 }]).unwrap();
-        store.add_usage(&[UsageDelta { token: id, uses: 2, last_used_at: 40 }]).unwrap();
+        store.add_usage(&[UsageDelta { token: id, uses: 3, last_used_at: at(50) }]).unwrap();
+        store.add_usage(&[UsageDelta { token: id, uses: 2, last_used_at: at(40) }]).unwrap();
         let t = store.token(id).unwrap().unwrap();
-        assert_eq!((t.use_count, t.last_used_at), (5, Some(50)));
-        assert!(store.revoke_token(id, 60).unwrap());
-        assert_eq!(store.token(id).unwrap().unwrap().revoked_at, Some(60));
+        assert_eq!((t.use_count, t.last_used_at), (5, Some(at(50))));
+        assert!(store.revoke_token(id, at(60)).unwrap());
+        assert_eq!(store.token(id).unwrap().unwrap().revoked_at, Some(at(60)));
         assert!(store.delete_token(id).unwrap());
         assert!(store.token(id).unwrap().is_none());
         assert!(!store.delete_token(id).unwrap());
@@ -476,7 +565,7 @@ mod tests {
     #[test]
     fn bindings_and_expiring() {
         let (_dir, store) = store();
-        let bob = store.add_principal("bob", 1).unwrap();
+        let bob = store.add_principal("bob", at(1)).unwrap();
         let ci = Binding::Role { role: "continuous-integration".into(), at: "channel/ci".into() };
         store.bind(bob.id, &ci).unwrap();
         store.bind(bob.id, &Binding::Grant("channel/main=read".into())).unwrap();
@@ -484,11 +573,11 @@ mod tests {
         assert!(store.unbind(bob.id, &ci).unwrap());
         assert_eq!(store.principal("bob").unwrap().unwrap().bindings, [Binding::Grant("channel/main=read".into())]);
         let id = store.insert_token(&new_token(bob.id, &Secret::generate().unwrap())).unwrap();
-        assert_eq!(store.expiring(0, 100).unwrap().len(), 1);
-        assert_eq!(store.expiring(0, 99).unwrap().len(), 0);
-        store.revoke_token(id, 5).unwrap();
-        assert_eq!(store.expiring(0, 100).unwrap().len(), 0);
-        assert!(store.add_principal("bob", 2).is_err());
+        assert_eq!(store.expiring(at(0), at(100)).unwrap().len(), 1);
+        assert_eq!(store.expiring(at(0), at(99)).unwrap().len(), 0);
+        store.revoke_token(id, at(5)).unwrap();
+        assert_eq!(store.expiring(at(0), at(100)).unwrap().len(), 0);
+        assert!(matches!(store.add_principal("bob", at(2)), Err(StoreError::PrincipalExists(_))));
         assert!(store.remove_principal("bob").unwrap());
         assert!(store.token(id).unwrap().is_none(), "tokens go with their owner");
     }

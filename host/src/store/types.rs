@@ -1,21 +1,25 @@
 //! The records a store holds: principals with their role bindings, and tokens
 //! with their grants, lifecycle times and usage. No secret, only its hash.
 
-use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 
+use super::error::StoreError;
 use crate::contract::Grants;
+use crate::grant_text::{parse_grant, print_all};
+pub use crate::ids::{PrincipalId, TokenId};
 use crate::secret::SecretHash;
-
-pub type PrincipalId = i64;
-pub type TokenId = i64;
+use crate::time::UnixTime;
 
 /// A principal (a token owner) and what it is bound to.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Principal {
+    /// Its id.
     pub id: PrincipalId,
+    /// Its name, unique in the store; its tokens are managed on `user/<name>`.
     pub name: String,
-    pub created_at: u64,
+    /// When it was added.
+    pub created_at: UnixTime,
+    /// What gives it rights.
     pub bindings: Vec<Binding>,
 }
 
@@ -26,7 +30,12 @@ pub enum Binding {
     /// `RESOURCE=ACCESS`, e.g. `channel/main=manage`.
     Grant(String),
     /// A role from the config, bound at a resource node.
-    Role { role: String, at: String },
+    Role {
+        /// The role's name in the config.
+        role: String,
+        /// The node it is bound at (`/` for the root).
+        at: String,
+    },
 }
 
 impl Binding {
@@ -38,7 +47,8 @@ impl Binding {
         }
     }
 
-    pub fn from_text(text: &str) -> Result<Binding> {
+    /// Reads the form `to_text` writes.
+    pub fn from_text(text: &str) -> Result<Binding, StoreError> {
         if let Some(grant) = text.strip_prefix("grant:") {
             return Ok(Binding::Grant(grant.to_owned()));
         }
@@ -46,7 +56,10 @@ impl Binding {
             let (role, at) = role.split_once('@').unwrap_or((role, "/"));
             return Ok(Binding::Role { role: role.to_owned(), at: at.to_owned() });
         }
-        bail!("binding `{text}` is neither `grant:...` nor `role:...`")
+        Err(StoreError::Unreadable {
+            what: "binding",
+            detail: format!("`{text}` is neither `grant:...` nor `role:...`"),
+        })
     }
 }
 
@@ -54,27 +67,35 @@ impl Binding {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "items", rename_all = "lowercase")]
 pub enum StoredGrants {
+    /// Scope strings.
     Scopes(Vec<String>),
+    /// `RESOURCE=ACCESS` texts.
     Resources(Vec<String>),
 }
 
 impl StoredGrants {
+    /// The stored form of the policy's normalised grants.
     pub fn from_grants(grants: &Grants) -> StoredGrants {
         match grants {
             Grants::Scopes(s) => StoredGrants::Scopes(s.clone()),
-            Grants::Resources(_) => StoredGrants::Resources(crate::grant_text::print_all(grants)),
+            Grants::Resources(_) => StoredGrants::Resources(print_all(grants)),
         }
     }
 
-    pub fn to_grants(&self) -> Result<Grants> {
+    /// The grants again, as the policy takes them.
+    pub fn to_grants(&self) -> Result<Grants, StoreError> {
         Ok(match self {
             StoredGrants::Scopes(s) => Grants::Scopes(s.clone()),
-            StoredGrants::Resources(r) => {
-                Grants::Resources(r.iter().map(|g| crate::grant_text::parse_grant(g)).collect::<Result<_>>()?)
-            }
+            StoredGrants::Resources(r) => Grants::Resources(
+                r.iter()
+                    .map(|g| parse_grant(g))
+                    .collect::<anyhow::Result<_>>()
+                    .map_err(|e| StoreError::Unreadable { what: "token grant list", detail: format!("{e:#}") })?,
+            ),
         })
     }
 
+    /// The texts, whichever kind they are.
     pub fn items(&self) -> &[String] {
         match self {
             StoredGrants::Scopes(items) | StoredGrants::Resources(items) => items,
@@ -85,19 +106,32 @@ impl StoredGrants {
 /// A stored token. `hint` is the secret's first characters, never the secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TokenRecord {
+    /// Its id.
     pub id: TokenId,
+    /// Its owner's id.
     pub owner: PrincipalId,
+    /// Its owner's name.
     pub owner_name: String,
+    /// Its name.
     pub name: String,
+    /// What it is for.
     pub description: String,
+    /// The secret's first characters (`tks_AbC1…`), never the secret.
     pub hint: String,
+    /// The policy's normalised grants.
     pub grants: StoredGrants,
-    pub created_at: u64,
-    pub expires_at: Option<u64>,
-    pub revoked_at: Option<u64>,
+    /// When it was created.
+    pub created_at: UnixTime,
+    /// When it expires; `None` never.
+    pub expires_at: Option<UnixTime>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<UnixTime>,
+    /// Allowed requests counted so far.
     pub use_count: u64,
-    pub last_used_at: Option<u64>,
-    pub last_warned_at: Option<u64>,
+    /// When it last allowed a request.
+    pub last_used_at: Option<UnixTime>,
+    /// When the expiry notifier last warned about it.
+    pub last_warned_at: Option<UnixTime>,
     /// Bumped by every edit and reissue; an edit names the revision it was decided on.
     #[serde(skip)]
     pub revision: u64,
@@ -106,24 +140,34 @@ pub struct TokenRecord {
 /// A token about to be stored.
 #[derive(Clone, Debug)]
 pub struct NewToken {
+    /// Its owner.
     pub owner: PrincipalId,
+    /// Its name.
     pub name: String,
+    /// What it is for.
     pub description: String,
+    /// The SHA-256 of its secret.
     pub hash: SecretHash,
+    /// The secret's first characters.
     pub hint: String,
+    /// The policy's normalised grants.
     pub grants: StoredGrants,
-    pub created_at: u64,
-    pub expires_at: Option<u64>,
+    /// Now.
+    pub created_at: UnixTime,
+    /// When it expires; `None` never.
+    pub expires_at: Option<UnixTime>,
 }
 
 /// Changes to a token's name, description, expiry or secret (`None`: unchanged),
 /// made at once, and only if the token is still at `revision`.
 #[derive(Clone, Debug, Default)]
 pub struct TokenEdit {
+    /// A new name.
     pub name: Option<String>,
+    /// A new description.
     pub description: Option<String>,
-    /// `Some(None)` removes the expiry.
-    pub expires_at: Option<Option<u64>>,
+    /// A new expiry; `Some(None)` removes the expiry.
+    pub expires_at: Option<Option<UnixTime>>,
     /// A new secret's hash and hint (a reissue): the old secret is dead once stored.
     pub secret: Option<(SecretHash, String)>,
     /// The revision the change was decided on; `None` changes whatever is stored.
@@ -133,7 +177,9 @@ pub struct TokenEdit {
 /// What became of an edit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Edited {
+    /// Stored.
     Done,
+    /// There is no such token.
     NotFound,
     /// The token changed since the revision the edit was decided on.
     Conflict,
@@ -142,7 +188,10 @@ pub enum Edited {
 /// Uses of one token counted since the last flush.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UsageDelta {
+    /// The token.
     pub token: TokenId,
+    /// Uses to add.
     pub uses: u64,
-    pub last_used_at: u64,
+    /// The latest of them.
+    pub last_used_at: UnixTime,
 }

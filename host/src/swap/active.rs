@@ -7,7 +7,9 @@ use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use crate::runtime::{Evaluator, PolicyModule, TokenKey};
+use crate::contract::{Denial, Grants, ResourceGrant};
+use crate::ids::TokenId;
+use crate::runtime::{Evaluator, PolicyFault, PolicyModule};
 
 pub struct ActivePolicy {
     module: Arc<PolicyModule>,
@@ -48,8 +50,18 @@ impl ActivePolicy {
         self.primary.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The policy's issuance check (`check-grants`) on a free evaluator.
+    pub fn check_grants(
+        &self,
+        creator: &[ResourceGrant],
+        requested: &Grants,
+        caller: Option<&Grants>,
+    ) -> Result<Result<Grants, Denial>, PolicyFault> {
+        self.evaluator().check_grants(creator, requested, caller)
+    }
+
     /// Frees a deleted token's compiled grants in every evaluator.
-    pub fn forget(&self, token: TokenKey) {
+    pub fn forget(&self, token: TokenId) {
         for slot in self.all() {
             slot.lock().unwrap_or_else(PoisonError::into_inner).forget(token);
         }

@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use crate::gate::{GateOptions, GateReport, admit};
 use crate::runtime::{Limits, PolicyModule, Runtime};
+use crate::time::UnixTime;
 
 /// How many earlier modules `rollback` can return to.
 const HISTORY: usize = 8;
@@ -143,7 +144,7 @@ impl PolicySlot {
     }
 
     /// Gates the module in `bytes` and, when it passes, makes it active.
-    pub fn load(&self, bytes: &[u8], source: &str, now: u64) -> SwapOutcome {
+    pub fn load(&self, bytes: &[u8], source: &str, now: UnixTime) -> SwapOutcome {
         let started = Instant::now();
         let _one_at_a_time = self.swapping.lock().unwrap_or_else(PoisonError::into_inner);
         let current = self.active();

@@ -13,7 +13,7 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::case::{RequestSpec, TokenSpec};
-use crate::time::parse_time;
+use crate::time::UnixTime;
 
 /// The most cases one vectors file may hold.
 pub const MAX_CASES: usize = 10_000;
@@ -87,14 +87,14 @@ impl Vectors {
             bail!("{} cases is more than the {MAX_CASES} a vectors file may hold", self.cases.len());
         }
         if let Some(now) = &self.now {
-            parse_time(now).context("bad `now`")?;
+            UnixTime::parse(now).context("bad `now`")?;
         }
         Ok(self)
     }
 
     /// The default request time: the file's `now`, else `fallback`.
     pub fn default_now(&self, fallback: u64) -> u64 {
-        self.now.as_deref().and_then(|t| parse_time(t).ok()).unwrap_or(fallback)
+        self.now.as_deref().and_then(|t| UnixTime::parse(t).ok()).map_or(fallback, UnixTime::secs)
     }
 }
 

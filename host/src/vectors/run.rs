@@ -6,7 +6,9 @@ use serde::Serialize;
 
 use super::{Vector, Vectors};
 use crate::contract::{DenyCode, Request, Token, TokenStatus};
-use crate::runtime::{Evaluator, PolicyModule, Question, TokenKey};
+use crate::ids::TokenId;
+use crate::runtime::{Evaluator, PolicyModule, Question};
+use crate::time::UnixTime;
 use crate::verdict::{Code, Verdict};
 
 /// One case decided.
@@ -25,7 +27,7 @@ pub struct Decided {
 pub fn decide_case(
     module: &PolicyModule,
     evaluator: &mut Evaluator,
-    key: TokenKey,
+    key: TokenId,
     token: &Token,
     request: &Request,
 ) -> Decided {
@@ -43,7 +45,7 @@ pub fn decide_case(
         status: TokenStatus { expires_at: token.expires_at, revoked: token.revoked },
         action,
         resource: &request.resource,
-        now: request.now,
+        now: UnixTime::from_secs(request.now),
     };
     let verdict = evaluator.decide(&question);
     let grant = match verdict {
@@ -93,7 +95,7 @@ pub fn run_vectors(module: &PolicyModule, vectors: &Vectors, fallback_now: u64) 
     let mut evaluator = Evaluator::new(module);
     let mut results = Vec::with_capacity(vectors.cases.len());
     for (i, case) in vectors.cases.iter().enumerate() {
-        let result = run_case(module, &mut evaluator, TokenKey::try_from(i).unwrap_or(TokenKey::MAX), case, now);
+        let result = run_case(module, &mut evaluator, TokenId::new(i64::try_from(i).unwrap_or(i64::MAX)), case, now);
         let faulted = result.faulted();
         results.push(result);
         if faulted {
@@ -110,7 +112,7 @@ impl CaseResult {
     }
 }
 
-fn run_case(module: &PolicyModule, evaluator: &mut Evaluator, key: TokenKey, case: &Vector, now: u64) -> CaseResult {
+fn run_case(module: &PolicyModule, evaluator: &mut Evaluator, key: TokenId, case: &Vector, now: u64) -> CaseResult {
     let mut result = CaseResult {
         name: case.label(),
         seed: case.seed.clone(),

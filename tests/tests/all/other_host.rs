@@ -56,7 +56,13 @@ fn jco_under_node_decides_the_vectors_like_this_host() {
     let mut ours = Vec::new();
     for (i, case) in vectors.cases.iter().enumerate() {
         let (token, request) = (case.token.to_token().unwrap(), case.request.to_request(now).unwrap());
-        let decided = decide_case(&module, &mut evaluator, i64::try_from(i).unwrap(), &token, &request);
+        let decided = decide_case(
+            &module,
+            &mut evaluator,
+            tokenscope::ids::TokenId::new(i64::try_from(i).unwrap()),
+            &token,
+            &request,
+        );
         ours.push(shown(&decided.verdict));
         cases.push(json!({
             "token": {"grants": grants_json(&token.grants),

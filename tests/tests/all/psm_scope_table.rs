@@ -2,8 +2,8 @@
 //! scope token holding the action is allowed when its owner holds exactly the
 //! listed level on the node the row names, and denied one level lower.
 
-use tokenscope::contract::level_name;
 use tokenscope::contract::Level;
+use tokenscope::contract::level_name;
 use tokenscope::verdict::Verdict;
 use tokenscope_tests::modules::default_policy;
 use tokenscope_tests::tokens::{request, scopes, token};

@@ -4,8 +4,8 @@
 //! cross-checked with the one-shot path. Issuances: the table below, drawn from
 //! the four source descriptions in `shared/seeds/`.
 
-use tokenscope::grant_text::print_all;
 use tokenscope::contract::Grants;
+use tokenscope::grant_text::print_all;
 use tokenscope::vectors::{Vectors, run_vectors};
 use tokenscope_tests::modules::default_policy;
 use tokenscope_tests::tokens::{resources, rights, scopes};

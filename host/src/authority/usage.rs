@@ -7,20 +7,20 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anyhow::{Result, anyhow};
+use crate::store::{Store, StoreError, TokenId, UsageDelta};
+use crate::time::UnixTime;
 
-use crate::store::{Store, TokenId, UsageDelta};
-
+/// Uses counted in memory since the last flush, and how the flushes went.
 #[derive(Default)]
 pub struct UsageRecorder {
-    pending: Mutex<HashMap<TokenId, (u64, u64)>>,
+    pending: Mutex<HashMap<TokenId, (u64, UnixTime)>>,
     flushes: AtomicU64,
     failed_flushes: AtomicU64,
 }
 
 impl UsageRecorder {
     /// Counts one use of `token` at `now`.
-    pub fn record(&self, token: TokenId, now: u64) {
+    pub fn record(&self, token: TokenId, now: UnixTime) {
         if let Ok(mut pending) = self.pending.lock() {
             let entry = pending.entry(token).or_insert((0, now));
             entry.0 += 1;
@@ -29,9 +29,10 @@ impl UsageRecorder {
     }
 
     /// Writes what was counted; on failure the counts are kept for the next flush.
-    pub fn flush(&self, store: &dyn Store) -> Result<usize> {
+    pub fn flush(&self, store: &dyn Store) -> Result<usize, StoreError> {
         let taken: Vec<UsageDelta> = {
-            let mut pending = self.pending.lock().map_err(|_| anyhow!("usage counter lock poisoned"))?;
+            let mut pending =
+                self.pending.lock().map_err(|_| StoreError::backend("count usage", "the counter lock is poisoned"))?;
             pending.drain().map(|(token, (uses, last_used_at))| UsageDelta { token, uses, last_used_at }).collect()
         };
         if taken.is_empty() {
@@ -79,7 +80,7 @@ mod tests {
 
     fn store_with_token(dir: &std::path::Path) -> (Arc<dyn Store>, TokenId) {
         let store = SqliteStore::open(&dir.join("u.db")).unwrap();
-        let owner = store.add_principal("p", 0).unwrap();
+        let owner = store.add_principal("p", UnixTime::default()).unwrap();
         let secret = Secret::generate().unwrap();
         let id = store
             .insert_token(&NewToken {
@@ -89,7 +90,7 @@ mod tests {
                 hash: secret.hash(),
                 hint: secret.hint(),
                 grants: StoredGrants::Scopes(vec!["artifact".into()]),
-                created_at: 0,
+                created_at: UnixTime::default(),
                 expires_at: None,
             })
             .unwrap();
@@ -104,7 +105,7 @@ mod tests {
         let task = recorder.spawn_flusher(Arc::clone(&store), Duration::from_secs(1));
         tokio::time::sleep(Duration::from_millis(10)).await; // the first, immediate tick: nothing to write
         for now in 100..103 {
-            recorder.record(id, now);
+            recorder.record(id, UnixTime::from_secs(now));
         }
         assert_eq!(store.token(id).unwrap().unwrap().use_count, 0, "counted in memory only");
         tokio::time::advance(Duration::from_secs(1)).await;
@@ -116,7 +117,7 @@ mod tests {
             std::thread::sleep(Duration::from_millis(5));
         }
         let record = store.token(id).unwrap().unwrap();
-        assert_eq!((record.use_count, record.last_used_at), (3, Some(102)));
+        assert_eq!((record.use_count, record.last_used_at), (3, Some(UnixTime::from_secs(102))));
         task.abort();
     }
 }

@@ -1,7 +1,13 @@
-//! Decisions handed to observers after they were made: the shadow policy and the
-//! request recorder. Observers run on their own threads behind bounded queues, so
-//! they never change an answer and never hold one up; when a queue is full the
-//! observation is dropped and counted.
+//! Decisions handed to observers after they were made: the shadow policy
+//! (`shadow.rs`) and the request recorder (`record.rs`). Observers run on their
+//! own threads behind bounded queues, so they never change an answer and never
+//! hold one up; when a queue is full the observation is dropped and counted.
+
+mod record;
+mod shadow;
+
+pub use record::{Recorder, vector_of};
+pub use shadow::{Shadow, ShadowStats};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,7 +17,9 @@ use std::thread;
 use anyhow::{Context, Result};
 
 use crate::contract::{Grants, ResourceGrant, TokenStatus};
-use crate::runtime::{PolicyModule, Question, TokenKey};
+use crate::ids::TokenId;
+use crate::runtime::{PolicyModule, Question};
+use crate::time::UnixTime;
 use crate::verdict::Verdict;
 
 /// A decision as the verify path made it (borrowed; copied only when taken).
@@ -27,13 +35,13 @@ pub struct Tapped<'a> {
 /// named by its id, and its grants and state are what the policy saw.
 #[derive(Clone, Debug)]
 pub struct Observed {
-    pub token: TokenKey,
+    pub token: TokenId,
     pub grants: Grants,
     pub owner_rights: Vec<ResourceGrant>,
     pub status: TokenStatus,
     pub action: String,
     pub resource: String,
-    pub now: u64,
+    pub now: UnixTime,
     pub verdict: Verdict,
     /// The SHA-256 of the module that decided.
     pub policy: String,

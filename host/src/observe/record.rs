@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, Result};
 
+use super::{Observed, Queue, Tapped};
 use crate::case::{RequestSpec, TokenSpec};
-use crate::tap::{Observed, Queue, Tapped};
 use crate::vectors::Vector;
 
 /// How many sampled decisions may wait for the writer thread.

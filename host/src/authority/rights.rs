@@ -2,30 +2,43 @@
 //! config) bound at their nodes. Computed on every verify, so a demoted owner's
 //! tokens lose the right at their next use.
 
-use anyhow::{Context, Result};
+use thiserror::Error;
 
 use crate::config::RoleConfig;
-use crate::grant_text::parse_grant;
 use crate::contract::ResourceGrant;
+use crate::grant_text::parse_grant;
 use crate::store::{Binding, Principal};
+
+/// A principal's binding cannot be read as a grant: its rights are unknown, so
+/// nothing is decided on them.
+#[derive(Debug, Error)]
+#[error("principal `{principal}` has a binding `{binding}` that is not a valid grant: {reason}")]
+pub struct RightsError {
+    /// The principal's name.
+    pub principal: String,
+    /// The binding, as text.
+    pub binding: String,
+    /// Why it is not a grant.
+    pub reason: String,
+}
 
 /// The rights `principal` holds now. A binding to a role the config no longer
 /// defines grants nothing (and is reported, not fatal).
 pub fn owner_rights(
     principal: &Principal,
     roles: &std::collections::BTreeMap<String, RoleConfig>,
-) -> Result<Vec<ResourceGrant>> {
+) -> Result<Vec<ResourceGrant>, RightsError> {
+    let bad = |binding: &Binding, err: anyhow::Error| RightsError {
+        principal: principal.name.clone(),
+        binding: binding.to_text(),
+        reason: format!("{err:#}"),
+    };
     let mut rights = Vec::with_capacity(principal.bindings.len());
     for binding in &principal.bindings {
         match binding {
-            Binding::Grant(text) => rights.push(
-                parse_grant(text).with_context(|| format!("principal `{}` has a bad grant binding", principal.name))?,
-            ),
+            Binding::Grant(text) => rights.push(parse_grant(text).map_err(|e| bad(binding, e))?),
             Binding::Role { role, at } => match roles.get(role) {
-                Some(def) => rights.push(
-                    parse_grant(&format!("{at}={}", def.access))
-                        .with_context(|| format!("role `{role}` bound at `{at}` is not a valid grant"))?,
-                ),
+                Some(def) => rights.push(parse_grant(&format!("{at}={}", def.access)).map_err(|e| bad(binding, e))?),
                 None => {
                     tracing::warn!(principal = %principal.name, %role, "binding to an undefined role grants nothing")
                 }
@@ -45,9 +58,9 @@ mod tests {
         let mut roles = std::collections::BTreeMap::new();
         roles.insert("ci".to_owned(), RoleConfig { description: String::new(), access: "artifact:create".into() });
         let p = Principal {
-            id: 1,
+            id: crate::store::PrincipalId::new(1),
             name: "bob".into(),
-            created_at: 0,
+            created_at: crate::time::UnixTime::default(),
             bindings: vec![
                 Binding::Role { role: "ci".into(), at: "channel/ci".into() },
                 Binding::Role { role: "gone".into(), at: "/".into() },

@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Result;
 
+use super::{Observed, Queue, Tapped};
 use crate::contract::DenyCode;
 use crate::runtime::{Evaluator, PolicyModule, Question};
-use crate::tap::{Observed, Queue, Tapped};
 use crate::verdict::{Code, Verdict};
 
 /// How many decisions may wait for the shadow thread.
@@ -88,7 +88,7 @@ fn compare(module: &PolicyModule, o: &Observed, shadow: &Verdict, stats: &Shadow
     }
     stats.disagreed.fetch_add(1, Ordering::Relaxed);
     tracing::warn!(
-        token = o.token,
+        token = o.token.get(),
         action = %o.action,
         resource = %o.resource,
         active = o.verdict.code_str(),

@@ -1,0 +1,91 @@
+//! Managing token owners: add (with the right to manage their own tokens),
+//! bind and unbind grants and roles, list and remove. A change to a principal's
+//! bindings changes what its tokens may do from their next use on.
+
+use super::{Authority, LifecycleError};
+use crate::store::{Binding, Principal};
+
+/// The most characters a principal's name may have.
+const MAX_NAME: usize = 128;
+
+/// Principal names are resource names (`user/<name>`): `[A-Za-z0-9._+-]`, 1-128
+/// characters, and neither `.` nor `..`.
+fn check_name(name: &str) -> Result<(), LifecycleError> {
+    let ok = !name.is_empty()
+        && name.len() <= MAX_NAME
+        && name != "."
+        && name != ".."
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'+' | b'-'));
+    if !ok {
+        return Err(LifecycleError::Invalid(format!(
+            "principal name `{}` must be 1-{MAX_NAME} of `A-Z a-z 0-9 . _ + -`",
+            name.escape_debug()
+        )));
+    }
+    Ok(())
+}
+
+impl Authority {
+    /// Every principal, by name, with its bindings.
+    pub fn principals(&self) -> Result<Vec<Principal>, LifecycleError> {
+        Ok(self.store.principals()?)
+    }
+
+    /// Adds principal `name` with `bindings`, and the right to manage its own
+    /// tokens (`manage` on `user/<name>`).
+    pub fn add_principal(&self, name: &str, bindings: &[Binding]) -> Result<Principal, LifecycleError> {
+        check_name(name)?;
+        let principal = self.store.add_principal(name, self.now())?;
+        let own = Binding::Grant(format!("user/{name}=manage"));
+        for binding in bindings.iter().chain(std::iter::once(&own)) {
+            self.store.bind(principal.id, binding)?;
+        }
+        tracing::info!(principal = %name, "principal added");
+        self.principal(name)
+    }
+
+    /// Adds `bindings` to principal `name` (one it has already changes nothing).
+    pub fn bind(&self, name: &str, bindings: &[Binding]) -> Result<Principal, LifecycleError> {
+        let principal = self.principal(name)?;
+        for binding in bindings {
+            self.store.bind(principal.id, binding)?;
+        }
+        self.principal(name)
+    }
+
+    /// Removes `bindings` from principal `name`; a binding it does not have is
+    /// `NotFound` (the ones before it are removed).
+    pub fn unbind(&self, name: &str, bindings: &[Binding]) -> Result<Principal, LifecycleError> {
+        let principal = self.principal(name)?;
+        for binding in bindings {
+            if !self.store.unbind(principal.id, binding)? {
+                return Err(LifecycleError::NotFound(format!("binding `{}` of principal `{name}`", binding.to_text())));
+            }
+        }
+        self.principal(name)
+    }
+
+    /// Removes principal `name` and every token it owns.
+    pub fn remove_principal(&self, name: &str) -> Result<(), LifecycleError> {
+        if !self.store.remove_principal(name)? {
+            return Err(LifecycleError::NotFound(format!("principal `{name}`")));
+        }
+        tracing::info!(principal = %name, "principal removed");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn principal_names_are_resource_names() {
+        for good in ["alice", "ci-acme.web", "a+b_c", &"x".repeat(MAX_NAME)] {
+            assert!(check_name(good).is_ok(), "{good}");
+        }
+        for bad in ["", ".", "..", "a/b", "a b", "é", &"x".repeat(MAX_NAME + 1)] {
+            assert!(check_name(bad).is_err(), "{bad}");
+        }
+    }
+}

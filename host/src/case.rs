@@ -29,13 +29,17 @@ fn parse_time(text: &str) -> Result<u64> {
     UnixTime::parse(text).map(UnixTime::secs)
 }
 
+/// A check file (`tokenscope check --file`): one token and one request.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckInput {
+    /// The token, as written.
     pub token: TokenSpec,
+    /// The request, as written.
     pub request: RequestSpec,
 }
 
+/// A token as files write it: scopes xor resource grants, the owner's rights, its state.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TokenSpec {
@@ -47,18 +51,24 @@ pub struct TokenSpec {
     pub grants: Vec<String>,
     /// The owner's current rights, in the same form as `grants`.
     pub owner_rights: Vec<String>,
+    /// When it expires: RFC 3339, a date or `@UNIX`; none never.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
+    /// Whether it is revoked.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub revoked: bool,
 }
 
+/// A request as files write it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequestSpec {
+    /// The catalog action asked for.
     pub action: String,
+    /// The resource it is asked on (default: the root).
     #[serde(default = "root")]
     pub resource: String,
+    /// When it is asked: RFC 3339, a date or `@UNIX` (default: the file's `now`, else now).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub now: Option<String>,
 }

@@ -16,6 +16,7 @@ use crate::runtime::Limits;
 /// The file read when `--config` is not given and it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "tokenscope.toml";
 
+/// Everything `tokenscope.toml` can set; every key is optional.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -39,6 +40,7 @@ pub struct Config {
     pub record: RecordConfig,
 }
 
+/// The HTTP server's address and limits.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerConfig {
@@ -77,6 +79,7 @@ impl Default for ServerConfig {
     }
 }
 
+/// The `[check]` table as written: the check endpoint's prefix, convention, public prefixes and routes.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CheckConfig {
@@ -151,6 +154,7 @@ impl Default for Check {
     }
 }
 
+/// Where the store lives.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StoreConfig {
@@ -164,6 +168,7 @@ impl Default for StoreConfig {
     }
 }
 
+/// Which policy module decides, its limits, and how modules are swapped and cached.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PolicyConfig {
@@ -213,6 +218,7 @@ impl Default for PolicyConfig {
 }
 
 impl PolicyConfig {
+    /// The runtime limits of every policy call.
     pub fn limits(&self) -> Limits {
         Limits { call_timeout: self.call_timeout, memory_bytes: self.memory_mib << 20 }
     }
@@ -257,6 +263,7 @@ impl Default for RecordConfig {
     }
 }
 
+/// The rules tokens are issued under.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TokenConfig {
@@ -276,6 +283,7 @@ impl Default for TokenConfig {
     }
 }
 
+/// How usage is counted.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct UsageConfig {
@@ -290,6 +298,7 @@ impl Default for UsageConfig {
     }
 }
 
+/// acs's expiry warnings.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct NotifierConfig {
@@ -318,6 +327,7 @@ impl Default for NotifierConfig {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RoleConfig {
+    /// What the role is for.
     pub description: String,
     /// `read`, `write` or `manage`, or a comma-separated list of actions.
     pub access: String,
@@ -351,6 +361,7 @@ impl Config {
         Ok(config)
     }
 
+    /// Reads and parses one config file (without the environment or `validate`).
     pub fn from_file(path: &Path) -> Result<Config> {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("failed to read config `{}`", path.display()))?;
@@ -372,6 +383,7 @@ impl Config {
         Ok(())
     }
 
+    /// Checks what the types cannot: orderings, ranges, role grants.
     pub fn validate(&self) -> Result<()> {
         if self.tokens.default_ttl > self.tokens.max_ttl {
             bail!("tokens.default_ttl is longer than tokens.max_ttl");

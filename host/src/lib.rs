@@ -2,16 +2,18 @@
 //! WebAssembly policy component. This crate is the host: it runs the policy and
 //! offers the `tokenscope` command line.
 
+#![warn(missing_docs)]
+
 pub mod authority;
 pub mod case;
 pub mod config;
 pub mod contract;
 pub mod gate;
 pub mod grant_text;
-pub mod ids;
+mod ids;
 pub mod notify;
 pub mod observe;
-pub mod periodic;
+mod periodic;
 pub mod runtime;
 pub mod secret;
 pub mod server;

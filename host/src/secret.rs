@@ -11,6 +11,7 @@ use subtle::ConstantTimeEq;
 use thiserror::Error;
 pub use tokenscope_request::Presented;
 
+/// What every tokenscope secret starts with (secret scanners look for it).
 pub const PREFIX: &str = "tks_";
 const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 /// Random characters: 27 × log2(62) = 160.8 bits.
@@ -32,12 +33,16 @@ pub struct SecretHash(pub [u8; 32]);
 /// Why a presented secret was refused without a lookup.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
 pub enum SecretError {
+    /// It does not start with the prefix.
     #[error("the token does not start with `{PREFIX}`")]
     Prefix,
+    /// It is not the fixed length.
     #[error("the token has the wrong length (a tokenscope token has {SECRET_LEN} characters)")]
     Length,
+    /// It has a character outside base62.
     #[error("the token has characters outside base62")]
     Charset,
+    /// Its checksum does not match (a typo or a truncation).
     #[error("the token's checksum does not match (mistyped or truncated)")]
     Checksum,
 }
@@ -91,6 +96,7 @@ impl Secret {
         &self.0
     }
 
+    /// The SHA-256 the store keeps and looks up by.
     pub fn hash(&self) -> SecretHash {
         SecretHash(Sha256::digest(self.0.as_bytes()).into())
     }

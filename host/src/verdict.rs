@@ -43,23 +43,30 @@ impl Serialize for Code {
     }
 }
 
+/// The host's answer for one request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
     /// Allowed; `grant` indexes the token's normalised grants.
     Allow {
+        /// The index of the token's normalised grant that allowed it.
         grant: u32,
     },
+    /// Denied.
     Deny {
+        /// Why, as a stable code.
         code: Code,
+        /// Why, in words.
         message: String,
     },
 }
 
 impl Verdict {
+    /// A deny with `code` and `message`.
     pub fn deny(code: Code, message: impl Into<String>) -> Verdict {
         Verdict::Deny { code, message: message.into() }
     }
 
+    /// Whether it allows.
     pub fn is_allow(&self) -> bool {
         matches!(self, Verdict::Allow { .. })
     }

@@ -1,7 +1,38 @@
 //! A set of catalog actions as a 128-bit mask: a compiled token's actions are
 //! tested with one AND on the decision path, with no allocation.
 
-use crate::catalog::ActionId;
+/// An action's id: its index in the catalog (`catalog::CATALOG`), a `u32` as on the wire
+/// (`decide-compiled`) and in the host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ActionId(u32);
+
+impl ActionId {
+    /// The id the host passes over the wire.
+    pub const fn from_wire(wire: u32) -> ActionId {
+        ActionId(wire)
+    }
+
+    /// The id of catalog entry `index`, if the wire can carry it.
+    pub fn from_index(index: usize) -> Option<ActionId> {
+        u32::try_from(index).ok().map(ActionId)
+    }
+
+    /// The value on the wire.
+    pub const fn wire(self) -> u32 {
+        self.0
+    }
+
+    /// The catalog index (`usize::MAX`, which names nothing, if it cannot be one).
+    pub fn index(self) -> usize {
+        usize::try_from(self.0).unwrap_or(usize::MAX)
+    }
+}
+
+impl std::fmt::Display for ActionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ActionSet(u128);

@@ -7,6 +7,7 @@ pub mod binary;
 pub mod caddy;
 pub mod http;
 pub mod jco;
+pub mod layering;
 pub mod modules;
 pub mod nginx;
 pub mod routes;

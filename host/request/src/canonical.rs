@@ -20,24 +20,34 @@ pub struct CanonicalPath(String);
 /// Why a path has no canonical form.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
 pub enum PathError {
+    /// It does not start with `/`.
     #[error("the path does not start with `/`")]
     NotAbsolute,
+    /// It is longer than `MAX_PATH_BYTES`.
     #[error("the path is longer than {MAX_PATH_BYTES} bytes")]
     TooLong,
+    /// A `%` is not followed by two hex digits.
     #[error("the path has a `%` that is not followed by two hex digits")]
     BadEscape,
+    /// It has an encoded `/`.
     #[error("the path has an encoded `/` (`%2F`)")]
     EncodedSlash,
+    /// It has an encoded `%`, which a second decoding would read again.
     #[error("the path has an encoded `%` (`%25`), which a second decoding would read again")]
     EncodedPercent,
+    /// It does not decode to UTF-8.
     #[error("the path does not decode to UTF-8")]
     NotUtf8,
+    /// It has a control character.
     #[error("the path has a control character")]
     Control,
+    /// It has a backslash.
     #[error("the path has a backslash")]
     Backslash,
+    /// It has a `.` or `..` segment, in any spelling.
     #[error("the path has a `.` or `..` segment")]
     DotSegment,
+    /// It has an empty segment (`//`).
     #[error("the path has an empty segment (`//`)")]
     EmptySegment,
 }
@@ -76,6 +86,7 @@ impl CanonicalPath {
         Ok(CanonicalPath(decoded.into_owned()))
     }
 
+    /// The decoded path.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -119,6 +130,7 @@ pub struct PublicPrefix {
 }
 
 impl PublicPrefix {
+    /// Reads a configured public prefix (a trailing `/` is allowed and means the same).
     pub fn parse(text: &str) -> Result<PublicPrefix, PathError> {
         let canonical = CanonicalPath::parse(text)?;
         if canonical.as_str() != text {
@@ -132,6 +144,7 @@ impl PublicPrefix {
         Ok(PublicPrefix { base })
     }
 
+    /// Whether `path` is this prefix or lies below it, segment by segment.
     pub fn covers(&self, path: &CanonicalPath) -> bool {
         let path = path.as_str();
         if self.base == "/" {
@@ -140,6 +153,7 @@ impl PublicPrefix {
         path.strip_prefix(self.base.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
     }
 
+    /// The prefix, canonical.
     pub fn as_str(&self) -> &str {
         &self.base
     }

@@ -15,20 +15,31 @@ use crate::route_map::{Resolved, RouteConfig, RouteError, RouteMap};
 /// How the check endpoint reads requests; built once from the config.
 #[derive(Debug)]
 pub struct Settings {
+    /// Which proxy convention supplies the original request.
     pub convention: Convention,
     /// The check endpoint's path (Envoy appends the original path to it).
     pub prefix: String,
+    /// Unmapped paths under these are allowed without a token.
     pub public: Vec<PublicPrefix>,
+    /// (method, path) to (action, resource).
     pub routes: RouteMap,
 }
 
 /// Why the check settings are not valid.
 #[derive(Debug, Error)]
 pub enum SettingsError {
+    /// A public prefix is not a canonical path.
     #[error("check.public_prefixes: `{prefix}` is not a canonical path: {error}")]
-    Public { prefix: String, error: PathError },
+    Public {
+        /// The prefix as configured.
+        prefix: String,
+        /// Why it is not canonical.
+        error: PathError,
+    },
+    /// A route cannot be added.
     #[error("check.routes: {0}")]
     Route(#[from] RouteError),
+    /// The prefix does not start with `/`, or ends with one.
     #[error("check.prefix must start with `/` and not end with one")]
     Prefix,
 }
@@ -62,14 +73,28 @@ impl Settings {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Decoded {
     /// A route maps it: `secret` (if any) is checked for the route's action and resource.
-    Mapped { original: Original, route: Resolved, secret: Option<(Presented, TokenSource)> },
+    Mapped {
+        /// The original request.
+        original: Original,
+        /// The route that matched, with its action and resource filled in.
+        route: Resolved,
+        /// The presented secret and where it came from, if one was presented.
+        secret: Option<(Presented, TokenSource)>,
+    },
     /// No route maps it, and it lies under a public prefix: allowed without a token.
-    Public { original: Original },
+    Public {
+        /// The original request.
+        original: Original,
+    },
     /// No route maps it and it is not public: denied.
-    Unmapped { original: Original },
+    Unmapped {
+        /// The original request.
+        original: Original,
+    },
 }
 
 impl Decoded {
+    /// The original request, whatever became of it.
     pub fn original(&self) -> &Original {
         match self {
             Decoded::Mapped { original, .. } | Decoded::Public { original } | Decoded::Unmapped { original } => {

@@ -3,6 +3,8 @@
 //! method, the presented secret and the matched route. Pure and transport-neutral,
 //! so the HTTP server and the wasm gateway share one implementation.
 
+#![warn(missing_docs)]
+
 mod canonical;
 mod decode;
 mod headers;

@@ -30,6 +30,7 @@ pub enum Convention {
 }
 
 impl Convention {
+    /// The name used in the config, e.g. `nginx`.
     pub fn as_str(self) -> &'static str {
         match self {
             Convention::Nginx => "nginx",
@@ -49,7 +50,9 @@ impl fmt::Display for Convention {
 /// The original request: its method (upper case) and canonical path.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Original {
+    /// The method, upper case.
     pub method: String,
+    /// The path, canonical (the query cut off).
     pub path: CanonicalPath,
     /// The convention that supplied it (never `Auto`).
     pub convention: Convention,

@@ -14,10 +14,12 @@ use crate::refusal::Refusal;
 pub struct Presented(String);
 
 impl Presented {
+    /// Holds `text` as a presented secret.
     pub fn new(text: impl Into<String>) -> Presented {
         Presented(text.into())
     }
 
+    /// The secret's text: for the shape check and the hash only, never for a log.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -32,8 +34,11 @@ impl fmt::Debug for Presented {
 /// Where a presented secret came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TokenSource {
+    /// The `x-access-token` header (cvescan).
     AccessTokenHeader,
+    /// `Authorization: Bearer`.
     Bearer,
+    /// A path segment the route names (psm's `/api/repo/t/<TOKEN>/...`).
     Path,
 }
 

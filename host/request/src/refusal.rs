@@ -8,10 +8,12 @@ use thiserror::Error;
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 #[error("{message}")]
 pub struct Refusal {
+    /// Why, for the 400 answer.
     pub message: String,
 }
 
 impl Refusal {
+    /// A refusal saying `message`.
     pub fn new(message: impl Into<String>) -> Refusal {
         Refusal { message: message.into() }
     }

@@ -43,18 +43,60 @@ fn root() -> String {
 /// Why a route cannot be added.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum RouteError {
+    /// The resource template names a capture the path does not have.
     #[error("route `{method} {path}`: resource template uses `{{{name}}}`, which the path does not capture")]
-    UncapturedName { method: String, path: String, name: String },
+    UncapturedName {
+        /// The route's method.
+        method: String,
+        /// The route's path pattern.
+        path: String,
+        /// The name in question.
+        name: String,
+    },
+    /// `token_param` names a capture the path does not have.
     #[error("route `{method} {path}`: token_param `{name}` is not captured by the path")]
-    UncapturedToken { method: String, path: String, name: String },
+    UncapturedToken {
+        /// The route's method.
+        method: String,
+        /// The route's path pattern.
+        path: String,
+        /// The name in question.
+        name: String,
+    },
+    /// The method is not `*` or an HTTP method.
     #[error("route `{method} {path}`: the method is not `*` or an HTTP method")]
-    BadMethod { method: String, path: String },
+    BadMethod {
+        /// The route's method.
+        method: String,
+        /// The route's path pattern.
+        path: String,
+    },
+    /// The resource template has an unclosed `{`.
     #[error("route `{method} {path}`: the resource template has an unclosed `{{`")]
-    UnclosedTemplate { method: String, path: String },
+    UnclosedTemplate {
+        /// The route's method.
+        method: String,
+        /// The route's path pattern.
+        path: String,
+    },
+    /// The path has more than `MAX_CAPTURES` captures.
     #[error("route `{method} {path}`: more than {MAX_CAPTURES} captures")]
-    TooManyCaptures { method: String, path: String },
+    TooManyCaptures {
+        /// The route's method.
+        method: String,
+        /// The route's path pattern.
+        path: String,
+    },
+    /// The matcher refused the pattern (a conflict with another route).
     #[error("route `{method} {path}` cannot be added: {reason}")]
-    Insert { method: String, path: String, reason: String },
+    Insert {
+        /// The route's method.
+        method: String,
+        /// The route's path pattern.
+        path: String,
+        /// Why the matcher refused it.
+        reason: String,
+    },
 }
 
 /// The most `{name}` captures one pattern may have (the matcher panics beyond 26).
@@ -63,7 +105,9 @@ pub const MAX_CAPTURES: usize = 16;
 /// What a matched route asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Resolved {
+    /// The action to check.
     pub action: String,
+    /// The resource to check it on, the template filled in.
     pub resource: String,
     /// The token found in the path, when the route has a `token_param`.
     pub token: Option<Presented>,

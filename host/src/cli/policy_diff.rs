@@ -14,8 +14,8 @@ use serde::Serialize;
 
 use super::context::{module_arg, runtime};
 use tokenscope::config::PolicyConfig;
-use tokenscope::ids::TokenId;
 use tokenscope::runtime::Evaluator;
+use tokenscope::store::TokenId;
 use tokenscope::swap::ModuleSummary;
 use tokenscope::vectors::{Decided, Vectors, decide_case};
 use tokenscope::verdict::Verdict;

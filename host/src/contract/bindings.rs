@@ -2,6 +2,8 @@
 //! few names the rest of the host uses re-exported under short names. The types
 //! compare and hash by value, so grant lists can key caches without being printed.
 
+// The generated code carries the WIT file's own documentation, not rustdoc for every item.
+#[allow(missing_docs)]
 mod generated {
     wasmtime::component::bindgen!({
         path: "../wit",

@@ -39,9 +39,13 @@ impl GateOptions {
 /// One check of the gate.
 #[derive(Clone, Debug, Serialize)]
 pub struct GateCheck {
+    /// The check's name, e.g. `safety vectors`.
     pub name: &'static str,
+    /// Whether the module passed it.
     pub passed: bool,
+    /// One line on what was checked.
     pub summary: String,
+    /// What failed, the first few in full.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<String>,
 }
@@ -49,16 +53,23 @@ pub struct GateCheck {
 /// Everything the gate found about one module.
 #[derive(Clone, Debug, Serialize)]
 pub struct GateReport {
+    /// Where the module came from.
     pub source: String,
+    /// The hex SHA-256 of its bytes.
     pub sha256: String,
+    /// Its name, once it loaded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Its version, once it loaded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    /// Whether it passed every check.
     pub passed: bool,
+    /// Every check, in the order run.
     pub checks: Vec<GateCheck>,
     /// Cases run: the module's vectors and the safety vectors.
     pub cases: usize,
+    /// How long the gate took.
     #[serde(serialize_with = "millis")]
     pub elapsed: Duration,
 }

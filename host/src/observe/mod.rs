@@ -24,10 +24,13 @@ use crate::verdict::Verdict;
 
 /// A decision as the verify path made it (borrowed; copied only when taken).
 pub struct Tapped<'a> {
+    /// The question the policy was asked.
     pub question: &'a Question<'a>,
     /// The action's name (the question holds the active module's id for it).
     pub action: &'a str,
+    /// What the active module decided.
     pub verdict: &'a Verdict,
+    /// The module that decided.
     pub policy: &'a PolicyModule,
 }
 
@@ -35,19 +38,28 @@ pub struct Tapped<'a> {
 /// named by its id, and its grants and state are what the policy saw.
 #[derive(Clone, Debug)]
 pub struct Observed {
+    /// The token, by id.
     pub token: TokenId,
+    /// Its grants, as the policy saw them.
     pub grants: Grants,
+    /// Its owner's rights then.
     pub owner_rights: Vec<ResourceGrant>,
+    /// Its expiry and revocation then.
     pub status: TokenStatus,
+    /// The action asked for.
     pub action: String,
+    /// The resource it was asked on.
     pub resource: String,
+    /// When it was asked.
     pub now: UnixTime,
+    /// What the active module decided.
     pub verdict: Verdict,
     /// The SHA-256 of the module that decided.
     pub policy: String,
 }
 
 impl Tapped<'_> {
+    /// Copies what an observer thread needs.
     pub fn to_owned(&self) -> Observed {
         let q = self.question;
         Observed {

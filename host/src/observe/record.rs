@@ -18,6 +18,7 @@ use crate::vectors::Vector;
 /// How many sampled decisions may wait for the writer thread.
 const QUEUE: usize = 4096;
 
+/// Appends a sample of live decisions to a JSON-lines file, on its own thread.
 pub struct Recorder {
     every: u64,
     seen: AtomicU64,
@@ -39,6 +40,7 @@ impl Recorder {
         Ok(Recorder { every: every.max(1), seen: AtomicU64::new(0), queue })
     }
 
+    /// Queues `tapped` if it is the sample's turn (every `every`-th decision).
     pub fn offer(&self, tapped: &Tapped<'_>) {
         if self.seen.fetch_add(1, Ordering::Relaxed).is_multiple_of(self.every) {
             self.queue.offer(tapped.to_owned());
@@ -54,13 +56,13 @@ impl Recorder {
 /// The case a decision is recorded as.
 pub fn vector_of(o: &Observed) -> Vector {
     Vector {
-        name: Some(format!("token {} at @{}", o.token, o.now)),
+        name: Some(format!("token {} at @{}", o.token, o.now.secs())),
         seed: None,
         token: TokenSpec::of(&o.grants, &o.owner_rights, o.status.expires_at, o.status.revoked),
         request: RequestSpec {
             action: o.action.clone(),
             resource: o.resource.clone(),
-            now: Some(format!("@{}", o.now)),
+            now: Some(format!("@{}", o.now.secs())),
         },
         expect: o.verdict.code_str().to_owned(),
         grant: None,

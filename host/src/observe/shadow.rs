@@ -19,10 +19,13 @@ const QUEUE: usize = 4096;
 /// Counts of what the shadow found.
 #[derive(Debug, Default)]
 pub struct ShadowStats {
+    /// Decisions the shadow made the same way.
     pub agreed: AtomicU64,
+    /// Decisions the shadow made another way (or faulted on).
     pub disagreed: AtomicU64,
 }
 
+/// A candidate module deciding live traffic again on its own thread.
 pub struct Shadow {
     module: Arc<PolicyModule>,
     queue: Queue,
@@ -43,10 +46,12 @@ impl Shadow {
         Ok(Shadow { module, queue, stats })
     }
 
+    /// The candidate module.
     pub fn module(&self) -> &Arc<PolicyModule> {
         &self.module
     }
 
+    /// What the shadow found so far.
     pub fn stats(&self) -> &ShadowStats {
         &self.stats
     }
@@ -56,6 +61,7 @@ impl Shadow {
         self.queue.dropped()
     }
 
+    /// Queues `tapped` to be decided again by the candidate.
     pub fn offer(&self, tapped: &Tapped<'_>) {
         self.queue.offer(tapped.to_owned());
     }

@@ -29,6 +29,7 @@ pub enum Compiled {
 }
 
 impl Compiled {
+    /// `cached` or `compiled`.
     pub fn as_str(self) -> &'static str {
         match self {
             Compiled::Cached => "cached",
@@ -62,6 +63,7 @@ impl ModuleCache {
         Ok(ModuleCache { dir: dir.to_path_buf(), engine_key: engine_key(engine) })
     }
 
+    /// The cache's directory.
     pub fn dir(&self) -> &Path {
         &self.dir
     }

@@ -19,6 +19,7 @@ pub struct Runtime {
 }
 
 impl Runtime {
+    /// One engine with epoch interruption and its epoch ticker; no module cache.
     pub fn new() -> Result<Runtime> {
         let mut config = Config::new();
         config.wasm_component_model(true);
@@ -41,10 +42,12 @@ impl Runtime {
         self
     }
 
+    /// The wasmtime engine.
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
 
+    /// The module cache, if there is one.
     pub fn cache(&self) -> Option<&ModuleCache> {
         self.cache.as_ref()
     }

@@ -18,15 +18,23 @@ const MAX_CACHED: usize = 100_000;
 /// One request for a stored token, with everything a decision needs.
 #[derive(Clone, Copy)]
 pub struct Question<'a> {
+    /// The token, by id (the caches' key).
     pub token: TokenId,
+    /// Its stored grants.
     pub grants: &'a Grants,
+    /// Its owner's rights now.
     pub owner_rights: &'a [ResourceGrant],
+    /// Its expiry and revocation.
     pub status: TokenStatus,
+    /// The action, as the module numbers it.
     pub action: ActionId,
+    /// The resource the action is asked on.
     pub resource: &'a str,
+    /// When it is asked.
     pub now: UnixTime,
 }
 
+/// One policy instance with its caches of compiled grants: what decides live requests.
 pub struct Evaluator {
     instance: PolicyInstance,
     generation: u64,
@@ -38,6 +46,7 @@ pub struct Evaluator {
 }
 
 impl Evaluator {
+    /// An evaluator over a fresh instance of `module` (started on first use).
     pub fn new(module: &PolicyModule) -> Evaluator {
         let instance = module.instantiate();
         Evaluator {

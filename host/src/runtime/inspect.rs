@@ -9,14 +9,18 @@ use wasmtime::component::types::ComponentItem;
 /// A component's imports and exports by name.
 #[derive(Clone, Debug, Serialize)]
 pub struct Interface {
+    /// Every import's name (a policy must have none).
     pub imports: Vec<String>,
+    /// Every top-level export.
     pub exports: Vec<Export>,
 }
 
 /// One top-level export, with the names inside it when it is an instance.
 #[derive(Clone, Debug, Serialize)]
 pub struct Export {
+    /// The export's name, e.g. `tokenscope:policy/evaluator@0.2.0`.
     pub name: String,
+    /// The functions and types inside it, when it is an instance.
     pub items: Vec<String>,
 }
 

@@ -52,6 +52,7 @@ struct Live {
     policy: Policy,
 }
 
+/// One instance of a module with its own wasmtime store, replaced after any fault.
 pub struct PolicyInstance {
     prepared: Arc<Prepared>,
     live: Option<Live>,
@@ -125,14 +126,17 @@ impl PolicyInstance {
         PolicyFault { message }
     }
 
+    /// The module's name, version and description.
     pub fn info(&mut self) -> Result<ModuleInfo, PolicyFault> {
         self.call(|store, e| e.call_info(store))
     }
 
+    /// Every action the module knows; an action's id is its index.
     pub fn catalog(&mut self) -> Result<Vec<CatalogEntry>, PolicyFault> {
         self.call(|store, e| e.call_catalog(store))
     }
 
+    /// The resource kinds and their nesting.
     pub fn resource_kinds(&mut self) -> Result<Vec<ResourceKind>, PolicyFault> {
         self.call(|store, e| e.call_resource_kinds(store))
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 /// How often the engine's epoch advances; the time budget is counted in ticks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(1);
 
+/// What one policy call may take: wall-clock time and linear memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// The longest one call into the policy may run.

@@ -129,6 +129,7 @@ impl PolicyModule {
         PolicyInstance::new(Arc::clone(&self.prepared))
     }
 
+    /// The module's name, version and description.
     pub fn info(&self) -> &ModuleInfo {
         &self.info
     }
@@ -143,14 +144,17 @@ impl PolicyModule {
         &self.sha256
     }
 
+    /// The module's size in bytes.
     pub fn size(&self) -> usize {
         self.size
     }
 
+    /// Every action the module knows; an action's id is its index.
     pub fn catalog(&self) -> &[CatalogEntry] {
         &self.catalog
     }
 
+    /// The resource kinds and their nesting.
     pub fn resource_kinds(&self) -> &[ResourceKind] {
         &self.kinds
     }
@@ -180,10 +184,12 @@ impl PolicyModule {
         self.action_ids.get(action).copied()
     }
 
+    /// The component's imports and exports.
     pub fn interface(&self) -> Interface {
         interface_of(self.prepared.runtime.engine(), &self.component)
     }
 
+    /// The limits every instance runs under.
     pub fn limits(&self) -> Limits {
         self.prepared.limits
     }

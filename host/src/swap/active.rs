@@ -11,6 +11,7 @@ use crate::contract::{Denial, Grants, ResourceGrant};
 use crate::ids::TokenId;
 use crate::runtime::{Evaluator, PolicyFault, PolicyModule};
 
+/// A module and its pool of evaluators; a request takes one and uses it to the end.
 pub struct ActivePolicy {
     module: Arc<PolicyModule>,
     /// Waited for when every evaluator is busy.
@@ -27,6 +28,7 @@ impl ActivePolicy {
         ActivePolicy { module, primary, others, next: AtomicUsize::new(0) }
     }
 
+    /// The module.
     pub fn module(&self) -> &Arc<PolicyModule> {
         &self.module
     }

@@ -25,17 +25,24 @@ const HISTORY: usize = 8;
 /// A module as reports and the API show it.
 #[derive(Clone, Debug, Serialize)]
 pub struct ModuleSummary {
+    /// The module's name.
     pub name: String,
+    /// Its version.
     pub version: String,
+    /// The hex SHA-256 of its bytes.
     pub sha256: String,
+    /// Where it came from.
     pub source: String,
+    /// The contract version it speaks.
     pub contract: String,
+    /// How many actions its catalog has.
     pub catalog_actions: usize,
     /// `cached` or `compiled`.
     pub machine_code: &'static str,
 }
 
 impl ModuleSummary {
+    /// The summary of `module`.
     pub fn of(module: &PolicyModule) -> ModuleSummary {
         ModuleSummary {
             name: module.info().name.clone(),
@@ -55,20 +62,40 @@ impl ModuleSummary {
 pub enum SwapOutcome {
     /// The candidate passed the gate and is now active.
     Swapped {
+        /// The module before.
         from: ModuleSummary,
+        /// The module now.
         to: ModuleSummary,
+        /// What the gate found.
         report: Box<GateReport>,
+        /// How long the load took, gate included.
         #[serde(rename = "elapsed_ms", serialize_with = "millis")]
         elapsed: Duration,
     },
     /// The candidate is the active module already.
-    Unchanged { active: ModuleSummary },
+    Unchanged {
+        /// The module in force.
+        active: ModuleSummary,
+    },
     /// The candidate failed the gate; the active module stays.
-    Refused { active: ModuleSummary, report: Box<GateReport> },
+    Refused {
+        /// The module in force.
+        active: ModuleSummary,
+        /// What the gate found.
+        report: Box<GateReport>,
+    },
     /// The previous module is active again.
-    RolledBack { from: ModuleSummary, to: ModuleSummary },
+    RolledBack {
+        /// The module before.
+        from: ModuleSummary,
+        /// The module now.
+        to: ModuleSummary,
+    },
     /// There is no earlier module to return to.
-    NoPrevious { active: ModuleSummary },
+    NoPrevious {
+        /// The module in force.
+        active: ModuleSummary,
+    },
 }
 
 fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -91,8 +118,11 @@ impl SwapOutcome {
 /// Counts of swap outcomes, for `/metrics`.
 #[derive(Debug, Default)]
 pub struct SwapCounts {
+    /// Modules that went live.
     pub swapped: AtomicU64,
+    /// Modules the gate refused.
     pub refused: AtomicU64,
+    /// Rollbacks made.
     pub rolled_back: AtomicU64,
 }
 
@@ -133,6 +163,7 @@ impl PolicySlot {
         self.active.load_full()
     }
 
+    /// How many swaps, refusals and rollbacks there were.
     pub fn counts(&self) -> &SwapCounts {
         &self.counts
     }

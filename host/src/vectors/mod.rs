@@ -24,6 +24,7 @@ pub const MAX_CASES: usize = 10_000;
 pub struct Vectors {
     /// The default request time of every case (RFC 3339, a date or `@UNIX`).
     pub now: Option<String>,
+    /// The cases, in file order.
     #[serde(default, rename = "case")]
     pub cases: Vec<Vector>,
 }
@@ -38,7 +39,9 @@ pub struct Vector {
     /// The sentence of a seed description or design rule this case checks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<String>,
+    /// The token.
     pub token: TokenSpec,
+    /// The request.
     pub request: RequestSpec,
     /// `allow`, or the deny code expected.
     pub expect: String,

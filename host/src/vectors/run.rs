@@ -71,15 +71,21 @@ fn shown(verdict: &Verdict) -> String {
 /// The outcome of one vector.
 #[derive(Clone, Debug, Serialize)]
 pub struct CaseResult {
+    /// The case's name, or its request.
     pub name: String,
+    /// The seed sentence it checks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<String>,
+    /// Whether the module decided as expected.
     pub passed: bool,
+    /// `allow` or the deny code expected.
     pub expected: String,
     /// `allow` or the deny code decided.
     pub got: String,
+    /// The normalised grant that allowed it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub grant: Option<String>,
+    /// The module's reason.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// Why the case failed beyond a different decision.

@@ -13,6 +13,7 @@ mod component;
 mod durability;
 mod faults;
 mod gate;
+mod layering;
 mod lifecycle;
 mod limits;
 mod malformed;

@@ -59,7 +59,7 @@ fn jco_under_node_decides_the_vectors_like_this_host() {
         let decided = decide_case(
             &module,
             &mut evaluator,
-            tokenscope::ids::TokenId::new(i64::try_from(i).unwrap()),
+            tokenscope::store::TokenId::new(i64::try_from(i).unwrap()),
             &token,
             &request,
         );

@@ -1,6 +1,6 @@
-//! The default tokenscope policy: pure decision logic over the token model of
-//! DESIGN.md §1. Built natively as an rlib and, for wasm32, into the policy
-//! component whose glue is `component.rs`.
+//! The default tokenscope policy: pure decision logic over the token model
+//! (README, "The token model"). Built natively as an rlib and, for wasm32, into
+//! the policy component whose glue is `component.rs`.
 
 pub mod action_set;
 pub mod catalog;

@@ -27,7 +27,7 @@ use crate::observe::Recorder;
 use crate::observe::Shadow;
 use crate::runtime::PolicyModule;
 use crate::store::{Store, StoreError};
-use crate::swap::PolicySlot;
+use crate::swap::{PolicySlot, SwapOutcome};
 use crate::time::{Clock, UnixTime};
 
 /// The token authority: every operation on tokens, principals and the active
@@ -74,9 +74,20 @@ impl Authority {
         Arc::clone(self.policy.active().module())
     }
 
-    /// The slot that holds the active module: load, roll back, history.
+    /// The slot that holds the active module, for its history and swap counts.
     pub fn policy(&self) -> &PolicySlot {
         &self.policy
+    }
+
+    /// Makes the module in `bytes` (named `source` in reports) the active one if
+    /// it passes the gate now; otherwise the active module stays.
+    pub fn load_policy(&self, bytes: &[u8], source: &str) -> SwapOutcome {
+        self.policy.load(bytes, source, self.now())
+    }
+
+    /// Returns to the module that was active before the last swap.
+    pub fn rollback_policy(&self) -> SwapOutcome {
+        self.policy.rollback()
     }
 
     /// The shadow module run beside the active one, if any.

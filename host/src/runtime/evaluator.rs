@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use super::instance::{CompiledGrants, PolicyFault, PolicyInstance};
 use super::module::PolicyModule;
-use crate::contract::{ActionId, Denial, Grants, ResourceGrant, TokenStatus};
+use crate::contract::{ActionId, Grants, ResourceGrant, TokenStatus};
 use crate::ids::TokenId;
 use crate::time::UnixTime;
 use crate::verdict::{Code, Verdict};
@@ -61,17 +61,6 @@ impl Evaluator {
     /// The instance itself, for one-shot calls (`decide`, `info`) outside the caches.
     pub fn instance(&mut self) -> &mut PolicyInstance {
         &mut self.instance
-    }
-
-    /// The policy's issuance check: may a creator holding `creator` issue
-    /// `requested`, asked by a token holding `caller`? `Ok(Err(_))` is its refusal.
-    pub fn check_grants(
-        &mut self,
-        creator: &[ResourceGrant],
-        requested: &Grants,
-        caller: Option<&Grants>,
-    ) -> Result<Result<Grants, Denial>, PolicyFault> {
-        self.instance.check_grants(creator, requested, caller)
     }
 
     /// Decides with cached compiled grants; never fails, a fault is a deny.

@@ -91,7 +91,7 @@ pub async fn load(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
         return json_error(StatusCode::BAD_REQUEST, "bad-request", "the body holds no module");
     }
     let source = format!("upload by {}", caller.name);
-    let outcome = blocking(&state, move |a| a.policy().load(&body, &source, a.now())).await;
+    let outcome = blocking(&state, move |a| a.load_policy(&body, &source)).await;
     match outcome {
         Ok(outcome) => answer(outcome),
         Err(response) => response,
@@ -103,7 +103,7 @@ pub async fn rollback(State(state): State<Arc<AppState>>, headers: HeaderMap) ->
     if let Err(response) = authorize_on(&state, &headers, "system.policy:edit", root).await {
         return response;
     }
-    match blocking(&state, |a| a.policy().rollback()).await {
+    match blocking(&state, |a| a.rollback_policy()).await {
         Ok(outcome) => answer(outcome),
         Err(response) => response,
     }

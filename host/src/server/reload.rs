@@ -39,12 +39,9 @@ pub async fn read_settled(path: &Path, settle: Duration) -> Result<Vec<u8>> {
 /// Loads `bytes` into the authority's policy slot off the async threads.
 pub async fn swap_in(authority: &Arc<Authority>, bytes: Vec<u8>, source: String) -> Result<SwapOutcome> {
     let authority = Arc::clone(authority);
-    tokio::task::spawn_blocking(move || {
-        let now = authority.now();
-        authority.policy().load(&bytes, &source, now)
-    })
-    .await
-    .context("the policy load was interrupted")
+    tokio::task::spawn_blocking(move || authority.load_policy(&bytes, &source))
+        .await
+        .context("the policy load was interrupted")
 }
 
 /// Starts the SIGHUP handler and, when `policy.watch`, the file watcher, for

@@ -170,29 +170,24 @@ fn owner_only(path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-impl ToSql for PrincipalId {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::from(self.get()))
-    }
+/// Ids are INTEGER row ids.
+macro_rules! sql_id {
+    ($($id:ident),*) => {$(
+        impl ToSql for $id {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from(self.get()))
+            }
+        }
+
+        impl FromSql for $id {
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+                i64::column_result(value).map($id::new)
+            }
+        }
+    )*};
 }
 
-impl FromSql for PrincipalId {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        i64::column_result(value).map(PrincipalId::new)
-    }
-}
-
-impl ToSql for TokenId {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::from(self.get()))
-    }
-}
-
-impl FromSql for TokenId {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        i64::column_result(value).map(TokenId::new)
-    }
-}
+sql_id!(PrincipalId, TokenId);
 
 /// Times are INTEGER unix seconds; one past `i64::MAX` cannot be stored.
 impl ToSql for UnixTime {

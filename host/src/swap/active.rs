@@ -59,7 +59,7 @@ impl ActivePolicy {
         requested: &Grants,
         caller: Option<&Grants>,
     ) -> Result<Result<Grants, Denial>, PolicyFault> {
-        self.evaluator().check_grants(creator, requested, caller)
+        self.evaluator().instance().check_grants(creator, requested, caller)
     }
 
     /// Frees a deleted token's compiled grants in every evaluator.

@@ -38,6 +38,75 @@ pub struct Config {
     pub check: Check,
     /// Recording a sample of live decisions (for `tokenscope policy diff`).
     pub record: RecordConfig,
+    /// What the verify path keeps in memory, and how soon it sees other processes' writes.
+    pub cache: CacheConfig,
+    /// Decision log lines: which decisions, and in which format.
+    pub log: LogConfig,
+}
+
+/// What the verify path keeps in memory. Writes through this process take effect
+/// on the next request; another process's writes (the CLI beside a server) are
+/// seen within twice `refresh`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Keep stored tokens, owners' rights and unknown secrets in memory.
+    pub enabled: bool,
+    /// The most stored tokens held; past it the cache is emptied and refills on demand.
+    pub tokens: usize,
+    /// The most unknown (well-formed, never issued) secrets remembered.
+    pub unknown: usize,
+    /// The most owners' rights held.
+    pub owners: usize,
+    /// How often the store's change counter is read (1 ms to 500 ms).
+    #[serde(deserialize_with = "duration")]
+    pub refresh: Duration,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            enabled: true,
+            tokens: 262_144,
+            unknown: 65_536,
+            owners: 65_536,
+            refresh: Duration::from_millis(250),
+        }
+    }
+}
+
+/// Which decisions get a log line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DecisionLog {
+    /// Every decision.
+    #[default]
+    All,
+    /// Denies only.
+    Denies,
+    /// None (errors and warnings are still logged).
+    None,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// `key=value` text, one line per event.
+    #[default]
+    Text,
+    /// One JSON object per line: `timestamp`, `level`, `message` and the event's fields.
+    Json,
+}
+
+/// Decision logs (`tokenscope serve` writes them off the request path).
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `all`, `denies` or `none`.
+    pub decisions: DecisionLog,
+    /// `text` or `json`.
+    pub format: LogFormat,
 }
 
 /// The HTTP server's address and limits.
@@ -412,6 +481,12 @@ impl Config {
         }
         if self.record.every == 0 {
             bail!("record.every must be at least 1");
+        }
+        if self.cache.refresh.is_zero() || self.cache.refresh > Duration::from_millis(500) {
+            bail!("cache.refresh must be between 1ms and 500ms");
+        }
+        if self.cache.tokens == 0 || self.cache.unknown == 0 || self.cache.owners == 0 {
+            bail!("cache.tokens, cache.unknown and cache.owners must be at least 1");
         }
         for (name, role) in &self.roles {
             parse_grant(&format!("/={}", role.access)).with_context(|| format!("role `{name}` has a bad access"))?;

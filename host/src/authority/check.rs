@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use tokenscope_request::{Decoded, Headers, Refusal, decode};
 
+use super::verify::ResourceOf;
 use super::{Authority, Verified};
 use crate::runtime::PolicyModule;
 
@@ -67,7 +68,7 @@ impl Authority {
                     &active,
                     presented,
                     &route.action,
-                    &|_| route.resource.clone(),
+                    ResourceOf::Fixed(&route.resource),
                     true,
                 ))
             }

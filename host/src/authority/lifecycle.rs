@@ -157,6 +157,7 @@ impl Authority {
             expires_at,
         };
         let id = self.store.insert_token(&token)?;
+        self.caches.token_changed(id, Some(&token.hash));
         tracing::info!(token = id.get(), owner = %owner.name, name = %request.name, "token created");
         Ok(Issued { record: self.token(id)?, secret })
     }
@@ -222,7 +223,9 @@ impl Authority {
             secret: secret.as_ref().map(|s| (s.hash(), s.hint())),
             revision: Some(record.revision),
         };
-        match self.store.edit_token(id, &edit)? {
+        let edited = self.store.edit_token(id, &edit);
+        self.caches.token_changed(id, edit.secret.as_ref().map(|(hash, _)| hash));
+        match edited? {
             Edited::Done => {}
             Edited::NotFound => return Err(LifecycleError::NotFound(format!("token {id}"))),
             Edited::Conflict => {
@@ -297,7 +300,10 @@ impl Authority {
 
     /// Revokes a token: refused from its next use on.
     pub fn revoke_token(&self, id: TokenId) -> Result<TokenRecord, LifecycleError> {
-        if !self.store.revoke_token(id, self.now())? {
+        // Forgotten whatever the store answered: a failed write may still have landed.
+        let revoked = self.store.revoke_token(id, self.now());
+        self.caches.token_changed(id, None);
+        if !revoked? {
             return Err(LifecycleError::NotFound(format!("token {id}")));
         }
         tracing::info!(token = id.get(), "token revoked");
@@ -306,10 +312,11 @@ impl Authority {
 
     /// Deletes a token: its secret is unknown from then on.
     pub fn delete_token(&self, id: TokenId) -> Result<(), LifecycleError> {
-        if !self.store.delete_token(id)? {
+        let deleted = self.store.delete_token(id);
+        self.caches.token_changed(id, None);
+        if !deleted? {
             return Err(LifecycleError::NotFound(format!("token {id}")));
         }
-        self.policy.active().forget(id);
         tracing::info!(token = id.get(), "token deleted");
         Ok(())
     }

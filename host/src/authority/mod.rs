@@ -3,6 +3,7 @@
 //! issues, verifies and manages tokens through these calls, so the rules are the
 //! same everywhere.
 
+mod cache;
 mod check;
 mod error;
 mod lifecycle;
@@ -26,9 +27,10 @@ use crate::notify::ExpiryNotifier;
 use crate::observe::Recorder;
 use crate::observe::Shadow;
 use crate::runtime::PolicyModule;
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, Watch};
 use crate::swap::{PolicySlot, SwapOutcome};
 use crate::time::{Clock, UnixTime};
+use cache::Caches;
 
 /// The token authority: every operation on tokens, principals and the active
 /// policy goes through it.
@@ -40,12 +42,14 @@ pub struct Authority {
     clock: Arc<dyn Clock>,
     shadow: Option<Shadow>,
     recorder: Option<Recorder>,
+    caches: Arc<Caches>,
 }
 
 impl Authority {
     /// An authority over `store`, deciding with `module` until a swap.
     pub fn new(store: Arc<dyn Store>, module: Arc<PolicyModule>, config: Config, clock: Arc<dyn Clock>) -> Authority {
         let policy = PolicySlot::new(module, GateOptions::of(&config.policy, clock.now()), config.policy.evaluators());
+        let config_cache = config.cache.clone();
         Authority {
             store,
             policy,
@@ -54,6 +58,7 @@ impl Authority {
             clock,
             shadow: None,
             recorder: None,
+            caches: Arc::new(Caches::new(config_cache)),
         }
     }
 
@@ -108,6 +113,28 @@ impl Authority {
     /// The time now, by the authority's clock.
     pub fn now(&self) -> UnixTime {
         self.clock.now()
+    }
+
+    /// How many stored tokens, unknown secrets and owners' rights are cached now.
+    pub fn cache_sizes(&self) -> (usize, usize, usize) {
+        self.caches.sizes()
+    }
+
+    /// Has the store say when anyone may have written it, so that another
+    /// process's writes reach the caches within milliseconds rather than at the
+    /// next `cache.refresh`; notifications stop when the guard is dropped.
+    pub fn watch_store(&self) -> Result<Option<Watch>, StoreError> {
+        let caches = Arc::downgrade(&self.caches);
+        self.store.watch(Arc::new(move || {
+            if let Some(caches) = caches.upgrade() {
+                caches.mark_dirty();
+            }
+        }))
+    }
+
+    /// The longest a write by another process on the store goes unseen.
+    pub fn staleness_bound(&self) -> std::time::Duration {
+        self.caches.staleness_bound()
     }
 
     /// Whether the store answers a read now (readiness).

@@ -47,9 +47,9 @@ impl Authority {
     /// Adds `bindings` to principal `name` (one it has already changes nothing).
     pub fn bind(&self, name: &str, bindings: &[Binding]) -> Result<Principal, LifecycleError> {
         let principal = self.principal(name)?;
-        for binding in bindings {
-            self.store.bind(principal.id, binding)?;
-        }
+        let bound = bindings.iter().try_for_each(|binding| self.store.bind(principal.id, binding));
+        self.caches.owner_changed(principal.id);
+        bound?;
         self.principal(name)
     }
 
@@ -57,17 +57,28 @@ impl Authority {
     /// `NotFound` (the ones before it are removed).
     pub fn unbind(&self, name: &str, bindings: &[Binding]) -> Result<Principal, LifecycleError> {
         let principal = self.principal(name)?;
+        let unbound = self.unbind_each(&principal, bindings);
+        self.caches.owner_changed(principal.id);
+        unbound?;
+        self.principal(name)
+    }
+
+    fn unbind_each(&self, principal: &Principal, bindings: &[Binding]) -> Result<(), LifecycleError> {
         for binding in bindings {
             if !self.store.unbind(principal.id, binding)? {
+                let name = &principal.name;
                 return Err(LifecycleError::NotFound(format!("binding `{}` of principal `{name}`", binding.to_text())));
             }
         }
-        self.principal(name)
+        Ok(())
     }
 
     /// Removes principal `name` and every token it owns.
     pub fn remove_principal(&self, name: &str) -> Result<(), LifecycleError> {
-        if !self.store.remove_principal(name)? {
+        let principal = self.principal(name)?;
+        let removed = self.store.remove_principal(name);
+        self.caches.owner_changed(principal.id);
+        if !removed? {
             return Err(LifecycleError::NotFound(format!("principal `{name}`")));
         }
         tracing::info!(principal = %name, "principal removed");

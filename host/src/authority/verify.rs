@@ -1,14 +1,19 @@
-//! The verify path: presented secret -> shape check -> SHA-256 -> stored record ->
-//! the owner's current rights -> policy decision -> usage count. Every failure is
-//! a deny with its own code; the secret never reaches a log line or a message.
-//! One snapshot of the active policy decides the whole request, and the decision
-//! log line names that module (name, version, SHA-256).
+//! The verify path: presented secret -> shape check -> SHA-256 -> stored token
+//! (from the cache, else the store) -> the owner's current rights (likewise) ->
+//! policy decision -> usage count. Every failure is a deny with its own code; the
+//! secret never reaches a log line or a message. One snapshot of the active
+//! policy decides the whole request, and the decision log line (`log.decisions`)
+//! names that module (name, version, SHA-256) and the time the verification took.
 
+use std::borrow::Cow;
 use std::sync::Arc;
+use std::time::Instant;
 
 use super::Authority;
+use super::cache::{CachedToken, Found};
 use super::rights::owner_rights;
-use crate::contract::{DenyCode, TokenStatus};
+use crate::config::DecisionLog;
+use crate::contract::{DenyCode, ResourceGrant, TokenStatus};
 use crate::observe::Tapped;
 use crate::runtime::{PolicyModule, Question};
 use crate::secret::Secret;
@@ -46,11 +51,19 @@ impl Verified {
     }
 }
 
+/// The resource a verification is about: given, or made from the token owner's name.
+pub(super) enum ResourceOf<'a> {
+    /// This resource.
+    Fixed(&'a str),
+    /// The resource for the owner (the management API's `user/<owner>`).
+    OfOwner(&'a dyn Fn(&str) -> String),
+}
+
 impl Authority {
     /// Decides whether the token `presented` may do `action` on `resource` now.
     /// The decision is also handed to the shadow module and the recorder, if any.
     pub fn verify(&self, presented: Option<&str>, action: &str, resource: &str) -> Verified {
-        self.verify_with(&self.policy.active(), presented, action, &|_| resource.to_owned(), true)
+        self.verify_with(&self.policy.active(), presented, action, ResourceOf::Fixed(resource), true)
     }
 
     /// Like `verify`, with the resource derived from the token owner's name (the
@@ -63,43 +76,103 @@ impl Authority {
         action: &str,
         resource_of: &dyn Fn(&str) -> String,
     ) -> Verified {
-        self.verify_with(&self.policy.active(), presented, action, resource_of, false)
+        self.verify_with(&self.policy.active(), presented, action, ResourceOf::OfOwner(resource_of), false)
     }
 
-    /// Verifies with the snapshot `active`, logs the decision, and (with `tap`)
-    /// hands it to the shadow module and the recorder.
+    /// Verifies with the snapshot `active`, logs the decision as `log.decisions`
+    /// says, and (with `tap`) hands it to the shadow module and the recorder.
     pub(super) fn verify_with(
         &self,
         active: &ActivePolicy,
         presented: Option<&str>,
         action: &str,
-        resource_of: &dyn Fn(&str) -> String,
+        resource: ResourceOf<'_>,
         tap: bool,
     ) -> Verified {
-        let mut resource = String::new();
-        let verified = self.verify_inner(active, presented, action, resource_of, &mut resource, tap);
-        let module = active.module();
-        tracing::info!(
-            token = verified.token.map(TokenId::get),
-            owner = verified.owner.as_deref(),
-            action,
-            resource,
-            decision = verified.verdict.code_str(),
-            policy_name = %module.info().name,
-            policy_version = %module.info().version,
-            policy_sha256 = module.sha256(),
-            "verify"
-        );
+        let started = Instant::now();
+        let mut logged = Cow::Borrowed("");
+        let verified = self.verify_inner(active, presented, action, resource, &mut logged, tap);
+        let log = match self.config.log.decisions {
+            DecisionLog::All => true,
+            DecisionLog::Denies => !verified.verdict.is_allow(),
+            DecisionLog::None => false,
+        };
+        if log {
+            let module = active.module();
+            tracing::info!(
+                token = verified.token.map(TokenId::get),
+                owner = verified.owner.as_deref(),
+                action,
+                resource = &*logged,
+                decision = verified.verdict.code_str(),
+                policy_name = %module.info().name,
+                policy_version = %module.info().version,
+                policy_sha256 = module.sha256(),
+                latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+                "verify"
+            );
+        }
         verified
     }
 
-    fn verify_inner(
+    /// The stored token whose secret hashes to `hash`, from the cache when it may
+    /// answer, else from the store (and kept). `Err` is the deny to answer.
+    fn stored_token(&self, secret: &Secret, cached: bool) -> Result<Arc<CachedToken>, (Code, &'static str)> {
+        let hash = secret.hash();
+        match cached.then(|| self.caches.token(&hash)).flatten() {
+            Some(Found::Token(token)) => return Ok(token),
+            Some(Found::Unknown) => return Err((Code::UnknownToken, UNKNOWN)),
+            None => {}
+        }
+        let ticket = self.caches.ticket();
+        let found = match self.store.token_by_hash(&hash) {
+            Ok(Some(record)) => match record.grants.to_grants() {
+                Ok(grants) => Found::Token(Arc::new(CachedToken::of(&record, grants))),
+                Err(err) => {
+                    tracing::error!(token = record.id.get(), "stored grants are unreadable: {err}");
+                    return Err((Code::StoreUnavailable, "the token's stored grants are unreadable"));
+                }
+            },
+            Ok(None) => Found::Unknown,
+            Err(err) => {
+                tracing::error!("token lookup failed: {err}");
+                return Err((Code::StoreUnavailable, "the token store is unavailable"));
+            }
+        };
+        if cached {
+            self.caches.keep_token(ticket, hash, &found);
+        }
+        match found {
+            Found::Token(token) => Ok(token),
+            Found::Unknown => Err((Code::UnknownToken, UNKNOWN)),
+        }
+    }
+
+    /// The current rights of `token`'s owner, from the cache when it may answer,
+    /// else from the store (and kept). A removed owner holds nothing.
+    fn rights_of(&self, token: &CachedToken, cached: bool) -> Result<Arc<[ResourceGrant]>, String> {
+        if let Some(rights) = cached.then(|| self.caches.owner(token.owner)).flatten() {
+            return Ok(rights);
+        }
+        let ticket = self.caches.ticket();
+        let rights: Arc<[ResourceGrant]> = match self.store.principal_by_id(token.owner) {
+            Ok(Some(owner)) => owner_rights(&owner, &self.config.roles).map_err(|e| e.to_string())?.into(),
+            Ok(None) => Arc::from([]),
+            Err(err) => return Err(err.to_string()),
+        };
+        if cached {
+            self.caches.keep_owner(ticket, token.owner, &rights);
+        }
+        Ok(rights)
+    }
+
+    fn verify_inner<'r>(
         &self,
         active: &ActivePolicy,
         presented: Option<&str>,
         action: &str,
-        resource_of: &dyn Fn(&str) -> String,
-        resource_out: &mut String,
+        resource_of: ResourceOf<'r>,
+        resource_out: &mut Cow<'r, str>,
         tap: bool,
     ) -> Verified {
         let module = active.module();
@@ -110,45 +183,29 @@ impl Authority {
             Ok(secret) => secret,
             Err(err) => return Verified::refused(module, Code::MalformedToken, err.to_string()),
         };
-        let record = match self.store.token_by_hash(&secret.hash()) {
-            Ok(Some(record)) => record,
-            Ok(None) => {
-                let message = "no such token (never issued, reissued, or deleted)";
-                return Verified::refused(module, Code::UnknownToken, message);
-            }
-            Err(err) => {
-                tracing::error!("token lookup failed: {err:#}");
-                return Verified::refused(module, Code::StoreUnavailable, "the token store is unavailable");
-            }
+        let cached = self.caches.usable(self.store.as_ref());
+        let token = match self.stored_token(&secret, cached) {
+            Ok(token) => token,
+            Err((code, message)) => return Verified::refused(module, code, message),
         };
-        *resource_out = resource_of(&record.owner_name);
-        let resource = resource_out.as_str();
+        *resource_out = match resource_of {
+            ResourceOf::Fixed(resource) => Cow::Borrowed(resource),
+            ResourceOf::OfOwner(of) => Cow::Owned(of(&token.owner_name)),
+        };
+        let resource: &str = resource_out;
         let mut verified = Verified {
-            token: Some(record.id),
-            token_name: Some(record.name.clone()),
-            owner: Some(record.owner_name.clone()),
+            token: Some(token.id),
+            token_name: Some(token.name.clone()),
+            owner: Some(token.owner_name.clone()),
             verdict: Verdict::deny(Code::StoreUnavailable, "not decided"),
             grant: None,
             policy: Arc::clone(module),
         };
-        let rights = match self.store.principal_by_id(record.owner) {
-            Ok(Some(owner)) => owner_rights(&owner, &self.config.roles).map_err(|e| e.to_string()),
-            Ok(None) => Ok(Vec::new()),
-            Err(err) => Err(err.to_string()),
-        };
-        let rights = match rights {
+        let rights = match self.rights_of(&token, cached) {
             Ok(rights) => rights,
             Err(err) => {
                 tracing::error!("reading the owner's rights failed: {err}");
                 verified.verdict = Verdict::deny(Code::StoreUnavailable, "the owner's rights could not be read");
-                return verified;
-            }
-        };
-        let grants = match record.grants.to_grants() {
-            Ok(grants) => grants,
-            Err(err) => {
-                tracing::error!(token = record.id.get(), "stored grants are unreadable: {err}");
-                verified.verdict = Verdict::deny(Code::StoreUnavailable, "the token's stored grants are unreadable");
                 return verified;
             }
         };
@@ -159,13 +216,12 @@ impl Authority {
             );
             return verified;
         };
-        let status =
-            TokenStatus { expires_at: record.expires_at.map(|t| t.secs()), revoked: record.revoked_at.is_some() };
+        let status = TokenStatus { expires_at: token.expires_at.map(|t| t.secs()), revoked: token.revoked };
         let now = self.now();
         let mut evaluator = active.evaluator();
         let question = Question {
-            token: record.id,
-            grants: &grants,
+            token: token.id,
+            grants: &token.grants,
             owner_rights: &rights,
             status,
             action: action_id,
@@ -174,11 +230,11 @@ impl Authority {
         };
         verified.verdict = evaluator.decide(&question);
         if let Verdict::Allow { grant } = verified.verdict {
-            verified.grant = evaluator.grant_text(record.id, grant);
+            verified.grant = evaluator.grant_text(&token.grants, grant);
         }
         drop(evaluator);
         if verified.verdict.is_allow() {
-            self.usage.record(record.id, now);
+            self.usage.record(token.id, now);
         }
         if tap && (self.shadow.is_some() || self.recorder.is_some()) {
             let tapped = Tapped { question: &question, action, verdict: &verified.verdict, policy: module };
@@ -192,3 +248,6 @@ impl Authority {
         verified
     }
 }
+
+/// Why an unknown secret is refused.
+const UNKNOWN: &str = "no such token (never issued, reissued, or deleted)";

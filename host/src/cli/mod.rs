@@ -5,6 +5,7 @@ mod catalog;
 mod check;
 mod context;
 mod init;
+mod logging;
 mod notify;
 mod output;
 mod policy;
@@ -93,9 +94,13 @@ pub fn main() -> ExitCode {
             return if err.use_stderr() { ExitCode::from(EXIT_ERROR) } else { ExitCode::SUCCESS };
         }
     };
-    // Long-running commands log their work; one-shot commands only warnings.
-    let long_running = matches!(cli.command, Command::Serve(_) | Command::NotifyExpiry(_));
-    init_logging(if long_running { tracing::Level::INFO } else { tracing::Level::WARN });
+    // Long-running commands log their work; one-shot commands only warnings. The
+    // server sets its own logging up once its config is read.
+    match cli.command {
+        Command::Serve(_) => {}
+        Command::NotifyExpiry(_) => logging::init(tracing::Level::INFO),
+        _ => logging::init(tracing::Level::WARN),
+    }
     let result = match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Catalog(args) => catalog::run(&args),
@@ -122,15 +127,4 @@ pub fn main() -> ExitCode {
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain()
         .any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
-}
-
-/// Logs go to stderr; `TOKENSCOPE_LOG` sets the level.
-fn init_logging(default: tracing::Level) {
-    let level = std::env::var("TOKENSCOPE_LOG").ok().and_then(|l| l.parse::<tracing::Level>().ok()).unwrap_or(default);
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_max_level(level)
-        .with_target(false)
-        .try_init();
 }

@@ -36,6 +36,7 @@ pub fn run(store_args: &StoreArgs, args: &ServeArgs) -> Result<ExitCode> {
     if let Some(record) = &args.record {
         config.record.file = Some(record.clone());
     }
+    let _logs = super::logging::init_server(config.log.format);
     let authority = store_args.serving_authority(config)?;
     let runtime = tokio::runtime::Runtime::new().context("failed to start the async runtime")?;
     runtime.block_on(tokenscope::server::serve(Arc::new(authority)))?;

@@ -34,15 +34,17 @@ pub struct Question<'a> {
     pub now: UnixTime,
 }
 
-/// One policy instance with its caches of compiled grants: what decides live requests.
+/// One policy instance with its caches of compiled grants: what decides live
+/// requests. Grants are keyed by value, so every token with the same grants (and
+/// every owner with the same rights) shares one compiled handle, and a lookup
+/// builds no key.
 pub struct Evaluator {
     instance: PolicyInstance,
     generation: u64,
-    tokens: HashMap<TokenId, CompiledGrants>,
-    /// Keyed by the rights themselves (looked up by slice, so a decision builds no key).
+    tokens: HashMap<Grants, CompiledGrants>,
     owners: HashMap<Vec<ResourceGrant>, CompiledGrants>,
-    /// Normalised grants, fetched from the instance once per token (for reports).
-    normalized: HashMap<TokenId, Grants>,
+    /// Normalised grants, fetched from the instance once per grant set (for reports).
+    normalized: HashMap<Grants, Grants>,
 }
 
 impl Evaluator {
@@ -69,15 +71,15 @@ impl Evaluator {
     }
 
     fn decide_inner(&mut self, q: &Question<'_>) -> Result<Verdict, PolicyFault> {
-        let Question { token, grants, owner_rights, status, action, resource, now } = *q;
+        let Question { grants, owner_rights, status, action, resource, now, .. } = *q;
         self.drop_stale_handles();
-        if !self.tokens.contains_key(&token) {
+        if !self.tokens.contains_key(grants) {
             match self.instance.compile(grants)? {
                 Ok(compiled) => {
                     if Self::make_room(&mut self.instance, &mut self.tokens) {
                         self.normalized.clear();
                     }
-                    self.tokens.insert(token, compiled);
+                    self.tokens.insert(grants.clone(), compiled);
                 }
                 Err(denial) => return Ok(Verdict::Deny { code: Code::Policy(denial.code), message: denial.message }),
             }
@@ -96,7 +98,7 @@ impl Evaluator {
                 }
             }
         }
-        let (Some(token), Some(owner)) = (self.tokens.get(&token), self.owners.get(owner_rights)) else {
+        let (Some(token), Some(owner)) = (self.tokens.get(grants), self.owners.get(owner_rights)) else {
             return Err(PolicyFault { message: "compiled grants vanished from the cache".into() });
         };
         let verdict = self.instance.decide_compiled(token, owner, status, action, resource, now.secs());
@@ -104,22 +106,14 @@ impl Evaluator {
         Ok(verdict)
     }
 
-    /// The normalised text of a token's grant `index`, for reports; the
-    /// normalised grants cross the boundary once per token, not per request.
-    pub fn grant_text(&mut self, token: TokenId, index: u32) -> Option<String> {
-        if !self.normalized.contains_key(&token) {
-            let normalized = self.instance.normalized(self.tokens.get(&token)?).ok()?;
-            self.normalized.insert(token, normalized);
+    /// The normalised text of grant `index` of `grants` (compiled by an earlier
+    /// `decide`), for reports; normalised grants cross the boundary once per grant set.
+    pub fn grant_text(&mut self, grants: &Grants, index: u32) -> Option<String> {
+        if !self.normalized.contains_key(grants) {
+            let normalized = self.instance.normalized(self.tokens.get(grants)?).ok()?;
+            self.normalized.insert(grants.clone(), normalized);
         }
-        crate::grant_text::print_nth(self.normalized.get(&token)?, index)
-    }
-
-    /// Frees a deleted token's compiled grants.
-    pub fn forget(&mut self, token: TokenId) {
-        self.normalized.remove(&token);
-        if let Some(compiled) = self.tokens.remove(&token) {
-            let _ = self.instance.release(compiled);
-        }
+        crate::grant_text::print_nth(self.normalized.get(grants)?, index)
     }
 
     fn drop_stale_handles(&mut self) {

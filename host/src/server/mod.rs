@@ -119,6 +119,14 @@ pub async fn serve(authority: Arc<Authority>) -> Result<()> {
     let flusher = authority.spawn_usage_flusher();
     let notifier = authority.expiry_notifier().spawn();
     let reloaders = reload::spawn(&authority)?;
+    // Without it, another process's writes still arrive within `cache.refresh` twice.
+    let _store_watch = match authority.watch_store() {
+        Ok(watch) => watch,
+        Err(err) => {
+            tracing::warn!("the store cannot be watched; other processes' writes are seen by polling: {err}");
+            None
+        }
+    };
     tracing::info!(%address, policy = %authority.module().label(), "tokenscope serving");
     // Scripts and tests read the bound address (useful with port 0) from this line.
     println!("listening on http://{address}");

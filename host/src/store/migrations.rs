@@ -34,4 +34,24 @@ pub const MIGRATIONS: &[&str] = &[
     // 2: a revision per token, bumped by every edit or reissue, so that concurrent
     // changes of one token are detected (one wins, the others conflict).
     "ALTER TABLE tokens ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;",
+    // 3: a change counter, bumped by every write that changes what a verification
+    // reads (a token added, edited, reissued, revoked or deleted; a principal's
+    // bindings or the principal itself), by whatever process wrote it, so that a
+    // process's caches see another's changes. Usage counts and warnings do not bump it.
+    "CREATE TABLE changes (id INTEGER PRIMARY KEY CHECK (id = 1), counter INTEGER NOT NULL);
+    INSERT INTO changes (id, counter) VALUES (1, 0);
+    CREATE TRIGGER tokens_added AFTER INSERT ON tokens
+        BEGIN UPDATE changes SET counter = counter + 1; END;
+    CREATE TRIGGER tokens_changed AFTER UPDATE OF owner_id, secret_sha256, grants, expires_at, revoked_at, revision
+        ON tokens BEGIN UPDATE changes SET counter = counter + 1; END;
+    CREATE TRIGGER tokens_deleted AFTER DELETE ON tokens
+        BEGIN UPDATE changes SET counter = counter + 1; END;
+    CREATE TRIGGER principals_changed AFTER UPDATE ON principals
+        BEGIN UPDATE changes SET counter = counter + 1; END;
+    CREATE TRIGGER principals_deleted AFTER DELETE ON principals
+        BEGIN UPDATE changes SET counter = counter + 1; END;
+    CREATE TRIGGER bindings_added AFTER INSERT ON bindings
+        BEGIN UPDATE changes SET counter = counter + 1; END;
+    CREATE TRIGGER bindings_deleted AFTER DELETE ON bindings
+        BEGIN UPDATE changes SET counter = counter + 1; END;",
 ];

@@ -13,6 +13,8 @@ pub use types::{
     Binding, Edited, NewToken, Principal, PrincipalId, StoredGrants, TokenEdit, TokenId, TokenRecord, UsageDelta,
 };
 
+use std::sync::Arc;
+
 use crate::secret::SecretHash;
 use crate::time::UnixTime;
 
@@ -59,4 +61,22 @@ pub trait Store: Send + Sync {
     fn mark_warned(&self, id: TokenId, at: UnixTime) -> StoreResult<()>;
     /// Adds counted uses in one transaction.
     fn add_usage(&self, deltas: &[UsageDelta]) -> StoreResult<()>;
+    /// A number that changes whenever any process commits a write that changes
+    /// what a verification reads (tokens other than their usage, principals,
+    /// bindings): caches compare it to notice other processes' writes.
+    fn change_counter(&self) -> StoreResult<u64>;
+    /// Calls `changed` soon after any connection (this process's or another's)
+    /// may have committed a write, until the returned guard is dropped. `None`
+    /// where the backend cannot tell: callers then rely on `change_counter` alone.
+    fn watch(&self, changed: Arc<dyn Fn() + Send + Sync>) -> StoreResult<Option<Watch>>;
+}
+
+/// Keeps a store's change notifications coming while it lives.
+pub struct Watch(#[allow(dead_code)] Box<dyn Send>);
+
+impl Watch {
+    /// Holds whatever keeps the notifications coming (a file watcher, a connection).
+    pub fn new(inner: impl Send + 'static) -> Watch {
+        Watch(Box::new(inner))
+    }
 }

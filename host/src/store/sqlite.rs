@@ -5,7 +5,7 @@
 //! by a write lock, ours or another process's).
 
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::types::{FromSql, FromSqlResult, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, ToSql, params};
@@ -15,7 +15,7 @@ use super::migrations::MIGRATIONS;
 use super::types::{
     Binding, Edited, NewToken, Principal, PrincipalId, StoredGrants, TokenEdit, TokenId, TokenRecord, UsageDelta,
 };
-use super::{Store, StoreResult};
+use super::{Store, StoreResult, Watch};
 use crate::secret::SecretHash;
 use crate::time::UnixTime;
 
@@ -23,6 +23,7 @@ use crate::time::UnixTime;
 pub struct SqliteStore {
     conn: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
+    path: std::path::PathBuf,
 }
 
 /// Read connections: one per core and two more, so a check rarely waits even for another reader.
@@ -69,7 +70,7 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL").op("switch to WAL")?;
         conn.pragma_update(None, "synchronous", "FULL").op("set synchronous = FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON").op("turn on foreign keys")?;
-        let mut store = SqliteStore { conn: Mutex::new(conn), readers: Vec::new() };
+        let mut store = SqliteStore { conn: Mutex::new(conn), readers: Vec::new(), path: path.to_path_buf() };
         store.migrate()?;
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         for _ in 0..reader_count() {
@@ -452,6 +453,40 @@ impl Store for SqliteStore {
             }
         }
         tx.commit().op(OP)
+    }
+
+    /// A commit by any process writes the `-wal` file (or, after a checkpoint, the
+    /// database file): a watch on their directory hears of it within milliseconds.
+    fn watch(&self, changed: Arc<dyn Fn() + Send + Sync>) -> StoreResult<Option<Watch>> {
+        use notify::{EventKind, RecursiveMode, Watcher};
+        let dir = self.path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
+        let Some(name) = self.path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+            return Ok(None);
+        };
+        let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+            let Ok(event) = event else { return changed() };
+            let ours = event
+                .paths
+                .iter()
+                .any(|p| p.file_name().map(|n| n.to_string_lossy()).is_some_and(|n| n.starts_with(name.as_str())));
+            if ours && matches!(event.kind, EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_)) {
+                changed();
+            }
+        })
+        .map_err(|e| StoreError::backend("watch the store for changes", e))?;
+        watcher
+            .watch(&dir, RecursiveMode::NonRecursive)
+            .map_err(|e| StoreError::backend("watch the store for changes", e))?;
+        Ok(Some(Watch::new(watcher)))
+    }
+
+    fn change_counter(&self) -> StoreResult<u64> {
+        let conn = self.reader()?;
+        let counter: i64 = conn
+            .prepare_cached("SELECT counter FROM changes WHERE id = 1")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .op("read the change counter")?;
+        Ok(count(counter))
     }
 }
 

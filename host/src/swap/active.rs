@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::contract::{Denial, Grants, ResourceGrant};
-use crate::ids::TokenId;
 use crate::runtime::{Evaluator, PolicyFault, PolicyModule};
 
 /// A module and its pool of evaluators; a request takes one and uses it to the end.
@@ -60,13 +59,6 @@ impl ActivePolicy {
         caller: Option<&Grants>,
     ) -> Result<Result<Grants, Denial>, PolicyFault> {
         self.evaluator().instance().check_grants(creator, requested, caller)
-    }
-
-    /// Frees a deleted token's compiled grants in every evaluator.
-    pub fn forget(&self, token: TokenId) {
-        for slot in self.all() {
-            slot.lock().unwrap_or_else(PoisonError::into_inner).forget(token);
-        }
     }
 }
 

@@ -49,7 +49,7 @@ pub fn decide_case(
     };
     let verdict = evaluator.decide(&question);
     let grant = match verdict {
-        Verdict::Allow { grant } => evaluator.grant_text(key, grant),
+        Verdict::Allow { grant } => evaluator.grant_text(&token.grants, grant),
         Verdict::Deny { .. } => None,
     };
     let agree = match (&verdict, &oneshot) {

@@ -7,6 +7,7 @@
 mod api;
 mod api_schema;
 mod bypass;
+mod caches;
 mod ceilings;
 mod cli;
 mod component;

@@ -1,0 +1,262 @@
+//! What the verify path keeps in memory so a check costs about one hash: stored
+//! tokens by secret hash, a bounded set of well-formed secrets the store does not
+//! know, and owners' current rights by principal. A write made through this
+//! process's authority invalidates what it changes before it returns; a write by
+//! another process on the same store (the CLI beside a server) is noticed by the
+//! store's change counter, read at most every `cache.refresh`, which empties all
+//! of it. Expiry is never cached as "valid": the record holds the expiry time and
+//! the policy decides it at each request. Every map is bounded: past its limit it
+//! is emptied and refills on demand, so no flood of secrets grows memory.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use crate::config::CacheConfig;
+use crate::contract::{Grants, ResourceGrant};
+use crate::secret::SecretHash;
+use crate::store::{PrincipalId, Store, TokenId, TokenRecord};
+use crate::time::UnixTime;
+
+/// What a verification needs of a stored token.
+#[derive(Debug)]
+pub struct CachedToken {
+    /// Its id.
+    pub id: TokenId,
+    /// Its owner.
+    pub owner: PrincipalId,
+    /// Its owner's name.
+    pub owner_name: String,
+    /// Its name.
+    pub name: String,
+    /// Its grants, as the policy takes them.
+    pub grants: Grants,
+    /// When it expires (decided by the policy at each request).
+    pub expires_at: Option<UnixTime>,
+    /// Whether it is revoked.
+    pub revoked: bool,
+}
+
+impl CachedToken {
+    /// The verification's view of `record`, whose grants are `grants`.
+    pub fn of(record: &TokenRecord, grants: Grants) -> CachedToken {
+        CachedToken {
+            id: record.id,
+            owner: record.owner,
+            owner_name: record.owner_name.clone(),
+            name: record.name.clone(),
+            grants,
+            expires_at: record.expires_at,
+            revoked: record.revoked_at.is_some(),
+        }
+    }
+}
+
+/// A lookup by secret hash.
+pub enum Found {
+    /// A stored token.
+    Token(Arc<CachedToken>),
+    /// No stored token has this hash.
+    Unknown,
+}
+
+#[derive(Default)]
+struct Tokens {
+    by_hash: HashMap<SecretHash, Arc<CachedToken>>,
+    hash_of: HashMap<TokenId, SecretHash>,
+    unknown: HashSet<SecretHash>,
+}
+
+/// The verify path's caches; see the module comment for what keeps them true.
+pub struct Caches {
+    config: CacheConfig,
+    tokens: RwLock<Tokens>,
+    owners: RwLock<HashMap<PrincipalId, Arc<[ResourceGrant]>>>,
+    /// Bumped by every invalidation; a fill read from the store under an older
+    /// generation is not kept (it may predate the write).
+    generation: AtomicU64,
+    /// The store's change counter when last read.
+    counter: AtomicU64,
+    /// When the counter was last read successfully (ms since `started`); 0: never.
+    confirmed_ms: AtomicU64,
+    /// Whether a request is reading the counter now.
+    checking: AtomicBool,
+    /// Set by the store's change notifications: the next request reads the counter.
+    dirty: AtomicBool,
+    started: Instant,
+}
+
+/// What a fill remembers: the generation it was read under.
+#[derive(Clone, Copy)]
+pub struct Ticket(u64);
+
+impl Caches {
+    /// Empty caches with `config`'s bounds and refresh interval.
+    pub fn new(config: CacheConfig) -> Caches {
+        Caches {
+            config,
+            tokens: RwLock::new(Tokens::default()),
+            owners: RwLock::new(HashMap::new()),
+            generation: AtomicU64::new(0),
+            counter: AtomicU64::new(0),
+            confirmed_ms: AtomicU64::new(0),
+            checking: AtomicBool::new(false),
+            dirty: AtomicBool::new(false),
+            started: Instant::now(),
+        }
+    }
+
+    fn elapsed_ms(&self) -> u64 {
+        // +1 so that 0 stays "never confirmed".
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX).saturating_add(1)
+    }
+
+    /// Whether the caches may answer now. They may while the store's change
+    /// counter was read less than `refresh` ago; else this request reads it (one
+    /// request at a time), and a change empties the caches. While another request
+    /// is reading it they may answer for one more `refresh`; past that, or when
+    /// the counter cannot be read, they may not (the caller reads the store).
+    pub fn usable(&self, store: &dyn Store) -> bool {
+        if !self.config.enabled {
+            return false;
+        }
+        let refresh = u64::try_from(self.config.refresh.as_millis()).unwrap_or(u64::MAX);
+        let now = self.elapsed_ms();
+        let confirmed = self.confirmed_ms.load(Ordering::Acquire);
+        let age = now.saturating_sub(confirmed);
+        let dirty = self.dirty.load(Ordering::Acquire);
+        if confirmed != 0 && age < refresh && !dirty {
+            return true;
+        }
+        if self.checking.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_err() {
+            // Another request is reading the counter: trust what it confirmed a little longer.
+            return confirmed != 0 && age < refresh.saturating_mul(2);
+        }
+        self.dirty.store(false, Ordering::Release);
+        let usable = match store.change_counter() {
+            Ok(counter) => {
+                let before = self.counter.swap(counter, Ordering::AcqRel);
+                if before != counter || confirmed == 0 {
+                    self.clear();
+                }
+                self.confirmed_ms.store(self.elapsed_ms(), Ordering::Release);
+                true
+            }
+            Err(err) => {
+                tracing::error!("the store's change counter cannot be read: {err}");
+                self.clear();
+                self.confirmed_ms.store(0, Ordering::Release);
+                false
+            }
+        };
+        self.checking.store(false, Ordering::Release);
+        usable
+    }
+
+    /// Call when the store may have been written by anyone: the next request
+    /// reads the change counter before the caches answer again.
+    pub fn mark_dirty(&self) {
+        self.dirty.store(true, Ordering::Release);
+    }
+
+    /// A ticket for a fill about to read the store.
+    pub fn ticket(&self) -> Ticket {
+        Ticket(self.generation.load(Ordering::Acquire))
+    }
+
+    /// The token or unknown mark cached for `hash`.
+    pub fn token(&self, hash: &SecretHash) -> Option<Found> {
+        let tokens = self.tokens.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(token) = tokens.by_hash.get(hash) {
+            return Some(Found::Token(Arc::clone(token)));
+        }
+        tokens.unknown.contains(hash).then_some(Found::Unknown)
+    }
+
+    /// Keeps what the store said of `hash`, unless something was invalidated
+    /// since `ticket` was taken.
+    pub fn keep_token(&self, ticket: Ticket, hash: SecretHash, found: &Found) {
+        let mut tokens = self.tokens.write().unwrap_or_else(PoisonError::into_inner);
+        if self.generation.load(Ordering::Acquire) != ticket.0 {
+            return;
+        }
+        match found {
+            Found::Token(token) => {
+                if tokens.by_hash.len() >= self.config.tokens {
+                    tokens.by_hash.clear();
+                    tokens.hash_of.clear();
+                }
+                if let Some(old) = tokens.hash_of.insert(token.id, hash) {
+                    tokens.by_hash.remove(&old);
+                }
+                tokens.by_hash.insert(hash, Arc::clone(token));
+            }
+            Found::Unknown => {
+                if tokens.unknown.len() >= self.config.unknown {
+                    tokens.unknown.clear();
+                }
+                tokens.unknown.insert(hash);
+            }
+        }
+    }
+
+    /// The rights cached for `owner`.
+    pub fn owner(&self, owner: PrincipalId) -> Option<Arc<[ResourceGrant]>> {
+        self.owners.read().unwrap_or_else(PoisonError::into_inner).get(&owner).cloned()
+    }
+
+    /// Keeps `owner`'s rights, unless something was invalidated since `ticket`.
+    pub fn keep_owner(&self, ticket: Ticket, owner: PrincipalId, rights: &Arc<[ResourceGrant]>) {
+        let mut owners = self.owners.write().unwrap_or_else(PoisonError::into_inner);
+        if self.generation.load(Ordering::Acquire) != ticket.0 {
+            return;
+        }
+        if owners.len() >= self.config.owners {
+            owners.clear();
+        }
+        owners.insert(owner, Arc::clone(rights));
+    }
+
+    /// Call after a token was stored, edited, reissued, revoked or deleted:
+    /// forgets it, and `new_hash` (a new or reissued secret) as unknown.
+    pub fn token_changed(&self, id: TokenId, new_hash: Option<&SecretHash>) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        let mut tokens = self.tokens.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(hash) = tokens.hash_of.remove(&id) {
+            tokens.by_hash.remove(&hash);
+        }
+        if let Some(hash) = new_hash {
+            tokens.unknown.remove(hash);
+        }
+    }
+
+    /// Call after a principal's bindings changed, or it was removed (with its tokens).
+    pub fn owner_changed(&self, owner: PrincipalId) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.owners.write().unwrap_or_else(PoisonError::into_inner).remove(&owner);
+        let mut tokens = self.tokens.write().unwrap_or_else(PoisonError::into_inner);
+        let Tokens { by_hash, hash_of, .. } = &mut *tokens;
+        by_hash.retain(|_, token| token.owner != owner);
+        hash_of.retain(|_, hash| by_hash.contains_key(hash));
+    }
+
+    /// Empties every cache.
+    pub fn clear(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        *self.tokens.write().unwrap_or_else(PoisonError::into_inner) = Tokens::default();
+        self.owners.write().unwrap_or_else(PoisonError::into_inner).clear();
+    }
+
+    /// How many tokens, unknown secrets and owners are held now.
+    pub fn sizes(&self) -> (usize, usize, usize) {
+        let tokens = self.tokens.read().unwrap_or_else(PoisonError::into_inner);
+        let owners = self.owners.read().unwrap_or_else(PoisonError::into_inner).len();
+        (tokens.by_hash.len(), tokens.unknown.len(), owners)
+    }
+
+    /// The longest another process's write can go unseen: `cache.refresh` twice.
+    pub fn staleness_bound(&self) -> Duration {
+        self.config.refresh.saturating_mul(2)
+    }
+}

@@ -1,0 +1,49 @@
+//! Where log lines go: stderr, `TOKENSCOPE_LOG` for the level. One-shot commands
+//! write directly; `serve` writes through a non-blocking writer on its own
+//! thread (a full buffer drops lines rather than holding up a request), as text
+//! or as one JSON object per line (`log.format`).
+
+use tokenscope::config::LogFormat;
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
+
+/// Lines the non-blocking writer holds before it drops new ones.
+const BUFFERED_LINES: usize = 65_536;
+
+fn level(default: tracing::Level) -> tracing::Level {
+    std::env::var("TOKENSCOPE_LOG").ok().and_then(|l| l.parse::<tracing::Level>().ok()).unwrap_or(default)
+}
+
+/// Logs of a one-shot command: written to stderr as they happen.
+pub fn init(default: tracing::Level) {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_max_level(level(default))
+        .with_target(false)
+        .try_init();
+}
+
+/// Logs of a server: off the request path, in `format`. Keep the guard until
+/// exit: dropping it flushes what is buffered.
+pub fn init_server(format: LogFormat) -> WorkerGuard {
+    let (writer, guard) =
+        NonBlockingBuilder::default().lossy(true).buffered_lines_limit(BUFFERED_LINES).finish(std::io::stderr());
+    let level = level(tracing::Level::INFO);
+    let _ = match format {
+        LogFormat::Text => tracing_subscriber::fmt()
+            .with_writer(writer)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_max_level(level)
+            .with_target(false)
+            .try_init(),
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_writer(writer)
+            .with_max_level(level)
+            .with_target(false)
+            .try_init(),
+    };
+    guard
+}

@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# The check endpoint under load, beside nginx's `return 200` as the yardstick:
-# wrk drives `GET /v1/check` of a release `tokenscope serve` (nginx auth_request
-# headers, a valid token, a mapped route, a real SQLite store), then an nginx
-# location that only returns 200, with the same connections and duration.
-# Needs wrk and nginx (apt-get install wrk nginx-light). Usage:
-#   host/benches/check_http.sh [seconds] [connections]
+# The check endpoint under load, beside two yardsticks: wrk drives a release
+# `tokenscope serve` (nginx auth_request headers, a real SQLite store, decision
+# logs on as configured by default: every decision, text, to stderr here sent to
+# /dev/null) with an allowed check, a denied check (the token's owner lacks the
+# channel), and the server's own bare 200 (`/healthz`: the HTTP stack alone),
+# then an nginx location that only returns 200, with the same threads,
+# connections and duration, one after another on this machine (wrk and the
+# server share its cores). Prints wrk's output and a table of req/s, p50, p99
+# and each row's ratio to nginx. Needs wrk and nginx (apt-get install wrk
+# nginx-light). Usage:
+#   host/benches/check_http.sh [seconds] [connections] [threads]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_=${1:-15}
 CONNS=${2:-32}
+THREADS=${3:-2}
 cargo build --release -p tokenscope --locked -q
 BIN=$PWD/target/release/tokenscope
 WORK=$(mktemp -d)
@@ -29,7 +35,7 @@ T="$BIN --config $WORK/tokenscope.toml"
 $T init --json > /dev/null
 $T principal add ci --grant channel/main=read > /dev/null
 SECRET=$($T token create --owner ci --name bench --scope artifact:download --json | sed -n 's/.*"secret":"\([^"]*\)".*/\1/p')
-TOKENSCOPE_LOG=warn $T serve --listen 127.0.0.1:18181 > /dev/null &
+$T serve --listen 127.0.0.1:18181 > /dev/null 2>&1 &
 sleep 1
 
 cat > "$WORK/nginx.conf" <<NGINX
@@ -46,15 +52,40 @@ NGINX
 nginx -c "$WORK/nginx.conf"
 sleep 0.5
 
-cat > "$WORK/headers.lua" <<LUA
-wrk.headers["X-Original-URI"] = "/api/repo/main/linux-64/numpy-1.26.4.conda"
+for kind in allow deny; do
+  channel=main; [ "$kind" = deny ] && channel=private
+  cat > "$WORK/$kind.lua" <<LUA
+wrk.headers["X-Original-URI"] = "/api/repo/$channel/linux-64/numpy-1.26.4.conda"
 wrk.headers["X-Original-Method"] = "GET"
 wrk.headers["x-access-token"] = "$SECRET"
 LUA
-# One check first: it must be an allow, or the figures mean nothing.
-curl -fsS -o /dev/null -w '%{http_code}\n' -H "X-Original-Method: GET" -H "X-Original-URI: /api/repo/main/linux-64/numpy-1.26.4.conda" \
-  -H "x-access-token: $SECRET" http://127.0.0.1:18181/v1/check
-echo "== tokenscope /v1/check (allow)"
-wrk -t2 -c"$CONNS" -d"${SECONDS_}s" --latency -s "$WORK/headers.lua" http://127.0.0.1:18181/v1/check
-echo "== nginx return 200"
-wrk -t2 -c"$CONNS" -d"${SECONDS_}s" --latency http://127.0.0.1:18182/
+done
+# One check of each first: they must be what the rows say, or the figures mean nothing.
+check() {
+  curl -sS -o /dev/null -w '%{http_code} %header{x-tokenscope-deny-code}' -H "X-Original-Method: GET" \
+    -H "X-Original-URI: /api/repo/$1/linux-64/numpy-1.26.4.conda" -H "x-access-token: $SECRET" http://127.0.0.1:18181/v1/check
+}
+[ "$(check main)" = "200 " ] || { echo "the allowed check is not a 200: $(check main)"; exit 1; }
+[ "$(check private)" = "403 owner-lacks-right" ] || { echo "the denied check is not a 403: $(check private)"; exit 1; }
+
+run() { # name, wrk arguments...
+  local name=$1; shift
+  echo "== $name"
+  wrk -t"$THREADS" -c"$CONNS" -d"${SECONDS_}s" --latency "$@" | tee "$WORK/$name.out"
+}
+run tokenscope-allow -s "$WORK/allow.lua" http://127.0.0.1:18181/v1/check
+run tokenscope-deny -s "$WORK/deny.lua" http://127.0.0.1:18181/v1/check
+run tokenscope-200 http://127.0.0.1:18181/healthz
+run nginx-200 http://127.0.0.1:18182/
+
+rate() { awk '/^Requests\/sec:/ {print $2}' "$WORK/$1.out"; }
+pct() { awk -v p="$2%" '$1 == p {print $2}' "$WORK/$1.out"; }
+NGINX=$(rate nginx-200)
+echo
+echo "| server | requests/s | p50 | p99 | vs nginx |"
+echo "| --- | --- | --- | --- | --- |"
+for name in tokenscope-allow tokenscope-deny tokenscope-200 nginx-200; do
+  r=$(rate "$name")
+  printf '| %s | %.0f | %s | %s | %sx |\n' "$name" "$r" "$(pct "$name" 50)" "$(pct "$name" 99)" \
+    "$(awk -v a="$r" -v b="$NGINX" 'BEGIN { printf "%.2f", a / b }')"
+done

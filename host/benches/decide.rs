@@ -19,6 +19,7 @@ const RESOURCE_GRANTS: [&str; 3] = ["channel/docs=read", "channel/main=write", "
 const OWNER: [&str; 2] = ["/=write", "channel/main=manage"];
 const ACTION: &str = "artifact:download";
 const RESOURCE: &str = "channel/main/artifact/numpy-1.26.4-py312.conda";
+const DENIED_RESOURCE: &str = "channel/other/artifact/numpy-1.26.4-py312.conda";
 
 fn native_grants(grants: &Grants) -> tokenscope_policy::Grants {
     let resource = |g: &tokenscope::contract::ResourceGrant| tokenscope_policy::ResourceGrant {
@@ -80,6 +81,42 @@ fn bench_decide(c: &mut Criterion) {
         group.bench_function("wasm-compiled", |b| {
             b.iter(|| {
                 instance.decide_compiled(&wasm_token, &wasm_owner, status, black_box(action), black_box(RESOURCE), 1)
+            })
+        });
+
+        // A deny of each token: scopes6 holds no upload, resources3 nothing on `channel/other`.
+        let (deny_action, deny_resource) = match *name {
+            "scopes6" => ("artifact:create", RESOURCE),
+            _ => (ACTION, DENIED_RESOURCE),
+        };
+        let native_deny = tokenscope_policy::catalog::lookup(deny_action).unwrap();
+        let decided =
+            tokenscope_policy::decide(&native_token, &native_owner, native_status, native_deny, deny_resource, 1);
+        assert!(!decided.is_allow());
+        group.bench_function("native-deny", |b| {
+            b.iter(|| {
+                tokenscope_policy::decide(
+                    black_box(&native_token),
+                    black_box(&native_owner),
+                    native_status,
+                    black_box(native_deny),
+                    black_box(deny_resource),
+                    1,
+                )
+            })
+        });
+        let wasm_deny = module.action_id(deny_action).unwrap();
+        assert!(!instance.decide_compiled(&wasm_token, &wasm_owner, status, wasm_deny, deny_resource, 1).is_allow());
+        group.bench_function("wasm-compiled-deny", |b| {
+            b.iter(|| {
+                instance.decide_compiled(
+                    &wasm_token,
+                    &wasm_owner,
+                    status,
+                    black_box(wasm_deny),
+                    black_box(deny_resource),
+                    1,
+                )
             })
         });
 

@@ -1,6 +1,7 @@
 //! `cargo bench --bench verify`: one verification, secret to decision (shape
-//! check, SHA-256, SQLite lookup by hash, owner rights, policy decision through
-//! the component, usage count), with 1k and 1M tokens in the store.
+//! check, SHA-256, the stored token and its owner's rights from the cache, policy
+//! decision through the component, usage count), with 1k and 1M tokens in the
+//! store: allowed tokens, and a well-formed secret the store does not know.
 
 // Benchmark setup: an unwrap that fires is a broken benchmark, reported with its message.
 #![allow(clippy::unwrap_used)]
@@ -65,11 +66,16 @@ fn bench_verify(c: &mut Criterion) {
             assert!(authority.verify(Some(secret), "artifact:download", RESOURCE).verdict.is_allow());
         }
         let mut next = 0usize;
-        group.bench_function(label, |b| {
+        group.bench_function(format!("{label}/allow"), |b| {
             b.iter(|| {
                 next = (next + 1) % sample.len();
                 authority.verify(black_box(sample.get(next).map(String::as_str)), "artifact:download", RESOURCE)
             })
+        });
+        let unknown = Secret::generate().unwrap().expose().to_owned();
+        assert_eq!(authority.verify(Some(&unknown), "artifact:download", RESOURCE).verdict.code_str(), "unknown-token");
+        group.bench_function(format!("{label}/unknown"), |b| {
+            b.iter(|| authority.verify(black_box(Some(unknown.as_str())), "artifact:download", RESOURCE))
         });
     }
     group.finish();

@@ -71,24 +71,21 @@ impl Secret {
             }
         }
         let checksum = checksum(&out);
-        out.push_str(&checksum);
+        out.push_str(&String::from_utf8_lossy(&checksum));
         Ok(Secret(out))
     }
 
     /// Checks a presented secret's shape: prefix, length, alphabet, checksum.
     pub fn parse(text: &str) -> Result<Secret, SecretError> {
-        let body = text.strip_prefix(PREFIX).ok_or(SecretError::Prefix)?;
-        if text.len() != SECRET_LEN {
-            return Err(SecretError::Length);
-        }
-        if !body.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(SecretError::Charset);
-        }
-        let (signed, sum) = text.split_at(SECRET_LEN - CHECKSUM_LEN);
-        if checksum(signed).as_bytes().ct_eq(sum.as_bytes()).unwrap_u8() != 1 {
-            return Err(SecretError::Checksum);
-        }
+        check_shape(text)?;
         Ok(Secret(text.to_owned()))
+    }
+
+    /// The hash of a presented secret whose shape is right, without keeping a
+    /// copy of it (the verify path).
+    pub fn hash_of(text: &str) -> Result<SecretHash, SecretError> {
+        check_shape(text)?;
+        Ok(SecretHash(Sha256::digest(text.as_bytes()).into()))
     }
 
     /// The value, for showing once to the person who created the token.
@@ -127,8 +124,24 @@ impl fmt::Debug for SecretHash {
     }
 }
 
+/// Prefix, length, alphabet and checksum of a presented secret.
+fn check_shape(text: &str) -> Result<(), SecretError> {
+    let body = text.strip_prefix(PREFIX).ok_or(SecretError::Prefix)?;
+    if text.len() != SECRET_LEN {
+        return Err(SecretError::Length);
+    }
+    if !body.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(SecretError::Charset);
+    }
+    let (signed, sum) = text.split_at(SECRET_LEN - CHECKSUM_LEN);
+    if checksum(signed).ct_eq(sum.as_bytes()).unwrap_u8() != 1 {
+        return Err(SecretError::Checksum);
+    }
+    Ok(())
+}
+
 /// CRC32 of `text` as 6 base62 digits.
-fn checksum(text: &str) -> String {
+fn checksum(text: &str) -> [u8; CHECKSUM_LEN] {
     let mut value = crc32fast::hash(text.as_bytes());
     let mut digits = [b'0'; CHECKSUM_LEN];
     for slot in digits.iter_mut().rev() {
@@ -137,7 +150,7 @@ fn checksum(text: &str) -> String {
         }
         value /= 62;
     }
-    String::from_utf8_lossy(&digits).into_owned()
+    digits
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use arbitrary::{Arbitrary, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use tokenscope::config::Config;
-use tokenscope_request::{Convention, Decoded, Headers, Settings, TokenSource, decode};
+use tokenscope_request::{Convention, Decoded, Headers, Sent, Settings, TokenSource, decode};
 
 /// The integration tests' routes (path tokens, captures) plus a tail wildcard, with public prefixes.
 const ROUTES: &str = include_str!("../../../tests/fixtures/check-routes.toml");
@@ -95,9 +95,16 @@ impl<'a> Arbitrary<'a> for Input {
     }
 }
 
-impl Headers for Input {
-    fn values(&self, name: &str) -> Vec<&[u8]> {
+impl Input {
+    /// Every value of header `name`, for the oracle (independent of `Headers`).
+    fn all(&self, name: &str) -> Vec<&[u8]> {
         self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_slice()).collect()
+    }
+}
+
+impl Headers for Input {
+    fn values(&self, name: &str) -> Sent<'_> {
+        Sent::of(self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_slice()))
     }
 }
 
@@ -109,7 +116,7 @@ fuzz_target!(|input: Input| {
     let original = decoded.original();
     assert_ne!(original.convention, Convention::Auto);
     if settings.convention == Convention::Auto {
-        let carries = |names: [&str; 2]| names.iter().any(|n| !input.values(n).is_empty());
+        let carries = |names: [&str; 2]| names.iter().any(|n| !input.all(n).is_empty());
         let marks =
             [carries(["x-original-method", "x-original-uri"]), carries(["x-forwarded-method", "x-forwarded-uri"])];
         assert!(!(marks[0] && marks[1]), "auto read a request that carries two conventions: {input:?}");
@@ -131,8 +138,7 @@ fuzz_target!(|input: Input| {
                 let scheme = v.split(|b| *b == b' ' || *b == b'\t').next().unwrap_or(&[]);
                 scheme.eq_ignore_ascii_case(b"bearer")
             };
-            let in_headers =
-                !input.values("x-access-token").is_empty() || input.values("authorization").iter().any(bearer);
+            let in_headers = !input.all("x-access-token").is_empty() || input.all("authorization").iter().any(bearer);
             match secret {
                 Some((_, TokenSource::Path)) => assert!(!in_headers, "path token taken beside a header token"),
                 Some(_) => assert!(mapped.token.is_none(), "header token taken beside a path token"),

@@ -4,23 +4,44 @@
 
 use crate::refusal::Refusal;
 
+/// How often a header was sent, and its value when once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sent<'a> {
+    /// Not at all.
+    Not,
+    /// Once, with this value.
+    Once(&'a [u8]),
+    /// More than once.
+    Repeated,
+}
+
+impl<'a> Sent<'a> {
+    /// From the values of a header in the order received.
+    pub fn of(mut values: impl Iterator<Item = &'a [u8]>) -> Sent<'a> {
+        match (values.next(), values.next()) {
+            (None, _) => Sent::Not,
+            (Some(one), None) => Sent::Once(one),
+            (Some(_), Some(_)) => Sent::Repeated,
+        }
+    }
+}
+
 /// The headers of a check request, as the transport holds them.
 pub trait Headers {
-    /// Every value of the header `name` (lowercase), in the order received.
-    fn values(&self, name: &str) -> Vec<&[u8]>;
+    /// Whether the header `name` (lowercase) was sent, once (with its value) or more often.
+    fn values(&self, name: &str) -> Sent<'_>;
 }
 
 /// The one value of header `name`, if sent: visible ASCII, sent at most once.
 pub(crate) fn single<'h>(headers: &'h impl Headers, name: &str) -> Result<Option<&'h str>, Refusal> {
-    let values = headers.values(name);
-    match values.as_slice() {
-        [] => Ok(None),
-        [one] => std::str::from_utf8(one)
+    match headers.values(name) {
+        Sent::Not => Ok(None),
+        Sent::Once(one) => std::str::from_utf8(one)
             .ok()
             .filter(|v| v.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b)))
             .map(|v| Some(v.trim()))
             .ok_or_else(|| Refusal::new(format!("header `{name}` is not visible ASCII"))),
-        _ => Err(Refusal::new(format!("header `{name}` is sent more than once"))),
+        Sent::Repeated => Err(Refusal::new(format!("header `{name}` is sent more than once"))),
     }
 }
 
@@ -32,8 +53,8 @@ pub(crate) mod tests {
     pub(crate) struct List(pub Vec<(&'static str, String)>);
 
     impl Headers for List {
-        fn values(&self, name: &str) -> Vec<&[u8]> {
-            self.0.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_bytes()).collect()
+        fn values(&self, name: &str) -> Sent<'_> {
+            Sent::of(self.0.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_bytes()))
         }
     }
 

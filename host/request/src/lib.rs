@@ -15,7 +15,7 @@ mod route_map;
 
 pub use canonical::{CanonicalPath, MAX_PATH_BYTES, PathError, PublicPrefix};
 pub use decode::{Decoded, Settings, SettingsError, decode};
-pub use headers::Headers;
+pub use headers::{Headers, Sent};
 pub use original::{Convention, Original, read_original};
 pub use presented::{Presented, TokenSource, presented_in_headers};
 pub use refusal::Refusal;

@@ -11,7 +11,7 @@ use std::fmt;
 use serde::Deserialize;
 
 use crate::canonical::CanonicalPath;
-use crate::headers::{Headers, single};
+use crate::headers::{Headers, Sent, single};
 use crate::refusal::Refusal;
 
 /// Which proxy convention the check endpoint reads.
@@ -62,7 +62,7 @@ const NGINX: [&str; 2] = ["x-original-method", "x-original-uri"];
 const FORWARDED: [&str; 2] = ["x-forwarded-method", "x-forwarded-uri"];
 
 fn carries(headers: &impl Headers, names: [&str; 2]) -> bool {
-    names.iter().any(|name| !headers.values(name).is_empty())
+    names.iter().any(|name| headers.values(name) != Sent::Not)
 }
 
 /// Reads the original request by `convention`. `own_method` and `own_path` are

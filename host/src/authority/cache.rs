@@ -8,10 +8,11 @@
 //! the policy decides it at each request. Every map is bounded: past its limit it
 //! is emptied and refills on demand, so no flood of secrets grows memory.
 
-use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
+
+use foldhash::{HashMap, HashMapExt, HashSet};
 
 use crate::config::CacheConfig;
 use crate::contract::{Grants, ResourceGrant};

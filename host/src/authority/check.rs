@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use tokenscope_request::{Decoded, Headers, Refusal, decode};
 
-use super::verify::ResourceOf;
+use super::verify::{Asker, ResourceOf};
 use super::{Authority, Verified};
 use crate::runtime::PolicyModule;
 
@@ -69,7 +69,7 @@ impl Authority {
                     presented,
                     &route.action,
                     ResourceOf::Fixed(&route.resource),
-                    true,
+                    Asker::Traffic,
                 ))
             }
         };

@@ -2,7 +2,7 @@
 //! counted in memory and flushed to the store in one transaction per interval
 //! (and on clean shutdown). A crash loses at most one interval of counts, never a token.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -16,7 +16,7 @@ use crate::config::DecisionLog;
 use crate::contract::{DenyCode, ResourceGrant, TokenStatus};
 use crate::observe::Tapped;
 use crate::runtime::{PolicyModule, Question};
-use crate::secret::Secret;
+use crate::secret::{Secret, SecretHash};
 use crate::store::TokenId;
 use crate::swap::ActivePolicy;
 use crate::verdict::{Code, Verdict};
@@ -32,7 +32,7 @@ pub struct Verified {
     pub owner: Option<String>,
     /// Allowed, or denied with a code and a reason.
     pub verdict: Verdict,
-    /// The normalised grant that allowed the request.
+    /// The normalised grant that allowed the request (named for `verify` only).
     pub grant: Option<String>,
     /// The module that decided (or would have, for denies before the policy).
     pub policy: Arc<PolicyModule>,
@@ -51,6 +51,18 @@ impl Verified {
     }
 }
 
+/// Who asks, which says what a verification does beside deciding.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Asker {
+    /// A proxied request: shadowed and recorded.
+    Traffic,
+    /// `verify` (the CLI, benchmarks): shadowed and recorded, and the grant that
+    /// allowed is named.
+    Direct,
+    /// The management API: the operator's own requests, neither shadowed nor recorded.
+    Operator,
+}
+
 /// The resource a verification is about: given, or made from the token owner's name.
 pub(super) enum ResourceOf<'a> {
     /// This resource.
@@ -63,7 +75,7 @@ impl Authority {
     /// Decides whether the token `presented` may do `action` on `resource` now.
     /// The decision is also handed to the shadow module and the recorder, if any.
     pub fn verify(&self, presented: Option<&str>, action: &str, resource: &str) -> Verified {
-        self.verify_with(&self.policy.active(), presented, action, ResourceOf::Fixed(resource), true)
+        self.verify_with(&self.policy.active(), presented, action, ResourceOf::Fixed(resource), Asker::Direct)
     }
 
     /// Like `verify`, with the resource derived from the token owner's name (the
@@ -76,22 +88,22 @@ impl Authority {
         action: &str,
         resource_of: &dyn Fn(&str) -> String,
     ) -> Verified {
-        self.verify_with(&self.policy.active(), presented, action, ResourceOf::OfOwner(resource_of), false)
+        self.verify_with(&self.policy.active(), presented, action, ResourceOf::OfOwner(resource_of), Asker::Operator)
     }
 
     /// Verifies with the snapshot `active`, logs the decision as `log.decisions`
-    /// says, and (with `tap`) hands it to the shadow module and the recorder.
+    /// says, and (for traffic) hands it to the shadow module and the recorder.
     pub(super) fn verify_with(
         &self,
         active: &ActivePolicy,
         presented: Option<&str>,
         action: &str,
         resource: ResourceOf<'_>,
-        tap: bool,
+        asker: Asker,
     ) -> Verified {
         let started = Instant::now();
         let mut logged = Cow::Borrowed("");
-        let verified = self.verify_inner(active, presented, action, resource, &mut logged, tap);
+        let verified = self.verify_inner(active, presented, action, resource, &mut logged, asker);
         let log = match self.config.log.decisions {
             DecisionLog::All => true,
             DecisionLog::Denies => !verified.verdict.is_allow(),
@@ -117,8 +129,7 @@ impl Authority {
 
     /// The stored token whose secret hashes to `hash`, from the cache when it may
     /// answer, else from the store (and kept). `Err` is the deny to answer.
-    fn stored_token(&self, secret: &Secret, cached: bool) -> Result<Arc<CachedToken>, (Code, &'static str)> {
-        let hash = secret.hash();
+    fn stored_token(&self, hash: SecretHash, cached: bool) -> Result<Arc<CachedToken>, (Code, &'static str)> {
         match cached.then(|| self.caches.token(&hash)).flatten() {
             Some(Found::Token(token)) => return Ok(token),
             Some(Found::Unknown) => return Err((Code::UnknownToken, UNKNOWN)),
@@ -173,18 +184,18 @@ impl Authority {
         action: &str,
         resource_of: ResourceOf<'r>,
         resource_out: &mut Cow<'r, str>,
-        tap: bool,
+        asker: Asker,
     ) -> Verified {
         let module = active.module();
         let Some(presented) = presented.filter(|p| !p.is_empty()) else {
             return Verified::refused(module, Code::MissingToken, "no token was presented");
         };
-        let secret = match Secret::parse(presented.trim()) {
-            Ok(secret) => secret,
+        let hash = match Secret::hash_of(presented.trim()) {
+            Ok(hash) => hash,
             Err(err) => return Verified::refused(module, Code::MalformedToken, err.to_string()),
         };
         let cached = self.caches.usable(self.store.as_ref());
-        let token = match self.stored_token(&secret, cached) {
+        let token = match self.stored_token(hash, cached) {
             Ok(token) => token,
             Err((code, message)) => return Verified::refused(module, code, message),
         };
@@ -229,14 +240,14 @@ impl Authority {
             now,
         };
         verified.verdict = evaluator.decide(&question);
-        if let Verdict::Allow { grant } = verified.verdict {
-            verified.grant = evaluator.grant_text(&token.grants, grant);
+        if let (Verdict::Allow { grant }, Asker::Direct) = (&verified.verdict, asker) {
+            verified.grant = evaluator.grant_text(&token.grants, *grant);
         }
         drop(evaluator);
         if verified.verdict.is_allow() {
             self.usage.record(token.id, now);
         }
-        if tap && (self.shadow.is_some() || self.recorder.is_some()) {
+        if asker != Asker::Operator && (self.shadow.is_some() || self.recorder.is_some()) {
             let tapped = Tapped { question: &question, action, verdict: &verified.verdict, policy: module };
             if let Some(shadow) = &self.shadow {
                 shadow.offer(&tapped);

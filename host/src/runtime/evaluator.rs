@@ -3,7 +3,7 @@
 //! change after issuance), an owner's rights once per distinct set. A fault
 //! replaces the instance and drops the caches with it.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use super::instance::{CompiledGrants, PolicyFault, PolicyInstance};
 use super::module::PolicyModule;

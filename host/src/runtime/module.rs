@@ -27,7 +27,7 @@ use crate::contract::{self, ActionId, CatalogEntry, ModuleInfo, PolicyPre, Resou
 pub struct PolicyModule {
     prepared: Arc<Prepared>,
     source: String,
-    sha256: String,
+    sha256: Arc<str>,
     size: usize,
     component: Component,
     info: ModuleInfo,
@@ -110,7 +110,7 @@ impl PolicyModule {
         Ok(Arc::new(PolicyModule {
             prepared,
             source: source.to_owned(),
-            sha256,
+            sha256: sha256.into(),
             size: bytes.len(),
             component,
             info,
@@ -141,6 +141,11 @@ impl PolicyModule {
 
     /// The hex SHA-256 of the module's bytes.
     pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// The same digest, shared (for labels and headers made per request).
+    pub fn sha256_shared(&self) -> &Arc<str> {
         &self.sha256
     }
 

@@ -9,8 +9,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::{OriginalUri, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::extract::{OriginalUri, Request, State};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
@@ -27,22 +27,20 @@ pub const OWNER_HEADER: &str = "x-tokenscope-owner";
 pub const POLICY_HEADER: &str = "x-tokenscope-policy";
 
 /// `ANY /v1/check` and `ANY /v1/check/{*path}`.
-pub async fn check(
-    State(state): State<Arc<AppState>>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-) -> Response {
+pub async fn check(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let started = std::time::Instant::now();
+    // The request itself, not extractors that copy its headers and URI.
+    let (method, headers) = (request.method(), request.headers());
+    let uri = request.extensions().get::<OriginalUri>().map_or(request.uri(), |original| &original.0);
     // Decided on this thread: a check is in memory but for a cache miss's store
     // read (WAL readers never wait for a writer) and a policy call bounded by its
     // time budget, so the hop to the blocking pool would cost more than it saves.
-    let checked = state.authority.check(method.as_str(), uri.path(), &HttpHeaders(&headers));
+    let checked = state.authority.check(method.as_str(), uri.path(), &HttpHeaders(headers));
     let mut response = render(&checked);
     if let Ok(value) = HeaderValue::from_str(checked.policy.sha256()) {
         response.headers_mut().insert(POLICY_HEADER, value);
     }
-    state.metrics.record(checked.code(), checked.policy.sha256(), started.elapsed());
+    state.metrics.record(checked.code(), checked.policy.sha256_shared(), started.elapsed());
     response
 }
 

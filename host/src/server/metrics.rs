@@ -9,8 +9,8 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -21,9 +21,19 @@ use super::AppState;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DecisionLabels {
-    code: String,
+    code: &'static str,
     /// The SHA-256 of the module that decided.
-    policy: String,
+    policy: Digest,
+}
+
+/// A module digest as a label value, shared with the module (no copy per request).
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+struct Digest(Arc<str>);
+
+impl EncodeLabelValue for Digest {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+        EncodeLabelValue::encode(&&*self.0, encoder)
+    }
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -71,8 +81,8 @@ impl Metrics {
     }
 
     /// Counts one check answer, decided by the module with digest `policy`.
-    pub fn record(&self, code: &str, policy: &str, elapsed: Duration) {
-        self.decisions.get_or_create(&DecisionLabels { code: code.to_owned(), policy: policy.to_owned() }).inc();
+    pub fn record(&self, code: &'static str, policy: &Arc<str>, elapsed: Duration) {
+        self.decisions.get_or_create(&DecisionLabels { code, policy: Digest(Arc::clone(policy)) }).inc();
         self.latency.observe(elapsed.as_secs_f64());
     }
 }

@@ -11,14 +11,14 @@ use std::time::Instant;
 use tokenscope::authority::Authority;
 use tokenscope::config::Config;
 use tokenscope::runtime::{Limits, PolicyModule, Runtime};
-use tokenscope::secret::Secret;
-use tokenscope::store::{Binding, NewToken, SqliteStore, Store, StoredGrants};
-use tokenscope::time::{SystemClock, UnixTime};
+use tokenscope::store::SqliteStore;
+use tokenscope::time::SystemClock;
+
+mod common;
 
 const STORED: usize = 1_000_000;
 const DISTINCT: usize = 100_000;
 const VERIFICATIONS: usize = 1_000_000;
-const BATCH: usize = 50_000;
 const RESOURCE: &str = "channel/main/artifact/numpy-1.26.4-py312.conda";
 
 /// `VmRSS` and `VmHWM` (peak) of this process, in MiB.
@@ -46,31 +46,7 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::default();
     config.store.path = dir.path().join("memory.db");
-    let store = SqliteStore::open(&config.store.path).unwrap();
-    let owner = store.add_principal("alice", UnixTime::from_secs(1)).unwrap();
-    store.bind(owner.id, &Binding::Grant("/=write".into())).unwrap();
-    let mut distinct = Vec::with_capacity(DISTINCT);
-    for made in (0..STORED).step_by(BATCH) {
-        let batch: Vec<NewToken> = (made..made + BATCH)
-            .map(|i| {
-                let secret = Secret::generate().unwrap();
-                if i % (STORED / DISTINCT) == 0 {
-                    distinct.push(secret.expose().to_owned());
-                }
-                NewToken {
-                    owner: owner.id,
-                    name: format!("t{i}"),
-                    description: String::new(),
-                    hash: secret.hash(),
-                    hint: secret.hint(),
-                    grants: StoredGrants::Scopes(vec!["artifact".into(), "channel:view".into()]),
-                    created_at: UnixTime::from_secs(1),
-                    expires_at: Some(UnixTime::from_secs(4_000_000_000)),
-                }
-            })
-            .collect();
-        store.insert_tokens(&batch).unwrap();
-    }
+    let (store, distinct) = common::store_with_tokens(&config.store.path, STORED, DISTINCT);
     drop(store);
     report(&format!("{STORED} tokens stored (store closed)"), started);
     let store = SqliteStore::open_existing(&config.store.path).unwrap();

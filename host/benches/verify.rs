@@ -14,44 +14,17 @@ use tokenscope::authority::Authority;
 use tokenscope::config::Config;
 use tokenscope::runtime::{Limits, PolicyModule, Runtime};
 use tokenscope::secret::Secret;
-use tokenscope::store::{Binding, NewToken, SqliteStore, Store, StoredGrants};
-use tokenscope::time::{SystemClock, UnixTime};
+use tokenscope::time::SystemClock;
+
+mod common;
 
 const RESOURCE: &str = "channel/main/artifact/numpy-1.26.4-py312.conda";
 const SAMPLE: usize = 256;
-const BATCH: usize = 50_000;
 
 fn authority_with(count: usize, dir: &std::path::Path) -> (Authority, Vec<String>) {
     let mut config = Config::default();
     config.store.path = dir.join("bench.db");
-    let store = SqliteStore::open(&config.store.path).unwrap();
-    let owner = store.add_principal("alice", UnixTime::from_secs(1)).unwrap();
-    store.bind(owner.id, &Binding::Grant("/=write".into())).unwrap();
-    let mut sample = Vec::with_capacity(SAMPLE);
-    let mut made = 0;
-    while made < count {
-        let n = BATCH.min(count - made);
-        let batch: Vec<NewToken> = (0..n)
-            .map(|i| {
-                let secret = Secret::generate().unwrap();
-                if (made + i) % (count / SAMPLE).max(1) == 0 && sample.len() < SAMPLE {
-                    sample.push(secret.expose().to_owned());
-                }
-                NewToken {
-                    owner: owner.id,
-                    name: format!("t{}", made + i),
-                    description: String::new(),
-                    hash: secret.hash(),
-                    hint: secret.hint(),
-                    grants: StoredGrants::Scopes(vec!["artifact".into(), "channel:view".into()]),
-                    created_at: UnixTime::from_secs(1),
-                    expires_at: Some(UnixTime::from_secs(4_000_000_000)),
-                }
-            })
-            .collect();
-        store.insert_tokens(&batch).unwrap();
-        made += n;
-    }
+    let (store, sample) = common::store_with_tokens(&config.store.path, count, SAMPLE);
     let runtime = Runtime::new().unwrap();
     let module = PolicyModule::embedded(&runtime, Limits::default()).unwrap();
     (Authority::new(Arc::new(store), module, config, Arc::new(SystemClock)), sample)

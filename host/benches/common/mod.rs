@@ -1,0 +1,43 @@
+//! What the store-backed benchmarks share: a store of many tokens of one owner
+//! (`alice`, holding `/=write`), every token granted `artifact` and `channel:view`.
+
+use tokenscope::secret::Secret;
+use tokenscope::store::{Binding, NewToken, SqliteStore, Store, StoredGrants};
+use tokenscope::time::UnixTime;
+
+/// Tokens stored per transaction.
+const BATCH: usize = 50_000;
+
+/// Creates the store at `path` with `count` tokens; returns the secrets of every
+/// `count / keep`-th token (`keep` of them).
+pub fn store_with_tokens(path: &std::path::Path, count: usize, keep: usize) -> (SqliteStore, Vec<String>) {
+    let store = SqliteStore::open(path).unwrap();
+    let owner = store.add_principal("alice", UnixTime::from_secs(1)).unwrap();
+    store.bind(owner.id, &Binding::Grant("/=write".into())).unwrap();
+    let every = (count / keep.max(1)).max(1);
+    let mut kept = Vec::with_capacity(keep);
+    let mut made = 0;
+    while made < count {
+        let batch: Vec<NewToken> = (made..count.min(made + BATCH))
+            .map(|i| {
+                let secret = Secret::generate().unwrap();
+                if i % every == 0 && kept.len() < keep {
+                    kept.push(secret.expose().to_owned());
+                }
+                NewToken {
+                    owner: owner.id,
+                    name: format!("t{i}"),
+                    description: String::new(),
+                    hash: secret.hash(),
+                    hint: secret.hint(),
+                    grants: StoredGrants::Scopes(vec!["artifact".into(), "channel:view".into()]),
+                    created_at: UnixTime::from_secs(1),
+                    expires_at: Some(UnixTime::from_secs(4_000_000_000)),
+                }
+            })
+            .collect();
+        made += batch.len();
+        store.insert_tokens(&batch).unwrap();
+    }
+    (store, kept)
+}

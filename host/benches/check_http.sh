@@ -9,12 +9,13 @@
 # server share its cores). Prints wrk's output and a table of req/s, p50, p99
 # and each row's ratio to nginx. Needs wrk and nginx (apt-get install wrk
 # nginx-light). Usage:
-#   host/benches/check_http.sh [seconds] [connections] [threads]
+#   host/benches/check_http.sh [seconds] [connections] [threads] [log.decisions: all|denies|none]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_=${1:-15}
 CONNS=${2:-32}
 THREADS=${3:-2}
+DECISIONS=${4:-all}
 cargo build --release -p tokenscope --locked -q
 BIN=$PWD/target/release/tokenscope
 WORK=$(mktemp -d)
@@ -30,6 +31,8 @@ method = "GET"
 path = "/api/repo/{channel}/{subdir}/{file}"
 action = "artifact:download"
 resource = "channel/{channel}/artifact/{file}"
+[log]
+decisions = "$DECISIONS"
 TOML
 T="$BIN --config $WORK/tokenscope.toml"
 $T init --json > /dev/null

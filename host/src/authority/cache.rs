@@ -27,10 +27,10 @@ pub struct CachedToken {
     pub id: TokenId,
     /// Its owner.
     pub owner: PrincipalId,
-    /// Its owner's name.
-    pub owner_name: String,
+    /// Its owner's name (shared with every answer about it).
+    pub owner_name: Arc<str>,
     /// Its name.
-    pub name: String,
+    pub name: Arc<str>,
     /// Its grants, as the policy takes them.
     pub grants: Grants,
     /// When it expires (decided by the policy at each request).
@@ -45,8 +45,8 @@ impl CachedToken {
         CachedToken {
             id: record.id,
             owner: record.owner,
-            owner_name: record.owner_name.clone(),
-            name: record.name.clone(),
+            owner_name: record.owner_name.as_str().into(),
+            name: record.name.as_str().into(),
             grants,
             expires_at: record.expires_at,
             revoked: record.revoked_at.is_some(),

@@ -27,9 +27,9 @@ pub struct Verified {
     /// The token's id, once the secret matched a stored token.
     pub token: Option<TokenId>,
     /// The token's name, once the secret matched.
-    pub token_name: Option<String>,
+    pub token_name: Option<Arc<str>>,
     /// The token's owner, once the secret matched.
-    pub owner: Option<String>,
+    pub owner: Option<Arc<str>>,
     /// Allowed, or denied with a code and a reason.
     pub verdict: Verdict,
     /// The normalised grant that allowed the request (named for `verify` only).
@@ -206,8 +206,8 @@ impl Authority {
         let resource: &str = resource_out;
         let mut verified = Verified {
             token: Some(token.id),
-            token_name: Some(token.name.clone()),
-            owner: Some(token.owner_name.clone()),
+            token_name: Some(Arc::clone(&token.name)),
+            owner: Some(Arc::clone(&token.owner_name)),
             verdict: Verdict::deny(Code::StoreUnavailable, "not decided"),
             grant: None,
             policy: Arc::clone(module),

@@ -66,7 +66,7 @@ pub(super) async fn authorize_on(
     let verified =
         blocking(state, move |a| a.verify_for_owner(secret.as_ref().map(|s| s.as_str()), action, &resource_of)).await?;
     match (verified.verdict, verified.owner, verified.token) {
-        (Verdict::Allow { .. }, Some(name), Some(token)) => Ok(Caller { name, token }),
+        (Verdict::Allow { .. }, Some(name), Some(token)) => Ok(Caller { name: name.to_string(), token }),
         (Verdict::Deny { code, message }, _, _) => Err(deny(status_of(code), code.as_str(), &message)),
         (Verdict::Allow { .. }, _, _) => Err(json_error(StatusCode::UNAUTHORIZED, "unknown-token", "no owner")),
     }

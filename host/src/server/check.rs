@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use axum::extract::{OriginalUri, Request, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{self as http, HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
@@ -28,20 +28,72 @@ pub const POLICY_HEADER: &str = "x-tokenscope-policy";
 
 /// `ANY /v1/check` and `ANY /v1/check/{*path}`.
 pub async fn check(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    let started = std::time::Instant::now();
     // The request itself, not extractors that copy its headers and URI.
-    let (method, headers) = (request.method(), request.headers());
     let uri = request.extensions().get::<OriginalUri>().map_or(request.uri(), |original| &original.0);
+    answer(&state, request.method(), uri, request.headers())
+}
+
+/// Serves the check routes ahead of the router: a check has no body to limit and
+/// no await to time out, so it skips the router's layers but for the one that
+/// applies, the header limit. A request that declares a body goes the router's way.
+#[derive(Clone)]
+pub struct Fast {
+    state: Arc<AppState>,
+    prefix: String,
+    max_header_bytes: usize,
+}
+
+impl Fast {
+    /// The check routes under `prefix`, answered with `state`.
+    pub fn new(state: Arc<AppState>, prefix: &str, max_header_bytes: usize) -> Fast {
+        Fast { state, prefix: prefix.to_owned(), max_header_bytes }
+    }
+
+    /// Whether `request` is a check this path answers.
+    pub fn takes<B>(&self, request: &http::Request<B>) -> bool {
+        let path = request.uri().path();
+        let routed =
+            path.strip_prefix(self.prefix.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+        let headers = request.headers();
+        let bodiless = !headers.contains_key(header::TRANSFER_ENCODING)
+            && headers.get(header::CONTENT_LENGTH).is_none_or(|length| length.as_bytes() == b"0");
+        routed && bodiless
+    }
+
+    /// The answer to a request that `takes` accepted.
+    pub fn answer<B>(&self, request: &http::Request<B>) -> Response {
+        if let Some(refused) = super::error::headers_over(request.headers(), self.max_header_bytes) {
+            return refused;
+        }
+        answer(&self.state, request.method(), request.uri(), request.headers())
+    }
+}
+
+/// Decides one check request and renders its outcome, with the policy header
+/// and the metrics.
+fn answer(state: &AppState, method: &Method, uri: &Uri, headers: &HeaderMap) -> Response {
+    let started = std::time::Instant::now();
     // Decided on this thread: a check is in memory but for a cache miss's store
     // read (WAL readers never wait for a writer) and a policy call bounded by its
     // time budget, so the hop to the blocking pool would cost more than it saves.
     let checked = state.authority.check(method.as_str(), uri.path(), &HttpHeaders(headers));
     let mut response = render(&checked);
-    if let Ok(value) = HeaderValue::from_str(checked.policy.sha256()) {
+    if let Some(value) = policy_header(state, checked.policy.sha256_shared()) {
         response.headers_mut().insert(POLICY_HEADER, value);
     }
     state.metrics.record(checked.code(), checked.policy.sha256_shared(), started.elapsed());
     response
+}
+
+/// The `x-tokenscope-policy` value for the module with digest `sha256`: made
+/// once per module and shared (a header value clones by reference count).
+fn policy_header(state: &AppState, sha256: &Arc<str>) -> Option<HeaderValue> {
+    if let Some(cached) = state.policy_header.load().as_ref().filter(|c| Arc::ptr_eq(&c.0, sha256)) {
+        return Some(cached.1.clone());
+    }
+    let value = HeaderValue::from_str(sha256).ok()?;
+    state.policy_header.store(Some(Arc::new((Arc::clone(sha256), value.clone()))));
+    Some(value)
 }
 
 /// The answer for an outcome, without the policy header (set by the caller, once).
@@ -54,8 +106,8 @@ fn render(checked: &Checked) -> Response {
             Verdict::Allow { .. } => {
                 let mut response = StatusCode::OK.into_response();
                 let headers = response.headers_mut();
-                if let Some(id) = verified.token.and_then(|id| HeaderValue::from_str(&id.to_string()).ok()) {
-                    headers.insert(TOKEN_ID_HEADER, id);
+                if let Some(id) = verified.token {
+                    headers.insert(TOKEN_ID_HEADER, HeaderValue::from(id.get()));
                 }
                 if let Some(owner) = verified.owner.as_deref().and_then(|o| HeaderValue::from_str(o).ok()) {
                     headers.insert(OWNER_HEADER, owner);

@@ -123,17 +123,24 @@ pub async fn not_found() -> Response {
     json_error(StatusCode::NOT_FOUND, "not-found", "no such endpoint")
 }
 
-/// Refuses requests whose headers add up to more than `max` bytes (431).
-pub async fn limit_headers(State(max): State<usize>, request: Request, next: Next) -> Response {
-    let size: usize = request.headers().iter().map(|(k, v)| k.as_str().len() + v.len()).sum();
-    if size > max {
-        return json_error(
+/// The 431 for headers that add up to more than `max` bytes, if they do.
+pub fn headers_over(headers: &axum::http::HeaderMap, max: usize) -> Option<Response> {
+    let size: usize = headers.iter().map(|(k, v)| k.as_str().len() + v.len()).sum();
+    (size > max).then(|| {
+        json_error(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             "headers-too-large",
             &format!("request headers exceed {max} bytes"),
-        );
+        )
+    })
+}
+
+/// Refuses requests whose headers add up to more than `max` bytes (431).
+pub async fn limit_headers(State(max): State<usize>, request: Request, next: Next) -> Response {
+    match headers_over(request.headers(), max) {
+        Some(refused) => refused,
+        None => next.run(request).await,
     }
-    next.run(request).await
 }
 
 /// Gives every error answer a JSON body: responses the framework or a limit layer

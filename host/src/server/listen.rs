@@ -9,10 +9,16 @@ use std::time::Duration;
 
 use anyhow::Result;
 use axum::Router;
+use axum::body::Body;
+use hyper::Request;
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
+use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
+use tower::ServiceExt;
+
+use super::check::Fast;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
@@ -30,6 +36,7 @@ pub struct ConnectionLimits {
 pub async fn serve(
     listener: TcpListener,
     app: Router,
+    fast: Fast,
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()>,
 ) -> Result<()> {
@@ -56,7 +63,18 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let connection = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let (app, fast) = (app.clone(), fast.clone());
+        let service = service_fn(move |request: Request<Incoming>| {
+            let answer = fast.takes(&request).then(|| fast.answer(&request));
+            let app = app.clone();
+            async move {
+                match answer {
+                    Some(answer) => Ok(answer),
+                    None => app.oneshot(request.map(Body::new)).await,
+                }
+            }
+        });
+        let connection = builder.serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(err) = connection.await {

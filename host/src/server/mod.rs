@@ -60,6 +60,8 @@ pub struct AppState {
     pub metrics: metrics::Metrics,
     /// Module uploads read at a time (`POST /api/system/policy`).
     pub uploads: tokio::sync::Semaphore,
+    /// The `x-tokenscope-policy` value of the module that decided last, made once per module.
+    pub policy_header: arc_swap::ArcSwapOption<(Arc<str>, axum::http::HeaderValue)>,
 }
 
 /// How many module uploads are read at once; more wait for none, they get 429.
@@ -67,13 +69,20 @@ pub const UPLOADS: usize = 2;
 
 /// The router with every endpoint and limit; `serve` runs it, tests may too.
 pub fn router(authority: Arc<Authority>) -> Result<Router> {
+    app(authority).map(|(router, _)| router)
+}
+
+/// The router, and the lean path for check requests that `serve` puts ahead of it.
+fn app(authority: Arc<Authority>) -> Result<(Router, check::Fast)> {
     let config = authority.config().clone();
     let prefix = config.check.written().prefix.clone();
     let state = Arc::new(AppState {
         authority,
         metrics: metrics::Metrics::new(),
         uploads: tokio::sync::Semaphore::new(UPLOADS),
+        policy_header: arc_swap::ArcSwapOption::empty(),
     });
+    let fast = check::Fast::new(Arc::clone(&state), &prefix, config.server.max_header_bytes);
     let bounded = |router: Router<Arc<AppState>>, max: usize| {
         router
             .layer(axum::extract::DefaultBodyLimit::max(max))
@@ -94,13 +103,14 @@ pub fn router(authority: Arc<Authority>) -> Result<Router> {
         .route(&format!("{prefix}/{{*rest}}"), any(check::check));
     // Modules are larger than any other body: that one route has its own limit.
     let modules = Router::new().route("/api/system/policy", get(policy_api::status).post(policy_api::load));
-    Ok(bounded(everything, config.server.max_body_bytes)
+    let router = bounded(everything, config.server.max_body_bytes)
         .merge(bounded(modules, config.policy.max_module_bytes))
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(config.server.max_header_bytes, error::limit_headers))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, config.server.request_timeout))
         .layer(axum::middleware::from_fn(error::json_errors))
-        .with_state(state))
+        .with_state(state);
+    Ok((router, fast))
 }
 
 async fn openapi() -> axum::response::Response {
@@ -111,7 +121,7 @@ async fn openapi() -> axum::response::Response {
 /// Serves until SIGTERM or SIGINT, then drains and flushes usage.
 pub async fn serve(authority: Arc<Authority>) -> Result<()> {
     let config = authority.config().clone();
-    let app = router(Arc::clone(&authority))?;
+    let (app, fast) = app(Arc::clone(&authority))?;
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("failed to listen on {}", config.server.listen))?;
@@ -134,7 +144,7 @@ pub async fn serve(authority: Arc<Authority>) -> Result<()> {
         header_read_timeout: config.server.header_read_timeout,
         max_connections: config.server.max_connections,
     };
-    listen::serve(listener, app, limits, shutdown::signal(config.server.shutdown_grace))
+    listen::serve(listener, app, fast, limits, shutdown::signal(config.server.shutdown_grace))
         .await
         .context("the server failed")?;
     flusher.abort();

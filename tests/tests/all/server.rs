@@ -150,3 +150,21 @@ fn sigterm_drains_and_flushes_usage() {
     let used: Vec<u64> = tokens.iter().map(|t| t["use_count"].as_u64().unwrap()).collect();
     assert!(used.contains(&3), "usage after shutdown: {used:?}");
 }
+
+#[test]
+fn checks_that_carry_a_body_keep_the_body_limit_and_are_decided_alike() {
+    let server = start();
+    let token = server.issue("ci", "channel/main=read", &["--scope", "artifact:download"]).unwrap();
+    let check = server.url("/v1/check");
+    let path = format!("/api/repo/t/{token}/main/noarch/pkg.conda");
+    let headers = [("x-original-method", "GET"), ("x-original-uri", path.as_str())];
+    let agent = tokenscope_tests::http::agent();
+    // Bodiless checks take the lean path; ones with a body go through the router's layers.
+    let small = tokenscope_tests::http::send_with(&agent, "POST", &check, &headers, b"{}".to_vec()).unwrap();
+    let bare = tokenscope_tests::http::send_with(&agent, "POST", &check, &headers, Vec::new()).unwrap();
+    assert_eq!((small.status, bare.status), (200, 200), "{} / {}", small.body, bare.body);
+    assert_eq!(small.header("x-tokenscope-token-id"), bare.header("x-tokenscope-token-id"));
+    assert_eq!(small.header("x-tokenscope-policy"), bare.header("x-tokenscope-policy"));
+    let big = tokenscope_tests::http::send_with(&agent, "POST", &check, &headers, vec![b' '; 200_000]).unwrap();
+    assert_eq!((big.status, big.json()["code"].as_str()), (413, Some("body-too-large")), "{}", big.body);
+}

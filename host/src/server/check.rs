@@ -52,8 +52,10 @@ impl Fast {
     /// Whether `request` is a check this path answers.
     pub fn takes<B>(&self, request: &http::Request<B>) -> bool {
         let path = request.uri().path();
-        let routed =
-            path.strip_prefix(self.prefix.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+        // As the router's `{prefix}` and `{prefix}/{*rest}` (a bare trailing `/` is neither).
+        let routed = path
+            .strip_prefix(self.prefix.as_str())
+            .is_some_and(|rest| rest.is_empty() || (rest.starts_with('/') && rest.len() > 1));
         let headers = request.headers();
         let bodiless = !headers.contains_key(header::TRANSFER_ENCODING)
             && headers.get(header::CONTENT_LENGTH).is_none_or(|length| length.as_bytes() == b"0");

@@ -1,13 +1,17 @@
 //! Where log lines go: stderr, `TOKENSCOPE_LOG` for the level. One-shot commands
 //! write directly; `serve` writes through a non-blocking writer on its own
-//! thread (a full buffer drops lines rather than holding up a request), as text
-//! or as one JSON object per line (`log.format`).
+//! thread (a full buffer drops lines rather than holding up a request; a burst of
+//! lines is one write), as text or as one JSON object per line (`log.format`).
 
 use tokenscope::config::LogFormat;
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 
 /// Lines the non-blocking writer holds before it drops new ones.
 const BUFFERED_LINES: usize = 65_536;
+
+/// Bytes the writer thread gathers before a write: it writes whatever it has
+/// whenever it runs out of lines, so a line waits for no more than that.
+const WRITE_BUFFER: usize = 64 << 10;
 
 fn level(default: tracing::Level) -> tracing::Level {
     std::env::var("TOKENSCOPE_LOG").ok().and_then(|l| l.parse::<tracing::Level>().ok()).unwrap_or(default)
@@ -26,8 +30,8 @@ pub fn init(default: tracing::Level) {
 /// Logs of a server: off the request path, in `format`. Keep the guard until
 /// exit: dropping it flushes what is buffered.
 pub fn init_server(format: LogFormat) -> WorkerGuard {
-    let (writer, guard) =
-        NonBlockingBuilder::default().lossy(true).buffered_lines_limit(BUFFERED_LINES).finish(std::io::stderr());
+    let stderr = std::io::BufWriter::with_capacity(WRITE_BUFFER, std::io::stderr());
+    let (writer, guard) = NonBlockingBuilder::default().lossy(true).buffered_lines_limit(BUFFERED_LINES).finish(stderr);
     let level = level(tracing::Level::INFO);
     let _ = match format {
         LogFormat::Text => tracing_subscriber::fmt()

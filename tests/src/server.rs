@@ -61,6 +61,21 @@ impl Server {
         std::fs::read_to_string(self.dir.path().join("serve.log")).unwrap_or_default()
     }
 
+    /// The log once `done` holds for it (log lines are written by a thread of
+    /// their own, so a line may land a moment after the answer it describes);
+    /// panics with the log after 20 s.
+    pub fn log_once(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
+        let started = std::time::Instant::now();
+        loop {
+            let log = self.log();
+            if done(&log) {
+                return log;
+            }
+            assert!(started.elapsed() < std::time::Duration::from_secs(20), "never logged: {what}\n{log}");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     /// Adds principal `name` holding `owner_rights` and issues it a token with
     /// the `token create` arguments `args`; returns the secret.
     pub fn issue(&self, name: &str, owner_rights: &str, args: &[&str]) -> Result<String> {

@@ -14,7 +14,7 @@ use axum::http::{self as http, HeaderMap, HeaderValue, Method, StatusCode, Uri, 
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
-use super::error::{deny, status_of};
+use super::error::{deny, json_error, status_of};
 use super::request_headers::HttpHeaders;
 use crate::authority::{Checked, Outcome};
 use crate::verdict::Verdict;
@@ -26,11 +26,36 @@ pub const OWNER_HEADER: &str = "x-tokenscope-owner";
 /// The SHA-256 of the module that decided.
 pub const POLICY_HEADER: &str = "x-tokenscope-policy";
 
-/// `ANY /v1/check` and `ANY /v1/check/{*path}`.
+/// `ANY /v1/check` and `ANY /v1/check/{*path}`, for requests that carry a body.
+/// The body plays no part in the decision, but it is read to its end (within the
+/// route's body limit) first: a connection whose request body was left unread
+/// cannot carry the next request, so hyper would close it under the client.
 pub async fn check(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    if let Err(err) = axum::body::to_bytes(body, usize::MAX).await {
+        let mut response = if is_over_limit(&err) {
+            json_error(StatusCode::PAYLOAD_TOO_LARGE, "body-too-large", "the request body exceeds the route's limit")
+        } else {
+            json_error(StatusCode::BAD_REQUEST, "bad-request", "the request body could not be read")
+        };
+        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return response;
+    }
     // The request itself, not extractors that copy its headers and URI.
-    let uri = request.extensions().get::<OriginalUri>().map_or(request.uri(), |original| &original.0);
-    answer(&state, request.method(), uri, request.headers())
+    let uri = parts.extensions.get::<OriginalUri>().map_or(&parts.uri, |original| &original.0);
+    answer(&state, &parts.method, uri, &parts.headers)
+}
+
+/// Whether reading a body stopped at the body-limit layer's bound.
+fn is_over_limit(err: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(current) = source {
+        if current.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = current.source();
+    }
+    false
 }
 
 /// Serves the check routes ahead of the router: a check has no body to limit and

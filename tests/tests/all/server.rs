@@ -167,4 +167,46 @@ fn checks_that_carry_a_body_keep_the_body_limit_and_are_decided_alike() {
     assert_eq!(small.header("x-tokenscope-policy"), bare.header("x-tokenscope-policy"));
     let big = tokenscope_tests::http::send_with(&agent, "POST", &check, &headers, vec![b' '; 200_000]).unwrap();
     assert_eq!((big.status, big.json()["code"].as_str()), (413, Some("body-too-large")), "{}", big.body);
+
+    // A body that arrives after its head (a separate write, a moment later) is
+    // read, and the connection carries the next check.
+    use std::io::Write;
+    let address = server.base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    let head = |length: usize| {
+        format!(
+            "POST /v1/check HTTP/1.1\r\nHost: {address}\r\nx-original-method: GET\r\nx-original-uri: {path}\r\ncontent-length: {length}\r\n\r\n"
+        )
+    };
+    for round in 0..3 {
+        stream.write_all(head(2).as_bytes()).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        stream.write_all(b"{}").unwrap();
+        assert_eq!(read_answer(&mut stream), 200, "round {round}");
+    }
+    stream.write_all(head(0).as_bytes()).unwrap();
+    assert_eq!(read_answer(&mut stream), 200, "a bodiless check after checks with bodies");
+}
+
+/// Reads one HTTP/1.1 answer (with a `content-length`) from `stream`; its status.
+fn read_answer(stream: &mut std::net::TcpStream) -> u16 {
+    use std::io::Read;
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    while !seen.ends_with(b"\r\n\r\n") {
+        assert_eq!(
+            stream.read(&mut byte).unwrap(),
+            1,
+            "the connection closed after {:?}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&seen).to_ascii_lowercase();
+    let length: usize =
+        head.lines().find_map(|line| line.strip_prefix("content-length:")).map_or(0, |n| n.trim().parse().unwrap());
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).unwrap();
+    head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap()
 }

@@ -229,7 +229,7 @@ fn sighup_reloads_the_policy_file_and_the_cli_loads_and_rolls_back() {
     std::fs::rename(&staged, &file).unwrap();
     hangup(&server);
     wait_for_active(&server, &variant_sha);
-    assert!(server.log().contains("trigger=\"sighup\" outcome=\"swapped\""), "{}", server.log());
+    server.log_once("the sighup swap", |log| log.contains("trigger=\"sighup\" outcome=\"swapped\""));
 
     // A broken file and a SIGHUP change nothing.
     std::fs::write(&file, b"broken").unwrap();
@@ -290,7 +290,7 @@ fn a_watched_file_is_loaded_once_it_has_settled_never_half_written() {
     std::fs::write(&staged, DEFAULT_POLICY).unwrap();
     std::fs::rename(&staged, &file).unwrap();
     wait_for_active(&server, &sha256_hex(DEFAULT_POLICY));
-    assert!(server.log().contains("trigger=\"file-change\""), "{}", server.log());
+    server.log_once("the file-change swap", |log| log.contains("trigger=\"file-change\""));
 }
 
 #[test]
@@ -313,17 +313,13 @@ fn decisions_name_their_module_and_a_shadow_and_a_recording_show_what_a_swap_wou
         let shadow = &status(&server)["shadow"];
         shadow["disagreed"].as_u64() == Some(3) && shadow["agreed"].as_u64() == Some(3)
     });
-    let log = server.log();
     let sha = sha256_hex(DEFAULT_POLICY);
-    assert!(
-        log.contains(&format!("policy_name=tokenscope-default policy_version=0.1.0 policy_sha256=\"{sha}\"")),
-        "{log}"
-    );
-    assert!(
-        log.contains("shadow policy disagrees")
-            && log.contains("shadow_reason=\"this policy refuses tokens without an expiry\""),
-        "{log}"
-    );
+    let named = format!("policy_name=tokenscope-default policy_version=0.1.0 policy_sha256=\"{sha}\"");
+    server.log_once("decisions that name their module and the shadow's disagreement", |log| {
+        log.contains(&named)
+            && log.contains("shadow policy disagrees")
+            && log.contains("shadow_reason=\"this policy refuses tokens without an expiry\"")
+    });
     let metrics = send("GET", &server.url("/metrics"), &[]).body;
     assert!(metrics.contains("tokenscope_shadow_decisions_total{outcome=\"disagreed\"} 3"), "{metrics}");
 

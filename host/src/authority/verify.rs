@@ -15,6 +15,7 @@ use super::rights::owner_rights;
 use crate::config::DecisionLog;
 use crate::contract::{DenyCode, ResourceGrant, TokenStatus};
 use crate::observe::Tapped;
+use crate::observe::decision_log::{self, DecisionLine};
 use crate::runtime::{PolicyModule, Question};
 use crate::secret::{Secret, SecretHash};
 use crate::store::TokenId;
@@ -111,18 +112,18 @@ impl Authority {
         };
         if log {
             let module = active.module();
-            tracing::info!(
-                token = verified.token.map(TokenId::get),
-                owner = verified.owner.as_deref(),
+            let info = module.info();
+            decision_log::write(&DecisionLine {
+                token: verified.token.map(TokenId::get),
+                owner: verified.owner.as_deref(),
                 action,
-                resource = &*logged,
-                decision = verified.verdict.code_str(),
-                policy_name = %module.info().name,
-                policy_version = %module.info().version,
-                policy_sha256 = module.sha256(),
-                latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-                "verify"
-            );
+                resource: &logged,
+                decision: verified.verdict.code_str(),
+                policy_name: &info.name,
+                policy_version: &info.version,
+                policy_sha256: module.sha256(),
+                latency_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            });
         }
         verified
     }

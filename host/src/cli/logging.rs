@@ -32,6 +32,8 @@ pub fn init(default: tracing::Level) {
 pub fn init_server(format: LogFormat) -> WorkerGuard {
     let stderr = std::io::BufWriter::with_capacity(WRITE_BUFFER, std::io::stderr());
     let (writer, guard) = NonBlockingBuilder::default().lossy(true).buffered_lines_limit(BUFFERED_LINES).finish(stderr);
+    // Decision lines skip `tracing`'s formatting but share its writer and stream.
+    tokenscope::observe::decision_log::install(writer.clone(), format);
     let level = level(tracing::Level::INFO);
     let _ = match format {
         LogFormat::Text => tracing_subscriber::fmt()

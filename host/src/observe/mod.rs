@@ -1,8 +1,10 @@
-//! Decisions handed to observers after they were made: the shadow policy
-//! (`shadow.rs`) and the request recorder (`record.rs`). Observers run on their
-//! own threads behind bounded queues, so they never change an answer and never
-//! hold one up; when a queue is full the observation is dropped and counted.
+//! Decisions handed to observers after they were made: the decision log line
+//! (`decision_log.rs`), the shadow policy (`shadow.rs`) and the request recorder
+//! (`record.rs`). Observers run on their own threads behind bounded queues, so
+//! they never change an answer and never hold one up; when a queue is full the
+//! observation is dropped and counted.
 
+pub mod decision_log;
 mod record;
 mod shadow;
 

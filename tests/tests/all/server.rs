@@ -210,3 +210,47 @@ fn read_answer(stream: &mut std::net::TcpStream) -> u16 {
     stream.read_exact(&mut body).unwrap();
     head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap()
 }
+
+#[test]
+fn with_log_format_json_every_line_is_one_json_object_and_decisions_carry_their_fields() {
+    let server = Server::start(&with_routes("[log]\nformat = \"json\"")).unwrap();
+    let token = server.issue("ci", "channel/main=read", &["--scope", "artifact:download"]).unwrap();
+    let allowed = "/api/repo/main/noarch/pkg.conda";
+    let hostile = "/api/repo/main/noarch/a%22%0A%7B%22decision%22:%22allow%22%7D.conda";
+    let mut digest = String::new();
+    for uri in [allowed, hostile] {
+        let reply = send(
+            "GET",
+            &server.url("/v1/check"),
+            &[("x-original-method", "GET"), ("x-original-uri", uri), ("x-access-token", &token)],
+        );
+        // The hostile path is allowed or refused as unreadable; either way its line is one object.
+        assert!([200, 400].contains(&reply.status), "{}", reply.body);
+        if uri == allowed {
+            digest = reply.header("x-tokenscope-policy").unwrap().to_owned();
+        }
+    }
+    let denied = send(
+        "GET",
+        &server.url("/v1/check"),
+        &[("x-original-method", "GET"), ("x-original-uri", "/api/repo/private/noarch/pkg.conda"), ("x-access-token", &token)],
+    );
+    assert_eq!(denied.status, 403, "{}", denied.body);
+    let log = server.log_once("the denied check's line", |log| log.contains("\"decision\":\"owner-lacks-right\""));
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not one JSON object ({e}): {line}")))
+        .collect();
+    let decisions: Vec<&Value> = lines.iter().filter(|l| l["message"] == "verify").collect();
+    for line in &decisions {
+        for field in ["timestamp", "level", "token", "owner", "action", "resource", "decision", "policy_name"] {
+            assert!(line.get(field).is_some(), "`{field}` missing: {line}");
+        }
+        assert_eq!(line["policy_sha256"].as_str(), Some(digest.as_str()), "{line}");
+        assert!(line["latency_us"].is_u64(), "{line}");
+        assert_eq!((line["owner"].as_str(), line["action"].as_str()), (Some("ci"), Some("artifact:download")));
+    }
+    let codes: Vec<&str> = decisions.iter().filter_map(|l| l["decision"].as_str()).collect();
+    assert_eq!((codes.first(), codes.last()), (Some(&"allow"), Some(&"owner-lacks-right")), "{log}");
+    assert_eq!(decisions[0]["resource"].as_str(), Some("channel/main/artifact/pkg.conda"), "{log}");
+}

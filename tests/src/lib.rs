@@ -14,3 +14,5 @@ pub mod routes;
 pub mod schemathesis;
 pub mod server;
 pub mod tokens;
+pub mod wasmtime_cli;
+pub mod wave;

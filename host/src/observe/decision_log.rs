@@ -146,7 +146,8 @@ fn json(out: &mut Vec<u8>, now: SystemTime, line: &DecisionLine<'_>) {
         #[serde(flatten)]
         line: &'a DecisionLine<'a>,
     }
-    let record = Json { timestamp: humantime::format_rfc3339_micros(now).to_string(), level: "INFO", message: "verify", line };
+    let record =
+        Json { timestamp: humantime::format_rfc3339_micros(now).to_string(), level: "INFO", message: "verify", line };
     if serde_json::to_writer(&mut *out, &record).is_ok() {
         out.push(b'\n');
     } else {

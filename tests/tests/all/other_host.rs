@@ -1,6 +1,8 @@
-//! The default `policy.wasm` runs unchanged in another component host: jco
-//! transpiles it for Node, which decides every vector of the default policy
-//! (both the one-shot and the compiled path) and must agree with this host.
+//! The default `policy.wasm` runs unchanged in other component hosts, which
+//! must decide exactly as this one: jco transpiles it for Node (every vector of
+//! the default policy, one-shot and compiled paths), and the wasmtime CLI calls
+//! its one-shot exports with `run --invoke` (every vector through `decide`, the
+//! issuance table through `check-grants`), reading and printing WAVE.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -100,4 +102,72 @@ fn jco_under_node_decides_the_vectors_like_this_host() {
     assert!(differ.is_empty(), "{} of {} decisions differ:\n{}", differ.len(), 2 * ours.len(), differ.join("\n"));
     let allowed = ours.iter().filter(|v| v["decision"] == "allow").count();
     assert!(allowed > 20 && allowed < ours.len() - 20, "a table of allows and denies: {allowed} allowed");
+}
+
+#[test]
+fn the_wasmtime_cli_decides_every_vector_and_issuance_like_this_host() {
+    use tokenscope_tests::wasmtime_cli::invoke;
+    use tokenscope_tests::wave::{self, Printed};
+
+    let dir = tempfile::tempdir().unwrap();
+    let component = dir.path().join("policy.wasm");
+    std::fs::write(&component, DEFAULT_POLICY).unwrap();
+    assert!(invoke(&component, "info()").unwrap().starts_with("{name: \"tokenscope-default\", version: \"0.1.0\""));
+
+    let module = default_policy().unwrap();
+    let vectors = Vectors::from_toml(module.vectors().unwrap()).unwrap();
+    let now = vectors.default_now(0);
+    let mut instance = module.instantiate();
+    // Each call is one `wasmtime` process; four at a time.
+    let mut calls: Vec<(String, String, Printed)> = vectors
+        .cases
+        .iter()
+        .map(|case| {
+            let (token, request) = (case.token.to_token().unwrap(), case.request.to_request(now).unwrap());
+            let ours = match instance.decide(&token, &request) {
+                Verdict::Allow { grant } => Printed::Allow(grant),
+                Verdict::Deny { code, message } => Printed::Refused { code: code.as_str().to_owned(), message },
+            };
+            (case.label(), format!("decide({}, {})", wave::token(&token), wave::request(&request)), ours)
+        })
+        .collect();
+    calls.extend(super::seed_cases::issuance_cases().into_iter().enumerate().map(
+        |(i, (seed, creator, requested, _))| {
+            let creator = tokenscope_tests::tokens::rights(creator).unwrap();
+            let ours = match instance.check_grants(&creator, &requested, None).unwrap() {
+                Ok(grants) => Printed::Ok(wave::grants(&grants).replace("%resource:", "resource:")),
+                Err(denial) => Printed::Refused {
+                    code: tokenscope::verdict::Code::Policy(denial.code).as_str().to_owned(),
+                    message: denial.message,
+                },
+            };
+            let call = format!("check-grants({}, {}, none)", wave::rights(&creator), wave::grants(&requested));
+            (format!("issuance {i} [{seed}]"), call, ours)
+        },
+    ));
+    let theirs: Vec<Printed> = std::thread::scope(|scope| {
+        let chunks: Vec<_> = calls
+            .chunks(calls.len().div_ceil(4))
+            .map(|chunk| {
+                scope.spawn(|| {
+                    chunk
+                        .iter()
+                        .map(|(_, call, _)| wave::printed(&invoke(&component, call).unwrap()).unwrap())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        chunks.into_iter().flat_map(|chunk| chunk.join().unwrap()).collect()
+    });
+    assert_eq!(theirs.len(), calls.len());
+    let differ: Vec<String> = calls
+        .iter()
+        .zip(&theirs)
+        .filter(|((_, _, ours), theirs)| ours != *theirs)
+        .map(|((label, call, ours), theirs)| format!("{label}: this host {ours:?}, wasmtime {theirs:?}\n  {call}"))
+        .collect();
+    assert!(differ.is_empty(), "{} of {} calls differ:\n{}", differ.len(), calls.len(), differ.join("\n"));
+    let allowed = theirs.iter().filter(|p| matches!(p, Printed::Allow(_))).count();
+    let issued = theirs.iter().filter(|p| matches!(p, Printed::Ok(_))).count();
+    assert!(allowed > 20 && issued > 3, "a table of allows and denies: {allowed} allowed, {issued} issued");
 }

@@ -46,7 +46,7 @@ fn seed_decision_table_is_decided_right_by_the_component() {
 
 const ROOT_ADMIN: &[&str] = &["/=manage"];
 
-enum Issued {
+pub(super) enum Issued {
     Ok(&'static [&'static str]),
     Refused(&'static str),
 }
@@ -63,7 +63,8 @@ const VEN_BAD: &str =
     "venafi: Restriction — The part of a scope that allows endpoints to update or change Venafi resources.";
 const PSM_SUB_ADMIN: &str = "design §1: subchannel-level [tokens] need channel manage (psm)";
 
-fn issuance_cases() -> Vec<(&'static str, &'static [&'static str], Grants, Issued)> {
+/// The issuance table: seed sentence, creator's rights, requested grants, outcome.
+pub(super) fn issuance_cases() -> Vec<(&'static str, &'static [&'static str], Grants, Issued)> {
     let g = |t: &[&str]| resources(t).unwrap();
     let ci: &[&str] = &["/=artifact:create,artifact:download,artifact:view,channel:view"];
     vec![

@@ -233,7 +233,11 @@ fn with_log_format_json_every_line_is_one_json_object_and_decisions_carry_their_
     let denied = send(
         "GET",
         &server.url("/v1/check"),
-        &[("x-original-method", "GET"), ("x-original-uri", "/api/repo/private/noarch/pkg.conda"), ("x-access-token", &token)],
+        &[
+            ("x-original-method", "GET"),
+            ("x-original-uri", "/api/repo/private/noarch/pkg.conda"),
+            ("x-access-token", &token),
+        ],
     );
     assert_eq!(denied.status, 403, "{}", denied.body);
     let log = server.log_once("the denied check's line", |log| log.contains("\"decision\":\"owner-lacks-right\""));

@@ -54,4 +54,28 @@ pub const MIGRATIONS: &[&str] = &[
         BEGIN UPDATE changes SET counter = counter + 1; END;
     CREATE TRIGGER bindings_deleted AFTER DELETE ON bindings
         BEGIN UPDATE changes SET counter = counter + 1; END;",
+    // 4: the change feed for gateways that cache tokens by hash: a row per token
+    // whose stored state changed or went away (its hash before the change: a
+    // reissue names the old secret's hash) and per principal whose rights changed
+    // or who went away. The last 65,536 rows are kept; a reader whose cursor is
+    // older than that starts over.
+    "CREATE TABLE change_log (
+        seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+        secret_sha256 BLOB,
+        principal     TEXT
+    );
+    CREATE TRIGGER feed_token_changed AFTER UPDATE OF owner_id, secret_sha256, grants, expires_at, revoked_at, revision
+        ON tokens BEGIN INSERT INTO change_log (secret_sha256) VALUES (OLD.secret_sha256); END;
+    CREATE TRIGGER feed_token_deleted AFTER DELETE ON tokens
+        BEGIN INSERT INTO change_log (secret_sha256) VALUES (OLD.secret_sha256); END;
+    CREATE TRIGGER feed_principal_changed AFTER UPDATE ON principals
+        BEGIN INSERT INTO change_log (principal) VALUES (OLD.name); END;
+    CREATE TRIGGER feed_principal_deleted AFTER DELETE ON principals
+        BEGIN INSERT INTO change_log (principal) VALUES (OLD.name); END;
+    CREATE TRIGGER feed_binding_added AFTER INSERT ON bindings
+        BEGIN INSERT INTO change_log (principal) SELECT name FROM principals WHERE id = NEW.principal_id; END;
+    CREATE TRIGGER feed_binding_deleted AFTER DELETE ON bindings
+        BEGIN INSERT INTO change_log (principal) SELECT name FROM principals WHERE id = OLD.principal_id; END;
+    CREATE TRIGGER feed_bounded AFTER INSERT ON change_log
+        BEGIN DELETE FROM change_log WHERE seq <= NEW.seq - 65536; END;",
 ];

@@ -10,7 +10,8 @@ mod types;
 pub use error::{Cause, StoreError};
 pub use sqlite::SqliteStore;
 pub use types::{
-    Binding, Edited, NewToken, Principal, PrincipalId, StoredGrants, TokenEdit, TokenId, TokenRecord, UsageDelta,
+    Binding, Changes, Edited, NewToken, Principal, PrincipalId, StoredGrants, TokenEdit, TokenId, TokenRecord,
+    UsageDelta,
 };
 
 use std::sync::Arc;
@@ -65,6 +66,10 @@ pub trait Store: Send + Sync {
     /// what a verification reads (tokens other than their usage, principals,
     /// bindings): caches compare it to notice other processes' writes.
     fn change_counter(&self) -> StoreResult<u64>;
+    /// At most `limit` changes after `cursor` of the change feed (tokens changed
+    /// or gone, by their hash before the change; principals whose rights changed
+    /// or who went away), for gateways that cache tokens by hash.
+    fn changes_since(&self, cursor: u64, limit: usize) -> StoreResult<Changes>;
     /// Calls `changed` soon after any connection (this process's or another's)
     /// may have committed a write, until the returned guard is dropped. `None`
     /// where the backend cannot tell: callers then rely on `change_counter` alone.

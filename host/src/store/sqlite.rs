@@ -13,7 +13,8 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, ToSql, 
 use super::error::StoreError;
 use super::migrations::MIGRATIONS;
 use super::types::{
-    Binding, Edited, NewToken, Principal, PrincipalId, StoredGrants, TokenEdit, TokenId, TokenRecord, UsageDelta,
+    Binding, Changes, Edited, NewToken, Principal, PrincipalId, StoredGrants, TokenEdit, TokenId, TokenRecord,
+    UsageDelta,
 };
 use super::{Store, StoreResult, Watch};
 use crate::secret::SecretHash;
@@ -480,6 +481,45 @@ impl Store for SqliteStore {
         Ok(Some(Watch::new(watcher)))
     }
 
+    fn changes_since(&self, cursor: u64, limit: usize) -> StoreResult<Changes> {
+        let conn = self.reader()?;
+        let after = to_i64("cursor", cursor)?;
+        let oldest: Option<i64> = conn
+            .prepare_cached("SELECT min(seq) FROM change_log")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .op("read the change feed")?;
+        let mut changes =
+            Changes { cursor, reset: oldest.is_some_and(|oldest| oldest > after + 1), ..Changes::default() };
+        let mut stmt = conn
+            .prepare_cached("SELECT seq, secret_sha256, principal FROM change_log WHERE seq > ?1 ORDER BY seq LIMIT ?2")
+            .op("read the change feed")?;
+        let rows = stmt
+            .query_map(
+                rusqlite::params![after, to_i64("limit", u64::try_from(limit).unwrap_or(u64::MAX))?.saturating_add(1)],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<Vec<u8>>>(1)?, r.get::<_, Option<String>>(2)?)),
+            )
+            .op("read the change feed")?;
+        for (taken, row) in rows.enumerate() {
+            let (seq, hash, principal) = row.op("read the change feed")?;
+            if taken == limit {
+                changes.more = true;
+                break;
+            }
+            changes.cursor = count(seq);
+            if let Some(hash) = hash {
+                let hash = hash.try_into().map_err(|_| StoreError::Unreadable {
+                    what: "secret hash",
+                    detail: "a change names a hash of the wrong length".into(),
+                })?;
+                changes.tokens.push(SecretHash(hash));
+            }
+            if let Some(principal) = principal {
+                changes.principals.push(principal);
+            }
+        }
+        Ok(changes)
+    }
+
     fn change_counter(&self) -> StoreResult<u64> {
         let conn = self.reader()?;
         let counter: i64 = conn
@@ -503,6 +543,45 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
         (dir, store)
+    }
+
+    #[test]
+    fn the_change_feed_names_old_hashes_and_principals_and_starts_over_when_it_lost_changes() {
+        let (dir, store) = store();
+        let alice = store.add_principal("alice", at(1)).unwrap();
+        let first = Secret::generate().unwrap();
+        let id = store.insert_token(&new_token(alice.id, &first)).unwrap();
+        let start = store.changes_since(0, 100).unwrap();
+        assert_eq!(
+            (start.tokens.len(), start.principals.len(), start.reset),
+            (0, 0, false),
+            "a new token changes nothing cached"
+        );
+        store.revoke_token(id, at(20)).unwrap();
+        store.bind(alice.id, &Binding::Grant("channel/main=read".into())).unwrap();
+        let later = Secret::generate().unwrap();
+        let other = store.insert_token(&new_token(alice.id, &later)).unwrap();
+        store.delete_token(other).unwrap();
+        let changes = store.changes_since(start.cursor, 100).unwrap();
+        assert_eq!(changes.tokens, vec![first.hash(), later.hash()]);
+        assert_eq!(changes.principals, vec!["alice".to_owned()]);
+        assert!(!changes.more && !changes.reset);
+        assert_eq!(store.changes_since(changes.cursor, 100).unwrap().tokens, Vec::<SecretHash>::new());
+        // Two at a time: the first page says more follow, the second ends.
+        let page = store.changes_since(start.cursor, 2).unwrap();
+        assert_eq!((page.tokens.len() + page.principals.len(), page.more), (2, true));
+        let rest = store.changes_since(page.cursor, 2).unwrap();
+        assert_eq!((rest.tokens.len() + rest.principals.len(), rest.more), (1, false));
+        // Past 65,536 changes the oldest are dropped, and a reader that missed them starts over.
+        let conn = Connection::open(dir.path().join("t.db")).unwrap();
+        conn.execute_batch(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 65540) \
+             INSERT INTO change_log (principal) SELECT 'bulk' FROM n;",
+        )
+        .unwrap();
+        assert!(store.changes_since(changes.cursor, 10).unwrap().reset);
+        let now = store.changes_since(changes.cursor + 65_540, 10).unwrap();
+        assert!(!now.reset && now.tokens.is_empty());
     }
 
     fn new_token(owner: PrincipalId, secret: &Secret) -> NewToken {

@@ -195,3 +195,19 @@ pub struct UsageDelta {
     /// The latest of them.
     pub last_used_at: UnixTime,
 }
+
+/// What changed after a cursor of the change feed, oldest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Where the next read starts (the last change returned, or the cursor given).
+    pub cursor: u64,
+    /// Hashes of tokens whose stored state changed or that went away.
+    pub tokens: Vec<SecretHash>,
+    /// Principals whose rights changed or who went away.
+    pub principals: Vec<String>,
+    /// More changes follow after `cursor`.
+    pub more: bool,
+    /// Changes after the cursor given were dropped from the feed: whatever a
+    /// reader cached must be dropped too.
+    pub reset: bool,
+}

@@ -42,6 +42,27 @@ pub struct Config {
     pub cache: CacheConfig,
     /// Decision log lines: which decisions, and in which format.
     pub log: LogConfig,
+    /// What `POST /v1/introspect` tells gateways about caching its answers.
+    pub introspect: IntrospectConfig,
+}
+
+/// How long gateways may keep introspection answers (`Cache-Control: max-age`).
+/// A gateway also polls the change feed, so revocations reach it sooner.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IntrospectConfig {
+    /// For a stored token.
+    #[serde(deserialize_with = "duration")]
+    pub max_age: Duration,
+    /// For a hash that matches no stored token.
+    #[serde(deserialize_with = "duration")]
+    pub unknown_max_age: Duration,
+}
+
+impl Default for IntrospectConfig {
+    fn default() -> Self {
+        IntrospectConfig { max_age: Duration::from_secs(60), unknown_max_age: Duration::from_secs(5) }
+    }
 }
 
 /// What the verify path keeps in memory. Writes through this process take effect

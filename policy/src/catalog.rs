@@ -72,7 +72,7 @@ const fn on_parent(
 use Level::{Manage, Read, Write};
 
 /// Every action, sorted by name (byte order), so lookups are binary searches.
-pub static CATALOG: [ActionDef; 69] = [
+pub static CATALOG: [ActionDef; 70] = [
     act("admin", Read, ROOT, "read administrative endpoints (e.g. GET Log/LogSchema)", "venafi"),
     act("admin:recyclebin", Manage, ROOT, "empty and restore the recycle bin", "venafi"),
     act("agent", Read, ROOT, "read agent resources (e.g. GET Client/Details)", "venafi"),
@@ -151,6 +151,13 @@ pub static CATALOG: [ActionDef; 69] = [
     act("system.policy:edit", Manage, ROOT, "load a policy module into a running host, or roll back", "tokenscope"),
     act("system.policy:view", Read, ROOT, "see which policy module is active and which came before", "tokenscope"),
     act("system.settings:edit", Manage, ROOT, "edit system settings", "psm"),
+    act(
+        "system.tokens:introspect",
+        Manage,
+        ROOT,
+        "read any token's grants, owner rights and state by its secret's SHA-256, and the change feed (wasm gateways)",
+        "tokenscope",
+    ),
     act("system:delete-blobs", Manage, ROOT, "delete unreferenced system blobs", "psm"),
     act("user.token:edit", Manage, TOKENS, "create, edit, reissue, revoke and delete tokens", "psm"),
     act("user.token:view", Manage, TOKENS, "list and view tokens", "psm"),

@@ -6,6 +6,7 @@
 mod cache;
 mod check;
 mod error;
+mod introspect;
 mod lifecycle;
 mod principals;
 mod rights;
@@ -14,6 +15,7 @@ mod verify;
 
 pub use check::{Checked, Outcome};
 pub use error::{LifecycleError, RefusalCode};
+pub use introspect::{Introspected, MAX_CHANGES};
 pub use lifecycle::{Expiry, IssueRequest, Issued, TokenChange};
 pub use rights::{RightsError, owner_rights};
 pub use usage::UsageRecorder;

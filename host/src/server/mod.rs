@@ -10,6 +10,7 @@ mod body_limit;
 mod check;
 mod error;
 mod health;
+mod introspect_api;
 mod listen;
 mod metrics;
 mod policy_api;
@@ -27,6 +28,8 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
     ("GET", "/readyz"),
     ("GET", "/metrics"),
     ("GET", "/api/openapi.json"),
+    ("POST", "/v1/introspect"),
+    ("GET", "/v1/revocations"),
     ("GET", "/v1/check"),
     ("POST", "/v1/check"),
     ("GET", "/v1/check/{path}"),
@@ -99,6 +102,8 @@ fn app(authority: Arc<Authority>) -> Result<(Router, check::Fast)> {
         .route("/api/account/tokens/{id}", patch(api::edit_token).delete(api::delete_token))
         .route("/api/account/tokens/{id}/revoke", post(api::revoke_token))
         .route("/api/system/policy/rollback", post(policy_api::rollback))
+        .route("/v1/introspect", post(introspect_api::introspect))
+        .route("/v1/revocations", get(introspect_api::revocations))
         .route(&prefix, any(check::check))
         .route(&format!("{prefix}/{{*rest}}"), any(check::check));
     // Modules are larger than any other body: that one route has its own limit.

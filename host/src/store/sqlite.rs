@@ -489,7 +489,7 @@ impl Store for SqliteStore {
             .and_then(|mut s| s.query_row([], |r| r.get(0)))
             .op("read the change feed")?;
         let mut changes =
-            Changes { cursor, reset: oldest.is_some_and(|oldest| oldest > after + 1), ..Changes::default() };
+            Changes { cursor, reset: oldest.is_some_and(|oldest| oldest > after.saturating_add(1)), ..Changes::default() };
         let mut stmt = conn
             .prepare_cached("SELECT seq, secret_sha256, principal FROM change_log WHERE seq > ?1 ORDER BY seq LIMIT ?2")
             .op("read the change feed")?;
@@ -582,6 +582,8 @@ mod tests {
         assert!(store.changes_since(changes.cursor, 10).unwrap().reset);
         let now = store.changes_since(changes.cursor + 65_540, 10).unwrap();
         assert!(!now.reset && now.tokens.is_empty());
+        let last = store.changes_since(i64::MAX as u64, 10).unwrap();
+        assert!(!last.reset && last.tokens.is_empty() && last.cursor == i64::MAX as u64);
     }
 
     fn new_token(owner: PrincipalId, secret: &Secret) -> NewToken {

@@ -1,0 +1,164 @@
+//! The endpoints for gateways that decide inside a proxy (the `wasi:http`
+//! gateway): `POST /v1/introspect` answers a stored token's grants, owner
+//! rights and state for the SHA-256 of its secret (never the secret itself), and
+//! `GET /v1/revocations?since=CURSOR` the change feed that says which cached
+//! answers to drop. Both need `system.tokens:introspect` on the root.
+
+// Handlers return early with a finished `Response` as the error (as in api.rs).
+#![allow(clippy::result_large_err)]
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::AppState;
+use super::api::{authorize_on, blocking, parse_json};
+use super::error::{json_error, lifecycle_error};
+use crate::authority::{Introspected, MAX_CHANGES};
+use crate::grant_text::print_grant;
+use crate::secret::SecretHash;
+use crate::time::UnixTime;
+
+/// The introspection action; a gateway's token holds it.
+const INTROSPECT: &str = "system.tokens:introspect";
+
+fn root(_: &str) -> String {
+    "/".to_owned()
+}
+
+/// `POST /v1/introspect` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntrospectBody {
+    /// The SHA-256 of the presented secret, 64 hex digits.
+    pub sha256: String,
+}
+
+/// `GET /v1/revocations` query.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedQuery {
+    /// The cursor of the last read (0 for the first).
+    #[serde(default)]
+    pub since: u64,
+    /// The most changes to return (1 to `MAX_CHANGES`).
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+fn hash_of(hex: &str) -> Option<SecretHash> {
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut hash = [0u8; 32];
+    for (byte, pair) in hash.iter_mut().zip(hex.as_bytes().chunks(2)) {
+        *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+    }
+    Some(SecretHash(hash))
+}
+
+fn hex_of(hash: &SecretHash) -> String {
+    hash.0.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn max_age(response: &mut Response, age: std::time::Duration) {
+    if let Ok(value) = HeaderValue::from_str(&format!("max-age={}", age.as_secs())) {
+        response.headers_mut().insert(header::CACHE_CONTROL, value);
+    }
+}
+
+/// `POST /v1/introspect`
+pub async fn introspect(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(response) = authorize_on(&state, &headers, INTROSPECT, root).await {
+        return response;
+    }
+    let body: IntrospectBody = match parse_json(&headers, &body) {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    let Some(hash) = hash_of(&body.sha256) else {
+        return json_error(StatusCode::BAD_REQUEST, "bad-request", "`sha256` is 64 hex digits");
+    };
+    let found = match blocking(&state, move |a| a.introspect(&hash)).await {
+        Ok(Ok(found)) => found,
+        Ok(Err(err)) => return lifecycle_error(err),
+        Err(response) => return response,
+    };
+    let ages = &state.authority.config().introspect;
+    let Some(Introspected { record, owner_rights }) = found else {
+        let mut response = Json(json!({"found": false})).into_response();
+        max_age(&mut response, ages.unknown_max_age);
+        return response;
+    };
+    let mut response = Json(json!({
+        "found": true,
+        "id": record.id,
+        "name": record.name,
+        "owner": record.owner_name,
+        "grants": record.grants,
+        "owner_rights": owner_rights.iter().map(print_grant).collect::<Vec<_>>(),
+        "expires_at": record.expires_at.map(UnixTime::secs),
+        "revoked": record.revoked_at.is_some(),
+    }))
+    .into_response();
+    max_age(&mut response, ages.max_age);
+    response
+}
+
+/// `GET /v1/revocations?since=CURSOR[&limit=N]`
+pub async fn revocations(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    query: Result<Query<FeedQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    if let Err(response) = authorize_on(&state, &headers, INTROSPECT, root).await {
+        return response;
+    }
+    let Ok(Query(query)) = query else {
+        return json_error(StatusCode::BAD_REQUEST, "bad-request", "`since` and `limit` are unsigned integers");
+    };
+    let limit = query.limit.unwrap_or(MAX_CHANGES);
+    if i64::try_from(query.since).is_err() || !(1..=MAX_CHANGES).contains(&limit) {
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            &format!("`since` is at most {} and `limit` 1 to {MAX_CHANGES}", i64::MAX),
+        );
+    }
+    let changes = match blocking(&state, move |a| a.changes_since(query.since, limit)).await {
+        Ok(Ok(changes)) => changes,
+        Ok(Err(err)) => return lifecycle_error(err),
+        Err(response) => return response,
+    };
+    let mut response = Json(json!({
+        "cursor": changes.cursor,
+        "tokens": changes.tokens.iter().map(hex_of).collect::<Vec<_>>(),
+        "principals": changes.principals,
+        "more": changes.more,
+        "reset": changes.reset,
+    }))
+    .into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_64_hex_digits_both_ways() {
+        let hash = SecretHash([0xab; 32]);
+        assert_eq!(hash_of(&hex_of(&hash)).map(|h| h.0), Some(hash.0));
+        assert_eq!(hash_of(&"AB".repeat(32)).map(|h| h.0), Some(hash.0));
+        for bad in ["", "ab", &"zz".repeat(32), &"a".repeat(63), &"ab".repeat(33), &"é".repeat(32)] {
+            assert!(hash_of(bad).is_none(), "{bad}");
+        }
+    }
+}

@@ -67,8 +67,9 @@ fn hex_of(hash: &SecretHash) -> String {
     hash.0.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// `private`: the answer is token data for the one gateway that asked, never for a shared cache.
 fn max_age(response: &mut Response, age: std::time::Duration) {
-    if let Ok(value) = HeaderValue::from_str(&format!("max-age={}", age.as_secs())) {
+    if let Ok(value) = HeaderValue::from_str(&format!("private, max-age={}", age.as_secs())) {
         response.headers_mut().insert(header::CACHE_CONTROL, value);
     }
 }

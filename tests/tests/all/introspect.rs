@@ -47,7 +47,7 @@ fn gateways_read_token_data_by_hash_and_the_feed_names_every_change() {
 
     let known = introspect(&server, &gateway, &of(&ci));
     assert_eq!(known.status, 200, "{}", known.body);
-    assert_eq!(known.header("cache-control"), Some("max-age=30"));
+    assert_eq!(known.header("cache-control"), Some("private, max-age=30"));
     let data = known.json();
     assert_eq!((data["found"].as_bool(), data["owner"].as_str()), (Some(true), Some("ci")), "{data}");
     assert_eq!(data["grants"], serde_json::json!({"kind": "scopes", "items": ["artifact:download"]}));
@@ -59,7 +59,7 @@ fn gateways_read_token_data_by_hash_and_the_feed_names_every_change() {
 
     let unknown = introspect(&server, &gateway, &of("tks_never_issued"));
     assert_eq!((unknown.status, unknown.json()["found"].as_bool()), (200, Some(false)), "{}", unknown.body);
-    assert_eq!(unknown.header("cache-control"), Some("max-age=5"));
+    assert_eq!(unknown.header("cache-control"), Some("private, max-age=5"));
 
     // Only a token that holds the action may ask; bad input is a 4xx with a code.
     let refused = introspect(&server, &ci, &of(&ci));

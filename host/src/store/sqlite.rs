@@ -488,8 +488,11 @@ impl Store for SqliteStore {
             .prepare_cached("SELECT min(seq) FROM change_log")
             .and_then(|mut s| s.query_row([], |r| r.get(0)))
             .op("read the change feed")?;
-        let mut changes =
-            Changes { cursor, reset: oldest.is_some_and(|oldest| oldest > after.saturating_add(1)), ..Changes::default() };
+        let mut changes = Changes {
+            cursor,
+            reset: oldest.is_some_and(|oldest| oldest > after.saturating_add(1)),
+            ..Changes::default()
+        };
         let mut stmt = conn
             .prepare_cached("SELECT seq, secret_sha256, principal FROM change_log WHERE seq > ?1 ORDER BY seq LIMIT ?2")
             .op("read the change feed")?;

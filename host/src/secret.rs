@@ -112,6 +112,18 @@ impl fmt::Debug for Secret {
 }
 
 impl SecretHash {
+    /// A hash written as 64 hex digits (either case); `None` for anything else.
+    pub fn from_hex(text: &str) -> Option<SecretHash> {
+        let mut hash = [0u8; 32];
+        hex::decode_to_slice(text, &mut hash).ok()?;
+        Some(SecretHash(hash))
+    }
+
+    /// The hash as 64 lowercase hex digits (it is no secret: the store keeps it).
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
     /// Constant-time equality, for comparing a computed hash with a stored one.
     pub fn matches(&self, other: &SecretHash) -> bool {
         self.0.ct_eq(&other.0).unwrap_u8() == 1
@@ -156,6 +168,16 @@ fn checksum(text: &str) -> [u8; CHECKSUM_LEN] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hashes_are_64_hex_digits_both_ways() {
+        let hash = SecretHash([0xab; 32]);
+        assert_eq!(SecretHash::from_hex(&hash.to_hex()).map(|h| h.0), Some(hash.0));
+        assert_eq!(SecretHash::from_hex(&"AB".repeat(32)).map(|h| h.0), Some(hash.0));
+        for bad in ["", "ab", &"zz".repeat(32), &"a".repeat(63), &"ab".repeat(33), &"é".repeat(32)] {
+            assert!(SecretHash::from_hex(bad).is_none(), "{bad}");
+        }
+    }
 
     #[test]
     fn generated_secrets_parse_and_differ() {

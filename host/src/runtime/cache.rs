@@ -126,7 +126,7 @@ fn engine_key(engine: &Engine) -> String {
     }
     let mut hasher = Sha(Sha256::new());
     engine.precompile_compatibility_hash().hash(&mut hasher);
-    hasher.0.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
+    hex::encode(hasher.0.finalize().get(..8).unwrap_or_default())
 }
 
 #[cfg(test)]

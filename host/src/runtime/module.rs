@@ -218,5 +218,5 @@ impl std::fmt::Debug for PolicyModule {
 
 /// The hex SHA-256 of `bytes`, as module digests are shown.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(bytes))
 }

@@ -52,21 +52,6 @@ pub struct FeedQuery {
     pub limit: Option<usize>,
 }
 
-fn hash_of(hex: &str) -> Option<SecretHash> {
-    if hex.len() != 64 {
-        return None;
-    }
-    let mut hash = [0u8; 32];
-    for (byte, pair) in hash.iter_mut().zip(hex.as_bytes().chunks(2)) {
-        *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
-    }
-    Some(SecretHash(hash))
-}
-
-fn hex_of(hash: &SecretHash) -> String {
-    hash.0.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// `private`: the answer is token data for the one gateway that asked, never for a shared cache.
 fn max_age(response: &mut Response, age: std::time::Duration) {
     if let Ok(value) = HeaderValue::from_str(&format!("private, max-age={}", age.as_secs())) {
@@ -83,7 +68,7 @@ pub async fn introspect(State(state): State<Arc<AppState>>, headers: HeaderMap, 
         Ok(body) => body,
         Err(response) => return response,
     };
-    let Some(hash) = hash_of(&body.sha256) else {
+    let Some(hash) = SecretHash::from_hex(&body.sha256) else {
         return json_error(StatusCode::BAD_REQUEST, "bad-request", "`sha256` is 64 hex digits");
     };
     let found = match blocking(&state, move |a| a.introspect(&hash)).await {
@@ -139,7 +124,7 @@ pub async fn revocations(
     };
     let mut response = Json(json!({
         "cursor": changes.cursor,
-        "tokens": changes.tokens.iter().map(hex_of).collect::<Vec<_>>(),
+        "tokens": changes.tokens.iter().map(SecretHash::to_hex).collect::<Vec<_>>(),
         "principals": changes.principals,
         "more": changes.more,
         "reset": changes.reset,
@@ -147,19 +132,4 @@ pub async fn revocations(
     .into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hashes_are_64_hex_digits_both_ways() {
-        let hash = SecretHash([0xab; 32]);
-        assert_eq!(hash_of(&hex_of(&hash)).map(|h| h.0), Some(hash.0));
-        assert_eq!(hash_of(&"AB".repeat(32)).map(|h| h.0), Some(hash.0));
-        for bad in ["", "ab", &"zz".repeat(32), &"a".repeat(63), &"ab".repeat(33), &"é".repeat(32)] {
-            assert!(hash_of(bad).is_none(), "{bad}");
-        }
-    }
 }

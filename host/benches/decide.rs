@@ -1,6 +1,7 @@
 //! `cargo bench --bench decide`: nanoseconds per decision for the same policy
 //! called natively (the `tokenscope-policy` crate) and through the wasm component
-//! (compiled hot path, and the one-shot path that parses grants on every call).
+//! (compiled hot path, and the one-shot path that parses grants on every call);
+//! denies as the hot path rules them (a code) and explained (with the reason).
 
 // Benchmark setup: an unwrap that fires is a broken benchmark, reported with its message.
 #![allow(clippy::unwrap_used)]
@@ -78,6 +79,8 @@ fn bench_decide(c: &mut Criterion) {
         let wasm_token = instance.compile(grants).unwrap().unwrap();
         let wasm_owner = instance.compile(&owner).unwrap().unwrap();
         assert!(instance.decide_compiled(&wasm_token, &wasm_owner, status, action, RESOURCE, 1).is_allow());
+        // The boundary alone: a call that does nothing inside the module.
+        group.bench_function("wasm-call-floor", |b| b.iter(|| instance.call_floor()));
         group.bench_function("wasm-compiled", |b| {
             b.iter(|| {
                 instance.decide_compiled(&wasm_token, &wasm_owner, status, black_box(action), black_box(RESOURCE), 1)
@@ -110,6 +113,34 @@ fn bench_decide(c: &mut Criterion) {
         group.bench_function("wasm-compiled-deny", |b| {
             b.iter(|| {
                 instance.decide_compiled(
+                    &wasm_token,
+                    &wasm_owner,
+                    status,
+                    black_box(wasm_deny),
+                    black_box(deny_resource),
+                    1,
+                )
+            })
+        });
+
+        // The reason of that deny, built on request (what a deny answer's body shows).
+        group.bench_function("native-explain", |b| {
+            b.iter(|| {
+                tokenscope_policy::explain(
+                    black_box(&native_token),
+                    black_box(&native_owner),
+                    native_status,
+                    black_box(native_deny),
+                    black_box(deny_resource),
+                    1,
+                )
+            })
+        });
+        let ruling = instance.decide_compiled(&wasm_token, &wasm_owner, status, wasm_deny, deny_resource, 1);
+        group.bench_function("wasm-explain", |b| {
+            b.iter(|| {
+                instance.explain(
+                    &ruling,
                     &wasm_token,
                     &wasm_owner,
                     status,

@@ -153,6 +153,9 @@ pub struct ServerConfig {
     pub header_read_timeout: Duration,
     /// Open client connections at most; more wait in the listen backlog.
     pub max_connections: usize,
+    /// Threads that accept and serve connections, each with its own event loop
+    /// (0: one per core).
+    pub workers: usize,
 }
 
 impl Default for ServerConfig {
@@ -165,6 +168,7 @@ impl Default for ServerConfig {
             shutdown_grace: Duration::from_secs(10),
             header_read_timeout: Duration::from_secs(10),
             max_connections: 1024,
+            workers: 0,
         }
     }
 }
@@ -492,6 +496,9 @@ impl Config {
         // Bounded so that neither the connection semaphore nor a timer deadline can overflow.
         if self.server.max_connections == 0 || self.server.max_connections > 1_000_000 {
             bail!("server.max_connections must be between 1 and 1000000");
+        }
+        if self.server.workers > 256 {
+            bail!("server.workers must be at most 256 (0: one per core)");
         }
         if self.server.header_read_timeout > Duration::from_secs(3600) {
             bail!("server.header_read_timeout must be at most 1h");

@@ -10,6 +10,7 @@
 use crate::catalog::CATALOG;
 use crate::grant_set::GrantSet as Compiled;
 use crate::resource::KINDS;
+use crate::slots::Slots;
 use crate::{info, model};
 
 /// The generated bindings, public so that a wrapping policy can implement `Guest`
@@ -25,7 +26,21 @@ pub mod bindings {
 }
 
 use bindings::exports::tokenscope::policy::evaluator as t;
-use bindings::exports::tokenscope::policy::evaluator::{self as wit, Guest, GuestGrantSet};
+use bindings::exports::tokenscope::policy::evaluator::Guest;
+
+std::thread_local! {
+    /// The grant sets this instance compiled, by the id it handed out.
+    static SETS: std::cell::RefCell<Slots<Compiled>> = const { std::cell::RefCell::new(Slots::new()) };
+}
+
+/// Runs `f` on two live compiled sets; an id that is not live traps (a host bug,
+/// and the host replaces an instance that trapped).
+fn with_sets<R>(token: u32, owner: u32, f: impl FnOnce(&Compiled, &Compiled) -> R) -> R {
+    SETS.with_borrow(|sets| match (sets.get(token), sets.get(owner)) {
+        (Some(token), Some(owner)) => f(token, owner),
+        _ => std::process::abort(),
+    })
+}
 
 /// The default policy's implementation of the contract.
 pub struct Policy;
@@ -57,8 +72,6 @@ macro_rules! default_catalog_and_issuance {
 }
 
 impl Guest for Policy {
-    type GrantSet = Compiled;
-
     fn info() -> t::ModuleInfo {
         t::ModuleInfo { name: info::NAME.into(), version: info::VERSION.into(), description: info::DESCRIPTION.into() }
     }
@@ -109,28 +122,47 @@ impl Guest for Policy {
         decision_out(crate::decide_token(&token, &req))
     }
 
+    fn compile(grants: t::Grants) -> Result<u32, t::Denial> {
+        let compiled = Compiled::compile(&grants_in(grants)).map_err(denial_out)?;
+        SETS.with_borrow_mut(|sets| sets.insert(compiled)).ok_or_else(|| t::Denial {
+            code: t::DenyCode::TooLarge,
+            message: format!("the instance holds {} compiled grant sets already", crate::slots::MAX_SLOTS),
+        })
+    }
+
+    fn normalized(set: u32) -> t::Grants {
+        SETS.with_borrow(|sets| match sets.get(set) {
+            Some(compiled) => grants_out(compiled.normalized()),
+            None => std::process::abort(),
+        })
+    }
+
+    fn release(set: u32) {
+        SETS.with_borrow_mut(|sets| sets.remove(set));
+    }
+
     fn decide_compiled(
-        token: wit::GrantSetBorrow<'_>,
-        owner: wit::GrantSetBorrow<'_>,
+        token: u32,
+        owner: u32,
         status: t::TokenStatus,
         action: u32,
         resource: String,
         now: u64,
-    ) -> t::Decision {
+    ) -> t::Ruling {
         let status = model::TokenStatus { expires_at: status.expires_at, revoked: status.revoked };
         let action = crate::catalog::ActionId::from_wire(action);
-        let decision = crate::decide(token.get::<Compiled>(), owner.get::<Compiled>(), status, action, &resource, now);
-        decision_out(decision)
-    }
-}
-
-impl GuestGrantSet for Compiled {
-    fn compile(grants: t::Grants) -> Result<wit::GrantSet, t::Denial> {
-        Compiled::compile(&grants_in(grants)).map(wit::GrantSet::new).map_err(denial_out)
+        match with_sets(token, owner, |token, owner| crate::decide(token, owner, status, action, &resource, now)) {
+            model::Ruling::Allow(grant) => t::Ruling::Allow(grant),
+            model::Ruling::Deny(code) => t::Ruling::Deny(code_out(code)),
+        }
     }
 
-    fn normalized(&self) -> t::Grants {
-        grants_out(Compiled::normalized(self))
+    fn explain(token: u32, owner: u32, status: t::TokenStatus, action: u32, resource: String, now: u64) -> t::Decision {
+        let status = model::TokenStatus { expires_at: status.expires_at, revoked: status.revoked };
+        let action = crate::catalog::ActionId::from_wire(action);
+        decision_out(with_sets(token, owner, |token, owner| {
+            crate::explain(token, owner, status, action, &resource, now)
+        }))
     }
 }
 

@@ -1,14 +1,108 @@
 //! Deciding a request: (token, owner's current rights, request) -> allow with the
-//! grant that matched, or deny with a code and a reason. The allow path parses the
-//! resource in place and compares ids and nodes; it allocates nothing.
+//! grant that matched, or deny with a code. The reason for a deny is a `Refusal`
+//! that holds what it needs and is put into words only when asked (`explain`), so
+//! neither an allow nor a deny allocates: the resource is parsed in place and
+//! the decision compares ids and nodes.
 
-use crate::catalog::{self, ActionId};
+use crate::catalog::{self, ActionDef, ActionId};
 use crate::grant_set::GrantSet;
-use crate::model::{Decision, Denial, DenyCode, Request, Token, TokenStatus};
+use crate::model::{Decision, Denial, DenyCode, Request, Ruling, Token, TokenStatus};
 use crate::quote::Quoted;
-use crate::resource::NodeRef;
+use crate::resource::{NodeRef, PathError};
 
-/// Decides `action` (a catalog id) on `resource` at `now` with compiled grants.
+/// Why a request was denied, kept as data until someone reads it.
+#[derive(Clone, Debug)]
+pub enum Refusal<'a> {
+    /// The token was revoked (this wins over everything).
+    Revoked,
+    /// The token expired at this unix second.
+    Expired(u64),
+    /// No catalog action has this id.
+    UnknownAction(ActionId),
+    /// The resource path does not parse.
+    BadPath(PathError, &'a str),
+    /// The action does not act on this kind of node.
+    WrongTarget(&'static ActionDef, &'a str),
+    /// No grant of the token covers the action at this node.
+    NoGrant(&'static ActionDef, NodeRef<'a>),
+    /// The owner no longer holds the action at this node.
+    OwnerLacksRight(&'static ActionDef, NodeRef<'a>),
+}
+
+impl Refusal<'_> {
+    /// The deny code.
+    pub fn code(&self) -> DenyCode {
+        match self {
+            Refusal::Revoked => DenyCode::Revoked,
+            Refusal::Expired(_) => DenyCode::Expired,
+            Refusal::UnknownAction(_) => DenyCode::UnknownAction,
+            Refusal::BadPath(PathError::TooLong { .. }, _) => DenyCode::TooLarge,
+            Refusal::BadPath(..) => DenyCode::MalformedRequest,
+            Refusal::WrongTarget(..) => DenyCode::WrongTarget,
+            Refusal::NoGrant(..) => DenyCode::NoGrant,
+            Refusal::OwnerLacksRight(..) => DenyCode::OwnerLacksRight,
+        }
+    }
+
+    /// The reason in words (user input quoted and truncated).
+    pub fn message(&self) -> String {
+        match self {
+            Refusal::Revoked => "the token was revoked".to_owned(),
+            Refusal::Expired(at) => format!("the token expired at {at} (unix seconds)"),
+            Refusal::UnknownAction(action) => format!("no action has id {action}"),
+            Refusal::BadPath(err, resource) => format!("resource {}: {err}", Quoted(resource)),
+            Refusal::WrongTarget(def, resource) => {
+                let targets: Vec<&str> = def.targets.iter().map(|k| k.name()).collect();
+                format!("`{}` acts on {}, not on {}", def.name, targets.join(" or "), Quoted(resource))
+            }
+            Refusal::NoGrant(def, at) => {
+                format!("no grant of the token allows `{}` ({}) on {}", def.name, def.level, Quoted(&at.to_string()))
+            }
+            Refusal::OwnerLacksRight(def, at) => format!(
+                "the token's owner no longer holds `{}` ({}) on {}",
+                def.name,
+                def.level,
+                Quoted(&at.to_string())
+            ),
+        }
+    }
+
+    /// The code and the reason.
+    pub fn denial(&self) -> Denial {
+        Denial::new(self.code(), self.message())
+    }
+}
+
+/// Decides `action` (a catalog id) on `resource` at `now` with compiled grants:
+/// the index of the normalised grant that allows it, or why not.
+pub fn judge<'r>(
+    token: &GrantSet,
+    owner: &GrantSet,
+    status: TokenStatus,
+    action: ActionId,
+    resource: &'r str,
+    now: u64,
+) -> Result<u32, Refusal<'r>> {
+    if status.revoked {
+        return Err(Refusal::Revoked);
+    }
+    if let Some(at) = status.expires_at.filter(|at| now >= *at) {
+        return Err(Refusal::Expired(at));
+    }
+    let def = catalog::get(action).ok_or(Refusal::UnknownAction(action))?;
+    let node = NodeRef::parse(resource).map_err(|err| Refusal::BadPath(err, resource))?;
+    if !def.targets.contains(&node.kind()) {
+        return Err(Refusal::WrongTarget(def, resource));
+    }
+    let at = if def.on_parent { node.parent() } else { node };
+    let grant = token.allows(action, def.level, &at).ok_or(Refusal::NoGrant(def, at))?;
+    if owner.allows(action, def.level, &at).is_none() {
+        return Err(Refusal::OwnerLacksRight(def, at));
+    }
+    Ok(grant)
+}
+
+/// The hot path: `judge`, with only the deny's code.
 pub fn decide(
     token: &GrantSet,
     owner: &GrantSet,
@@ -16,58 +110,34 @@ pub fn decide(
     action: ActionId,
     resource: &str,
     now: u64,
+) -> Ruling {
+    match judge(token, owner, status, action, resource, now) {
+        Ok(grant) => Ruling::Allow(grant),
+        Err(refusal) => Ruling::Deny(refusal.code()),
+    }
+}
+
+/// The same decision as `decide`, with the deny's reason in words.
+pub fn explain(
+    token: &GrantSet,
+    owner: &GrantSet,
+    status: TokenStatus,
+    action: ActionId,
+    resource: &str,
+    now: u64,
 ) -> Decision {
-    if let Some(denied) = status_denial(status, now) {
-        return Decision::Deny(denied);
+    match judge(token, owner, status, action, resource, now) {
+        Ok(grant) => Decision::Allow { grant },
+        Err(refusal) => Decision::Deny(refusal.denial()),
     }
-    let Some(def) = catalog::get(action) else {
-        return Decision::deny(DenyCode::UnknownAction, format!("no action has id {action}"));
-    };
-    let node = match NodeRef::parse(resource) {
-        Ok(node) => node,
-        Err(err) => {
-            let code = if matches!(err, crate::resource::PathError::TooLong { .. }) {
-                DenyCode::TooLarge
-            } else {
-                DenyCode::MalformedRequest
-            };
-            return Decision::deny(code, format!("resource {}: {err}", Quoted(resource)));
-        }
-    };
-    if !def.targets.contains(&node.kind()) {
-        let targets: Vec<&str> = def.targets.iter().map(|k| k.name()).collect();
-        return Decision::deny(
-            DenyCode::WrongTarget,
-            format!("`{}` acts on {}, not on {}", def.name, targets.join(" or "), Quoted(resource)),
-        );
-    }
-    let at = if def.on_parent { node.parent() } else { node };
-    let Some(grant) = token.allows(action, def.level, &at) else {
-        return Decision::deny(
-            DenyCode::NoGrant,
-            format!("no grant of the token allows `{}` ({}) on {}", def.name, def.level, Quoted(&at.to_string())),
-        );
-    };
-    if owner.allows(action, def.level, &at).is_none() {
-        return Decision::deny(
-            DenyCode::OwnerLacksRight,
-            format!("the token's owner no longer holds `{}` ({}) on {}", def.name, def.level, Quoted(&at.to_string())),
-        );
-    }
-    Decision::Allow { grant }
 }
 
 /// Revoked, then expired: the checks no grant can override.
 fn status_denial(status: TokenStatus, now: u64) -> Option<Denial> {
     if status.revoked {
-        return Some(Denial::new(DenyCode::Revoked, "the token was revoked"));
+        return Some(Refusal::Revoked.denial());
     }
-    match status.expires_at {
-        Some(at) if now >= at => {
-            Some(Denial::new(DenyCode::Expired, format!("the token expired at {at} (unix seconds)")))
-        }
-        _ => None,
-    }
+    status.expires_at.filter(|at| now >= *at).map(|at| Refusal::Expired(at).denial())
 }
 
 /// Decides a request for a token given in full, compiling its grants first.
@@ -87,7 +157,7 @@ pub fn decide_token(token: &Token, request: &Request) -> Decision {
         Ok(owner) => owner,
         Err(denial) => return Decision::Deny(Denial::new(denial.code, format!("owner rights: {}", denial.message))),
     };
-    decide(&grants, &owner, status, action, &request.resource, request.now)
+    explain(&grants, &owner, status, action, &request.resource, request.now)
 }
 
 #[cfg(test)]

@@ -12,11 +12,14 @@ pub mod model;
 pub mod quote;
 pub mod resource;
 pub mod scope;
+pub mod slots;
 
 #[cfg(target_arch = "wasm32")]
 pub mod component;
 
-pub use decide::{decide, decide_token};
+pub use decide::{decide, decide_token, explain};
 pub use grant_set::GrantSet;
 pub use issue::check_grants;
-pub use model::{Access, Decision, Denial, DenyCode, Grants, Level, Request, ResourceGrant, Token, TokenStatus};
+pub use model::{
+    Access, Decision, Denial, DenyCode, Grants, Level, Request, ResourceGrant, Ruling, Token, TokenStatus,
+};

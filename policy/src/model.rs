@@ -169,3 +169,25 @@ impl Decision {
         }
     }
 }
+
+/// The hot path's outcome: allowed by the normalised grant at this index, or
+/// denied with a code whose reason is built only on request (`explain`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ruling {
+    Allow(u32),
+    Deny(DenyCode),
+}
+
+impl Ruling {
+    pub fn is_allow(self) -> bool {
+        matches!(self, Ruling::Allow(_))
+    }
+
+    /// The deny code, if denied.
+    pub fn code(self) -> Option<DenyCode> {
+        match self {
+            Ruling::Allow(_) => None,
+            Ruling::Deny(code) => Some(code),
+        }
+    }
+}

@@ -2,7 +2,7 @@
 // module the host runs, in another component host. Reads a JSON array of
 // {token, request} (the contract's records, JSON-shaped, u64 as numbers) on
 // stdin; prints one JSON line per case with the one-shot and the compiled
-// (grant-set handle) decision. Usage: node decide.mjs <transpiled policy.js>
+// (grant-set id) decision, the latter as the ruling and as its explanation. Usage: node decide.mjs <transpiled policy.js>
 
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -23,13 +23,26 @@ function compiled(token, request) {
   if (action < 0) return { decision: 'deny', code: 'unknown-action' };
   let grants, owner;
   try {
-    grants = evaluator.GrantSet.compile(token.grants);
-    owner = evaluator.GrantSet.compile({ tag: 'resources', val: token.ownerRights });
+    grants = evaluator.compile(token.grants);
   } catch (e) {
     return { decision: 'deny', code: e.payload?.code ?? 'policy-fault' };
   }
+  try {
+    owner = evaluator.compile({ tag: 'resources', val: token.ownerRights });
+  } catch (e) {
+    evaluator.release(grants);
+    return { decision: 'deny', code: e.payload?.code ?? 'policy-fault' };
+  }
   const status = { expiresAt: token.expiresAt, revoked: token.revoked };
-  return shown(evaluator.decideCompiled(grants, owner, status, action, request.resource, request.now));
+  const ruling = evaluator.decideCompiled(grants, owner, status, action, request.resource, request.now);
+  const explained = shown(evaluator.explain(grants, owner, status, action, request.resource, request.now));
+  evaluator.release(grants);
+  evaluator.release(owner);
+  const ruled = ruling.tag === 'allow' ? { decision: 'allow', grant: ruling.val } : { decision: 'deny', code: ruling.val };
+  if (JSON.stringify(ruled) !== JSON.stringify(explained)) {
+    return { decision: 'mismatch', ruling: ruled, explained };
+  }
+  return ruled;
 }
 
 const cases = JSON.parse(readFileSync(0, 'utf8'));

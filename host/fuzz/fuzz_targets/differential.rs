@@ -1,5 +1,6 @@
 //! Differential: the native policy crate and the built wasm component decide the
-//! same random token and request, one-shot and through compiled handles, and
+//! same random token and request, one-shot and through compiled sets (the
+//! ruling and its explanation, word for word), and
 //! answer `check-grants` for the same issuance; they must agree code for code.
 #![no_main]
 
@@ -55,7 +56,16 @@ fuzz_target!(
             let host_status =
                 tokenscope::contract::TokenStatus { expires_at: token.expires_at, revoked: token.revoked };
             let wasm = policy.instance.decide_compiled(wt, wo, host_status, wasm_id, &request.resource, request.now);
-            assert_eq!(to_host::outcome(&native), to_host::verdict(&wasm), "decide-compiled {token:?} {request:?}");
+            assert_eq!(to_host::ruling(&native), to_host::verdict(&wasm), "decide-compiled {token:?} {request:?}");
+            // The explanation: the same decision, and the same words, as the native one.
+            let native = tokenscope_policy::explain(nt, no, status, native_id, &request.resource, request.now);
+            let wasm = policy.instance.explain(&wasm, wt, wo, host_status, wasm_id, &request.resource, request.now);
+            assert_eq!(to_host::outcome(&native), to_host::verdict(&wasm), "explain {token:?} {request:?}");
+            if let (tokenscope_policy::Decision::Deny(denial), tokenscope::verdict::Verdict::Deny { message, .. }) =
+                (&native, &wasm)
+            {
+                assert_eq!(&denial.message, message, "explain's words {token:?} {request:?}");
+            }
         } else {
             assert!(policy.module.action_id(&request.action).is_none(), "catalogs differ on {}", request.action);
         }

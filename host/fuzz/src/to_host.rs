@@ -63,6 +63,14 @@ pub fn outcome(decision: &native::Decision) -> String {
     }
 }
 
+/// A native ruling (the hot path's code-only answer) in the same form.
+pub fn ruling(ruling: &native::Ruling) -> String {
+    match ruling {
+        native::Ruling::Allow(grant) => format!("allow #{grant}"),
+        native::Ruling::Deny(code) => code.as_str().to_owned(),
+    }
+}
+
 /// The host's verdict in the same form as `outcome`.
 pub fn verdict(verdict: &tokenscope::verdict::Verdict) -> String {
     match verdict {

@@ -15,11 +15,11 @@ mod generated {
 pub use generated::exports::tokenscope::policy::evaluator::Guest as Evaluator;
 pub use generated::exports::tokenscope::policy::evaluator::{
     Access, Allowance, CatalogEntry, Decision, Denial, DenyCode, Grants, Level, ModuleInfo, Request, ResourceGrant,
-    ResourceKind, Token, TokenStatus,
+    ResourceKind, Ruling, Token, TokenStatus,
 };
 pub use generated::{Policy, PolicyPre};
 
 /// The WIT name of the world every policy module must export.
-pub const WORLD: &str = "tokenscope:policy/policy@0.2.0";
+pub const WORLD: &str = "tokenscope:policy/policy@0.3.0";
 /// The WIT name of the exported interface.
-pub const EVALUATOR: &str = "tokenscope:policy/evaluator@0.2.0";
+pub const EVALUATOR: &str = "tokenscope:policy/evaluator@0.3.0";

@@ -10,7 +10,7 @@ mod wire;
 
 pub use bindings::{
     Access, Allowance, CatalogEntry, Decision, Denial, DenyCode, EVALUATOR, Grants, Level, ModuleInfo, Request,
-    ResourceGrant, ResourceKind, Token, TokenStatus, WORLD,
+    ResourceGrant, ResourceKind, Ruling, Token, TokenStatus, WORLD,
 };
 pub(crate) use bindings::{Evaluator, Policy, PolicyPre};
 pub use version::{check_exports, compatible, host_version};

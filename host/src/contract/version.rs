@@ -58,11 +58,17 @@ pub fn check_exports<'a>(exports: impl IntoIterator<Item = &'a str>) -> Result<V
 
 /// What changed since an older contract, for the refusal message.
 fn upgrade_note(from: &Version) -> String {
+    let mut notes = Vec::new();
     if from.major == 0 && from.minor < 2 {
-        "; 0.2.0 added the calling token's grants to `check-grants`".to_owned()
-    } else {
-        String::new()
+        notes.push("0.2.0 added the calling token's grants to `check-grants`");
     }
+    if from.major == 0 && from.minor < 3 {
+        notes.push(
+            "0.3.0 keeps compiled grant sets in the instance under numbers (`compile`, `release`) and splits the hot \
+             path into `decide-compiled` (a code) and `explain` (its reason)",
+        );
+    }
+    notes.iter().map(|note| format!("; {note}")).collect()
 }
 
 #[cfg(test)]
@@ -86,7 +92,7 @@ mod tests {
 
     #[test]
     fn the_evaluator_export_is_found_and_checked() {
-        assert_eq!(check_exports(["tokenscope:policy/evaluator@0.2.3"]).unwrap(), v("0.2.3"));
+        assert_eq!(check_exports(["tokenscope:policy/evaluator@0.3.3"]).unwrap(), v("0.3.3"));
         let err = check_exports(["tokenscope:policy/evaluator@2.0.0"]).unwrap_err().to_string();
         assert!(err.contains("contract version 2.0.0"), "{err}");
         let err = check_exports(["fixture:wrong/thing@0.1.0"]).unwrap_err().to_string();
@@ -94,5 +100,7 @@ mod tests {
         assert!(check_exports(["tokenscope:policy/evaluator@latest"]).is_err());
         let err = check_exports(["tokenscope:policy/evaluator@0.1.0"]).unwrap_err().to_string();
         assert!(err.contains("rebuild the policy") && err.contains("0.2.0 added the calling token"), "{err}");
+        let err = check_exports(["tokenscope:policy/evaluator@0.2.0"]).unwrap_err().to_string();
+        assert!(err.contains("0.3.0 keeps compiled grant sets") && !err.contains("0.2.0 added"), "{err}");
     }
 }

@@ -26,6 +26,10 @@ impl Runtime {
         config.epoch_interruption(true);
         config.cranelift_opt_level(OptLevel::Speed);
         config.max_wasm_stack(512 << 10);
+        // `perf` names a module's functions from /tmp/perf-PID.map (BENCHMARKS.md).
+        if std::env::var_os("TOKENSCOPE_PERFMAP").is_some() {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine =
             Engine::new(&config).map_err(anyhow::Error::from).context("failed to create the wasmtime engine")?;
         start_epoch_ticker(&engine)?;

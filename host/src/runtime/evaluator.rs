@@ -65,12 +65,19 @@ impl Evaluator {
         &mut self.instance
     }
 
-    /// Decides with cached compiled grants; never fails, a fault is a deny.
+    /// Decides with cached compiled grants, a deny with its reason; never fails,
+    /// a fault is a deny.
     pub fn decide(&mut self, q: &Question<'_>) -> Verdict {
-        self.decide_inner(q).unwrap_or_else(Verdict::from)
+        self.decide_inner(q, true).unwrap_or_else(Verdict::from)
     }
 
-    fn decide_inner(&mut self, q: &Question<'_>) -> Result<Verdict, PolicyFault> {
+    /// Like `decide`, but a deny's reason is left empty (the module is not asked
+    /// for it): for callers that only need the code.
+    pub fn rule(&mut self, q: &Question<'_>) -> Verdict {
+        self.decide_inner(q, false).unwrap_or_else(Verdict::from)
+    }
+
+    fn decide_inner(&mut self, q: &Question<'_>, explained: bool) -> Result<Verdict, PolicyFault> {
         let Question { grants, owner_rights, status, action, resource, now, .. } = *q;
         self.drop_stale_handles();
         if !self.tokens.contains_key(grants) {
@@ -101,7 +108,11 @@ impl Evaluator {
         let (Some(token), Some(owner)) = (self.tokens.get(grants), self.owners.get(owner_rights)) else {
             return Err(PolicyFault { message: "compiled grants vanished from the cache".into() });
         };
-        let verdict = self.instance.decide_compiled(token, owner, status, action, resource, now.secs());
+        let now = now.secs();
+        let mut verdict = self.instance.decide_compiled(token, owner, status, action, resource, now);
+        if explained && matches!(verdict, Verdict::Deny { code: Code::Policy(_), .. }) {
+            verdict = self.instance.explain(&verdict, token, owner, status, action, resource, now);
+        }
         self.drop_stale_handles();
         Ok(verdict)
     }

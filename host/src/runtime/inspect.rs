@@ -18,7 +18,7 @@ pub struct Interface {
 /// One top-level export, with the names inside it when it is an instance.
 #[derive(Clone, Debug, Serialize)]
 pub struct Export {
-    /// The export's name, e.g. `tokenscope:policy/evaluator@0.2.0`.
+    /// The export's name, e.g. `tokenscope:policy/evaluator@0.3.0`.
     pub name: String,
     /// The functions and types inside it, when it is an instance.
     pub items: Vec<String>,

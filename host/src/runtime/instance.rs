@@ -6,14 +6,13 @@
 use std::sync::Arc;
 
 use thiserror::Error;
-use wasmtime::component::ResourceAny;
 use wasmtime::{Store, StoreLimitsBuilder, Trap};
 
 use super::input_limits;
 use super::prepared::{HostState, Prepared};
 use crate::contract::{
     ActionId, CatalogEntry, Decision, Denial, Evaluator, Grants, ModuleInfo, Policy, Request, ResourceGrant,
-    ResourceKind, Token, TokenStatus, oversized_reason,
+    ResourceKind, Ruling, Token, TokenStatus, oversized_reason,
 };
 use crate::verdict::{Code, Verdict};
 
@@ -40,10 +39,10 @@ impl From<PolicyFault> for Verdict {
     }
 }
 
-/// A token's or owner's grants compiled inside one instance (a `grant-set` handle).
+/// A token's or owner's grants compiled inside one instance (its `grant-set-id`).
 #[derive(Debug)]
 pub struct CompiledGrants {
-    handle: ResourceAny,
+    id: u32,
     generation: u64,
 }
 
@@ -174,26 +173,27 @@ impl PolicyInstance {
         }
     }
 
-    /// Compiles grants into a handle kept by the host.
+    /// Compiles grants inside the instance; the host keeps the id.
     pub fn compile(&mut self, grants: &Grants) -> Result<Result<CompiledGrants, Denial>, PolicyFault> {
         if let Err(denial) = input_limits::check_grants(grants) {
             return Ok(Err(denial));
         }
         let generation = self.generation;
-        let compiled = match self.call(|store, e| e.grant_set().call_compile(store, grants))? {
-            Ok(handle) => Ok(handle),
+        let compiled = match self.call(|store, e| e.call_compile(store, grants))? {
+            Ok(id) => Ok(id),
             Err(denial) => Err(bounded(denial)?),
         };
-        Ok(compiled.map(|handle| CompiledGrants { handle, generation }))
+        Ok(compiled.map(|id| CompiledGrants { id, generation }))
     }
 
-    /// The normalised grants of a compiled handle.
+    /// The normalised grants of a compiled set.
     pub fn normalized(&mut self, grants: &CompiledGrants) -> Result<Grants, PolicyFault> {
         self.check_generation(grants)?;
-        self.call(|store, e| e.grant_set().call_normalized(store, grants.handle))
+        self.call(|store, e| e.call_normalized(store, grants.id))
     }
 
-    /// The hot path. Never fails: a fault or a stale handle is a deny.
+    /// The hot path: the ruling alone (a deny's reason comes from `explain`).
+    /// Never fails: a fault or a stale set is a deny.
     pub fn decide_compiled(
         &mut self,
         token: &CompiledGrants,
@@ -206,21 +206,63 @@ impl PolicyInstance {
         if let Err(fault) = self.check_generation(token).and_then(|()| self.check_generation(owner)) {
             return Verdict::from(fault);
         }
-        let decided = self.call(|store, e| {
-            e.call_decide_compiled(store, token.handle, owner.handle, status, action.wire(), resource, now)
-        });
-        match decided {
-            Ok(decision) => Verdict::from(decision),
+        let ruled = self
+            .call(|store, e| e.call_decide_compiled(store, token.id, owner.id, status, action.wire(), resource, now));
+        match ruled {
+            Ok(Ruling::Allow(grant)) => Verdict::Allow { grant },
+            Ok(Ruling::Deny(code)) => Verdict::Deny { code: Code::Policy(code), message: String::new() },
             Err(fault) => Verdict::from(fault),
         }
     }
 
-    /// Frees a compiled handle inside the instance.
-    pub fn release(&mut self, grants: CompiledGrants) -> Result<(), PolicyFault> {
-        if grants.generation != self.generation {
-            return Ok(()); // its instance is gone, and the handle with it
+    /// The reason for `ruling`, a deny that `decide_compiled` gave for the same
+    /// arguments. The module must say the same thing again: an explanation that
+    /// allows, or denies with another code, is a fault (and never an allow).
+    #[allow(clippy::too_many_arguments)]
+    pub fn explain(
+        &mut self,
+        ruling: &Verdict,
+        token: &CompiledGrants,
+        owner: &CompiledGrants,
+        status: TokenStatus,
+        action: ActionId,
+        resource: &str,
+        now: u64,
+    ) -> Verdict {
+        let Verdict::Deny { code: Code::Policy(ruled), .. } = ruling else {
+            return ruling.clone();
+        };
+        if let Err(fault) = self.check_generation(token).and_then(|()| self.check_generation(owner)) {
+            return Verdict::from(fault);
         }
-        self.call(|store, _| grants.handle.resource_drop(store))
+        let explained =
+            self.call(|store, e| e.call_explain(store, token.id, owner.id, status, action.wire(), resource, now));
+        match explained {
+            Ok(Decision::Deny(denial)) if denial.code == *ruled => Verdict::from(Decision::Deny(denial)),
+            Ok(other) => Verdict::from(PolicyFault {
+                message: format!(
+                    "the policy's explanation ({}) disagrees with its decision ({})",
+                    Verdict::from(other).code_str(),
+                    crate::contract::deny_code_name(*ruled)
+                ),
+            }),
+            Err(fault) => Verdict::from(fault),
+        }
+    }
+
+    /// A call that does nothing inside the module (the release of an id never
+    /// handed out): what crossing the boundary alone costs, for benchmarks.
+    #[doc(hidden)]
+    pub fn call_floor(&mut self) {
+        let _ = self.call(|store, e| e.call_release(store, u32::MAX));
+    }
+
+    /// Frees a compiled set inside the instance.
+    pub fn release(&mut self, grants: CompiledGrants) -> Result<(), PolicyFault> {
+        if grants.generation != self.generation || self.live.is_none() {
+            return Ok(()); // its instance is gone, and the set with it
+        }
+        self.call(|store, e| e.call_release(store, grants.id))
     }
 
     /// Changes whenever the instance was replaced after a fault; handles from an

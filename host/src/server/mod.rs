@@ -127,8 +127,10 @@ async fn openapi() -> axum::response::Response {
 pub async fn serve(authority: Arc<Authority>) -> Result<()> {
     let config = authority.config().clone();
     let (app, fast) = app(Arc::clone(&authority))?;
+    // Bound here (with tokio's backlog of 1,024), then handed to the serving threads.
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
+        .and_then(tokio::net::TcpListener::into_std)
         .with_context(|| format!("failed to listen on {}", config.server.listen))?;
     let address = listener.local_addr()?;
     let flusher = authority.spawn_usage_flusher();
@@ -148,6 +150,7 @@ pub async fn serve(authority: Arc<Authority>) -> Result<()> {
     let limits = listen::ConnectionLimits {
         header_read_timeout: config.server.header_read_timeout,
         max_connections: config.server.max_connections,
+        workers: config.server.workers,
     };
     listen::serve(listener, app, fast, limits, shutdown::signal(config.server.shutdown_grace))
         .await

@@ -182,7 +182,7 @@ fn policy_inspect_shows_digest_imports_and_exports() {
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(report["usable"], true);
     assert_eq!(report["imports"], serde_json::json!([]));
-    assert_eq!(report["exports"][0]["name"], "tokenscope:policy/evaluator@0.2.0");
+    assert_eq!(report["exports"][0]["name"], "tokenscope:policy/evaluator@0.3.0");
     assert_eq!(report["catalog_actions"], 70);
     let out = run(&["policy", "inspect", HOSTILE]);
     assert_eq!(out.status.code(), Some(0));

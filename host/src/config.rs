@@ -575,6 +575,10 @@ mod tests {
         assert!(c.validate().is_err());
         let c: Config = toml::from_str("[server]\nmax_connections = 0\n").unwrap();
         assert!(c.validate().is_err());
+        let c: Config = toml::from_str("[server]\nworkers = 100000\n").unwrap();
+        assert!(c.validate().is_err());
+        let c: Config = toml::from_str("[server]\nworkers = 3\n").unwrap();
+        c.validate().unwrap();
     }
 
     #[test]

@@ -78,8 +78,14 @@ impl Evaluator {
     }
 
     fn decide_inner(&mut self, q: &Question<'_>, explained: bool) -> Result<Verdict, PolicyFault> {
-        let Question { grants, owner_rights, status, action, resource, now, .. } = *q;
+        let Question { grants, owner_rights, .. } = *q;
         self.drop_stale_handles();
+        // The hit path hashes each key once.
+        if let (Some(token), Some(owner)) = (self.tokens.get(grants), self.owners.get(owner_rights)) {
+            let verdict = Self::ask(&mut self.instance, token, owner, q, explained);
+            self.drop_stale_handles();
+            return Ok(verdict);
+        }
         if !self.tokens.contains_key(grants) {
             match self.instance.compile(grants)? {
                 Ok(compiled) => {
@@ -108,13 +114,26 @@ impl Evaluator {
         let (Some(token), Some(owner)) = (self.tokens.get(grants), self.owners.get(owner_rights)) else {
             return Err(PolicyFault { message: "compiled grants vanished from the cache".into() });
         };
-        let now = now.secs();
-        let mut verdict = self.instance.decide_compiled(token, owner, status, action, resource, now);
-        if explained && matches!(verdict, Verdict::Deny { code: Code::Policy(_), .. }) {
-            verdict = self.instance.explain(&verdict, token, owner, status, action, resource, now);
-        }
+        let verdict = Self::ask(&mut self.instance, token, owner, q, explained);
         self.drop_stale_handles();
         Ok(verdict)
+    }
+
+    /// The ruling for `q` with compiled sets, explained when it denies and `explained`.
+    fn ask(
+        instance: &mut PolicyInstance,
+        token: &CompiledGrants,
+        owner: &CompiledGrants,
+        q: &Question<'_>,
+        explained: bool,
+    ) -> Verdict {
+        let Question { status, action, resource, now, .. } = *q;
+        let now = now.secs();
+        let verdict = instance.decide_compiled(token, owner, status, action, resource, now);
+        if explained && matches!(verdict, Verdict::Deny { code: Code::Policy(_), .. }) {
+            return instance.explain(&verdict, token, owner, status, action, resource, now);
+        }
+        verdict
     }
 
     /// The normalised text of grant `index` of `grants` (compiled by an earlier

@@ -70,6 +70,36 @@ fn hot_path_faults_are_denies_and_old_handles_are_refused_after() {
     assert_eq!(instance.decide_compiled(&grants, &owner, status, view, "channel/main", T).code_str(), "policy-fault");
 }
 
+#[test]
+fn an_explanation_that_contradicts_the_ruling_is_a_fault_never_an_allow() {
+    let module = hostile_policy().unwrap();
+    let mut instance = module.instantiate();
+    let grants = instance.compile(&Grants::Scopes(vec!["artifact".into()])).unwrap().unwrap();
+    let owner = instance.compile(&reader_rights()).unwrap().unwrap();
+    let status = TokenStatus { expires_at: None, revoked: false };
+    let view = module.action_id("artifact:view").unwrap();
+    // The hot path rules a deny; asked why, the module claims it allows.
+    let ruling = instance.decide_compiled(&grants, &owner, status, view, "channel/hostile-lies", T);
+    assert_eq!(ruling.code_str(), "no-grant");
+    let explained = instance.explain(&ruling, &grants, &owner, status, view, "channel/hostile-lies", T);
+    assert_eq!(explained.code_str(), "policy-fault", "{explained:?}");
+    let Verdict::Deny { message, .. } = &explained else { unreachable!() };
+    assert!(message.contains("disagrees"), "{message}");
+    // And through the evaluator a live check uses: a deny, never the allow.
+    let mut evaluator = tokenscope::runtime::Evaluator::new(&module);
+    let token = reader();
+    let question = tokenscope::runtime::Question {
+        token: tokenscope::store::TokenId::new(1),
+        grants: &token.grants,
+        owner_rights: &token.owner_rights,
+        status,
+        action: view,
+        resource: "channel/hostile-lies",
+        now: tokenscope::time::UnixTime::from_secs(T),
+    };
+    assert_eq!(evaluator.decide(&question).code_str(), "policy-fault");
+}
+
 fn reader_rights() -> Grants {
     Grants::Resources(reader().owner_rights)
 }

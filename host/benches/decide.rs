@@ -11,7 +11,7 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use tokenscope::contract::{Grants, Request, Token, TokenStatus};
 use tokenscope::grant_text::parse_grant;
-use tokenscope::runtime::{Limits, PolicyModule, Runtime};
+use tokenscope::runtime::{HotCall, Limits, PolicyModule, Runtime};
 
 /// A scope token of six scopes (venafi + psm) and its owner.
 const SCOPES: [&str; 6] =
@@ -49,107 +49,57 @@ fn bench_decide(c: &mut Criterion) {
         ("resources3", Grants::Resources(RESOURCE_GRANTS.iter().map(|g| parse_grant(g).unwrap()).collect())),
     ];
     let status = TokenStatus { expires_at: Some(4_000_000_000), revoked: false };
-    let action = module.action_id(ACTION).unwrap();
 
     for (name, grants) in &tokens {
         let mut group = c.benchmark_group(format!("decide/{name}"));
 
         let native_token = tokenscope_policy::GrantSet::compile(&native_grants(grants)).unwrap();
         let native_owner = tokenscope_policy::GrantSet::compile(&native_grants(&owner)).unwrap();
-        let native_status = tokenscope_policy::TokenStatus { expires_at: status.expires_at, revoked: false };
-        let native_action = tokenscope_policy::catalog::lookup(ACTION).unwrap();
-        assert!(
-            tokenscope_policy::decide(&native_token, &native_owner, native_status, native_action, RESOURCE, 1)
-                .is_allow()
-        );
-        group.bench_function("native", |b| {
-            b.iter(|| {
-                tokenscope_policy::decide(
-                    black_box(&native_token),
-                    black_box(&native_owner),
-                    native_status,
-                    black_box(native_action),
-                    black_box(RESOURCE),
-                    1,
-                )
-            })
-        });
+        let native = |action: &str, resource: &'static str| tokenscope_policy::Query {
+            token: &native_token,
+            owner: &native_owner,
+            status: tokenscope_policy::TokenStatus { expires_at: status.expires_at, revoked: false },
+            action: tokenscope_policy::catalog::lookup(action).unwrap(),
+            resource,
+            now: 1,
+        };
+        let native_allow = native(ACTION, RESOURCE);
+        assert!(tokenscope_policy::decide(&native_allow).is_allow());
+        group.bench_function("native", |b| b.iter(|| tokenscope_policy::decide(black_box(&native_allow))));
 
         let mut instance = module.instantiate();
         let wasm_token = instance.compile(grants).unwrap().unwrap();
         let wasm_owner = instance.compile(&owner).unwrap().unwrap();
-        assert!(instance.decide_compiled(&wasm_token, &wasm_owner, status, action, RESOURCE, 1).is_allow());
+        let wasm = |action: &str, resource| HotCall {
+            token: &wasm_token,
+            owner: &wasm_owner,
+            status,
+            action: module.action_id(action).unwrap(),
+            resource,
+            now: 1,
+        };
+        let wasm_allow = wasm(ACTION, RESOURCE);
+        assert!(instance.decide_compiled(&wasm_allow).is_allow());
         // The boundary alone: a call that does nothing inside the module.
         group.bench_function("wasm-call-floor", |b| b.iter(|| instance.call_floor()));
-        group.bench_function("wasm-compiled", |b| {
-            b.iter(|| {
-                instance.decide_compiled(&wasm_token, &wasm_owner, status, black_box(action), black_box(RESOURCE), 1)
-            })
-        });
+        group.bench_function("wasm-compiled", |b| b.iter(|| instance.decide_compiled(black_box(&wasm_allow))));
 
         // A deny of each token: scopes6 holds no upload, resources3 nothing on `channel/other`.
         let (deny_action, deny_resource) = match *name {
             "scopes6" => ("artifact:create", RESOURCE),
             _ => (ACTION, DENIED_RESOURCE),
         };
-        let native_deny = tokenscope_policy::catalog::lookup(deny_action).unwrap();
-        let decided =
-            tokenscope_policy::decide(&native_token, &native_owner, native_status, native_deny, deny_resource, 1);
-        assert!(!decided.is_allow());
-        group.bench_function("native-deny", |b| {
-            b.iter(|| {
-                tokenscope_policy::decide(
-                    black_box(&native_token),
-                    black_box(&native_owner),
-                    native_status,
-                    black_box(native_deny),
-                    black_box(deny_resource),
-                    1,
-                )
-            })
-        });
-        let wasm_deny = module.action_id(deny_action).unwrap();
-        assert!(!instance.decide_compiled(&wasm_token, &wasm_owner, status, wasm_deny, deny_resource, 1).is_allow());
-        group.bench_function("wasm-compiled-deny", |b| {
-            b.iter(|| {
-                instance.decide_compiled(
-                    &wasm_token,
-                    &wasm_owner,
-                    status,
-                    black_box(wasm_deny),
-                    black_box(deny_resource),
-                    1,
-                )
-            })
-        });
+        let native_deny = native(deny_action, deny_resource);
+        assert!(!tokenscope_policy::decide(&native_deny).is_allow());
+        group.bench_function("native-deny", |b| b.iter(|| tokenscope_policy::decide(black_box(&native_deny))));
+        let wasm_deny = wasm(deny_action, deny_resource);
+        let ruling = instance.decide_compiled(&wasm_deny);
+        assert!(!ruling.is_allow());
+        group.bench_function("wasm-compiled-deny", |b| b.iter(|| instance.decide_compiled(black_box(&wasm_deny))));
 
         // The reason of that deny, built on request (what a deny answer's body shows).
-        group.bench_function("native-explain", |b| {
-            b.iter(|| {
-                tokenscope_policy::explain(
-                    black_box(&native_token),
-                    black_box(&native_owner),
-                    native_status,
-                    black_box(native_deny),
-                    black_box(deny_resource),
-                    1,
-                )
-            })
-        });
-        let ruling = instance.decide_compiled(&wasm_token, &wasm_owner, status, wasm_deny, deny_resource, 1);
-        group.bench_function("wasm-explain", |b| {
-            b.iter(|| {
-                instance.explain(
-                    &ruling,
-                    &wasm_token,
-                    &wasm_owner,
-                    status,
-                    black_box(wasm_deny),
-                    black_box(deny_resource),
-                    1,
-                )
-            })
-        });
+        group.bench_function("native-explain", |b| b.iter(|| tokenscope_policy::explain(black_box(&native_deny))));
+        group.bench_function("wasm-explain", |b| b.iter(|| instance.explain(&ruling, black_box(&wasm_deny))));
 
         let token = Token {
             grants: grants.clone(),

@@ -33,11 +33,21 @@ std::thread_local! {
     static SETS: std::cell::RefCell<Slots<Compiled>> = const { std::cell::RefCell::new(Slots::new()) };
 }
 
-/// Runs `f` on two live compiled sets; an id that is not live traps (a host bug,
-/// and the host replaces an instance that trapped).
-fn with_sets<R>(token: u32, owner: u32, f: impl FnOnce(&Compiled, &Compiled) -> R) -> R {
+/// Runs `f` on the query the hot path's arguments make; an id that is not a
+/// live compiled set traps (a host bug, and the host replaces an instance that trapped).
+fn with_query<R>(
+    token: u32,
+    owner: u32,
+    status: t::TokenStatus,
+    action: u32,
+    resource: &str,
+    now: u64,
+    f: impl FnOnce(&crate::Query<'_>) -> R,
+) -> R {
+    let status = model::TokenStatus { expires_at: status.expires_at, revoked: status.revoked };
+    let action = crate::catalog::ActionId::from_wire(action);
     SETS.with_borrow(|sets| match (sets.get(token), sets.get(owner)) {
-        (Some(token), Some(owner)) => f(token, owner),
+        (Some(token), Some(owner)) => f(&crate::Query { token, owner, status, action, resource, now }),
         _ => std::process::abort(),
     })
 }
@@ -149,20 +159,14 @@ impl Guest for Policy {
         resource: String,
         now: u64,
     ) -> t::Ruling {
-        let status = model::TokenStatus { expires_at: status.expires_at, revoked: status.revoked };
-        let action = crate::catalog::ActionId::from_wire(action);
-        match with_sets(token, owner, |token, owner| crate::decide(token, owner, status, action, &resource, now)) {
+        match with_query(token, owner, status, action, &resource, now, crate::decide) {
             model::Ruling::Allow(grant) => t::Ruling::Allow(grant),
             model::Ruling::Deny(code) => t::Ruling::Deny(code_out(code)),
         }
     }
 
     fn explain(token: u32, owner: u32, status: t::TokenStatus, action: u32, resource: String, now: u64) -> t::Decision {
-        let status = model::TokenStatus { expires_at: status.expires_at, revoked: status.revoked };
-        let action = crate::catalog::ActionId::from_wire(action);
-        decision_out(with_sets(token, owner, |token, owner| {
-            crate::explain(token, owner, status, action, &resource, now)
-        }))
+        decision_out(with_query(token, owner, status, action, &resource, now, crate::explain))
     }
 }
 

@@ -73,16 +73,26 @@ impl Refusal<'_> {
     }
 }
 
-/// Decides `action` (a catalog id) on `resource` at `now` with compiled grants:
-/// the index of the normalised grant that allows it, or why not.
-pub fn judge<'r>(
-    token: &GrantSet,
-    owner: &GrantSet,
-    status: TokenStatus,
-    action: ActionId,
-    resource: &'r str,
-    now: u64,
-) -> Result<u32, Refusal<'r>> {
+/// One request against compiled grants: everything a decision reads.
+#[derive(Clone, Copy, Debug)]
+pub struct Query<'a> {
+    /// The token's grants.
+    pub token: &'a GrantSet,
+    /// Its owner's current rights.
+    pub owner: &'a GrantSet,
+    /// Its expiry and revocation.
+    pub status: TokenStatus,
+    /// The action asked for, as a catalog id.
+    pub action: ActionId,
+    /// The resource path acted on.
+    pub resource: &'a str,
+    /// The current time in unix seconds.
+    pub now: u64,
+}
+
+/// Decides a query: the index of the normalised grant that allows it, or why not.
+pub fn judge<'r>(q: &Query<'r>) -> Result<u32, Refusal<'r>> {
+    let Query { token, owner, status, action, resource, now } = *q;
     if status.revoked {
         return Err(Refusal::Revoked);
     }
@@ -103,30 +113,16 @@ pub fn judge<'r>(
 }
 
 /// The hot path: `judge`, with only the deny's code.
-pub fn decide(
-    token: &GrantSet,
-    owner: &GrantSet,
-    status: TokenStatus,
-    action: ActionId,
-    resource: &str,
-    now: u64,
-) -> Ruling {
-    match judge(token, owner, status, action, resource, now) {
+pub fn decide(q: &Query<'_>) -> Ruling {
+    match judge(q) {
         Ok(grant) => Ruling::Allow(grant),
         Err(refusal) => Ruling::Deny(refusal.code()),
     }
 }
 
 /// The same decision as `decide`, with the deny's reason in words.
-pub fn explain(
-    token: &GrantSet,
-    owner: &GrantSet,
-    status: TokenStatus,
-    action: ActionId,
-    resource: &str,
-    now: u64,
-) -> Decision {
-    match judge(token, owner, status, action, resource, now) {
+pub fn explain(q: &Query<'_>) -> Decision {
+    match judge(q) {
         Ok(grant) => Decision::Allow { grant },
         Err(refusal) => Decision::Deny(refusal.denial()),
     }
@@ -157,7 +153,7 @@ pub fn decide_token(token: &Token, request: &Request) -> Decision {
         Ok(owner) => owner,
         Err(denial) => return Decision::Deny(Denial::new(denial.code, format!("owner rights: {}", denial.message))),
     };
-    explain(&grants, &owner, status, action, &request.resource, request.now)
+    explain(&Query { token: &grants, owner: &owner, status, action, resource: &request.resource, now: request.now })
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ pub mod slots;
 #[cfg(target_arch = "wasm32")]
 pub mod component;
 
-pub use decide::{decide, decide_token, explain};
+pub use decide::{Query, decide, decide_token, explain};
 pub use grant_set::GrantSet;
 pub use issue::check_grants;
 pub use model::{

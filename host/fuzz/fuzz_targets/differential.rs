@@ -6,8 +6,9 @@
 
 use arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
+use tokenscope::runtime::HotCall;
 use tokenscope_fuzz::{embedded::embedded, generate, to_host};
-use tokenscope_policy::{GrantSet, TokenStatus};
+use tokenscope_policy::{GrantSet, Query, TokenStatus};
 
 fuzz_target!(
     // Compiled once before the first input, so that compiling the component (slow
@@ -52,14 +53,22 @@ fuzz_target!(
         {
             assert_eq!(native_id.wire(), wasm_id.wire(), "action ids of {}", request.action);
             let status = TokenStatus { expires_at: token.expires_at, revoked: token.revoked };
-            let native = tokenscope_policy::decide(nt, no, status, native_id, &request.resource, request.now);
-            let host_status =
-                tokenscope::contract::TokenStatus { expires_at: token.expires_at, revoked: token.revoked };
-            let wasm = policy.instance.decide_compiled(wt, wo, host_status, wasm_id, &request.resource, request.now);
+            let native_query =
+                Query { token: nt, owner: no, status, action: native_id, resource: &request.resource, now: request.now };
+            let call = HotCall {
+                token: wt,
+                owner: wo,
+                status: tokenscope::contract::TokenStatus { expires_at: token.expires_at, revoked: token.revoked },
+                action: wasm_id,
+                resource: &request.resource,
+                now: request.now,
+            };
+            let native = tokenscope_policy::decide(&native_query);
+            let wasm = policy.instance.decide_compiled(&call);
             assert_eq!(to_host::ruling(&native), to_host::verdict(&wasm), "decide-compiled {token:?} {request:?}");
             // The explanation: the same decision, and the same words, as the native one.
-            let native = tokenscope_policy::explain(nt, no, status, native_id, &request.resource, request.now);
-            let wasm = policy.instance.explain(&wasm, wt, wo, host_status, wasm_id, &request.resource, request.now);
+            let native = tokenscope_policy::explain(&native_query);
+            let wasm = policy.instance.explain(&wasm, &call);
             assert_eq!(to_host::outcome(&native), to_host::verdict(&wasm), "explain {token:?} {request:?}");
             if let (tokenscope_policy::Decision::Deny(denial), tokenscope::verdict::Verdict::Deny { message, .. }) =
                 (&native, &wasm)

@@ -5,7 +5,7 @@
 
 use foldhash::{HashMap, HashMapExt};
 
-use super::instance::{CompiledGrants, PolicyFault, PolicyInstance};
+use super::instance::{CompiledGrants, HotCall, PolicyFault, PolicyInstance};
 use super::module::PolicyModule;
 use crate::contract::{ActionId, Grants, ResourceGrant, TokenStatus};
 use crate::ids::TokenId;
@@ -68,21 +68,15 @@ impl Evaluator {
     /// Decides with cached compiled grants, a deny with its reason; never fails,
     /// a fault is a deny.
     pub fn decide(&mut self, q: &Question<'_>) -> Verdict {
-        self.decide_inner(q, true).unwrap_or_else(Verdict::from)
+        self.decide_inner(q).unwrap_or_else(Verdict::from)
     }
 
-    /// Like `decide`, but a deny's reason is left empty (the module is not asked
-    /// for it): for callers that only need the code.
-    pub fn rule(&mut self, q: &Question<'_>) -> Verdict {
-        self.decide_inner(q, false).unwrap_or_else(Verdict::from)
-    }
-
-    fn decide_inner(&mut self, q: &Question<'_>, explained: bool) -> Result<Verdict, PolicyFault> {
+    fn decide_inner(&mut self, q: &Question<'_>) -> Result<Verdict, PolicyFault> {
         let Question { grants, owner_rights, .. } = *q;
         self.drop_stale_handles();
         // The hit path hashes each key once.
         if let (Some(token), Some(owner)) = (self.tokens.get(grants), self.owners.get(owner_rights)) {
-            let verdict = Self::ask(&mut self.instance, token, owner, q, explained);
+            let verdict = Self::ask(&mut self.instance, token, owner, q);
             self.drop_stale_handles();
             return Ok(verdict);
         }
@@ -114,24 +108,18 @@ impl Evaluator {
         let (Some(token), Some(owner)) = (self.tokens.get(grants), self.owners.get(owner_rights)) else {
             return Err(PolicyFault { message: "compiled grants vanished from the cache".into() });
         };
-        let verdict = Self::ask(&mut self.instance, token, owner, q, explained);
+        let verdict = Self::ask(&mut self.instance, token, owner, q);
         self.drop_stale_handles();
         Ok(verdict)
     }
 
-    /// The ruling for `q` with compiled sets, explained when it denies and `explained`.
-    fn ask(
-        instance: &mut PolicyInstance,
-        token: &CompiledGrants,
-        owner: &CompiledGrants,
-        q: &Question<'_>,
-        explained: bool,
-    ) -> Verdict {
-        let Question { status, action, resource, now, .. } = *q;
-        let now = now.secs();
-        let verdict = instance.decide_compiled(token, owner, status, action, resource, now);
-        if explained && matches!(verdict, Verdict::Deny { code: Code::Policy(_), .. }) {
-            return instance.explain(&verdict, token, owner, status, action, resource, now);
+    /// The ruling for `q` with compiled sets; a deny is explained (its reason asked for).
+    fn ask(instance: &mut PolicyInstance, token: &CompiledGrants, owner: &CompiledGrants, q: &Question<'_>) -> Verdict {
+        let call =
+            HotCall { token, owner, status: q.status, action: q.action, resource: q.resource, now: q.now.secs() };
+        let verdict = instance.decide_compiled(&call);
+        if matches!(verdict, Verdict::Deny { code: Code::Policy(_), .. }) {
+            return instance.explain(&verdict, &call);
         }
         verdict
     }

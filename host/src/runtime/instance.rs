@@ -46,6 +46,23 @@ pub struct CompiledGrants {
     generation: u64,
 }
 
+/// One hot-path request against sets compiled in this instance.
+#[derive(Clone, Copy)]
+pub struct HotCall<'a> {
+    /// The token's compiled grants.
+    pub token: &'a CompiledGrants,
+    /// Its owner's compiled rights.
+    pub owner: &'a CompiledGrants,
+    /// Its expiry and revocation.
+    pub status: TokenStatus,
+    /// The action, as the module numbers it.
+    pub action: ActionId,
+    /// The resource path acted on.
+    pub resource: &'a str,
+    /// The current time in unix seconds.
+    pub now: u64,
+}
+
 struct Live {
     store: Store<HostState>,
     policy: Policy,
@@ -194,20 +211,10 @@ impl PolicyInstance {
 
     /// The hot path: the ruling alone (a deny's reason comes from `explain`).
     /// Never fails: a fault or a stale set is a deny.
-    pub fn decide_compiled(
-        &mut self,
-        token: &CompiledGrants,
-        owner: &CompiledGrants,
-        status: TokenStatus,
-        action: ActionId,
-        resource: &str,
-        now: u64,
-    ) -> Verdict {
-        if let Err(fault) = self.check_generation(token).and_then(|()| self.check_generation(owner)) {
-            return Verdict::from(fault);
-        }
-        let ruled = self
-            .call(|store, e| e.call_decide_compiled(store, token.id, owner.id, status, action.wire(), resource, now));
+    pub fn decide_compiled(&mut self, q: &HotCall<'_>) -> Verdict {
+        let ruled = self.call_hot(q, |store, e| {
+            e.call_decide_compiled(store, q.token.id, q.owner.id, q.status, q.action.wire(), q.resource, q.now)
+        });
         match ruled {
             Ok(Ruling::Allow(grant)) => Verdict::Allow { grant },
             Ok(Ruling::Deny(code)) => Verdict::Deny { code: Code::Policy(code), message: String::new() },
@@ -216,27 +223,15 @@ impl PolicyInstance {
     }
 
     /// The reason for `ruling`, a deny that `decide_compiled` gave for the same
-    /// arguments. The module must say the same thing again: an explanation that
+    /// query. The module must say the same thing again: an explanation that
     /// allows, or denies with another code, is a fault (and never an allow).
-    #[allow(clippy::too_many_arguments)]
-    pub fn explain(
-        &mut self,
-        ruling: &Verdict,
-        token: &CompiledGrants,
-        owner: &CompiledGrants,
-        status: TokenStatus,
-        action: ActionId,
-        resource: &str,
-        now: u64,
-    ) -> Verdict {
+    pub fn explain(&mut self, ruling: &Verdict, q: &HotCall<'_>) -> Verdict {
         let Verdict::Deny { code: Code::Policy(ruled), .. } = ruling else {
             return ruling.clone();
         };
-        if let Err(fault) = self.check_generation(token).and_then(|()| self.check_generation(owner)) {
-            return Verdict::from(fault);
-        }
-        let explained =
-            self.call(|store, e| e.call_explain(store, token.id, owner.id, status, action.wire(), resource, now));
+        let explained = self.call_hot(q, |store, e| {
+            e.call_explain(store, q.token.id, q.owner.id, q.status, q.action.wire(), q.resource, q.now)
+        });
         match explained {
             Ok(Decision::Deny(denial)) if denial.code == *ruled => Verdict::from(Decision::Deny(denial)),
             Ok(other) => Verdict::from(PolicyFault {
@@ -250,11 +245,16 @@ impl PolicyInstance {
         }
     }
 
-    /// A call that does nothing inside the module (the release of an id never
-    /// handed out): what crossing the boundary alone costs, for benchmarks.
-    #[doc(hidden)]
-    pub fn call_floor(&mut self) {
-        let _ = self.call(|store, e| e.call_release(store, u32::MAX));
+    /// A hot-path call with `q`'s compiled sets, refused when they belong to a
+    /// replaced instance.
+    fn call_hot<R>(
+        &mut self,
+        q: &HotCall<'_>,
+        f: impl FnOnce(&mut Store<HostState>, &Evaluator) -> wasmtime::Result<R>,
+    ) -> Result<R, PolicyFault> {
+        self.check_generation(q.token)?;
+        self.check_generation(q.owner)?;
+        self.call(f)
     }
 
     /// Frees a compiled set inside the instance.
@@ -263,6 +263,13 @@ impl PolicyInstance {
             return Ok(()); // its instance is gone, and the set with it
         }
         self.call(|store, e| e.call_release(store, grants.id))
+    }
+
+    /// A call that does nothing inside the module (the release of an id never
+    /// handed out): what crossing the boundary alone costs, for benchmarks.
+    #[doc(hidden)]
+    pub fn call_floor(&mut self) {
+        let _ = self.call(|store, e| e.call_release(store, u32::MAX));
     }
 
     /// Changes whenever the instance was replaced after a fault; handles from an

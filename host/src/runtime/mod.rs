@@ -19,7 +19,7 @@ pub use engine::Runtime;
 pub use evaluator::{Evaluator, Question};
 pub use input_limits::MAX_LIST_ENTRIES;
 pub use inspect::{Export, Interface};
-pub use instance::{CompiledGrants, PolicyFault, PolicyInstance};
+pub use instance::{CompiledGrants, HotCall, PolicyFault, PolicyInstance};
 pub use limits::Limits;
 pub use module::{PolicyModule, sha256_hex};
 pub use sections::{VECTORS_SECTION, embedded_vectors};

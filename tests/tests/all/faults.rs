@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use tokenscope::contract::{Grants, TokenStatus};
-use tokenscope::runtime::{Limits, PolicyModule};
+use tokenscope::runtime::{CompiledGrants, HotCall, Limits, PolicyInstance, PolicyModule};
 use tokenscope::verdict::Verdict;
 use tokenscope_tests::modules::{HOSTILE, hostile_policy, runtime};
 use tokenscope_tests::tokens::{request, scopes, token};
@@ -59,29 +59,24 @@ fn timeout_fault_names_the_budget() {
 fn hot_path_faults_are_denies_and_old_handles_are_refused_after() {
     let module = hostile_policy().unwrap();
     let mut instance = module.instantiate();
-    let grants = instance.compile(&Grants::Scopes(vec!["artifact".into()])).unwrap().unwrap();
-    let owner = instance.compile(&reader_rights()).unwrap().unwrap();
-    let status = TokenStatus { expires_at: None, revoked: false };
-    let view = module.action_id("artifact:view").unwrap();
-    assert!(instance.decide_compiled(&grants, &owner, status, view, "channel/main", T).is_allow());
-    let trapped = instance.decide_compiled(&grants, &owner, status, view, "channel/hostile-trap", T);
+    let sets = compiled_reader(&mut instance);
+    assert!(instance.decide_compiled(&viewing(&module, &sets, "channel/main")).is_allow());
+    let trapped = instance.decide_compiled(&viewing(&module, &sets, "channel/hostile-trap"));
     assert_eq!(trapped.code_str(), "policy-fault");
     // The trapped instance was replaced: handles compiled in it are gone, and using one is a deny.
-    assert_eq!(instance.decide_compiled(&grants, &owner, status, view, "channel/main", T).code_str(), "policy-fault");
+    assert_eq!(instance.decide_compiled(&viewing(&module, &sets, "channel/main")).code_str(), "policy-fault");
 }
 
 #[test]
 fn an_explanation_that_contradicts_the_ruling_is_a_fault_never_an_allow() {
     let module = hostile_policy().unwrap();
     let mut instance = module.instantiate();
-    let grants = instance.compile(&Grants::Scopes(vec!["artifact".into()])).unwrap().unwrap();
-    let owner = instance.compile(&reader_rights()).unwrap().unwrap();
-    let status = TokenStatus { expires_at: None, revoked: false };
-    let view = module.action_id("artifact:view").unwrap();
+    let sets = compiled_reader(&mut instance);
     // The hot path rules a deny; asked why, the module claims it allows.
-    let ruling = instance.decide_compiled(&grants, &owner, status, view, "channel/hostile-lies", T);
+    let lies = viewing(&module, &sets, "channel/hostile-lies");
+    let ruling = instance.decide_compiled(&lies);
     assert_eq!(ruling.code_str(), "no-grant");
-    let explained = instance.explain(&ruling, &grants, &owner, status, view, "channel/hostile-lies", T);
+    let explained = instance.explain(&ruling, &lies);
     assert_eq!(explained.code_str(), "policy-fault", "{explained:?}");
     let Verdict::Deny { message, .. } = &explained else { unreachable!() };
     assert!(message.contains("disagrees"), "{message}");
@@ -92,12 +87,31 @@ fn an_explanation_that_contradicts_the_ruling_is_a_fault_never_an_allow() {
         token: tokenscope::store::TokenId::new(1),
         grants: &token.grants,
         owner_rights: &token.owner_rights,
-        status,
-        action: view,
-        resource: "channel/hostile-lies",
+        status: lies.status,
+        action: lies.action,
+        resource: lies.resource,
         now: tokenscope::time::UnixTime::from_secs(T),
     };
     assert_eq!(evaluator.decide(&question).code_str(), "policy-fault");
+}
+
+/// The reader's grants and its owner's rights, compiled in `instance`.
+fn compiled_reader(instance: &mut PolicyInstance) -> (CompiledGrants, CompiledGrants) {
+    let grants = instance.compile(&Grants::Scopes(vec!["artifact".into()])).unwrap().unwrap();
+    let owner = instance.compile(&reader_rights()).unwrap().unwrap();
+    (grants, owner)
+}
+
+/// `artifact:view` on `resource` at `T` with those sets, a token without expiry.
+fn viewing<'a>(module: &PolicyModule, sets: &'a (CompiledGrants, CompiledGrants), resource: &'a str) -> HotCall<'a> {
+    HotCall {
+        token: &sets.0,
+        owner: &sets.1,
+        status: TokenStatus { expires_at: None, revoked: false },
+        action: module.action_id("artifact:view").unwrap(),
+        resource,
+        now: T,
+    }
 }
 
 fn reader_rights() -> Grants {

@@ -1,51 +1,20 @@
-//! Token secrets: the prefix `tks_`, then 27 base62 characters drawn from the OS
-//! RNG (160.8 bits), then a 6-character base62 CRC32 of what precedes it. A
-//! malformed or mistyped secret is refused by its shape alone, before any store
-//! lookup, and secret scanners can find leaked ones by prefix and checksum. Only
-//! the SHA-256 of a secret is ever stored; `Secret` never prints its value.
+//! Token secrets as the host makes and shows them: 27 base62 characters from
+//! the OS RNG (160.8 bits) after `tks_`, then the checksum. Their shape and their
+//! SHA-256 are `tokenscope-request`'s (the gateway checks them the same way);
+//! `Secret` never prints its value.
 
 use std::fmt;
 
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use thiserror::Error;
-pub use tokenscope_request::Presented;
+use tokenscope_request::{ALPHABET, RANDOM_LEN, check_shape, checksum};
+pub use tokenscope_request::{PREFIX, Presented, SECRET_LEN, SecretError, SecretHash};
 
-/// What every tokenscope secret starts with (secret scanners look for it).
-pub const PREFIX: &str = "tks_";
-const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-/// Random characters: 27 × log2(62) = 160.8 bits.
-const RANDOM_LEN: usize = 27;
-const CHECKSUM_LEN: usize = 6;
-/// The length of every secret.
-pub const SECRET_LEN: usize = PREFIX.len() + RANDOM_LEN + CHECKSUM_LEN;
 /// How many characters of a secret (after the prefix) a hint shows.
 const HINT_LEN: usize = 4;
 
 /// A token secret. Its `Debug` and `Display` never show the value.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
-
-/// The SHA-256 of a secret: what the store keeps and looks up by.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SecretHash(pub [u8; 32]);
-
-/// Why a presented secret was refused without a lookup.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
-pub enum SecretError {
-    /// It does not start with the prefix.
-    #[error("the token does not start with `{PREFIX}`")]
-    Prefix,
-    /// It is not the fixed length.
-    #[error("the token has the wrong length (a tokenscope token has {SECRET_LEN} characters)")]
-    Length,
-    /// It has a character outside base62.
-    #[error("the token has characters outside base62")]
-    Charset,
-    /// Its checksum does not match (a typo or a truncation).
-    #[error("the token's checksum does not match (mistyped or truncated)")]
-    Checksum,
-}
 
 /// The OS random number generator failed, so no secret could be made.
 #[derive(Clone, Copy, Debug, Error)]
@@ -84,8 +53,7 @@ impl Secret {
     /// The hash of a presented secret whose shape is right, without keeping a
     /// copy of it (the verify path).
     pub fn hash_of(text: &str) -> Result<SecretHash, SecretError> {
-        check_shape(text)?;
-        Ok(SecretHash(Sha256::digest(text.as_bytes()).into()))
+        SecretHash::of_presented(text)
     }
 
     /// The value, for showing once to the person who created the token.
@@ -95,7 +63,7 @@ impl Secret {
 
     /// The SHA-256 the store keeps and looks up by.
     pub fn hash(&self) -> SecretHash {
-        SecretHash(Sha256::digest(self.0.as_bytes()).into())
+        SecretHash::of(&self.0)
     }
 
     /// `tks_AbC1…`: enough to tell tokens apart in a list, too little to use.
@@ -111,73 +79,9 @@ impl fmt::Debug for Secret {
     }
 }
 
-impl SecretHash {
-    /// A hash written as 64 hex digits (either case); `None` for anything else.
-    pub fn from_hex(text: &str) -> Option<SecretHash> {
-        let mut hash = [0u8; 32];
-        hex::decode_to_slice(text, &mut hash).ok()?;
-        Some(SecretHash(hash))
-    }
-
-    /// The hash as 64 lowercase hex digits (it is no secret: the store keeps it).
-    pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
-    }
-
-    /// Constant-time equality, for comparing a computed hash with a stored one.
-    pub fn matches(&self, other: &SecretHash) -> bool {
-        self.0.ct_eq(&other.0).unwrap_u8() == 1
-    }
-}
-
-impl fmt::Debug for SecretHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SecretHash({:02x}{:02x}…)", self.0[0], self.0[1])
-    }
-}
-
-/// Prefix, length, alphabet and checksum of a presented secret.
-fn check_shape(text: &str) -> Result<(), SecretError> {
-    let body = text.strip_prefix(PREFIX).ok_or(SecretError::Prefix)?;
-    if text.len() != SECRET_LEN {
-        return Err(SecretError::Length);
-    }
-    if !body.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(SecretError::Charset);
-    }
-    let (signed, sum) = text.split_at(SECRET_LEN - CHECKSUM_LEN);
-    if checksum(signed).ct_eq(sum.as_bytes()).unwrap_u8() != 1 {
-        return Err(SecretError::Checksum);
-    }
-    Ok(())
-}
-
-/// CRC32 of `text` as 6 base62 digits.
-fn checksum(text: &str) -> [u8; CHECKSUM_LEN] {
-    let mut value = crc32fast::hash(text.as_bytes());
-    let mut digits = [b'0'; CHECKSUM_LEN];
-    for slot in digits.iter_mut().rev() {
-        if let Some(c) = ALPHABET.get((value % 62) as usize) {
-            *slot = *c;
-        }
-        value /= 62;
-    }
-    digits
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hashes_are_64_hex_digits_both_ways() {
-        let hash = SecretHash([0xab; 32]);
-        assert_eq!(SecretHash::from_hex(&hash.to_hex()).map(|h| h.0), Some(hash.0));
-        assert_eq!(SecretHash::from_hex(&"AB".repeat(32)).map(|h| h.0), Some(hash.0));
-        for bad in ["", "ab", &"zz".repeat(32), &"a".repeat(63), &"ab".repeat(33), &"é".repeat(32)] {
-            assert!(SecretHash::from_hex(bad).is_none(), "{bad}");
-        }
-    }
 
     #[test]
     fn generated_secrets_parse_and_differ() {

@@ -1,25 +1,24 @@
 //! The text form of resource grants used on the command line and in files:
 //! `RESOURCE=LEVEL` or `RESOURCE=ACTION[,ACTION...]`, e.g. `channel/main=write`,
-//! `vault/acme=create-scan`, `/=manage` (the root). Only the form is read here;
-//! what the names mean is the policy's business.
+//! `vault/acme=create-scan`, `/=manage` (the root), between the contract's types
+//! and the one reader of the form (`tokenscope_request::split_grant`).
 
 use std::fmt::Write as _;
 
 use anyhow::{Result, bail};
 
+use tokenscope_request::{AccessText, split_grant};
+
 use crate::contract::{Access, Grants, ResourceGrant, level_name, parse_level};
 
 /// Parses `RESOURCE=LEVEL` or `RESOURCE=ACTION[,ACTION...]`.
 pub fn parse_grant(text: &str) -> Result<ResourceGrant> {
-    let Some((resource, access)) = text.rsplit_once('=') else {
-        bail!("grant `{text}` needs the form RESOURCE=LEVEL or RESOURCE=ACTION[,ACTION...], e.g. `channel/main=write`");
-    };
-    if access.is_empty() {
-        bail!("grant `{text}` names no level or action after `=`");
-    }
-    let access = match parse_level(access) {
-        Some(level) => Access::Level(level),
-        None => Access::Actions(access.split(',').map(str::to_owned).collect()),
+    let (resource, access) = split_grant(text)?;
+    let access = match access {
+        AccessText::Level(name) => {
+            Access::Level(parse_level(name).ok_or_else(|| anyhow::anyhow!("`{name}` is not a level"))?)
+        }
+        AccessText::Actions(actions) => Access::Actions(actions.into_iter().map(str::to_owned).collect()),
     };
     Ok(ResourceGrant { resource: resource.to_owned(), access })
 }

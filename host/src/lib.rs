@@ -12,6 +12,7 @@
 //!   a module passes, hot swapping, shadow and recording.
 //! - [`authority`]: every operation: the check flow, verify, token lifecycle, principals.
 //! - [`server`]: HTTP, rendering the authority's answers; [`config`] and [`notify`] beside it.
+//! - [`gateway`]: `tokenscope gateway build`, composing the `wasi:http` gateway with a policy.
 
 #![warn(missing_docs)]
 
@@ -20,6 +21,7 @@ pub mod case;
 pub mod config;
 pub mod contract;
 pub mod gate;
+pub mod gateway;
 pub mod grant_text;
 mod ids;
 pub mod notify;

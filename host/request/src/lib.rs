@@ -1,13 +1,16 @@
 //! tokenscope-request: turns what a proxy forwards (method, path, headers) into
 //! the one canonical request the check decides: a canonical path, the original
 //! method, the presented secret (its shape checked, its hash) and the matched
-//! route. Pure and transport-neutral,
-//! so the HTTP server and the wasm gateway share one implementation.
+//! route, the check's status table and the grant text form. Pure and
+//! transport-neutral, so the HTTP server and the wasm gateway share one implementation.
 
 #![warn(missing_docs)]
 
 mod canonical;
+mod check_answer;
+mod check_config;
 mod decode;
+mod grant_text;
 mod headers;
 mod original;
 mod presented;
@@ -16,7 +19,10 @@ mod route_map;
 mod secret_shape;
 
 pub use canonical::{CanonicalPath, MAX_PATH_BYTES, PathError, PublicPrefix};
+pub use check_answer::{DENY_CODE_HEADER, HEADER_PREFIX, OWNER_HEADER, POLICY_HEADER, TOKEN_ID_HEADER, check_status};
+pub use check_config::CheckConfig;
 pub use decode::{Decoded, Settings, SettingsError, decode};
+pub use grant_text::{AccessText, GrantTextError, LEVELS, split_grant};
 pub use headers::{Headers, Sent};
 pub use original::{Convention, Original, read_original};
 pub use presented::{Presented, TokenSource, presented_in_headers};

@@ -5,17 +5,19 @@
 //! method, and the original path appended to the check prefix). Only the
 //! configured convention's headers are read; `auto` refuses a request that
 //! carries the marks of more than one, so a client cannot choose what is checked.
+//! `direct` (the wasm gateway's filter mode, never a config value) takes the
+//! request itself as the original.
 
 use std::fmt;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::canonical::CanonicalPath;
 use crate::headers::{Headers, Sent, single};
 use crate::refusal::Refusal;
 
 /// Which proxy convention the check endpoint reads.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Convention {
     /// nginx `auth_request`: `X-Original-Method` and `X-Original-URI`.
@@ -27,6 +29,11 @@ pub enum Convention {
     /// Whichever one convention the request carries; more than one, or none, is refused.
     #[default]
     Auto,
+    /// The request itself is the original: its own method and path (the wasm
+    /// gateway in filter mode, which sits in the request's path). Not a value
+    /// `[check] convention` takes: a check endpoint is never the original.
+    #[serde(skip)]
+    Direct,
 }
 
 impl Convention {
@@ -37,6 +44,7 @@ impl Convention {
             Convention::Forwarded => "forwarded",
             Convention::Envoy => "envoy",
             Convention::Auto => "auto",
+            Convention::Direct => "direct",
         }
     }
 }
@@ -108,6 +116,7 @@ pub fn read_original(
                 .ok_or_else(|| Refusal::new(format!("no original path under `{prefix}` (Envoy path_prefix)")))?;
             (own_method, rest)
         }
+        Convention::Direct => (own_method, own_path),
     };
     let method = method_of(method)?;
     let path = CanonicalPath::parse(uri).map_err(|e| Refusal::new(format!("the original path is refused: {e}")))?;

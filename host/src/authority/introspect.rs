@@ -39,4 +39,9 @@ impl Authority {
     pub fn changes_since(&self, cursor: u64, limit: usize) -> Result<Changes, LifecycleError> {
         Ok(self.store.changes_since(cursor, limit.clamp(1, MAX_CHANGES))?)
     }
+
+    /// The feed's newest cursor, with no changes: where a new reader starts.
+    pub fn changes_head(&self) -> Result<Changes, LifecycleError> {
+        Ok(Changes { cursor: self.store.change_head()?, ..Changes::default() })
+    }
 }

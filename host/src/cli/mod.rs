@@ -4,6 +4,7 @@
 mod catalog;
 mod check;
 mod context;
+mod gateway;
 mod init;
 mod logging;
 mod notify;
@@ -65,6 +66,9 @@ enum Command {
     NotifyExpiry(notify::NotifyArgs),
     /// Decide a request for a stored token (secret from TOKENSCOPE_TOKEN or stdin; exit 0 allow, 1 deny)
     Verify(verify::VerifyArgs),
+    /// Build the wasi:http gateway component for proxies that run wasm
+    #[command(subcommand)]
+    Gateway(gateway::GatewayCommand),
 }
 
 /// Which policy module to use.
@@ -112,6 +116,7 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve::run(&cli.store, &args),
         Command::NotifyExpiry(args) => notify::run(&cli.store, &args),
         Command::Verify(args) => verify::run(&cli.store, &args),
+        Command::Gateway(command) => gateway::run(&cli.store, &command),
     };
     match result {
         Ok(code) => code,

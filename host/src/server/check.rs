@@ -19,12 +19,7 @@ use super::request_headers::HttpHeaders;
 use crate::authority::{Checked, Outcome};
 use crate::verdict::Verdict;
 
-/// The allowed token's id, for the upstream.
-pub const TOKEN_ID_HEADER: &str = "x-tokenscope-token-id";
-/// The allowed token's owner, for the upstream.
-pub const OWNER_HEADER: &str = "x-tokenscope-owner";
-/// The SHA-256 of the module that decided.
-pub const POLICY_HEADER: &str = "x-tokenscope-policy";
+pub use tokenscope_request::{OWNER_HEADER, POLICY_HEADER, TOKEN_ID_HEADER};
 
 /// `ANY /v1/check` and `ANY /v1/check/{*path}`, for requests that carry a body.
 /// The body plays no part in the decision, but it is read to its end (within the

@@ -15,7 +15,7 @@ use crate::store::StoreError;
 use crate::verdict::Code;
 
 /// The header that carries a deny's code, for proxies that only see headers.
-pub const DENY_CODE_HEADER: &str = "x-tokenscope-deny-code";
+pub use tokenscope_request::DENY_CODE_HEADER;
 
 #[derive(Serialize)]
 pub struct ErrorBody<'a> {
@@ -27,14 +27,9 @@ pub fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(ErrorBody { code, message })).into_response()
 }
 
-/// The status of a decision's deny code.
+/// The status of a decision's deny code, by the table the gateway shares.
 pub fn status_of(code: Code) -> StatusCode {
-    match code {
-        Code::MissingToken | Code::MalformedToken | Code::UnknownToken => StatusCode::UNAUTHORIZED,
-        Code::Policy(DenyCode::Expired | DenyCode::Revoked) => StatusCode::UNAUTHORIZED,
-        Code::StoreUnavailable | Code::PolicyFault => StatusCode::SERVICE_UNAVAILABLE,
-        Code::Policy(_) => StatusCode::FORBIDDEN,
-    }
+    StatusCode::from_u16(tokenscope_request::check_status(code.as_str())).unwrap_or(StatusCode::FORBIDDEN)
 }
 
 /// The status of a lifecycle refusal; exhaustive over every code, the policy's

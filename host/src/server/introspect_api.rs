@@ -2,7 +2,9 @@
 //! gateway): `POST /v1/introspect` answers a stored token's grants, owner
 //! rights and state for the SHA-256 of its secret (never the secret itself), and
 //! `GET /v1/revocations?since=CURSOR` the change feed that says which cached
-//! answers to drop. Both need `system.tokens:introspect` on the root.
+//! answers to drop (without `since`: its newest cursor, where a reader starts).
+//! Both need `system.tokens:introspect` on the root; the answers' shapes are
+//! `tokenscope_gateway`'s wire types, the ones the gateway reads.
 
 // Handlers return early with a finished `Response` as the error (as in api.rs).
 #![allow(clippy::result_large_err)]
@@ -15,7 +17,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
+use tokenscope_gateway::{FeedPage, Introspection, TokenData, WireGrants};
 
 use super::AppState;
 use super::api::{authorize_on, blocking, parse_json};
@@ -23,6 +25,7 @@ use super::error::{json_error, lifecycle_error};
 use crate::authority::{Introspected, MAX_CHANGES};
 use crate::grant_text::print_grant;
 use crate::secret::SecretHash;
+use crate::store::StoredGrants;
 use crate::time::UnixTime;
 
 /// The introspection action; a gateway's token holds it.
@@ -44,9 +47,10 @@ pub struct IntrospectBody {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FeedQuery {
-    /// The cursor of the last read (0 for the first).
+    /// The cursor of the last read; none for the newest (where a reader that
+    /// has cached nothing starts).
     #[serde(default)]
-    pub since: u64,
+    pub since: Option<u64>,
     /// The most changes to return (1 to `MAX_CHANGES`).
     #[serde(default)]
     pub limit: Option<usize>,
@@ -78,21 +82,25 @@ pub async fn introspect(State(state): State<Arc<AppState>>, headers: HeaderMap, 
     };
     let ages = &state.authority.config().introspect;
     let Some(Introspected { record, owner_rights }) = found else {
-        let mut response = Json(json!({"found": false})).into_response();
+        state.metrics.gateway("unknown");
+        let mut response = Json(Introspection { found: false, token: None }).into_response();
         max_age(&mut response, ages.unknown_max_age);
         return response;
     };
-    let mut response = Json(json!({
-        "found": true,
-        "id": record.id,
-        "name": record.name,
-        "owner": record.owner_name,
-        "grants": record.grants,
-        "owner_rights": owner_rights.iter().map(print_grant).collect::<Vec<_>>(),
-        "expires_at": record.expires_at.map(UnixTime::secs),
-        "revoked": record.revoked_at.is_some(),
-    }))
-    .into_response();
+    state.metrics.gateway("found");
+    let token = TokenData {
+        id: record.id.get(),
+        name: record.name,
+        owner: record.owner_name,
+        grants: match record.grants {
+            StoredGrants::Scopes(items) => WireGrants::Scopes(items),
+            StoredGrants::Resources(items) => WireGrants::Resources(items),
+        },
+        owner_rights: owner_rights.iter().map(print_grant).collect(),
+        expires_at: record.expires_at.map(UnixTime::secs),
+        revoked: record.revoked_at.is_some(),
+    };
+    let mut response = Json(Introspection { found: true, token: Some(token) }).into_response();
     max_age(&mut response, ages.max_age);
     response
 }
@@ -110,25 +118,30 @@ pub async fn revocations(
         return json_error(StatusCode::BAD_REQUEST, "bad-request", "`since` and `limit` are unsigned integers");
     };
     let limit = query.limit.unwrap_or(MAX_CHANGES);
-    if i64::try_from(query.since).is_err() || !(1..=MAX_CHANGES).contains(&limit) {
+    if query.since.is_some_and(|since| i64::try_from(since).is_err()) || !(1..=MAX_CHANGES).contains(&limit) {
         return json_error(
             StatusCode::BAD_REQUEST,
             "bad-request",
             &format!("`since` is at most {} and `limit` 1 to {MAX_CHANGES}", i64::MAX),
         );
     }
-    let changes = match blocking(&state, move |a| a.changes_since(query.since, limit)).await {
+    let read = move |a: &crate::authority::Authority| match query.since {
+        Some(since) => a.changes_since(since, limit),
+        None => a.changes_head(),
+    };
+    let changes = match blocking(&state, read).await {
         Ok(Ok(changes)) => changes,
         Ok(Err(err)) => return lifecycle_error(err),
         Err(response) => return response,
     };
-    let mut response = Json(json!({
-        "cursor": changes.cursor,
-        "tokens": changes.tokens.iter().map(SecretHash::to_hex).collect::<Vec<_>>(),
-        "principals": changes.principals,
-        "more": changes.more,
-        "reset": changes.reset,
-    }))
+    state.metrics.gateway("feed");
+    let mut response = Json(FeedPage {
+        cursor: changes.cursor,
+        tokens: changes.tokens.iter().map(SecretHash::to_hex).collect(),
+        principals: changes.principals,
+        more: changes.more,
+        reset: changes.reset,
+    })
     .into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response

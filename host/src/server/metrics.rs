@@ -57,6 +57,7 @@ pub struct Metrics {
     policy: Family<PolicyLabels, Gauge>,
     swaps: Family<OutcomeLabel, Counter>,
     shadow: Family<OutcomeLabel, Counter>,
+    gateway: Family<OutcomeLabel, Counter>,
 }
 
 impl Metrics {
@@ -77,7 +78,18 @@ impl Metrics {
         registry.register("policy_swaps", "Policy loads and rollbacks by outcome", swaps.clone());
         let shadow = Family::<OutcomeLabel, Counter>::default();
         registry.register("shadow_decisions", "Decisions of the shadow module by agreement", shadow.clone());
-        Metrics { registry, decisions, latency, flushes, failed_flushes, policy, swaps, shadow }
+        let gateway = Family::<OutcomeLabel, Counter>::default();
+        registry.register(
+            "gateway_requests",
+            "Introspections (found, unknown) and change feed reads (feed) answered to gateways",
+            gateway.clone(),
+        );
+        Metrics { registry, decisions, latency, flushes, failed_flushes, policy, swaps, shadow, gateway }
+    }
+
+    /// Counts one answer to a gateway: `found`, `unknown` or `feed`.
+    pub fn gateway(&self, outcome: &str) {
+        self.gateway.get_or_create(&OutcomeLabel { outcome: outcome.to_owned() }).inc();
     }
 
     /// Counts one check answer, decided by the module with digest `policy`.

@@ -70,6 +70,8 @@ pub trait Store: Send + Sync {
     /// or gone, by their hash before the change; principals whose rights changed
     /// or who went away), for gateways that cache tokens by hash.
     fn changes_since(&self, cursor: u64, limit: usize) -> StoreResult<Changes>;
+    /// The change feed's newest cursor: where a reader that has cached nothing starts.
+    fn change_head(&self) -> StoreResult<u64>;
     /// Calls `changed` soon after any connection (this process's or another's)
     /// may have committed a write, until the returned guard is dropped. `None`
     /// where the backend cannot tell: callers then rely on `change_counter` alone.

@@ -481,6 +481,15 @@ impl Store for SqliteStore {
         Ok(Some(Watch::new(watcher)))
     }
 
+    fn change_head(&self) -> StoreResult<u64> {
+        let conn = self.reader()?;
+        let head: i64 = conn
+            .prepare_cached("SELECT coalesce(max(seq), 0) FROM change_log")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .op("read the change feed's head")?;
+        Ok(count(head))
+    }
+
     fn changes_since(&self, cursor: u64, limit: usize) -> StoreResult<Changes> {
         let conn = self.reader()?;
         let after = to_i64("cursor", cursor)?;

@@ -11,7 +11,10 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Deserializer};
 
 use crate::grant_text::parse_grant;
+
+mod gateway;
 use crate::runtime::Limits;
+pub use gateway::{GatewayConfig, origin};
 
 /// The file read when `--config` is not given and it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "tokenscope.toml";
@@ -44,6 +47,8 @@ pub struct Config {
     pub log: LogConfig,
     /// What `POST /v1/introspect` tells gateways about caching its answers.
     pub introspect: IntrospectConfig,
+    /// What `tokenscope gateway build` puts into a `wasi:http` gateway.
+    pub gateway: GatewayConfig,
 }
 
 /// How long gateways may keep introspection answers (`Cache-Control: max-age`).
@@ -173,35 +178,7 @@ impl Default for ServerConfig {
     }
 }
 
-/// The `[check]` table as written: the check endpoint's prefix, convention, public prefixes and routes.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct CheckConfig {
-    /// Where the check endpoint lives; Envoy appends the original path to it.
-    pub prefix: String,
-    /// Which proxy convention supplies the original request: `nginx`
-    /// (`X-Original-*`), `forwarded` (Traefik/Caddy `X-Forwarded-*`), `envoy` (the
-    /// path under `prefix`), or `auto` (whichever one a request carries; a request
-    /// with the headers of more than one is refused). Set it to the proxy in front.
-    pub convention: tokenscope_request::Convention,
-    /// Path prefixes whose unmapped routes are allowed without a token (public
-    /// paths), matched segment by segment on the canonical path; every other
-    /// unmapped route is denied.
-    pub public_prefixes: Vec<String>,
-    /// The route map: (method, path pattern) -> (action, resource template).
-    pub routes: Vec<tokenscope_request::RouteConfig>,
-}
-
-impl Default for CheckConfig {
-    fn default() -> Self {
-        CheckConfig {
-            prefix: "/v1/check".to_owned(),
-            convention: tokenscope_request::Convention::Auto,
-            public_prefixes: Vec::new(),
-            routes: Vec::new(),
-        }
-    }
-}
+pub use tokenscope_request::CheckConfig;
 
 /// The check endpoint as configured (`[check]`), and its reading rules (the
 /// canonical public prefixes and the route map) built from it once, when the
@@ -230,12 +207,7 @@ impl TryFrom<CheckConfig> for Check {
     type Error = tokenscope_request::SettingsError;
 
     fn try_from(written: CheckConfig) -> Result<Check, Self::Error> {
-        let settings = tokenscope_request::Settings::new(
-            written.convention,
-            &written.prefix,
-            &written.public_prefixes,
-            &written.routes,
-        )?;
+        let settings = written.settings(written.convention)?;
         Ok(Check { written, settings: Arc::new(settings) })
     }
 }

@@ -1,0 +1,44 @@
+//! How a check answers, one definition for the server's check endpoint and the
+//! wasm gateway: the status by code (401 when the token is missing, malformed,
+//! unknown, expired or revoked, 400 for a request with no canonical form, 503 when
+//! the store or the policy failed, 502 when a gateway's upstream did, 403 for
+//! every other deny) and the headers.
+
+/// A deny's code.
+pub const DENY_CODE_HEADER: &str = "x-tokenscope-deny-code";
+/// The allowed token's id, for the upstream.
+pub const TOKEN_ID_HEADER: &str = "x-tokenscope-token-id";
+/// The allowed token's owner, for the upstream.
+pub const OWNER_HEADER: &str = "x-tokenscope-owner";
+/// The SHA-256 of the module that decided.
+pub const POLICY_HEADER: &str = "x-tokenscope-policy";
+/// The prefix of every header tokenscope sets; a gateway drops client-sent ones.
+pub const HEADER_PREFIX: &str = "x-tokenscope-";
+
+/// The status a check answers with for the deny code `code` (`allow` is 200).
+pub fn check_status(code: &str) -> u16 {
+    match code {
+        "allow" => 200,
+        "missing-token" | "malformed-token" | "unknown-token" | "expired" | "revoked" => 401,
+        "bad-request" => 400,
+        "store-unavailable" | "policy-fault" => 503,
+        "upstream-unavailable" => 502,
+        _ => 403,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_problems_are_401_rights_are_403_failures_503() {
+        assert_eq!(check_status("allow"), 200);
+        assert_eq!(check_status("revoked"), 401);
+        assert_eq!(check_status("unknown-token"), 401);
+        assert_eq!(check_status("no-grant"), 403);
+        assert_eq!(check_status("unmapped-route"), 403);
+        assert_eq!(check_status("bad-request"), 400);
+        assert_eq!(check_status("store-unavailable"), 503);
+    }
+}

@@ -15,4 +15,5 @@ pub mod schemathesis;
 pub mod server;
 pub mod tokens;
 pub mod wasmtime_cli;
+pub mod wasmtime_serve;
 pub mod wave;

@@ -1,7 +1,7 @@
 //! A real nginx (Debian's `nginx-light`) in front of a small upstream, asking a
 //! tokenscope server through `auth_request`, on loopback ports chosen at runtime.
 //! The upstream is a second nginx server block that echoes the identity headers
-//! it receives. When nginx is missing it is installed with apt-get (as `.ci/run`
+//! it receives (and, for `/api/upload/`, the length of the body it read). When nginx is missing it is installed with apt-get (as `.ci/run`
 //! does), so the README's test command works on a fresh machine.
 
 use std::net::{TcpListener, TcpStream};
@@ -14,7 +14,10 @@ use anyhow::{Context, Result, bail};
 pub struct Nginx {
     child: Child,
     _dir: tempfile::TempDir,
+    /// The front, which asks tokenscope through `auth_request`.
     pub base: String,
+    /// The echoing upstream itself (`upstream METHOD URI token=ID owner=NAME`).
+    pub upstream: String,
 }
 
 /// A loopback port free at the time of asking.
@@ -55,6 +58,14 @@ http {{
         location / {{
             default_type text/plain;
             return 200 "upstream $request_method $uri token=$http_x_tokenscope_token_id owner=$http_x_tokenscope_owner\n";
+        }}
+        # Uploads are read whole and passed on with their length, which the answer names.
+        location /api/upload/ {{
+            proxy_pass http://127.0.0.1:{upstream}/received$uri;
+        }}
+        location /received/ {{
+            default_type text/plain;
+            return 200 "received $request_method $uri length=$http_content_length token=$http_x_tokenscope_token_id\n";
         }}
     }}
     server {{
@@ -99,7 +110,12 @@ http {{
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        Ok(Nginx { child, _dir: dir, base: format!("http://127.0.0.1:{front}") })
+        Ok(Nginx {
+            child,
+            _dir: dir,
+            base: format!("http://127.0.0.1:{front}"),
+            upstream: format!("http://127.0.0.1:{upstream}"),
+        })
     }
 }
 

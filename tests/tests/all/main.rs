@@ -14,6 +14,7 @@ mod component;
 mod durability;
 mod faults;
 mod gate;
+mod gateway;
 mod introspect;
 mod layering;
 mod lifecycle;

@@ -27,12 +27,16 @@ pub fn forward(
     let response = request(upstream, method, path_with_query, &headers).and_then(|outgoing| {
         let body = outgoing.body().map_err(|()| "the request body is taken".to_owned())?;
         let timeouts = settings.timeouts;
-        let future =
-            wasip2::http::outgoing_handler::handle(outgoing, Some(options(timeouts.connect_ms, timeouts.upstream_ms)))
-                .map_err(|e| format!("{e:?}"))?;
-        copy_request_body(&incoming, &body)?;
-        OutgoingBody::finish(body, None).map_err(|e| format!("{e:?}"))?;
-        wait(&future)
+        let options = options(timeouts.connect_ms, timeouts.upstream_ms);
+        let future = wasip2::http::outgoing_handler::handle(outgoing, Some(options)).map_err(|e| format!("{e:?}"))?;
+        // An upstream may answer before it has read the whole body (nginx's
+        // `return` does) and close its side: its answer still counts.
+        let sent = copy_request_body(&incoming, &body);
+        let _ = OutgoingBody::finish(body, None);
+        wait(&future).map_err(|e| match sent {
+            Err(body) => format!("{e} (sending the body: {body})"),
+            Ok(()) => e,
+        })
     });
     let response = match response {
         Ok(response) => response,

@@ -10,7 +10,7 @@ mod wire;
 
 pub use cache::{Cache, Lookup};
 pub use settings::{CacheSettings, GatewaySettings, Mode, Origin, PolicyLabel, Scheme, Timeouts};
-pub use wire::{FeedPage, INTROSPECT_PATH, Introspection, REVOCATIONS_PATH, TokenData, WireGrants};
+pub use wire::{FeedPage, INTROSPECT_PATH, Introspection, REVOCATIONS_PATH, TokenData, WireGrants, max_age_ms};
 
 #[cfg(target_arch = "wasm32")]
 mod component;

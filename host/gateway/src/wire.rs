@@ -63,9 +63,35 @@ pub struct FeedPage {
     pub reset: bool,
 }
 
+/// How long an answer may be kept, from its `Cache-Control` value: `max-age=N`
+/// in milliseconds; 0 (keep nothing) when absent, unreadable, or `no-store`/`no-cache`.
+pub fn max_age_ms(cache_control: &str) -> u64 {
+    let mut age = None;
+    for directive in cache_control.split(',').map(str::trim) {
+        let lower = directive.to_ascii_lowercase();
+        if lower == "no-store" || lower == "no-cache" {
+            return 0;
+        }
+        if let Some(value) = lower.strip_prefix("max-age=") {
+            age = value.parse::<u64>().ok();
+        }
+    }
+    age.map_or(0, |secs| secs.saturating_mul(1_000))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn max_age_is_read_from_cache_control_and_missing_means_keep_nothing() {
+        assert_eq!(max_age_ms("private, max-age=30"), 30_000);
+        assert_eq!(max_age_ms("MAX-AGE=5"), 5_000);
+        assert_eq!(max_age_ms("no-store, max-age=30"), 0);
+        assert_eq!(max_age_ms("private"), 0);
+        assert_eq!(max_age_ms("max-age=-1"), 0);
+        assert_eq!(max_age_ms("max-age=99999999999999999999"), 0);
+    }
 
     #[test]
     fn an_answer_reads_back_found_or_not() {

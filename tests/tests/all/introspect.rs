@@ -130,4 +130,8 @@ fn gateways_read_token_data_by_hash_and_the_feed_names_every_change() {
     )
     .json();
     assert_eq!((page["more"].as_bool(), strings(&page["tokens"])), (Some(true), vec![h1.clone()]), "{page}");
+    // Without `since`: the newest cursor and no changes, where a new reader starts.
+    let head = send("GET", &server.url("/v1/revocations"), &[("authorization", &format!("Bearer {gateway}"))]).json();
+    assert_eq!(head["cursor"], changes["cursor"], "{head}");
+    assert!(strings(&head["tokens"]).is_empty() && head["more"].as_bool() == Some(false), "{head}");
 }

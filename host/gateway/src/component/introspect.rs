@@ -13,7 +13,7 @@ use wasip2::http::types::Method;
 use super::outbound::{Reply, call, options};
 use crate::cache::{Cache, Lookup};
 use crate::settings::GatewaySettings;
-use crate::wire::{FeedPage, INTROSPECT_PATH, Introspection, REVOCATIONS_PATH, TokenData};
+use crate::wire::{FeedPage, INTROSPECT_PATH, Introspection, REVOCATIONS_PATH, TokenData, max_age_ms};
 
 /// The most pages read from the feed in one go (1,000 changes each).
 const MAX_PAGES: usize = 64;
@@ -70,7 +70,7 @@ fn introspect(settings: &GatewaySettings, hash: &SecretHash) -> Result<(Option<A
         (false, _) => None,
         (true, None) => return Err("the introspection answer has no token data".to_owned()),
     };
-    Ok((token, max_age_ms(&reply)))
+    Ok((token, reply.header("cache-control").map_or(0, max_age_ms)))
 }
 
 /// Reads the feed from the cache's cursor to its end (or the newest cursor
@@ -109,14 +109,4 @@ fn parse<T: serde::de::DeserializeOwned>(reply: &Reply, what: &str) -> Result<T,
         return Err(format!("the {what} answered {}", reply.status));
     }
     serde_json::from_slice(&reply.body).map_err(|e| format!("the {what} answer is unreadable: {e}"))
-}
-
-/// `Cache-Control: ... max-age=N` in milliseconds; 0 (keep nothing) when absent.
-fn max_age_ms(reply: &Reply) -> u64 {
-    reply
-        .header("cache-control")
-        .and_then(|value| {
-            value.split(',').find_map(|part| part.trim().strip_prefix("max-age=").and_then(|n| n.parse::<u64>().ok()))
-        })
-        .map_or(0, |secs| secs.saturating_mul(1_000))
 }

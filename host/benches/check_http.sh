@@ -42,19 +42,8 @@ $T serve --listen 127.0.0.1:18181 > /dev/null 2>&1 &
 SERVER_PID=$!
 sleep 1
 
-cat > "$WORK/nginx.conf" <<NGINX
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $WORK; proxy_temp_path $WORK; fastcgi_temp_path $WORK; uwsgi_temp_path $WORK; scgi_temp_path $WORK;
-  server { listen 127.0.0.1:18182; location / { return 200; } }
-}
-NGINX
-nginx -c "$WORK/nginx.conf"
-sleep 0.5
+source host/benches/http_common.sh
+start_nginx_200 18182
 
 for kind in allow deny; do
   channel=main; [ "$kind" = deny ] && channel=private
@@ -72,32 +61,8 @@ check() {
 [ "$(check main)" = "200 " ] || { echo "the allowed check is not a 200: $(check main)"; exit 1; }
 [ "$(check private)" = "403 owner-lacks-right" ] || { echo "the denied check is not a 403: $(check private)"; exit 1; }
 
-# CPU ticks (user + system, all threads) a process has used so far.
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-NGINX_WORKER=$(pgrep -P "$(cat "$WORK/nginx.pid")" | head -1)
-run() { # name, pid of the serving process, wrk arguments...
-  local name=$1 pid=$2; shift 2
-  echo "== $name"
-  local before; before=$(ticks "$pid")
-  wrk -t"$THREADS" -c"$CONNS" -d"${SECONDS_}s" --latency "$@" | tee "$WORK/$name.out"
-  echo $(( $(ticks "$pid") - before )) > "$WORK/$name.ticks"
-}
 run tokenscope-allow "$SERVER_PID" -s "$WORK/allow.lua" http://127.0.0.1:18181/v1/check
 run tokenscope-deny "$SERVER_PID" -s "$WORK/deny.lua" http://127.0.0.1:18181/v1/check
 run tokenscope-200 "$SERVER_PID" http://127.0.0.1:18181/healthz
 run nginx-200 "$NGINX_WORKER" http://127.0.0.1:18182/
-
-rate() { awk '/^Requests\/sec:/ {print $2}' "$WORK/$1.out"; }
-pct() { awk -v p="$2%" '$1 == p {print $2}' "$WORK/$1.out"; }
-NGINX=$(rate nginx-200)
-echo
-HZ=$(getconf CLK_TCK)
-echo "| server | requests/s | p50 | p99 | vs nginx | server CPU per request |"
-echo "| --- | --- | --- | --- | --- | --- |"
-for name in tokenscope-allow tokenscope-deny tokenscope-200 nginx-200; do
-  r=$(rate "$name")
-  total=$(awk '/requests in/ {print $1}' "$WORK/$name.out")
-  printf '| %s | %.0f | %s | %s | %sx | %s µs |\n' "$name" "$r" "$(pct "$name" 50)" "$(pct "$name" 99)" \
-    "$(awk -v a="$r" -v b="$NGINX" 'BEGIN { printf "%.2f", a / b }')" \
-    "$(awk -v t="$(cat "$WORK/$name.ticks")" -v hz="$HZ" -v n="$total" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')"
-done
+table tokenscope-allow tokenscope-deny tokenscope-200 nginx-200

@@ -15,7 +15,7 @@ use tokenscope_request::SecretHash;
 
 #[derive(Arbitrary, Debug)]
 enum Op {
-    Feed { after: u16, tokens: Vec<u8>, owners: Vec<u8>, more: bool, reset: bool },
+    Feed { after: u16, tokens: Vec<u8>, owners: Vec<u8>, more: bool, reset: bool, epoch: bool },
     Failed { after: u16 },
     Store { after: u16, key: u8, owner: Option<u8>, max_age: u16 },
     Lookup { after: u16, key: u8 },
@@ -48,9 +48,10 @@ fuzz_target!(|input: Input<'_>| {
     let mut dropped: HashSet<u8> = HashSet::new();
     let mut owners: Vec<Option<String>> = vec![None; 256];
     let mut feed_ok_at: Option<u64> = None;
+    let mut last_epoch: Option<String> = None;
     for op in input.ops {
         match op {
-            Op::Feed { after, tokens, owners: named, more, reset } => {
+            Op::Feed { after, tokens, owners: named, more, reset, epoch } => {
                 now += u64::from(after);
                 cursor += 1;
                 let page = FeedPage {
@@ -59,12 +60,15 @@ fuzz_target!(|input: Input<'_>| {
                     principals: named.iter().map(|n| owner(*n)).collect(),
                     more,
                     reset,
+                    rights_epoch: if epoch { "b".into() } else { "a".into() },
                 };
                 let first = cache.cursor().is_none();
+                let roles_changed = last_epoch.as_ref().is_some_and(|e| *e != page.rights_epoch);
+                last_epoch = Some(page.rights_epoch.clone());
                 cache.apply_feed(now, &page);
                 for key in 0..=255u8 {
                     let named_owner = owners[usize::from(key)].as_ref().is_some_and(|o| page.principals.contains(o));
-                    if reset || first || tokens.contains(&key) || named_owner {
+                    if reset || first || roles_changed || tokens.contains(&key) || named_owner {
                         dropped.insert(key);
                     }
                 }

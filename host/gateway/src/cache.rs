@@ -35,6 +35,7 @@ pub struct Cache {
     entries: HashMap<[u8; 32], Entry>,
     requests: u64,
     cursor: Option<u64>,
+    rights_epoch: Option<String>,
     /// When the last read that reached the feed's end started.
     feed_ok_at: Option<u64>,
     feed_tried_at: Option<u64>,
@@ -43,7 +44,15 @@ pub struct Cache {
 impl Cache {
     /// An empty cache with these bounds.
     pub fn new(settings: CacheSettings) -> Cache {
-        Cache { settings, entries: HashMap::new(), requests: 0, cursor: None, feed_ok_at: None, feed_tried_at: None }
+        Cache {
+            settings,
+            entries: HashMap::new(),
+            requests: 0,
+            cursor: None,
+            rights_epoch: None,
+            feed_ok_at: None,
+            feed_tried_at: None,
+        }
     }
 
     /// Counts a request; true when the instance was reused (this is not its first).
@@ -68,11 +77,14 @@ impl Cache {
     }
 
     /// Applies one page of the feed read from `started` on: drops the named
-    /// tokens and every answer of the named principals (all of them on a reset).
-    /// The feed counts as read when the page is its last.
+    /// tokens and every answer of the named principals (all of them on a reset
+    /// or when the server's role definitions changed). The feed counts as read
+    /// when the page is its last.
     pub fn apply_feed(&mut self, started: u64, page: &FeedPage) {
         self.feed_tried_at = Some(started);
-        if page.reset || self.cursor.is_none() {
+        let roles_changed = self.rights_epoch.as_ref().is_some_and(|epoch| *epoch != page.rights_epoch);
+        self.rights_epoch = Some(page.rights_epoch.clone());
+        if page.reset || roles_changed || self.cursor.is_none() {
             self.entries.clear();
         } else {
             for hex in &page.tokens {
@@ -167,6 +179,7 @@ mod tests {
             principals: principals.iter().map(|p| (*p).to_owned()).collect(),
             more: false,
             reset: false,
+            rights_epoch: "roles-1".into(),
         }
     }
 
@@ -211,6 +224,16 @@ mod tests {
         assert_eq!(cache.lookup(&[2; 32], 30), Lookup::Miss);
         assert_eq!(cache.lookup(&[3; 32], 30), Lookup::Hit(Some(token("carol"))));
         cache.apply_feed(40, &FeedPage { cursor: 13, reset: true, ..FeedPage::default() });
+        assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn changed_role_definitions_drop_every_answer() {
+        let mut cache = live_cache();
+        cache.store([1; 32], Some(token("alice")), 10, 60_000);
+        cache.apply_feed(20, &page(11, &[], &[]));
+        assert_eq!(cache.lookup(&[1; 32], 30), Lookup::Hit(Some(token("alice"))));
+        cache.apply_feed(40, &FeedPage { rights_epoch: "roles-2".into(), ..page(12, &[], &[]) });
         assert!(cache.is_empty());
     }
 

@@ -61,6 +61,10 @@ pub struct FeedPage {
     pub more: bool,
     /// Changes were dropped from the feed: drop every answer.
     pub reset: bool,
+    /// A digest of what else gives owners rights (the server's role
+    /// definitions): when it changes, every answer's owner rights may be stale.
+    #[serde(default)]
+    pub rights_epoch: String,
 }
 
 /// How long an answer may be kept, from its `Cache-Control` value: `max-age=N`

@@ -338,6 +338,7 @@ fn with_instance_reuse_changes_take_effect_within_the_bound_and_a_dead_server_is
     s.cli(&["token", "reissue", &id]);
     let lag = until((401, "unknown-token"), || ask(&old));
     assert!(lag <= bound, "a reissue took {lag:?}");
+    eprintln!("a reissue reached the gateway in {lag:?}");
 
     // An owner demoted (by the CLI, another process).
     let (_, secret) = s.token("demotee", "channel/main=read", &["--scope", "artifact:download"]);
@@ -346,12 +347,14 @@ fn with_instance_reuse_changes_take_effect_within_the_bound_and_a_dead_server_is
     s.cli(&["principal", "unbind", "demotee", "--grant", "channel/main=read"]);
     let lag = until((403, "owner-lacks-right"), || ask(&secret));
     assert!(lag <= bound, "a demotion took {lag:?}");
+    eprintln!("a demotion reached the gateway in {lag:?}");
 
     // The server goes away: cached answers end with the bound, then 503, never an allow of an unknown.
     s.server.stop().unwrap();
     let unknown = s.server.issue("late", "channel/main=read", &["--scope", "artifact:download"]).unwrap();
     let lag = until((503, "store-unavailable"), || ask(&s.ci));
     assert!(lag <= bound + Duration::from_secs(1), "a cached answer outlived the bound: {lag:?}");
+    eprintln!("with the server gone, cached answers ended after {lag:?}");
     assert_eq!(ask(&unknown), (503, "store-unavailable".into()));
 }
 

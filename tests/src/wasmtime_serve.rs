@@ -21,8 +21,14 @@ impl WasmtimeServe {
     /// Serves `component`; `reuse` sends up to that many requests to one instance
     /// (`--max-instance-reuse-count`; 1 is a new instance per request, the default).
     pub fn start(component: &Path, reuse: u32) -> Result<WasmtimeServe> {
+        WasmtimeServe::start_with(component, &["--max-instance-reuse-count", &reuse.to_string()])
+    }
+
+    /// Serves `component` with further `wasmtime serve` options (`-W timeout=1s`, ...).
+    pub fn start_with(component: &Path, options: &[&str]) -> Result<WasmtimeServe> {
         let mut child = Command::new(wasmtime()?)
-            .args(["serve", "--addr", "127.0.0.1:0", "--max-instance-reuse-count", &reuse.to_string()])
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(options)
             .arg(component)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

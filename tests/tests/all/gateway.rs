@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use tokenscope_tests::http::{Reply, send};
-use tokenscope_tests::modules::{HOSTILE_LENIENT, VARIANT};
+use tokenscope_tests::modules::{HOSTILE, HOSTILE_LENIENT, VARIANT};
 use tokenscope_tests::nginx::Nginx;
 use tokenscope_tests::server::Server;
 use tokenscope_tests::wasmtime_serve::WasmtimeServe;
@@ -403,4 +403,22 @@ fn a_gateway_decides_as_the_policy_it_was_built_with() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&bad_token.stderr);
     assert!(stderr.contains("not a tokenscope secret") && !stderr.contains("not-a-token"), "{stderr}");
+}
+
+#[test]
+fn a_misbehaving_policy_in_the_gateway_fails_the_request_never_allows_it() {
+    // The hostile fixture passes the gate, then loops, traps or grows memory on
+    // resources that name it. Under wasmtime serve's own limits each is a 500
+    // (the proxy's error, never a 200), and the next request is answered.
+    let s = setup();
+    let wasm = s.build("hostile", &["--policy", HOSTILE]);
+    let serve = WasmtimeServe::start_with(&wasm, &["-W", "timeout=1s", "-W", "max-memory-size=67108864"]).unwrap();
+    let ask = |channel: &str| check(&serve.base, "GET", &format!("/api/repo/{channel}/x"), Some(&s.ci)).status;
+    assert_eq!(ask("main"), 200);
+    for channel in ["hostile-loop", "hostile-trap", "hostile-grow"] {
+        let started = Instant::now();
+        assert_eq!(ask(channel), 500, "{channel}");
+        assert!(started.elapsed() < Duration::from_secs(5), "{channel} took {:?}", started.elapsed());
+    }
+    assert_eq!(ask("main"), 200, "the next request gets a fresh instance");
 }

@@ -36,8 +36,18 @@ impl Authority {
     }
 
     /// Up to `limit` (at most `MAX_CHANGES`) changes of the feed after `cursor`.
+    /// A cursor beyond the feed's newest means the store is not the one the
+    /// reader started on (restored, replaced): the answer is `reset` at the
+    /// newest cursor, so the reader drops everything.
     pub fn changes_since(&self, cursor: u64, limit: usize) -> Result<Changes, LifecycleError> {
-        Ok(self.store.changes_since(cursor, limit.clamp(1, MAX_CHANGES))?)
+        let changes = self.store.changes_since(cursor, limit.clamp(1, MAX_CHANGES))?;
+        if changes.tokens.is_empty() && changes.principals.is_empty() && !changes.more {
+            let head = self.store.change_head()?;
+            if cursor > head {
+                return Ok(Changes { cursor: head, reset: true, ..Changes::default() });
+            }
+        }
+        Ok(changes)
     }
 
     /// The feed's newest cursor, with no changes: where a new reader starts.

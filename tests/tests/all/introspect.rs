@@ -89,6 +89,9 @@ fn gateways_read_token_data_by_hash_and_the_feed_names_every_change() {
 
     let last = feed(&server, &gateway, 9_223_372_036_854_775_807);
     assert_eq!(strings(&last["tokens"]), Vec::<String>::new());
+    // A cursor from beyond the feed's end: this is not the store the reader knew.
+    assert_eq!(last["reset"].as_bool(), Some(true), "{last}");
+    assert!(last["cursor"].as_u64().is_some_and(|c| c < 9_223_372_036_854_775_807), "{last}");
 
     // Changes through the CLI (another process): revoke, reissue, delete, unbind.
     let start = feed(&server, &gateway, 0)["cursor"].as_u64().unwrap();

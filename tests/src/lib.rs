@@ -4,6 +4,7 @@
 pub mod apt;
 pub mod authority;
 pub mod binary;
+pub mod browser;
 pub mod caddy;
 pub mod http;
 pub mod jco;

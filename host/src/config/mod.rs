@@ -161,6 +161,15 @@ pub struct ServerConfig {
     /// Threads that accept and serve connections, each with its own event loop
     /// (0: one per core).
     pub workers: usize,
+    /// The URL people reach this server at (behind a proxy); when it is https,
+    /// the token page's session cookie is `Secure`.
+    pub public_url: Option<String>,
+    /// The token page's sessions end after this long without a request.
+    #[serde(deserialize_with = "duration")]
+    pub session_idle: Duration,
+    /// And this long after sign-in in any case.
+    #[serde(deserialize_with = "duration")]
+    pub session_max: Duration,
 }
 
 impl Default for ServerConfig {
@@ -174,6 +183,9 @@ impl Default for ServerConfig {
             header_read_timeout: Duration::from_secs(10),
             max_connections: 1024,
             workers: 0,
+            public_url: None,
+            session_idle: Duration::from_secs(30 * 60),
+            session_max: Duration::from_secs(8 * 3600),
         }
     }
 }

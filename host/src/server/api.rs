@@ -49,7 +49,7 @@ pub(super) async fn blocking<T: Send + 'static>(
 
 /// Authenticates the caller and decides `action` on `user/<caller>`.
 async fn authorize(state: &Arc<AppState>, headers: &HeaderMap, action: &'static str) -> Result<Caller, Response> {
-    authorize_on(state, headers, action, |owner| format!("user/{owner}")).await
+    authorize_on(state, headers, action, user_node).await
 }
 
 /// Authenticates the caller and decides `action` on the resource `resource_of(caller)`.
@@ -60,16 +60,55 @@ pub(super) async fn authorize_on(
     resource_of: fn(&str) -> String,
 ) -> Result<Caller, Response> {
     let secret = match tokenscope_request::presented_in_headers(&super::request_headers::HttpHeaders(headers)) {
-        Ok(secret) => secret.map(|(secret, _)| secret),
+        Ok(secret) => secret.map(|(secret, _)| secret.as_str().to_owned()),
         Err(refusal) => return Err(json_error(StatusCode::BAD_REQUEST, "bad-request", &refusal.message)),
     };
-    let verified =
-        blocking(state, move |a| a.verify_for_owner(secret.as_ref().map(|s| s.as_str()), action, &resource_of)).await?;
+    caller_of(state, secret, action, resource_of).await.map_err(|denied| denied.response())
+}
+
+/// Why a caller was refused: the check's status, code and reason.
+pub(super) struct Denied {
+    pub(super) status: StatusCode,
+    pub(super) code: &'static str,
+    pub(super) message: String,
+}
+
+impl Denied {
+    /// The API's answer for it.
+    pub(super) fn response(&self) -> Response {
+        deny(self.status, self.code, &self.message)
+    }
+}
+
+/// Verifies `secret` for `action` on `resource_of(its owner)`, as every API
+/// call and every page of the token UI does.
+pub(super) async fn caller_of(
+    state: &Arc<AppState>,
+    secret: Option<String>,
+    action: &'static str,
+    resource_of: fn(&str) -> String,
+) -> Result<Caller, Denied> {
+    let verified = blocking(state, move |a| a.verify_for_owner(secret.as_deref(), action, &resource_of))
+        .await
+        .map_err(|_| Denied {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "unavailable",
+            message: "the request could not be completed".into(),
+        })?;
     match (verified.verdict, verified.owner, verified.token) {
         (Verdict::Allow { .. }, Some(name), Some(token)) => Ok(Caller { name: name.to_string(), token }),
-        (Verdict::Deny { code, message }, _, _) => Err(deny(status_of(code), code.as_str(), &message)),
-        (Verdict::Allow { .. }, _, _) => Err(json_error(StatusCode::UNAUTHORIZED, "unknown-token", "no owner")),
+        (Verdict::Deny { code, message }, _, _) => {
+            Err(Denied { status: status_of(code), code: code.as_str(), message: message.to_string() })
+        }
+        (Verdict::Allow { .. }, _, _) => {
+            Err(Denied { status: StatusCode::UNAUTHORIZED, code: "unknown-token", message: "no owner".into() })
+        }
     }
+}
+
+/// `user/<owner>`, where the `user.token:*` actions are decided.
+pub(super) fn user_node(owner: &str) -> String {
+    format!("user/{owner}")
 }
 
 pub(super) fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T, Response> {
@@ -138,7 +177,7 @@ fn token_id(text: &str) -> Result<TokenId, Response> {
 }
 
 /// The caller's own token `id`, or 404 (another principal's token is not found either).
-fn own_token(a: &Authority, caller: &str, id: TokenId) -> Result<(), LifecycleError> {
+pub(super) fn own_token(a: &Authority, caller: &str, id: TokenId) -> Result<(), LifecycleError> {
     let token = a.token(id)?;
     if token.owner_name != caller {
         return Err(LifecycleError::NotFound(format!("token {id}")));

@@ -17,6 +17,7 @@ mod policy_api;
 mod reload;
 mod request_headers;
 mod shutdown;
+mod ui;
 
 /// The OpenAPI 3 document of every endpoint, checked in beside the crate.
 pub const OPENAPI: &str = include_str!("../../openapi.json");
@@ -65,6 +66,8 @@ pub struct AppState {
     pub uploads: tokio::sync::Semaphore,
     /// The `x-tokenscope-policy` value of the module that decided last, made once per module.
     pub policy_header: arc_swap::ArcSwapOption<(Arc<str>, axum::http::HeaderValue)>,
+    /// The token page's sessions.
+    pub ui: ui::UiState,
 }
 
 /// How many module uploads are read at once; more wait for none, they get 429.
@@ -84,6 +87,10 @@ fn app(authority: Arc<Authority>) -> Result<(Router, check::Fast)> {
         metrics: metrics::Metrics::new(),
         uploads: tokio::sync::Semaphore::new(UPLOADS),
         policy_header: arc_swap::ArcSwapOption::empty(),
+        ui: ui::UiState {
+            sessions: ui::Sessions::new(config.server.session_idle, config.server.session_max),
+            secure_cookies: config.server.public_url.as_deref().is_some_and(|url| url.starts_with("https://")),
+        },
     });
     let fast = check::Fast::new(Arc::clone(&state), &prefix, config.server.max_header_bytes);
     let bounded = |router: Router<Arc<AppState>>, max: usize| {
@@ -97,6 +104,8 @@ fn app(authority: Arc<Authority>) -> Result<(Router, check::Fast)> {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::metrics))
         .route("/api/openapi.json", get(openapi))
+        .route("/", get(|| async { axum::response::Redirect::to("/ui/") }))
+        .merge(ui::routes())
         .route("/api/system/tokens", get(api::list_scopes))
         .route("/api/account/tokens", get(api::list_tokens).post(api::create_token))
         .route("/api/account/tokens/{id}", patch(api::edit_token).delete(api::delete_token))

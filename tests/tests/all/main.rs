@@ -27,3 +27,4 @@ mod secrets_in_logs;
 mod seed_cases;
 mod server;
 mod swap;
+mod ui;

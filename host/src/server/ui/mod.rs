@@ -1,0 +1,48 @@
+//! The token page for people, at `/ui/` (issue 12, first part): sign in with a
+//! token, list, generate, edit (with reissue), revoke and delete tokens. Pages
+//! are rendered on the server; every change goes through the same authority
+//! calls and policy decisions as the API. Security headers, same-origin POSTs
+//! and CSRF tokens guard every page (`guard`, `signed_in`).
+
+mod assets;
+mod guard;
+mod pages;
+mod session;
+mod sign_in;
+mod signed_in;
+mod tokens;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+pub use session::Sessions;
+
+use super::AppState;
+
+/// What the token page keeps: its sessions, and whether cookies are `Secure`.
+pub struct UiState {
+    /// The sessions.
+    pub sessions: Sessions,
+    /// `server.public_url` is https: cookies carry `Secure`.
+    pub secure_cookies: bool,
+}
+
+/// The `/ui/` routes, each answer with the security headers.
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/ui", get(sign_in::home))
+        .route("/ui/", get(sign_in::home))
+        .route("/ui/sign-in", get(sign_in::form).post(sign_in::sign_in))
+        .route("/ui/sign-out", post(sign_in::sign_out))
+        .route("/ui/tokens", get(tokens::list).post(tokens::create))
+        .route("/ui/tokens/new", get(tokens::new))
+        .route("/ui/tokens/{id}", post(tokens::update))
+        .route("/ui/tokens/{id}/secret", get(tokens::secret))
+        .route("/ui/tokens/{id}/edit", get(tokens::edit_form))
+        .route("/ui/tokens/{id}/{action}", get(tokens::confirm).post(tokens::act))
+        .route("/ui/assets/ui.css", get(assets::css))
+        .route("/ui/assets/ui.js", get(assets::js))
+        .layer(axum::middleware::from_fn(guard::secure))
+}

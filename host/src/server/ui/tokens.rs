@@ -1,0 +1,334 @@
+//! The token page's token views: the list, generate (psm's resources or scopes
+//! forms), the secret shown once, edit (with reissue), and revoke and delete
+//! behind a confirmation. Every change is the API's: the same authority calls,
+//! decided for the session's token on `user.token:*` over `user/<owner>`, and
+//! the same issuance check by the policy. GET never changes anything.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::pages::{self, FieldError, GenerateForm};
+use super::signed_in::{SignedIn, field, form_fields, signed_in, signed_in_form};
+use crate::authority::{Expiry, IssueRequest, LifecycleError, RefusalCode, TokenChange};
+use crate::grant_text::grants_from_texts;
+use crate::server::AppState;
+use crate::server::api::{blocking, own_token};
+use crate::store::{TokenId, TokenRecord};
+use crate::time::UnixTime;
+
+const VIEW: &str = "user.token:view";
+const EDIT: &str = "user.token:edit";
+
+/// `?sort=` of the list.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    sort: Option<String>,
+}
+
+fn unavailable() -> Response {
+    (StatusCode::SERVICE_UNAVAILABLE, pages::refusal(None, "Unavailable", "The request could not be completed."))
+        .into_response()
+}
+
+fn failed(signed: &SignedIn, err: &LifecycleError) -> Response {
+    let status = match err {
+        LifecycleError::NotFound(_) => StatusCode::NOT_FOUND,
+        LifecycleError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+        LifecycleError::Conflict(_) => StatusCode::CONFLICT,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let viewer = signed.viewer();
+    (status, pages::refusal(Some(&viewer), "Not done", &err.to_string())).into_response()
+}
+
+fn date_of(t: UnixTime) -> String {
+    t.to_string().get(..10).unwrap_or_default().to_owned()
+}
+
+/// `GET /ui/tokens`
+pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap, query: Query<ListQuery>) -> Response {
+    let signed = match signed_in(&state, &headers, VIEW).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
+    };
+    let owner = signed.caller.name.clone();
+    let listed = blocking(&state, move |a| a.principal(&owner).and_then(|p| a.tokens(Some(&p)))).await;
+    let mut tokens = match listed {
+        Ok(Ok(tokens)) => tokens,
+        Ok(Err(err)) => return failed(&signed, &err),
+        Err(_) => return unavailable(),
+    };
+    match query.sort.as_deref() {
+        Some("expires") => tokens.sort_by_key(|t| (t.expires_at.is_none(), t.expires_at)),
+        Some("last_used") => tokens.sort_by_key(|t| std::cmp::Reverse(t.last_used_at)),
+        _ => {}
+    }
+    let window = state.authority.config().expiry_notifier.window;
+    let warn_days = i64::try_from(window.as_secs() / 86_400).unwrap_or(i64::MAX);
+    pages::tokens(&signed.viewer(), &tokens, UnixTime::now(), warn_days, None).into_response()
+}
+
+/// The form's choices: the catalog, the nodes the person may bind, the latest date.
+async fn generate_page(
+    state: &Arc<AppState>,
+    signed: &SignedIn,
+    form: &GenerateForm,
+    error: Option<&FieldError>,
+) -> Response {
+    let owner = signed.caller.name.clone();
+    let rights = blocking(state, move |a| a.principal(&owner).and_then(|p| a.owner_rights(&p))).await;
+    let nodes: Vec<String> = match rights {
+        Ok(Ok(rights)) => {
+            rights.into_iter().map(|g| if g.resource.is_empty() { "/".into() } else { g.resource }).collect()
+        }
+        Ok(Err(err)) => return failed(signed, &err),
+        Err(_) => return unavailable(),
+    };
+    let module = state.authority.module();
+    let max_date = date_of(UnixTime::now().saturating_add(state.authority.config().tokens.max_ttl));
+    let page = pages::generate(&signed.viewer(), form, module.catalog(), &nodes, &max_date, error);
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    (status, page).into_response()
+}
+
+/// `GET /ui/tokens/new`
+pub async fn new(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let signed = match signed_in(&state, &headers, EDIT).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
+    };
+    let default = UnixTime::now().saturating_add(state.authority.config().tokens.default_ttl);
+    let form = GenerateForm { expires: date_of(default), kind: "resources".into(), ..GenerateForm::default() };
+    generate_page(&state, &signed, &form, None).await
+}
+
+fn generate_form(fields: &[(String, String)]) -> GenerateForm {
+    let values = |name: &'static str| -> Vec<String> {
+        fields.iter().filter(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).collect()
+    };
+    let resources = values("node").into_iter().zip(values("level")).filter(|(node, _)| !node.is_empty()).collect();
+    GenerateForm {
+        name: field(fields, "name").to_owned(),
+        expires: field(fields, "expires").to_owned(),
+        description: field(fields, "description").to_owned(),
+        kind: if field(fields, "kind") == "scopes" { "scopes".into() } else { "resources".into() },
+        resources,
+        scopes: values("scope"),
+    }
+}
+
+/// An expiry date from a form: midnight UTC of that day; empty is `empty`.
+fn expiry_of(text: &str, empty: Option<Expiry>) -> Result<Option<Expiry>, String> {
+    if text.is_empty() {
+        return Ok(empty);
+    }
+    UnixTime::parse(text).map(|t| Some(Expiry::At(t))).map_err(|e| format!("Expiration date: {e:#}"))
+}
+
+/// Where a refusal belongs: the policy's and the grant text's on the grants,
+/// the rest (expiry, name) on the details.
+fn field_error(err: &LifecycleError) -> FieldError {
+    match err {
+        LifecycleError::Refused { code: RefusalCode::Policy(_), message } => FieldError::Grants(message.clone()),
+        other => FieldError::Details(other.to_string()),
+    }
+}
+
+/// `POST /ui/tokens`
+pub async fn create(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let fields = form_fields(&body);
+    let signed = match signed_in_form(&state, &headers, EDIT, &fields).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
+    };
+    let form = generate_form(&fields);
+    let grants = if form.kind == "scopes" {
+        grants_from_texts(&form.scopes, &[])
+    } else {
+        let texts: Vec<String> = form.resources.iter().map(|(node, level)| format!("{node}={level}")).collect();
+        grants_from_texts(&[], &texts)
+    };
+    let grants = match grants {
+        Ok(grants) => grants,
+        Err(err) => return generate_page(&state, &signed, &form, Some(&FieldError::Grants(format!("{err:#}")))).await,
+    };
+    let expiry = match expiry_of(&form.expires, Some(Expiry::Default)) {
+        Ok(expiry) => expiry.unwrap_or(Expiry::Default),
+        Err(message) => return generate_page(&state, &signed, &form, Some(&FieldError::Details(message))).await,
+    };
+    let request = IssueRequest {
+        owner: signed.caller.name.clone(),
+        name: form.name.clone(),
+        description: form.description.clone(),
+        expiry,
+        grants,
+        asked_by: Some(signed.caller.token),
+    };
+    match blocking(&state, move |a| a.create_token(&request)).await {
+        Ok(Ok(issued)) => {
+            let id = issued.record.id.get();
+            state.ui.sessions.keep_once(&signed.cookie, id, issued.secret.expose());
+            Redirect::to(&format!("/ui/tokens/{id}/secret")).into_response()
+        }
+        Ok(Err(err)) => generate_page(&state, &signed, &form, Some(&field_error(&err))).await,
+        Err(_) => unavailable(),
+    }
+}
+
+fn token_id(text: &str) -> Option<TokenId> {
+    text.parse::<TokenId>().ok()
+}
+
+/// The signed-in person's own token `id`.
+async fn own(state: &Arc<AppState>, signed: &SignedIn, id: &str) -> Result<TokenRecord, Response> {
+    let not_found = || {
+        let viewer = signed.viewer();
+        (StatusCode::NOT_FOUND, pages::refusal(Some(&viewer), "Not found", "You have no such token.")).into_response()
+    };
+    let Some(id) = token_id(id) else { return Err(not_found()) };
+    let owner = signed.caller.name.clone();
+    match blocking(state, move |a| own_token(a, &owner, id).and_then(|()| a.token(id))).await {
+        Ok(Ok(token)) => Ok(token),
+        Ok(Err(LifecycleError::NotFound(_))) => Err(not_found()),
+        Ok(Err(err)) => Err(failed(signed, &err)),
+        Err(_) => Err(unavailable()),
+    }
+}
+
+/// `GET /ui/tokens/{id}/secret`: the new secret, once; afterwards back to the list.
+pub async fn secret(State(state): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let signed = match signed_in(&state, &headers, VIEW).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
+    };
+    let token = match own(&state, &signed, &id).await {
+        Ok(token) => token,
+        Err(response) => return response,
+    };
+    match state.ui.sessions.take_once(&signed.cookie, token.id.get()) {
+        Some(secret) => pages::secret(&signed.viewer(), &token.name, secret.expose()).into_response(),
+        None => Redirect::to("/ui/tokens").into_response(),
+    }
+}
+
+/// `GET /ui/tokens/{id}/edit`
+pub async fn edit_form(State(state): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let signed = match signed_in(&state, &headers, EDIT).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
+    };
+    match own(&state, &signed, &id).await {
+        Ok(token) => {
+            let max_date = date_of(UnixTime::now().saturating_add(state.authority.config().tokens.max_ttl));
+            pages::edit(&signed.viewer(), &token, &max_date, None).into_response()
+        }
+        Err(response) => response,
+    }
+}
+
+/// `POST /ui/tokens/{id}`: rename, describe, change expiry, reissue.
+pub async fn update(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let fields = form_fields(&body);
+    let signed = match signed_in_form(&state, &headers, EDIT, &fields).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
+    };
+    let token = match own(&state, &signed, &id).await {
+        Ok(token) => token,
+        Err(response) => return response,
+    };
+    let max_date = date_of(UnixTime::now().saturating_add(state.authority.config().tokens.max_ttl));
+    let (name, description, expires) =
+        (field(&fields, "name"), field(&fields, "description"), field(&fields, "expires"));
+    let unchanged = token.expires_at.map(date_of).unwrap_or_default();
+    let expiry = if expires == unchanged { Ok(None) } else { expiry_of(expires, None) };
+    let expiry = match expiry {
+        Ok(expiry) => expiry,
+        Err(message) => {
+            let page = pages::edit(&signed.viewer(), &token, &max_date, Some(&message));
+            return (StatusCode::UNPROCESSABLE_ENTITY, page).into_response();
+        }
+    };
+    let change = TokenChange {
+        name: (name != token.name).then(|| name.to_owned()),
+        description: (description != token.description).then(|| description.to_owned()),
+        expiry,
+        reissue: field(&fields, "reissue") == "yes",
+    };
+    let (id, caller) = (token.id, signed.caller.token);
+    match blocking(&state, move |a| a.change_token(id, change, Some(caller))).await {
+        Ok(Ok((record, Some(secret)))) => {
+            state.ui.sessions.keep_once(&signed.cookie, record.id.get(), secret.expose());
+            Redirect::to(&format!("/ui/tokens/{}/secret", record.id)).into_response()
+        }
+        Ok(Ok((_, None))) => Redirect::to("/ui/tokens").into_response(),
+        Ok(Err(err)) => {
+            let page = pages::edit(&signed.viewer(), &token, &max_date, Some(&err.to_string()));
+            (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
+        }
+        Err(_) => unavailable(),
+    }
+}
+
+/// `GET /ui/tokens/{id}/revoke` and `/delete`: the confirmation.
+pub async fn confirm(
+    State(state): State<Arc<AppState>>,
+    Path((id, action)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let signed = match signed_in(&state, &headers, EDIT).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
+    };
+    if action != "revoke" && action != "delete" {
+        let viewer = signed.viewer();
+        return (StatusCode::NOT_FOUND, pages::refusal(Some(&viewer), "Not found", "No such page.")).into_response();
+    }
+    match own(&state, &signed, &id).await {
+        Ok(token) => pages::confirm(&signed.viewer(), &token, &action).into_response(),
+        Err(response) => response,
+    }
+}
+
+/// `POST /ui/tokens/{id}/revoke` and `/delete`
+pub async fn act(
+    State(state): State<Arc<AppState>>,
+    Path((id, action)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let fields = form_fields(&body);
+    let signed = match signed_in_form(&state, &headers, EDIT, &fields).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
+    };
+    let token = match own(&state, &signed, &id).await {
+        Ok(token) => token,
+        Err(response) => return response,
+    };
+    let id = token.id;
+    let done = match action.as_str() {
+        "revoke" => blocking(&state, move |a| a.revoke_token(id).map(|_| ())).await,
+        "delete" => blocking(&state, move |a| a.delete_token(id)).await,
+        _ => {
+            let viewer = signed.viewer();
+            return (StatusCode::NOT_FOUND, pages::refusal(Some(&viewer), "Not found", "No such page."))
+                .into_response();
+        }
+    };
+    match done {
+        Ok(Ok(())) => Redirect::to("/ui/tokens").into_response(),
+        Ok(Err(err)) => failed(&signed, &err),
+        Err(_) => unavailable(),
+    }
+}

@@ -1,0 +1,327 @@
+//! The token page in a real headless Chromium against a real `tokenscope serve`
+//! and SQLite store: sign in with a token, generate a scope token and a resource
+//! token and use their secrets at `/v1/check`, see a secret once, edit with
+//! reissue, revoke, delete, sign out; a refused escalation shows the policy's
+//! reason; a name holding `<script>` is text. Without a browser: CSRF, foreign
+//! origins, a session that dies with its token, and the security headers.
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+use tokenscope_tests::browser::Browser;
+use tokenscope_tests::http::send;
+use tokenscope_tests::server::Server;
+
+const CONFIG: &str = r#"
+[[check.routes]]
+method = "GET"
+path = "/api/repo/{channel}/{file}"
+action = "artifact:download"
+resource = "channel/{channel}/artifact/{file}"
+"#;
+
+/// A person holding manage on `channel/main` and a scope token to sign in with
+/// (it may manage alice's tokens and mint download tokens: a token never mints
+/// more than it holds).
+fn person(server: &Server) -> String {
+    let scopes = ["--scope", "user.token:view", "--scope", "user.token:edit", "--scope", "artifact:download"];
+    server.issue("alice", "channel/main=manage", &scopes).unwrap()
+}
+
+/// A second token of alice's, bound to her nodes: it mints resource tokens.
+fn resource_token(server: &Server) -> String {
+    let out = server
+        .cli()
+        .args(["token", "create", "--owner", "alice", "--name", "main-admin", "--json"])
+        .args(["--resource", "channel/main=manage", "--resource", "user/alice=manage"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let made: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    made["secret"].as_str().unwrap().to_owned()
+}
+
+/// `/v1/check` for downloading from `channel`: (status, deny code).
+fn check(server: &Server, secret: &str, channel: &str) -> (u16, String) {
+    let reply = send(
+        "GET",
+        &server.url("/v1/check"),
+        &[
+            ("x-original-method", "GET"),
+            ("x-original-uri", &format!("/api/repo/{channel}/pkg.conda")),
+            ("authorization", &format!("Bearer {secret}")),
+        ],
+    );
+    (reply.status, reply.header("x-tokenscope-deny-code").unwrap_or("").to_owned())
+}
+
+/// The id of alice's token named `name`.
+fn id_of(server: &Server, name: &str) -> i64 {
+    let out = server.cli().args(["token", "list", "--owner", "alice", "--json"]).output().unwrap();
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    list.as_array().unwrap().iter().find(|t| t["name"] == name).unwrap()["id"].as_i64().unwrap()
+}
+
+/// An HTTP client that does not follow redirects and keeps no cookies.
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into()
+}
+
+/// A page request: (status, `Location`, body, headers).
+fn page(url: &str, cookie: Option<&str>, form: Option<&str>) -> (u16, String, String, ureq::http::HeaderMap) {
+    let mut request = ureq::http::Request::builder().method(if form.is_some() { "POST" } else { "GET" }).uri(url);
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", format!("tokenscope_session={cookie}"));
+    }
+    if form.is_some() {
+        request = request.header("content-type", "application/x-www-form-urlencoded");
+    }
+    let mut response = agent().run(request.body(form.unwrap_or("").as_bytes().to_vec()).unwrap()).unwrap();
+    let location = response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let headers = response.headers().clone();
+    (response.status().as_u16(), location, response.body_mut().read_to_string().unwrap_or_default(), headers)
+}
+
+/// Signs in with `secret` over plain HTTP; the session cookie's value.
+fn sign_in(server: &Server, secret: &str) -> String {
+    let (status, location, _, headers) = page(&server.url("/ui/sign-in"), None, Some(&format!("token={secret}")));
+    assert_eq!((status, location.as_str()), (303, "/ui/tokens"));
+    let cookie = headers.get("set-cookie").unwrap().to_str().unwrap().to_owned();
+    for part in ["HttpOnly", "SameSite=Strict", "Path=/ui"] {
+        assert!(cookie.contains(part), "{cookie}");
+    }
+    cookie.split(';').next().unwrap().trim_start_matches("tokenscope_session=").to_owned()
+}
+
+fn csrf_of(body: &str) -> String {
+    let at = body.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
+    body[at..at + 64].to_owned()
+}
+
+#[test]
+fn a_person_manages_tokens_in_a_real_browser() {
+    let server = Server::start(CONFIG).unwrap();
+    let secret = person(&server);
+    let browser = Browser::start(1280, 900).unwrap();
+    let c = &browser.client;
+    let shots = tokenscope_tests::binary::target_dir().unwrap().join("ui-screenshots");
+    // Waits until the page's heading says `text` (a click may still show the old page).
+    let heading = |text: &str| {
+        let started = std::time::Instant::now();
+        loop {
+            let got = browser.run(async { c.find(Locator::Css("main h1")).await?.text().await });
+            if got.as_ref().is_ok_and(|got| got.contains(text)) {
+                return;
+            }
+            if started.elapsed() > Duration::from_secs(10) {
+                let url = browser.run(c.current_url()).map(|u| u.to_string()).unwrap_or_default();
+                let page = browser.run(c.source()).unwrap_or_default();
+                panic!("waiting for a page titled {text:?}, got {got:?} at {url}:\n{page}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let type_into = |css: &str, text: &str| {
+        let field = browser.run(c.find(Locator::Css(css))).unwrap();
+        browser.run(field.clear()).unwrap();
+        browser.run(field.send_keys(text)).unwrap();
+    };
+    let click = |css: &str| browser.run(browser.run(c.find(Locator::Css(css))).unwrap().click()).unwrap();
+    let submit = || click("main form button[type=submit]");
+    let value =
+        |css: &str| browser.run(browser.run(c.find(Locator::Css(css))).unwrap().prop("value")).unwrap().unwrap();
+    let source = || browser.run(c.source()).unwrap();
+
+    let sign_in_with = |secret: &str| {
+        browser.run(c.goto(&server.url("/"))).unwrap();
+        heading("Sign in");
+        type_into("#token", secret);
+        submit();
+        heading("Tokens");
+    };
+
+    // Signed in with a scope token.
+    sign_in_with(&secret);
+
+    // A scope token: the secret is shown once, works at the check endpoint, and is gone on reload.
+    browser.run(c.goto(&server.url("/ui/tokens/new"))).unwrap();
+    heading("Generate token");
+    type_into("#name", "ci download");
+    type_into("#description", "CI job downloads");
+    click("input[name=kind][value=scopes]");
+    click("input[name=scope][value='artifact:download']");
+    browser.screenshot(&shots.join("generate.png")).unwrap();
+    submit();
+    heading("Your new token");
+    let scope_secret = value("#secret");
+    assert!(scope_secret.starts_with("tks_"), "{scope_secret}");
+    click("#copy");
+    browser.screenshot(&shots.join("secret-once.png")).unwrap();
+    assert_eq!(check(&server, &scope_secret, "main"), (200, String::new()));
+    browser.run(c.refresh()).unwrap();
+    heading("Tokens");
+    assert!(!source().contains(&scope_secret), "a reload never shows the secret again");
+
+    // A name with a script tag is shown as text.
+    let evil = "<script>alert(1)</script>";
+    browser.run(c.goto(&server.url("/ui/tokens/new"))).unwrap();
+    type_into("#name", evil);
+    click("input[name=kind][value=scopes]");
+    click("input[name=scope][value='artifact:download']");
+    submit();
+    heading("Your new token");
+    browser.run(c.goto(&server.url("/ui/tokens"))).unwrap();
+    heading("Tokens");
+    let names: Vec<String> = browser
+        .run(c.find_all(Locator::Css("tbody th")))
+        .unwrap()
+        .iter()
+        .map(|th| browser.run(th.text()).unwrap())
+        .collect();
+    assert!(names.iter().any(|n| n.starts_with(evil)), "{names:?}");
+    assert!(browser.run(c.get_alert_text()).is_err(), "no script ran");
+
+    // Edit with reissue: the old secret stops, the new one works.
+    let ci = id_of(&server, "ci download");
+    browser.run(c.goto(&server.url(&format!("/ui/tokens/{ci}/edit")))).unwrap();
+    heading("Edit ci download");
+    click("#reissue");
+    submit();
+    heading("Your new token");
+    let reissued = value("#secret");
+    assert_eq!(check(&server, &scope_secret, "main").0, 401, "the old secret is dead");
+    assert_eq!(check(&server, &reissued, "main"), (200, String::new()));
+
+    // Sign out: the session cookie no longer works.
+    let cookie = browser.run(c.get_named_cookie("tokenscope_session")).unwrap().value().to_owned();
+    click("header form button[type=submit]");
+    heading("Sign in");
+    let (status, location, _, _) = page(&server.url("/ui/tokens"), Some(&cookie), None);
+    assert_eq!((status, location.as_str()), (303, "/ui/sign-in"));
+
+    // Signed in with a token bound to alice's nodes: resource tokens.
+    sign_in_with(&resource_token(&server));
+    browser.run(c.goto(&server.url("/ui/tokens/new"))).unwrap();
+    type_into("#name", "mirror");
+    type_into("#node-0", "channel/main");
+    submit();
+    heading("Your new token");
+    let resource_secret = value("#secret");
+    assert_eq!(check(&server, &resource_secret, "main"), (200, String::new()));
+    assert_eq!(check(&server, &resource_secret, "other").0, 403);
+
+    // An escalation: refused by the policy, its reason next to the grants.
+    browser.run(c.goto(&server.url("/ui/tokens/new"))).unwrap();
+    type_into("#name", "too much");
+    type_into("#node-0", "channel/other");
+    browser.run(browser.run(c.find(Locator::Css("#level-0"))).unwrap().select_by_value("manage")).unwrap();
+    submit();
+    heading("Generate token");
+    let error =
+        browser.run(c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#grants-error"))).unwrap();
+    let reason = browser.run(error.text()).unwrap();
+    assert!(reason.contains("channel/other") && reason.contains("manage"), "{reason}");
+
+    // Revoke, behind a confirmation.
+    let mirror = id_of(&server, "mirror");
+    browser.run(c.goto(&server.url(&format!("/ui/tokens/{mirror}/revoke")))).unwrap();
+    heading("Revoke mirror?");
+    click("main form button.danger");
+    heading("Tokens");
+    assert_eq!(check(&server, &resource_secret, "main"), (401, "revoked".into()));
+    browser.screenshot(&shots.join("tokens.png")).unwrap();
+
+    // Delete, behind a confirmation.
+    let scripted = id_of(&server, evil);
+    browser.run(c.goto(&server.url(&format!("/ui/tokens/{scripted}/delete")))).unwrap();
+    heading("Delete");
+    click("main form button.danger");
+    heading("Tokens");
+    assert!(!source().contains("&lt;script&gt;"), "the deleted token is gone");
+}
+
+#[test]
+fn forms_need_the_sessions_csrf_token_and_the_same_origin_and_pages_carry_the_security_headers() {
+    let server = Server::start(CONFIG).unwrap();
+    let secret = person(&server);
+    let cookie = sign_in(&server, &secret);
+    let (status, _, body, headers) = page(&server.url("/ui/tokens/new"), Some(&cookie), None);
+    assert_eq!(status, 200);
+    for (name, value) in [
+        ("content-security-policy", "default-src 'none'; script-src 'self'"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+        ("cache-control", "no-store"),
+    ] {
+        let got = headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+        assert!(got.starts_with(value), "{name}: {got}");
+    }
+    assert!(headers.get("content-security-policy").unwrap().to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert!(!body.contains("<script>") && !body.contains("style="), "no inline script or style");
+    let csrf = csrf_of(&body);
+    let form = "name=x&kind=scopes&scope=artifact%3Adownload";
+    let made = |extra: &str| page(&server.url("/ui/tokens"), Some(&cookie), Some(&format!("{form}{extra}"))).0;
+    assert_eq!(made(""), 403, "no CSRF token");
+    assert_eq!(made(&format!("&csrf={}", "0".repeat(64))), 403, "a wrong CSRF token");
+    let other = sign_in(&server, &secret);
+    let other_csrf = csrf_of(&page(&server.url("/ui/tokens/new"), Some(&other), None).2);
+    assert_eq!(made(&format!("&csrf={other_csrf}")), 403, "another session's CSRF token");
+    // From another origin, even with the right token.
+    let mut request = ureq::http::Request::builder()
+        .method("POST")
+        .uri(server.url("/ui/tokens"))
+        .header("cookie", format!("tokenscope_session={cookie}"))
+        .header("origin", "http://evil.example")
+        .header("content-type", "application/x-www-form-urlencoded");
+    request = request.header("sec-fetch-site", "cross-site");
+    let foreign = agent().run(request.body(format!("{form}&csrf={csrf}").into_bytes()).unwrap()).unwrap();
+    assert_eq!(foreign.status().as_u16(), 403);
+    assert_eq!(made(&format!("&csrf={csrf}")), 303, "the right token makes the token");
+    // GET changes nothing: a revoke link only asks.
+    let id = id_of(&server, "x");
+    let (status, _, body, _) = page(&server.url(&format!("/ui/tokens/{id}/revoke")), Some(&cookie), None);
+    assert_eq!(status, 200);
+    assert!(body.contains("Revoke x?"));
+    let out = server.cli().args(["token", "list", "--owner", "alice", "--json"]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("\"revoked_at\":1"), "nothing was revoked");
+    // Someone else's token is not found.
+    let (status, _, _, _) = page(&server.url("/ui/tokens/1/edit"), Some(&cookie), None);
+    assert_eq!(status, 404, "the bootstrap admin's token is not alice's");
+}
+
+#[test]
+fn a_session_dies_with_the_token_that_opened_it() {
+    let server = Server::start(CONFIG).unwrap();
+    let secret = person(&server);
+    let signed = |cookie: &str| page(&server.url("/ui/tokens"), Some(cookie), None).0;
+
+    let cookie = sign_in(&server, &secret);
+    assert_eq!(signed(&cookie), 200);
+    let id = id_of(&server, "t").to_string();
+    let out = server.cli().args(["token", "revoke", &id]).output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(signed(&cookie), 303, "revoked: the session is over");
+    let (status, _, body, _) = page(&server.url("/ui/sign-in"), None, Some(&format!("token={secret}")));
+    assert_eq!(status, 401);
+    assert!(body.contains("revoked"), "{body}");
+
+    // Reissued, and its owner losing the right.
+    let second = server.issue("bob", "channel/main=read", &["--scope", "user.token:view"]).unwrap();
+    let cookie = sign_in(&server, &second);
+    let bob = {
+        let out = server.cli().args(["token", "list", "--owner", "bob", "--json"]).output().unwrap();
+        let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        list[0]["id"].as_i64().unwrap().to_string()
+    };
+    assert!(server.cli().args(["token", "reissue", &bob]).output().unwrap().status.success());
+    assert_eq!(signed(&cookie), 303, "reissued: the old secret's session is over");
+
+    let third = server.issue("carol", "channel/main=read", &["--scope", "user.token:view"]).unwrap();
+    let cookie = sign_in(&server, &third);
+    assert!(server.cli().args(["principal", "remove", "carol"]).output().unwrap().status.success());
+    assert_eq!(signed(&cookie), 303, "owner removed: the session is over");
+
+    // A forged or unknown cookie is no session.
+    assert_eq!(signed(&"a".repeat(64)), 303);
+    assert_eq!(signed("not-hex"), 303);
+}

@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 
 use super::context::StoreArgs;
 use super::output::print_json;
+use tokenscope::config::parse_duration;
 use tokenscope::grant_text::parse_grant;
 use tokenscope::store::Binding;
 
@@ -38,6 +39,16 @@ pub enum PrincipalCommand {
     },
     /// Remove a principal and all of its tokens
     Remove { name: String },
+    /// Make a one-time link that signs a person in to the token page (stored hashed; used once)
+    SignInLink {
+        name: String,
+        /// How long the link works (at most 7 days)
+        #[arg(long, default_value = "15m")]
+        ttl: String,
+        /// Where people reach the server (default: `server.public_url`, else `http://` + `server.listen`)
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -99,6 +110,14 @@ pub fn run(store_args: &StoreArgs, command: &PrincipalCommand) -> Result<ExitCod
         PrincipalCommand::Remove { name } => {
             authority.remove_principal(name)?;
             println!("removed principal `{name}` and its tokens");
+        }
+        PrincipalCommand::SignInLink { name, ttl, url } => {
+            let (secret, expires_at) = authority.sign_in_link(name, parse_duration(ttl)?)?;
+            let server = authority.config().server.clone();
+            let base = url.clone().or(server.public_url).unwrap_or_else(|| format!("http://{}", server.listen));
+            // The code travels in the fragment, which browsers never send to a server or its logs.
+            println!("{}/ui/sign-in/link#{}", base.trim_end_matches('/'), secret.expose());
+            eprintln!("signs `{name}` in once, until {expires_at}");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -78,4 +78,13 @@ pub const MIGRATIONS: &[&str] = &[
         BEGIN INSERT INTO change_log (principal) SELECT name FROM principals WHERE id = OLD.principal_id; END;
     CREATE TRIGGER feed_bounded AFTER INSERT ON change_log
         BEGIN DELETE FROM change_log WHERE seq <= NEW.seq - 65536; END;",
+    // 5: one-time sign-in links for the token page (hash only), made by an
+    // operator for a person who has no token yet; a link is used at most once.
+    "CREATE TABLE sign_in_links (
+        secret_sha256 BLOB PRIMARY KEY,
+        principal_id  INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        created_at    INTEGER NOT NULL,
+        expires_at    INTEGER NOT NULL,
+        used_at       INTEGER
+    );",
 ];

@@ -72,6 +72,19 @@ pub trait Store: Send + Sync {
     fn changes_since(&self, cursor: u64, limit: usize) -> StoreResult<Changes>;
     /// The change feed's newest cursor: where a reader that has cached nothing starts.
     fn change_head(&self) -> StoreResult<u64>;
+    /// Stores a one-time sign-in link (its secret's hash) for `principal`, and
+    /// drops links that expired a day ago or more.
+    fn add_sign_in_link(
+        &self,
+        hash: &SecretHash,
+        principal: PrincipalId,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> StoreResult<()>;
+    /// Uses the link whose secret hashes to `hash`, if it is unused and not
+    /// expired at `now`: the principal it signs in. A link is used at most once,
+    /// whatever runs at the same time.
+    fn use_sign_in_link(&self, hash: &SecretHash, now: UnixTime) -> StoreResult<Option<PrincipalId>>;
     /// Calls `changed` soon after any connection (this process's or another's)
     /// may have committed a write, until the returned guard is dropped. `None`
     /// where the backend cannot tell: callers then rely on `change_counter` alone.

@@ -481,6 +481,37 @@ impl Store for SqliteStore {
         Ok(Some(Watch::new(watcher)))
     }
 
+    fn add_sign_in_link(
+        &self,
+        hash: &SecretHash,
+        principal: PrincipalId,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> StoreResult<()> {
+        const OP: &str = "store a sign-in link";
+        let mut conn = self.conn()?;
+        let tx = conn.transaction().op(OP)?;
+        tx.execute("DELETE FROM sign_in_links WHERE expires_at < ?1", [now.secs().saturating_sub(86_400)]).op(OP)?;
+        tx.execute(
+            "INSERT INTO sign_in_links (secret_sha256, principal_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![hash.0.as_slice(), principal, now, expires_at],
+        )
+        .op(OP)?;
+        tx.commit().op(OP)
+    }
+
+    fn use_sign_in_link(&self, hash: &SecretHash, now: UnixTime) -> StoreResult<Option<PrincipalId>> {
+        let conn = self.conn()?;
+        conn.query_row(
+            "UPDATE sign_in_links SET used_at = ?2
+             WHERE secret_sha256 = ?1 AND used_at IS NULL AND expires_at > ?2 RETURNING principal_id",
+            params![hash.0.as_slice(), now],
+            |r| r.get::<_, PrincipalId>(0),
+        )
+        .optional()
+        .op("use a sign-in link")
+    }
+
     fn change_head(&self) -> StoreResult<u64> {
         let conn = self.reader()?;
         let head: i64 = conn

@@ -13,6 +13,8 @@ use crate::runtime::{Evaluator, PolicyFault, PolicyModule};
 /// A module and its pool of evaluators; a request takes one and uses it to the end.
 pub struct ActivePolicy {
     module: Arc<PolicyModule>,
+    /// When it became the active module.
+    since: crate::time::UnixTime,
     /// Waited for when every evaluator is busy.
     primary: Mutex<Evaluator>,
     others: Vec<Mutex<Evaluator>>,
@@ -24,7 +26,12 @@ impl ActivePolicy {
     pub fn new(module: Arc<PolicyModule>, size: usize) -> ActivePolicy {
         let primary = Mutex::new(Evaluator::new(&module));
         let others = (1..size).map(|_| Mutex::new(Evaluator::new(&module))).collect();
-        ActivePolicy { module, primary, others, next: AtomicUsize::new(0) }
+        ActivePolicy { module, since: crate::time::UnixTime::now(), primary, others, next: AtomicUsize::new(0) }
+    }
+
+    /// When it became the active module (by the system clock).
+    pub fn since(&self) -> crate::time::UnixTime {
+        self.since
     }
 
     /// The module.

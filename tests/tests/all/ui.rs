@@ -325,3 +325,134 @@ fn a_session_dies_with_the_token_that_opened_it() {
     assert_eq!(signed(&"a".repeat(64)), 303);
     assert_eq!(signed("not-hex"), 303);
 }
+
+#[test]
+fn a_one_time_link_signs_a_person_in_once_with_their_own_rights() {
+    let server = Server::start(CONFIG).unwrap();
+    let out = server.cli().args(["principal", "add", "dana", "--grant", "channel/main=manage"]).output().unwrap();
+    assert!(out.status.success());
+    let link = |ttl: &str| {
+        let out =
+            server.cli().args(["principal", "sign-in-link", "dana", "--ttl", ttl, "--url", &server.base]).output();
+        let out = out.unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    let url = link("15m");
+    let (page_url, code) = url.split_once('#').unwrap();
+    assert_eq!(page_url, server.url("/ui/sign-in/link"), "the code travels in the fragment only");
+    let (status, _, body, _) = page(page_url, None, None);
+    assert_eq!(status, 200);
+    assert!(body.contains("data-from-fragment"));
+
+    let (status, location, _, headers) = page(&server.url("/ui/sign-in/link"), None, Some(&format!("code={code}")));
+    assert_eq!((status, location.as_str()), (303, "/ui/tokens"));
+    let cookie = headers.get("set-cookie").unwrap().to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().trim_start_matches("tokenscope_session=").to_owned();
+    let (again, _, body, _) = page(&server.url("/ui/sign-in/link"), None, Some(&format!("code={code}")));
+    assert_eq!(again, 401, "a link works once");
+    assert!(body.contains("unknown, used or expired"));
+
+    // With her own rights (no token to stay within): both kinds of token.
+    let csrf = csrf_of(&page(&server.url("/ui/tokens/new"), Some(&cookie), None).2);
+    for form in
+        ["name=s&kind=scopes&scope=artifact%3Adownload", "name=r&kind=resources&node=channel%2Fmain&level=write"]
+    {
+        let (status, location, body, _) =
+            page(&server.url("/ui/tokens"), Some(&cookie), Some(&format!("{form}&csrf={csrf}")));
+        assert_eq!(status, 303, "{form}: {body}");
+        assert!(location.ends_with("/secret"), "{location}");
+    }
+    let (status, _, body, _) = page(
+        &server.url("/ui/tokens"),
+        Some(&cookie),
+        Some(&format!("name=x&kind=resources&node=channel%2Fother&level=read&csrf={csrf}")),
+    );
+    assert_eq!(status, 422, "never beyond her rights: {body}");
+
+    // Removed: the session ends.
+    assert!(server.cli().args(["principal", "remove", "dana"]).output().unwrap().status.success());
+    assert_eq!(page(&server.url("/ui/tokens"), Some(&cookie), None).0, 303);
+
+    // Expired links and bad input.
+    let out = server.cli().args(["principal", "add", "erin"]).output().unwrap();
+    assert!(out.status.success());
+    let refused = server.cli().args(["principal", "sign-in-link", "erin", "--ttl", "30d"]).output().unwrap();
+    assert!(!refused.status.success(), "at most 7 days");
+    let late = server.cli().args(["principal", "sign-in-link", "erin", "--ttl", "1s", "--url", &server.base]).output();
+    let late = String::from_utf8_lossy(&late.unwrap().stdout).trim().to_owned();
+    std::thread::sleep(Duration::from_millis(2_100));
+    let code = late.split_once('#').unwrap().1;
+    assert_eq!(page(&server.url("/ui/sign-in/link"), None, Some(&format!("code={code}"))).0, 401, "expired");
+    for bad in ["", "tks_nope", "x%00y"] {
+        assert_eq!(page(&server.url("/ui/sign-in/link"), None, Some(&format!("code={bad}"))).0, 401, "{bad}");
+    }
+}
+
+#[test]
+fn a_tokens_effective_permissions_follow_its_owner_and_the_policy() {
+    let server = Server::start(CONFIG).unwrap();
+    let secret = person(&server);
+    let cookie = sign_in(&server, &secret);
+    let id = id_of(&server, "t");
+    let (status, _, body, _) = page(&server.url(&format!("/ui/tokens/{id}")), Some(&cookie), None);
+    assert_eq!(status, 200);
+    assert!(body.contains("Effective permissions"));
+    let row = |body: &str, node: &str| {
+        body.split("<tr>").find(|r| r.contains(&format!("<code>{node}</code></th>"))).unwrap_or("").to_owned()
+    };
+    assert!(row(&body, "channel/main").contains("artifact:download"), "{body}");
+    assert!(!row(&body, "channel/main").contains("artifact:create"), "not granted by the token");
+    // The owner loses the channel: the page says so at once.
+    let out = server.cli().args(["principal", "unbind", "alice", "--grant", "channel/main=manage"]).output().unwrap();
+    assert!(out.status.success());
+    let (_, _, body, _) = page(&server.url(&format!("/ui/tokens/{id}")), Some(&cookie), None);
+    assert!(!row(&body, "channel/main").contains("artifact:download"), "{body}");
+    assert!(row(&body, "user/alice").contains("user.token:view"), "{body}");
+    // Another principal's token is not shown.
+    assert_eq!(page(&server.url("/ui/tokens/1"), Some(&cookie), None).0, 404);
+}
+
+#[test]
+fn the_policy_page_shows_the_module_and_rolls_back_for_policy_admins() {
+    let server = Server::start(CONFIG).unwrap();
+    let admin = sign_in(&server, &server.admin_secret);
+    let (status, _, body, _) = page(&server.url("/ui/policy"), Some(&admin), None);
+    assert_eq!(status, 200, "{body}");
+    let active = tokenscope::runtime::sha256_hex(tokenscope::runtime::DEFAULT_POLICY);
+    assert!(body.contains(&active) && body.contains("Loaded at"), "{body}");
+    assert!(body.contains("nothing to roll back to"));
+
+    // Load the variant through the API, then roll back in the page.
+    let variant = std::fs::read(tokenscope_tests::modules::VARIANT).unwrap();
+    let loaded = tokenscope_tests::http::send_with(
+        &tokenscope_tests::http::agent(),
+        "POST",
+        &server.url("/api/system/policy"),
+        &[("authorization", &format!("Bearer {}", server.admin_secret)), ("content-type", "application/wasm")],
+        variant,
+    )
+    .unwrap();
+    assert_eq!(loaded.status, 200, "{}", loaded.body);
+    let (_, _, body, _) = page(&server.url("/ui/policy"), Some(&admin), None);
+    assert!(body.contains("tokenscope-variant") && body.contains("Roll back to tokenscope-default"), "{body}");
+    let csrf = csrf_of(&body);
+    assert_eq!(page(&server.url("/ui/policy/rollback"), Some(&admin), Some("csrf=wrong")).0, 403);
+    let (status, location, _, _) =
+        page(&server.url("/ui/policy/rollback"), Some(&admin), Some(&format!("csrf={csrf}")));
+    assert_eq!((status, location.as_str()), (303, "/ui/policy"));
+    let status = send(
+        "GET",
+        &server.url("/api/system/policy"),
+        &[("authorization", &format!("Bearer {}", server.admin_secret))],
+    );
+    assert_eq!(status.json()["active"]["sha256"], active.as_str(), "rolled back");
+
+    // Without system.policy:view: refused, and no rollback either.
+    let secret = person(&server);
+    let cookie = sign_in(&server, &secret);
+    let (status, _, body, _) = page(&server.url("/ui/policy"), Some(&cookie), None);
+    assert_eq!(status, 403, "{body}");
+    let csrf = csrf_of(&page(&server.url("/ui/tokens/new"), Some(&cookie), None).2);
+    assert_eq!(page(&server.url("/ui/policy/rollback"), Some(&cookie), Some(&format!("csrf={csrf}"))).0, 403);
+}

@@ -1,5 +1,6 @@
-//! The token page for people, at `/ui/` (issue 12, first part): sign in with a
-//! token, list, generate, edit (with reissue), revoke and delete tokens. Pages
+//! The token page for people, at `/ui/`: sign in with a token or a one-time
+//! link, list, generate, edit (with reissue), revoke and delete tokens, see a
+//! token's effective permissions, and (for policy admins) the policy. Pages
 //! are rendered on the server; every change goes through the same authority
 //! calls and policy decisions as the API. Security headers, same-origin POSTs
 //! and CSRF tokens guard every page (`guard`, `signed_in`).
@@ -7,6 +8,7 @@
 mod assets;
 mod guard;
 mod pages;
+mod policy;
 mod session;
 mod sign_in;
 mod signed_in;
@@ -35,13 +37,16 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/ui", get(sign_in::home))
         .route("/ui/", get(sign_in::home))
         .route("/ui/sign-in", get(sign_in::form).post(sign_in::sign_in))
+        .route("/ui/sign-in/link", get(sign_in::link_form).post(sign_in::sign_in_link))
         .route("/ui/sign-out", post(sign_in::sign_out))
         .route("/ui/tokens", get(tokens::list).post(tokens::create))
         .route("/ui/tokens/new", get(tokens::new))
-        .route("/ui/tokens/{id}", post(tokens::update))
+        .route("/ui/tokens/{id}", get(tokens::show).post(tokens::update))
         .route("/ui/tokens/{id}/secret", get(tokens::secret))
         .route("/ui/tokens/{id}/edit", get(tokens::edit_form))
         .route("/ui/tokens/{id}/{action}", get(tokens::confirm).post(tokens::act))
+        .route("/ui/policy", get(policy::page))
+        .route("/ui/policy/rollback", post(policy::rollback))
         .route("/ui/assets/ui.css", get(assets::css))
         .route("/ui/assets/ui.js", get(assets::js))
         .layer(axum::middleware::from_fn(guard::secure))

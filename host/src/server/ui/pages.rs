@@ -5,8 +5,10 @@
 use axum::response::Html;
 use maud::{DOCTYPE, Markup, html};
 
+use crate::authority::Permission;
 use crate::contract::{CatalogEntry, level_name};
 use crate::store::{StoredGrants, TokenRecord};
+use crate::swap::ModuleSummary;
 use crate::time::UnixTime;
 
 /// What a page shows of the signed-in person.
@@ -36,6 +38,7 @@ pub fn layout(title: &str, viewer: Option<&Viewer<'_>>, body: Markup) -> Html<St
                         nav aria-label="Main" {
                             a href="/ui/tokens" { "Tokens" }
                             a href="/ui/tokens/new" { "Generate token" }
+                            a href="/ui/policy" { "Policy" }
                             span.who { "Signed in as " strong { (viewer.owner) } }
                             form method="post" action="/ui/sign-out" {
                                 input type="hidden" name="csrf" value=(viewer.csrf);
@@ -69,6 +72,24 @@ pub fn sign_in(error: Option<&str>) -> Html<String> {
             p id="token-help" class="help" { "It is sent once; the server keeps it for this session only." }
             button type="submit" { "Sign in" }
         }
+    };
+    layout("Sign in", None, body)
+}
+
+/// The one-time link's page: the code comes from the link's fragment (filled
+/// in by the script, never sent in a URL) or is pasted.
+pub fn sign_in_link(error: Option<&str>) -> Html<String> {
+    let body = html! {
+        h1 { "Sign in with a link" }
+        @if let Some(error) = error { (alert(error)) }
+        form method="post" action="/ui/sign-in/link" {
+            label for="code" { "Sign-in code" }
+            input id="code" name="code" type="password" autocomplete="off" required data-from-fragment
+                aria-describedby="code-help";
+            p id="code-help" class="help" { "The part of your link after `#`; it works once." }
+            button type="submit" { "Sign in" }
+        }
+        p { a href="/ui/sign-in" { "Sign in with a token instead" } }
     };
     layout("Sign in", None, body)
 }
@@ -119,7 +140,7 @@ pub fn tokens(
                         @for token in list {
                             @let revoked = token.revoked_at.is_some();
                             tr class=[revoked.then_some("revoked")] {
-                                th scope="row" { (token.name) @if revoked { " " span.badge { "revoked" } } }
+                                th scope="row" { a href={ "/ui/tokens/" (token.id) } { (token.name) } @if revoked { " " span.badge { "revoked" } } }
                                 td { (kind(&token.grants)) }
                                 td { ul.grants { @for grant in token.grants.items() { li { code { (grant) } } } } }
                                 td { (token.description) }
@@ -250,6 +271,56 @@ pub fn generate(
     layout("Generate token", Some(viewer), body)
 }
 
+/// One token and what it may do right now, as the loaded policy decides it.
+pub fn token(viewer: &Viewer<'_>, token: &TokenRecord, now: UnixTime, permissions: &[Permission]) -> Html<String> {
+    let mut nodes: Vec<(&str, Vec<&str>)> = Vec::new();
+    for p in permissions {
+        match nodes.last_mut() {
+            Some((node, actions)) if *node == p.resource => actions.push(&p.action),
+            _ => nodes.push((&p.resource, vec![&p.action])),
+        }
+    }
+    let body = html! {
+        h1 { (token.name) }
+        dl {
+            dt { "Type" } dd { (kind(&token.grants)) }
+            dt { "Grants" } dd { ul.grants { @for grant in token.grants.items() { li { code { (grant) } } } } }
+            dt { "Description" } dd { (token.description) }
+            dt { "Created" } dd { (date(token.created_at)) }
+            dt { "Expires" } dd {
+                @match token.expires_at {
+                    None => "never",
+                    Some(at) => { (date(at)) " (" @if days_until(now, at) < 0 { "expired" } @else { "in " (days_until(now, at)) " days" } ")" }
+                }
+            }
+            dt { "State" } dd { @if token.revoked_at.is_some() { "revoked" } @else { "active" } }
+            dt { "Uses" } dd { (token.use_count) }
+            dt { "Token" } dd { code { (token.hint) } }
+        }
+        h2 { "Effective permissions" }
+        p.help { "What this token may do right now, on each node and everything below it: its grants, limited by its owner's current rights, decided by the loaded policy." }
+        @if nodes.is_empty() {
+            p { "Nothing: the token may do nothing right now." }
+        } @else {
+            div.table-wrap {
+                table {
+                    thead { tr { th scope="col" { "Node" } th scope="col" { "Actions" } } }
+                    tbody {
+                        @for (node, actions) in &nodes {
+                            tr {
+                                th scope="row" { code { @if node.is_empty() { "/" } @else { (node) } } }
+                                td { @for (i, action) in actions.iter().enumerate() { @if i > 0 { ", " } code { (action) } } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        p { a href={ "/ui/tokens/" (token.id) "/edit" } { "Edit" } " · " a href="/ui/tokens" { "Back to your tokens" } }
+    };
+    layout(&token.name, Some(viewer), body)
+}
+
 /// A new secret, shown this once.
 pub fn secret(viewer: &Viewer<'_>, name: &str, secret: &str) -> Html<String> {
     let body = html! {
@@ -317,4 +388,70 @@ pub fn confirm(viewer: &Viewer<'_>, token: &TokenRecord, action: &str) -> Html<S
 /// A refusal page (404, 403) for someone signed in.
 pub fn refusal(viewer: Option<&Viewer<'_>>, title: &str, message: &str) -> Html<String> {
     layout(title, viewer, html! { h1 { (title) } (alert(message)) p { a href="/ui/" { "Back" } } })
+}
+
+/// What the policy page shows.
+pub struct PolicyView {
+    /// The active module.
+    pub active: ModuleSummary,
+    /// When it became active.
+    pub since: UnixTime,
+    /// Earlier modules, newest first (what a rollback returns to).
+    pub history: Vec<ModuleSummary>,
+    /// Loads that swapped, were refused, and rollbacks.
+    pub swaps: (u64, u64, u64),
+    /// The shadow module and its agreement (agreed, disagreed, dropped).
+    pub shadow: Option<(ModuleSummary, u64, u64, u64)>,
+    /// Whether the viewer may roll back.
+    pub may_edit: bool,
+}
+
+fn module_row(m: &ModuleSummary) -> Markup {
+    html! { td { (m.name) } td { (m.version) } td { code { (m.sha256) } } td { (m.source) } }
+}
+
+/// The loaded policy, its history, swap counts and the shadow's agreement; a
+/// rollback button for those who may edit the policy.
+pub fn policy(viewer: &Viewer<'_>, view: &PolicyView, notice: Option<&str>) -> Html<String> {
+    let (swapped, refused, rolled_back) = view.swaps;
+    let body = html! {
+        h1 { "Policy" }
+        @if let Some(notice) = notice { p.notice role="status" { (notice) } }
+        h2 { "Active module" }
+        dl {
+            dt { "Name" } dd { (view.active.name) }
+            dt { "Version" } dd { (view.active.version) }
+            dt { "SHA-256" } dd { code { (view.active.sha256) } }
+            dt { "Loaded at" } dd { (view.since) }
+            dt { "Source" } dd { (view.active.source) }
+            dt { "Contract" } dd { (view.active.contract) }
+            dt { "Catalog" } dd { (view.active.catalog_actions) " actions" }
+        }
+        h2 { "Swaps" }
+        p { (swapped) " swapped · " (refused) " refused by the gate · " (rolled_back) " rolled back" }
+        h2 { "History" }
+        @if view.history.is_empty() {
+            p { "No earlier module: nothing to roll back to." }
+        } @else {
+            div.table-wrap { table {
+                thead { tr { th scope="col" { "Name" } th scope="col" { "Version" } th scope="col" { "SHA-256" } th scope="col" { "Source" } } }
+                tbody { @for m in &view.history { tr { (module_row(m)) } } }
+            } }
+            @if let (true, Some(previous)) = (view.may_edit, view.history.first()) {
+                form method="post" action="/ui/policy/rollback" {
+                    input type="hidden" name="csrf" value=(viewer.csrf);
+                    button.danger type="submit" { "Roll back to " (previous.name) " " (previous.version) }
+                }
+            }
+        }
+        h2 { "Shadow" }
+        @match &view.shadow {
+            None => p { "No shadow module runs." },
+            Some((module, agreed, disagreed, dropped)) => {
+                p { (module.name) " " (module.version) " (" code { (module.sha256) } "): "
+                    (agreed) " agreed · " (disagreed) " disagreed · " (dropped) " dropped" }
+            }
+        }
+    };
+    layout("Policy", Some(viewer), body)
 }

@@ -1,8 +1,9 @@
 //! The token page's sessions, kept in the server's memory: a random cookie
 //! value (only its SHA-256 is the key), the signing-in token's secret (needed to
-//! decide each action exactly as the API does; never logged, never shown), a
-//! CSRF token, idle and absolute lifetimes, and a secret waiting to be shown
-//! once. A restart signs everyone out.
+//! decide each action exactly as the API does; never logged, never shown) or
+//! none for a session opened with a one-time link, a CSRF token, idle and
+//! absolute lifetimes, and a secret waiting to be shown once. A restart signs
+//! everyone out.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -35,8 +36,8 @@ impl fmt::Debug for Held {
 /// What a request learns of its session.
 #[derive(Clone, Debug)]
 pub struct Session {
-    /// The signing-in token's secret.
-    pub secret: Held,
+    /// The signing-in token's secret; none when a one-time link opened the session.
+    pub secret: Option<Held>,
     /// Its owner.
     pub owner: String,
     /// The CSRF token every state-changing form carries.
@@ -84,9 +85,9 @@ impl Sessions {
         self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Starts a session for `owner` signed in with `secret`; the cookie value, or
-    /// none when no random value could be made.
-    pub fn start(&self, owner: &str, secret: &str) -> Option<String> {
+    /// Starts a session for `owner` signed in with `secret` (none: with a
+    /// one-time link); the cookie value, or none when no random value could be made.
+    pub fn start(&self, owner: &str, secret: Option<&str>) -> Option<String> {
         let cookie = random_hex()?;
         let csrf = random_hex()?;
         let now = Instant::now();
@@ -97,7 +98,7 @@ impl Sessions {
         {
             entries.remove(&oldest);
         }
-        let session = Session { secret: Held(secret.to_owned()), owner: owner.to_owned(), csrf };
+        let session = Session { secret: secret.map(|s| Held(s.to_owned())), owner: owner.to_owned(), csrf };
         entries.insert(key(&cookie), Entry { session, created: now, seen: now, shown_once: None });
         Some(cookie)
     }
@@ -161,7 +162,7 @@ mod tests {
     #[test]
     fn a_session_lives_until_idle_or_ended_and_its_secret_never_shows() {
         let sessions = Sessions::new(Duration::from_secs(60), Duration::from_secs(3600));
-        let cookie = sessions.start("alice", "tks_secret").unwrap();
+        let cookie = sessions.start("alice", Some("tks_secret")).unwrap();
         let session = sessions.get(&cookie).unwrap();
         assert_eq!(session.owner, "alice");
         assert!(!format!("{session:?}").contains("tks_secret"));
@@ -172,14 +173,14 @@ mod tests {
         assert!(sessions.get(&cookie).is_none());
 
         let idle = Sessions::new(Duration::ZERO, Duration::from_secs(3600));
-        let cookie = idle.start("bob", "tks_x").unwrap();
+        let cookie = idle.start("bob", Some("tks_x")).unwrap();
         assert!(idle.get(&cookie).is_none(), "past its idle time");
     }
 
     #[test]
     fn a_new_secret_is_shown_once() {
         let sessions = Sessions::new(Duration::from_secs(60), Duration::from_secs(3600));
-        let cookie = sessions.start("alice", "tks_a").unwrap();
+        let cookie = sessions.start("alice", None).unwrap();
         sessions.keep_once(&cookie, 7, "tks_new");
         assert!(sessions.take_once(&cookie, 8).is_none());
         assert_eq!(sessions.take_once(&cookie, 7).map(|s| s.expose().to_owned()), Some("tks_new".into()));

@@ -1,7 +1,8 @@
 //! Signing in and out of the token page: a pasted token is verified for
-//! `user.token:view` on its owner's node, as the API would, and starts a
-//! server-side session (`HttpOnly`, `SameSite=Strict` cookie, `Secure` behind
-//! https); signing out ends it.
+//! `user.token:view` on its owner's node, as the API would, or a one-time link
+//! made by an operator is used up; either starts a server-side session
+//! (`HttpOnly`, `SameSite=Strict` cookie, `Secure` behind https). Signing out
+//! ends it.
 
 use std::sync::Arc;
 
@@ -14,7 +15,7 @@ use super::guard::session_cookie;
 use super::pages;
 use super::signed_in::{field, form_fields, signed_in_form, to_sign_in};
 use crate::server::AppState;
-use crate::server::api::{caller_of, user_node};
+use crate::server::api::{blocking, caller_of, user_node};
 
 /// `GET /ui/`: the tokens when signed in, else the sign-in page.
 pub async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
@@ -41,7 +42,34 @@ pub async fn sign_in(State(state): State<Arc<AppState>>, body: Bytes) -> Respons
             return (StatusCode::UNAUTHORIZED, pages::sign_in(Some(&message))).into_response();
         }
     };
-    let Some(cookie) = state.ui.sessions.start(&caller.name, &token) else {
+    start(&state, &caller.name, Some(&token))
+}
+
+/// `GET /ui/sign-in/link`
+pub async fn link_form() -> Response {
+    pages::sign_in_link(None).into_response()
+}
+
+/// `POST /ui/sign-in/link`: uses a one-time link; the session acts with the
+/// principal's own rights.
+pub async fn sign_in_link(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let fields = form_fields(&body);
+    let code = field(&fields, "code").to_owned();
+    let refused = || {
+        let message = "This link does not work: it is unknown, used or expired. Ask for a new one.";
+        (StatusCode::UNAUTHORIZED, pages::sign_in_link(Some(message))).into_response()
+    };
+    let name = match blocking(&state, move |a| a.use_sign_in_link(&code)).await {
+        Ok(Ok(Some(name))) => name,
+        Ok(Ok(None)) | Ok(Err(_)) => return refused(),
+        Err(_) => return (StatusCode::SERVICE_UNAVAILABLE, pages::sign_in_link(Some("Try again."))).into_response(),
+    };
+    start(&state, &name, None)
+}
+
+/// A new session's cookie, and on to the tokens.
+fn start(state: &AppState, owner: &str, secret: Option<&str>) -> Response {
+    let Some(cookie) = state.ui.sessions.start(owner, secret) else {
         return (StatusCode::SERVICE_UNAVAILABLE, pages::sign_in(Some("No session could be made; try again.")))
             .into_response();
     };

@@ -1,7 +1,12 @@
-//! Who is asking, for every page but sign-in: the session of the cookie, its
-//! token verified again for the page's action exactly as the API verifies a
-//! presented token (so a session dies with its token: revoked, reissued,
-//! expired, or its owner without the right), and the CSRF token of a form.
+//! Who is asking, for every page but sign-in: the session of the cookie, and
+//! the page's action decided again on every request. A session opened with a
+//! token is decided exactly as the API decides that token (so it dies with the
+//! token: revoked, reissued, expired, or its owner without the right); one
+//! opened with a one-time link is decided on the principal's own rights. Forms
+//! must carry the session's CSRF token.
+
+// Checks return early with a finished `Response` as the error (as in api.rs).
+#![allow(clippy::result_large_err)]
 
 use std::sync::Arc;
 
@@ -12,16 +17,21 @@ use super::guard::{clear_cookie, session_cookie};
 use super::pages::{self, Viewer};
 use super::session::{Session, csrf_matches};
 use crate::server::AppState;
-use crate::server::api::{Caller, caller_of, user_node};
+use crate::server::api::{Denied, blocking, caller_of, user_node};
+use crate::store::TokenId;
+use crate::verdict::Verdict;
 
-/// A signed-in request: its cookie, session and verified caller.
+/// A signed-in request.
 pub struct SignedIn {
     /// The session cookie's value.
     pub cookie: String,
     /// The session.
     pub session: Session,
-    /// The token's owner and id, as the API knows a caller.
-    pub caller: Caller,
+    /// The signed-in principal.
+    pub owner: String,
+    /// The token the session was opened with (what a new token may not exceed);
+    /// none for a one-time link (the principal's own rights bound it).
+    pub token: Option<TokenId>,
 }
 
 impl SignedIn {
@@ -40,24 +50,61 @@ pub fn to_sign_in(state: &AppState) -> Response {
     response
 }
 
-/// The signed-in person allowed `action` on their `user/<name>` node. Without a
-/// live session: the sign-in page. When the token no longer verifies (at all,
-/// for viewing): the session ends. When only `action` is refused: a 403 page
+/// Decides `action` on `node_of(owner)` for the session: its token as the API
+/// would, or the principal itself.
+async fn decide(
+    state: &Arc<AppState>,
+    session: &Session,
+    action: &'static str,
+    node_of: fn(&str) -> String,
+) -> Result<Option<TokenId>, Denied> {
+    if let Some(secret) = &session.secret {
+        let caller = caller_of(state, Some(secret.expose().to_owned()), action, node_of).await?;
+        if caller.name != session.owner {
+            return Err(Denied {
+                status: StatusCode::UNAUTHORIZED,
+                code: "unknown-token",
+                message: "not yours".into(),
+            });
+        }
+        return Ok(Some(caller.token));
+    }
+    let owner = session.owner.clone();
+    let node = node_of(&owner);
+    let unavailable =
+        || Denied { status: StatusCode::SERVICE_UNAVAILABLE, code: "unavailable", message: "try again".into() };
+    match blocking(state, move |a| a.principal_may(&owner, action, &node)).await {
+        Ok(Ok(Verdict::Allow { .. })) => Ok(None),
+        Ok(Ok(Verdict::Deny { code, message })) => Err(Denied {
+            status: crate::server::error::status_of(code),
+            code: code.as_str(),
+            message: message.to_string(),
+        }),
+        Ok(Err(crate::authority::LifecycleError::NotFound(what))) => {
+            Err(Denied { status: StatusCode::UNAUTHORIZED, code: "unknown-token", message: format!("{what} is gone") })
+        }
+        Ok(Err(_)) | Err(_) => Err(unavailable()),
+    }
+}
+
+/// The signed-in person allowed `action` on `node_of(their name)`. Without a
+/// live session: the sign-in page. When the session may no longer even view
+/// its own tokens: the session ends. When only `action` is refused: a 403 page
 /// with the policy's reason.
-pub async fn signed_in(state: &Arc<AppState>, headers: &HeaderMap, action: &'static str) -> Result<SignedIn, Response> {
+pub async fn signed_in_on(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+    action: &'static str,
+    node_of: fn(&str) -> String,
+) -> Result<SignedIn, Response> {
     let Some(cookie) = session_cookie(headers) else { return Err(to_sign_in(state)) };
     let Some(session) = state.ui.sessions.get(&cookie) else { return Err(to_sign_in(state)) };
-    let secret = Some(session.secret.expose().to_owned());
-    match caller_of(state, secret.clone(), action, user_node).await {
-        Ok(caller) if caller.name == session.owner => Ok(SignedIn { cookie, session, caller }),
-        Ok(_) => {
-            state.ui.sessions.end(&cookie);
-            Err(to_sign_in(state))
-        }
+    match decide(state, &session, action, node_of).await {
+        Ok(token) => Ok(SignedIn { owner: session.owner.clone(), cookie, session, token }),
         Err(denied) => {
-            let still_valid = action != "user.token:view"
+            let still_valid = (action != "user.token:view" || node_of("x") != user_node("x"))
                 && denied.status == StatusCode::FORBIDDEN
-                && caller_of(state, secret, "user.token:view", user_node).await.is_ok();
+                && decide(state, &session, "user.token:view", user_node).await.is_ok();
             if !still_valid {
                 state.ui.sessions.end(&cookie);
                 return Err(to_sign_in(state));
@@ -69,6 +116,22 @@ pub async fn signed_in(state: &Arc<AppState>, headers: &HeaderMap, action: &'sta
     }
 }
 
+/// `signed_in_on` the person's own `user/<name>` node.
+pub async fn signed_in(state: &Arc<AppState>, headers: &HeaderMap, action: &'static str) -> Result<SignedIn, Response> {
+    signed_in_on(state, headers, action, user_node).await
+}
+
+/// Whether a form carries the session's CSRF token; the refusal page if not.
+pub fn check_csrf(signed: &SignedIn, form: &[(String, String)]) -> Result<(), Response> {
+    let sent = form.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
+    if csrf_matches(&signed.session, sent) {
+        return Ok(());
+    }
+    let viewer = signed.viewer();
+    let message = "The form's CSRF token is missing or wrong: reload the page and try again.";
+    Err((StatusCode::FORBIDDEN, pages::refusal(Some(&viewer), "Form expired", message)).into_response())
+}
+
 /// Like `signed_in`, for a form: its `csrf` field must be the session's.
 pub async fn signed_in_form(
     state: &Arc<AppState>,
@@ -77,16 +140,7 @@ pub async fn signed_in_form(
     form: &[(String, String)],
 ) -> Result<SignedIn, Response> {
     let signed = signed_in(state, headers, action).await?;
-    let sent = form.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
-    if !csrf_matches(&signed.session, sent) {
-        let viewer = signed.viewer();
-        let page = pages::refusal(
-            Some(&viewer),
-            "Form expired",
-            "The form's CSRF token is missing or wrong: reload the page and try again.",
-        );
-        return Err((StatusCode::FORBIDDEN, page).into_response());
-    }
+    check_csrf(&signed, form)?;
     Ok(signed)
 }
 

@@ -56,7 +56,7 @@ pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap, query:
         Ok(signed) => signed,
         Err(response) => return response,
     };
-    let owner = signed.caller.name.clone();
+    let owner = signed.owner.clone();
     let listed = blocking(&state, move |a| a.principal(&owner).and_then(|p| a.tokens(Some(&p)))).await;
     let mut tokens = match listed {
         Ok(Ok(tokens)) => tokens,
@@ -80,7 +80,7 @@ async fn generate_page(
     form: &GenerateForm,
     error: Option<&FieldError>,
 ) -> Response {
-    let owner = signed.caller.name.clone();
+    let owner = signed.owner.clone();
     let rights = blocking(state, move |a| a.principal(&owner).and_then(|p| a.owner_rights(&p))).await;
     let nodes: Vec<String> = match rights {
         Ok(Ok(rights)) => {
@@ -162,12 +162,12 @@ pub async fn create(State(state): State<Arc<AppState>>, headers: HeaderMap, body
         Err(message) => return generate_page(&state, &signed, &form, Some(&FieldError::Details(message))).await,
     };
     let request = IssueRequest {
-        owner: signed.caller.name.clone(),
+        owner: signed.owner.clone(),
         name: form.name.clone(),
         description: form.description.clone(),
         expiry,
         grants,
-        asked_by: Some(signed.caller.token),
+        asked_by: signed.token,
     };
     match blocking(&state, move |a| a.create_token(&request)).await {
         Ok(Ok(issued)) => {
@@ -191,7 +191,7 @@ async fn own(state: &Arc<AppState>, signed: &SignedIn, id: &str) -> Result<Token
         (StatusCode::NOT_FOUND, pages::refusal(Some(&viewer), "Not found", "You have no such token.")).into_response()
     };
     let Some(id) = token_id(id) else { return Err(not_found()) };
-    let owner = signed.caller.name.clone();
+    let owner = signed.owner.clone();
     match blocking(state, move |a| own_token(a, &owner, id).and_then(|()| a.token(id))).await {
         Ok(Ok(token)) => Ok(token),
         Ok(Err(LifecycleError::NotFound(_))) => Err(not_found()),
@@ -213,6 +213,24 @@ pub async fn secret(State(state): State<Arc<AppState>>, Path(id): Path<String>, 
     match state.ui.sessions.take_once(&signed.cookie, token.id.get()) {
         Some(secret) => pages::secret(&signed.viewer(), &token.name, secret.expose()).into_response(),
         None => Redirect::to("/ui/tokens").into_response(),
+    }
+}
+
+/// `GET /ui/tokens/{id}`: the token and its effective permissions.
+pub async fn show(State(state): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let signed = match signed_in(&state, &headers, VIEW).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
+    };
+    let token = match own(&state, &signed, &id).await {
+        Ok(token) => token,
+        Err(response) => return response,
+    };
+    let id = token.id;
+    match blocking(&state, move |a| a.effective_permissions(id)).await {
+        Ok(Ok(permissions)) => pages::token(&signed.viewer(), &token, UnixTime::now(), &permissions).into_response(),
+        Ok(Err(err)) => failed(&signed, &err),
+        Err(_) => unavailable(),
     }
 }
 
@@ -265,8 +283,8 @@ pub async fn update(
         expiry,
         reissue: field(&fields, "reissue") == "yes",
     };
-    let (id, caller) = (token.id, signed.caller.token);
-    match blocking(&state, move |a| a.change_token(id, change, Some(caller))).await {
+    let (id, caller) = (token.id, signed.token);
+    match blocking(&state, move |a| a.change_token(id, change, caller)).await {
         Ok(Ok((record, Some(secret)))) => {
             state.ui.sessions.keep_once(&signed.cookie, record.id.get(), secret.expose());
             Redirect::to(&format!("/ui/tokens/{}/secret", record.id)).into_response()

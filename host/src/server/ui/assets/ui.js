@@ -1,6 +1,12 @@
 // tokenscope's token page: small helpers, each optional (every form works without them).
 "use strict";
 document.addEventListener("DOMContentLoaded", () => {
+  // A one-time link carries its code in the fragment: fill it in, then drop it from the address bar.
+  const code = document.querySelector("[data-from-fragment]");
+  if (code && location.hash.length > 1) {
+    code.value = decodeURIComponent(location.hash.slice(1));
+    history.replaceState(null, "", location.pathname);
+  }
   // Copy a new secret.
   const copy = document.getElementById("copy");
   if (copy) {

@@ -72,7 +72,7 @@ const fn on_parent(
 use Level::{Manage, Read, Write};
 
 /// Every action, sorted by name (byte order), so lookups are binary searches.
-pub static CATALOG: [ActionDef; 70] = [
+pub static CATALOG: [ActionDef; 72] = [
     act("admin", Read, ROOT, "read administrative endpoints (e.g. GET Log/LogSchema)", "venafi"),
     act("admin:recyclebin", Manage, ROOT, "empty and restore the recycle bin", "venafi"),
     act("agent", Read, ROOT, "read agent resources (e.g. GET Client/Details)", "venafi"),
@@ -150,6 +150,8 @@ pub static CATALOG: [ActionDef; 70] = [
     act("system.license:view", Manage, ROOT, "view the license", "psm"),
     act("system.policy:edit", Manage, ROOT, "load a policy module into a running host, or roll back", "tokenscope"),
     act("system.policy:view", Read, ROOT, "see which policy module is active and which came before", "tokenscope"),
+    act("system.principals:edit", Manage, ROOT, "add, bind, unbind and remove principals (token owners)", "tokenscope"),
+    act("system.principals:view", Manage, ROOT, "list principals and their bindings", "tokenscope"),
     act("system.settings:edit", Manage, ROOT, "edit system settings", "psm"),
     act(
         "system.tokens:introspect",

@@ -58,7 +58,7 @@ pub struct TokenChange {
 }
 
 /// What a request made with a token may not exceed: that token's grants and lifetime.
-struct Ceiling {
+pub(super) struct Ceiling {
     id: TokenId,
     grants: Grants,
     expires_at: Option<UnixTime>,
@@ -253,7 +253,7 @@ impl Authority {
 
     /// The policy's issuance check: `requested` within `rights`, and within the
     /// asking token's grants when a token asked; the normalised grants.
-    fn issuable(
+    pub(super) fn issuable(
         &self,
         rights: &[ResourceGrant],
         requested: &Grants,

@@ -62,6 +62,15 @@ impl Authority {
         Ok(self.module().instantiate().decide(&token, &request))
     }
 
+    /// Whether `requested` stays within the current rights of principal
+    /// `creator` (a token made for someone else stays within its creator's
+    /// rights as well as its owner's), by the policy's issuance check.
+    pub fn within_rights_of(&self, creator: &str, requested: &Grants) -> Result<(), LifecycleError> {
+        let principal = self.principal(creator)?;
+        let rights = self.owner_rights(&principal)?;
+        self.issuable(&rights, requested, None).map(|_| ())
+    }
+
     /// What token `id` may do now: every catalog action on every node named by
     /// its grants or its owner's rights that the loaded policy allows, given the
     /// token's grants, expiry and revocation and its owner's current rights.

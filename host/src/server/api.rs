@@ -1,8 +1,9 @@
 //! The management API (psm's "Managing tokens via the API", plus what the CLI
 //! can do). Callers authenticate with their own token; every operation is a
-//! policy decision on `user.token:view` or `user.token:edit` over `user/<caller>`,
-//! and issuing goes through the policy's issuance check like the CLI. A caller
-//! only ever sees and changes its own tokens.
+//! policy decision on `user.token:view` or `user.token:edit` over `user/<owner>`
+//! (the caller's own under `/api/account/`, a named principal's under
+//! `/api/principals/{name}/`), and issuing goes through the policy's issuance
+//! check like the CLI.
 
 // Handlers return early with a finished `Response` as the error; it is built once
 // on a failure path, so boxing it would only add an allocation.
@@ -86,7 +87,7 @@ pub(super) async fn caller_of(
     state: &Arc<AppState>,
     secret: Option<String>,
     action: &'static str,
-    resource_of: fn(&str) -> String,
+    resource_of: impl Fn(&str) -> String + Send + 'static,
 ) -> Result<Caller, Denied> {
     let verified = blocking(state, move |a| a.verify_for_owner(secret.as_deref(), action, &resource_of))
         .await
@@ -102,6 +103,47 @@ pub(super) async fn caller_of(
         }
         (Verdict::Allow { .. }, _, _) => {
             Err(Denied { status: StatusCode::UNAUTHORIZED, code: "unknown-token", message: "no owner".into() })
+        }
+    }
+}
+
+/// Authenticates the caller and decides `action` on the fixed `resource`.
+pub(super) async fn authorize_at(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+    action: &'static str,
+    resource: String,
+) -> Result<Caller, Response> {
+    let secret = match tokenscope_request::presented_in_headers(&super::request_headers::HttpHeaders(headers)) {
+        Ok(secret) => secret.map(|(secret, _)| secret.as_str().to_owned()),
+        Err(refusal) => return Err(json_error(StatusCode::BAD_REQUEST, "bad-request", &refusal.message)),
+    };
+    caller_of(state, secret, action, move |_| resource.clone()).await.map_err(|denied| denied.response())
+}
+
+/// Whose tokens a request manages.
+pub(super) enum Whose {
+    /// The caller's own (`/api/account/tokens`).
+    Own,
+    /// Principal `name`'s (`/api/principals/{name}/tokens`): `user.token:*` on `user/<name>`.
+    Of(String),
+}
+
+/// Authorises `action` on the tokens of `whose`: the caller, and whose tokens they are.
+pub(super) async fn authorize_tokens(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+    action: &'static str,
+    whose: Whose,
+) -> Result<(Caller, String), Response> {
+    match whose {
+        Whose::Own => authorize(state, headers, action).await.map(|caller| {
+            let owner = caller.name.clone();
+            (caller, owner)
+        }),
+        Whose::Of(name) => {
+            let caller = authorize_at(state, headers, action, user_node(&name)).await?;
+            Ok((caller, name))
         }
     }
 }
@@ -205,12 +247,17 @@ pub async fn list_scopes(State(state): State<Arc<AppState>>, headers: HeaderMap)
 
 /// `GET /api/account/tokens`: the caller's tokens, without secrets.
 pub async fn list_tokens(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let caller = match authorize(&state, &headers, "user.token:view").await {
-        Ok(caller) => caller,
+    list_tokens_of(&state, &headers, Whose::Own).await
+}
+
+/// The tokens of `whose`, without secrets.
+pub(super) async fn list_tokens_of(state: &Arc<AppState>, headers: &HeaderMap, whose: Whose) -> Response {
+    let (_, owner) = match authorize_tokens(state, headers, "user.token:view", whose).await {
+        Ok(authorized) => authorized,
         Err(response) => return response,
     };
-    let listed = blocking(&state, move |a| {
-        let principal = a.principal(&caller.name)?;
+    let listed = blocking(state, move |a| {
+        let principal = a.principal(&owner)?;
         a.tokens(Some(&principal))
     })
     .await;
@@ -225,11 +272,22 @@ pub async fn list_tokens(State(state): State<Arc<AppState>>, headers: HeaderMap)
 
 /// `POST /api/account/tokens`: creates a token for the caller; the secret is in this answer only.
 pub async fn create_token(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
-    let caller = match authorize(&state, &headers, "user.token:edit").await {
-        Ok(caller) => caller,
+    create_token_for(&state, &headers, &body, Whose::Own).await
+}
+
+/// Creates a token for `whose`. One made for someone else stays within the
+/// owner's rights, the asking token's grants and its creator's current rights.
+pub(super) async fn create_token_for(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+    body: &Bytes,
+    whose: Whose,
+) -> Response {
+    let (caller, owner) = match authorize_tokens(state, headers, "user.token:edit", whose).await {
+        Ok(authorized) => authorized,
         Err(response) => return response,
     };
-    let body: CreateBody = match parse_json(&headers, &body) {
+    let body: CreateBody = match parse_json(headers, body) {
         Ok(body) => body,
         Err(response) => return response,
     };
@@ -241,15 +299,23 @@ pub async fn create_token(State(state): State<Arc<AppState>>, headers: HeaderMap
         Ok(expiry) => expiry.unwrap_or(Expiry::Default),
         Err(response) => return response,
     };
+    let creator = (owner != caller.name).then(|| caller.name.clone());
     let request = IssueRequest {
-        owner: caller.name,
+        owner,
         name: body.name,
         description: body.description,
         expiry,
         grants,
         asked_by: Some(caller.token),
     };
-    match blocking(&state, move |a| a.create_token(&request)).await {
+    let made = blocking(state, move |a| {
+        if let Some(creator) = &creator {
+            a.within_rights_of(creator, &request.grants)?;
+        }
+        a.create_token(&request)
+    })
+    .await;
+    match made {
         Ok(Ok(issued)) => {
             let view = TokenView { token: &issued.record, secret: Some(issued.secret.expose()) };
             (StatusCode::CREATED, Json(view)).into_response()
@@ -266,11 +332,22 @@ pub async fn edit_token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let caller = match authorize(&state, &headers, "user.token:edit").await {
-        Ok(caller) => caller,
+    edit_token_of(&state, &id, &headers, &body, Whose::Own).await
+}
+
+/// Changes token `id` of `whose`.
+pub(super) async fn edit_token_of(
+    state: &Arc<AppState>,
+    id: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+    whose: Whose,
+) -> Response {
+    let (caller, owner) = match authorize_tokens(state, headers, "user.token:edit", whose).await {
+        Ok(authorized) => authorized,
         Err(response) => return response,
     };
-    let (id, body): (TokenId, EditBody) = match token_id(&id).and_then(|id| Ok((id, parse_json(&headers, &body)?))) {
+    let (id, body): (TokenId, EditBody) = match token_id(id).and_then(|id| Ok((id, parse_json(headers, body)?))) {
         Ok(parsed) => parsed,
         Err(response) => return response,
     };
@@ -279,8 +356,8 @@ pub async fn edit_token(
         Err(response) => return response,
     };
     let change = TokenChange { name: body.name, description: body.description, expiry, reissue: body.reissue };
-    let done = blocking(&state, move |a| {
-        own_token(a, &caller.name, id)?;
+    let done = blocking(state, move |a| {
+        own_token(a, &owner, id)?;
         a.change_token(id, change, Some(caller.token))
     })
     .await;
@@ -295,15 +372,20 @@ pub async fn edit_token(
 
 /// `DELETE /api/account/tokens/{id}`
 pub async fn delete_token(State(state): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let caller = match authorize(&state, &headers, "user.token:edit").await {
-        Ok(caller) => caller,
+    delete_token_of(&state, &id, &headers, Whose::Own).await
+}
+
+/// Deletes token `id` of `whose`.
+pub(super) async fn delete_token_of(state: &Arc<AppState>, id: &str, headers: &HeaderMap, whose: Whose) -> Response {
+    let (_, owner) = match authorize_tokens(state, headers, "user.token:edit", whose).await {
+        Ok(authorized) => authorized,
         Err(response) => return response,
     };
-    let id = match token_id(&id) {
+    let id = match token_id(id) {
         Ok(id) => id,
         Err(response) => return response,
     };
-    match blocking(&state, move |a| own_token(a, &caller.name, id).and_then(|()| a.delete_token(id))).await {
+    match blocking(state, move |a| own_token(a, &owner, id).and_then(|()| a.delete_token(id))).await {
         Ok(Ok(())) => StatusCode::NO_CONTENT.into_response(),
         Ok(Err(err)) => lifecycle_error(err),
         Err(response) => response,
@@ -312,15 +394,20 @@ pub async fn delete_token(State(state): State<Arc<AppState>>, Path(id): Path<Str
 
 /// `POST /api/account/tokens/{id}/revoke` (venafi: a client revokes its own token when done).
 pub async fn revoke_token(State(state): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let caller = match authorize(&state, &headers, "user.token:edit").await {
-        Ok(caller) => caller,
+    revoke_token_of(&state, &id, &headers, Whose::Own).await
+}
+
+/// Revokes token `id` of `whose`.
+pub(super) async fn revoke_token_of(state: &Arc<AppState>, id: &str, headers: &HeaderMap, whose: Whose) -> Response {
+    let (_, owner) = match authorize_tokens(state, headers, "user.token:edit", whose).await {
+        Ok(authorized) => authorized,
         Err(response) => return response,
     };
-    let id = match token_id(&id) {
+    let id = match token_id(id) {
         Ok(id) => id,
         Err(response) => return response,
     };
-    match blocking(&state, move |a| own_token(a, &caller.name, id).and_then(|()| a.revoke_token(id))).await {
+    match blocking(state, move |a| own_token(a, &owner, id).and_then(|()| a.revoke_token(id))).await {
         Ok(Ok(record)) => Json(TokenView { token: &record, secret: None }).into_response(),
         Ok(Err(err)) => lifecycle_error(err),
         Err(response) => response,

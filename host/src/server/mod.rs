@@ -14,6 +14,7 @@ mod introspect_api;
 mod listen;
 mod metrics;
 mod policy_api;
+mod principals_api;
 mod reload;
 mod request_headers;
 mod shutdown;
@@ -41,6 +42,16 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
     ("PATCH", "/api/account/tokens/{id}"),
     ("DELETE", "/api/account/tokens/{id}"),
     ("POST", "/api/account/tokens/{id}/revoke"),
+    ("GET", "/api/principals"),
+    ("POST", "/api/principals"),
+    ("DELETE", "/api/principals/{name}"),
+    ("POST", "/api/principals/{name}/bind"),
+    ("POST", "/api/principals/{name}/unbind"),
+    ("GET", "/api/principals/{name}/tokens"),
+    ("POST", "/api/principals/{name}/tokens"),
+    ("PATCH", "/api/principals/{name}/tokens/{id}"),
+    ("DELETE", "/api/principals/{name}/tokens/{id}"),
+    ("POST", "/api/principals/{name}/tokens/{id}/revoke"),
     ("GET", "/api/system/policy"),
     ("POST", "/api/system/policy"),
     ("POST", "/api/system/policy/rollback"),
@@ -110,6 +121,16 @@ fn app(authority: Arc<Authority>) -> Result<(Router, check::Fast)> {
         .route("/api/account/tokens", get(api::list_tokens).post(api::create_token))
         .route("/api/account/tokens/{id}", patch(api::edit_token).delete(api::delete_token))
         .route("/api/account/tokens/{id}/revoke", post(api::revoke_token))
+        .route("/api/principals", get(principals_api::list).post(principals_api::add))
+        .route("/api/principals/{name}", axum::routing::delete(principals_api::remove))
+        .route("/api/principals/{name}/bind", post(principals_api::bind))
+        .route("/api/principals/{name}/unbind", post(principals_api::unbind))
+        .route("/api/principals/{name}/tokens", get(principals_api::list_tokens).post(principals_api::create_token))
+        .route(
+            "/api/principals/{name}/tokens/{id}",
+            patch(principals_api::edit_token).delete(principals_api::delete_token),
+        )
+        .route("/api/principals/{name}/tokens/{id}/revoke", post(principals_api::revoke_token))
         .route("/api/system/policy/rollback", post(policy_api::rollback))
         .route("/v1/introspect", post(introspect_api::introspect))
         .route("/v1/revocations", get(introspect_api::revocations))

@@ -24,13 +24,14 @@ checks.positive_data_acceptance.enabled = false
 checks.unsupported_method.enabled = false
 
 [[operations]]
-include-path-regex = "^/api/(account/tokens|system/policy$)"
+include-path-regex = "^/api/(account/tokens|system/policy$|principals)"
 checks.positive_data_acceptance.expected-statuses = ["2xx", 401, 403, 404, 409, 422, 429]
 "#;
 
 /// The run must not revoke or delete the token it authenticates with (a caller
-/// may, and the stateful phase finds its id in the token list), or every later
-/// request is a 401 and tests nothing.
+/// may, and the stateful phase finds its id in the token list), nor remove or
+/// unbind the principal that owns it, or every later request is a 401 and
+/// tests nothing.
 const HOOKS: &str = r#"
 import os
 import schemathesis
@@ -41,6 +42,8 @@ CALLER = os.environ["TOKENSCOPE_FUZZ_TOKEN_ID"]
 def before_call(ctx, case, **kwargs):
     if case.path_parameters and str(case.path_parameters.get("id")) == CALLER:
         case.path_parameters["id"] = 0
+    if case.path_parameters and case.path_parameters.get("name") == "fuzz" and not case.path.endswith("/tokens"):
+        case.path_parameters["name"] = "someone-else"
 "#;
 
 #[test]

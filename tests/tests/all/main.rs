@@ -22,6 +22,7 @@ mod limits;
 mod malformed;
 mod nginx;
 mod other_host;
+mod principals_api;
 mod psm_scope_table;
 mod secrets_in_logs;
 mod seed_cases;

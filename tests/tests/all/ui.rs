@@ -456,3 +456,52 @@ fn the_policy_page_shows_the_module_and_rolls_back_for_policy_admins() {
     let csrf = csrf_of(&page(&server.url("/ui/tokens/new"), Some(&cookie), None).2);
     assert_eq!(page(&server.url("/ui/policy/rollback"), Some(&cookie), Some(&format!("csrf={csrf}"))).0, 403);
 }
+
+#[test]
+fn root_admins_manage_principals_and_their_tokens_in_the_page() {
+    let server = Server::start(CONFIG).unwrap();
+    let admin = sign_in(&server, &server.admin_secret);
+    let (status, _, body, _) = page(&server.url("/ui/principals"), Some(&admin), None);
+    assert_eq!(status, 200, "{body}");
+    let csrf = csrf_of(&body);
+    let post = |path: &str, form: &str| page(&server.url(path), Some(&admin), Some(&format!("{form}&csrf={csrf}")));
+
+    // Add, bind, unbind.
+    let (status, location, _, _) =
+        post("/ui/principals", "name=bob&grants=channel%2Fmain%3Dmanage%0Achannel%2Fother%3Dread&roles=");
+    assert_eq!((status, location.as_str()), (303, "/ui/principals/bob"));
+    let (_, _, body, _) = page(&server.url("/ui/principals/bob"), Some(&admin), None);
+    assert!(body.contains("grant:channel/main=manage") && body.contains("grant:channel/other=read"), "{body}");
+    assert_eq!(post("/ui/principals/bob/unbind", "grants=channel%2Fother%3Dread").0, 303);
+    assert_eq!(post("/ui/principals/bob/bind", "grants=not-a-grant").0, 422);
+    let (_, _, body, _) = page(&server.url("/ui/principals/bob"), Some(&admin), None);
+    assert!(!body.contains("channel/other=read"), "{body}");
+    assert_eq!(post("/ui/principals", "name=bad%20name").0, 422);
+
+    // Bob's tokens, made by the admin: within bob's rights.
+    let (status, location, body, _) =
+        post("/ui/principals/bob/tokens", "name=bob-ci&kind=resources&node=channel%2Fmain&level=read");
+    assert_eq!(status, 303, "{body}");
+    assert!(location.starts_with("/ui/principals/bob/tokens/") && location.ends_with("/secret"), "{location}");
+    let (_, _, shown, _) = page(&server.url(&location), Some(&admin), None);
+    let at = shown.find("value=\"tks_").unwrap() + "value=\"".len();
+    let secret = &shown[at..at + shown[at..].find('"').unwrap()];
+    assert_eq!(check(&server, secret, "main"), (200, String::new()));
+    let beyond = post("/ui/principals/bob/tokens", "name=x&kind=resources&node=channel%2Fother&level=read");
+    assert_eq!(beyond.0, 422, "bob does not hold channel/other");
+    let (_, _, list, _) = page(&server.url("/ui/principals/bob/tokens"), Some(&admin), None);
+    assert!(list.contains("Tokens of bob") && list.contains("bob-ci"), "{list}");
+
+    // Remove, behind a confirmation: bob's token goes with him.
+    let (status, _, body, _) = page(&server.url("/ui/principals/bob/remove"), Some(&admin), None);
+    assert_eq!(status, 200);
+    assert!(body.contains("Remove bob?"));
+    assert_eq!(post("/ui/principals/bob/remove", "").0, 303);
+    assert_eq!(check(&server, secret, "main").0, 401);
+
+    // Someone without the actions: refused.
+    let secret = person(&server);
+    let cookie = sign_in(&server, &secret);
+    assert_eq!(page(&server.url("/ui/principals"), Some(&cookie), None).0, 403);
+    assert_eq!(page(&server.url("/ui/principals/admin/tokens"), Some(&cookie), None).0, 403);
+}

@@ -9,9 +9,12 @@ mod assets;
 mod guard;
 mod pages;
 mod policy;
+mod principal_pages;
+mod principals;
 mod session;
 mod sign_in;
 mod signed_in;
+mod token_routes;
 mod tokens;
 
 use std::sync::Arc;
@@ -39,12 +42,11 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/ui/sign-in", get(sign_in::form).post(sign_in::sign_in))
         .route("/ui/sign-in/link", get(sign_in::link_form).post(sign_in::sign_in_link))
         .route("/ui/sign-out", post(sign_in::sign_out))
-        .route("/ui/tokens", get(tokens::list).post(tokens::create))
-        .route("/ui/tokens/new", get(tokens::new))
-        .route("/ui/tokens/{id}", get(tokens::show).post(tokens::update))
-        .route("/ui/tokens/{id}/secret", get(tokens::secret))
-        .route("/ui/tokens/{id}/edit", get(tokens::edit_form))
-        .route("/ui/tokens/{id}/{action}", get(tokens::confirm).post(tokens::act))
+        .merge(token_routes::routes())
+        .route("/ui/principals", get(principals::list).post(principals::add))
+        .route("/ui/principals/{name}", get(principals::show))
+        .route("/ui/principals/{name}/remove", get(principals::confirm_remove).post(principals::remove))
+        .route("/ui/principals/{name}/{action}", post(principals::change))
         .route("/ui/policy", get(policy::page))
         .route("/ui/policy/rollback", post(policy::rollback))
         .route("/ui/assets/ui.css", get(assets::css))

@@ -17,6 +17,10 @@ pub struct Viewer<'a> {
     pub owner: &'a str,
     /// The session's CSRF token, for forms.
     pub csrf: &'a str,
+    /// Whose tokens the page shows (the owner's, or another principal's).
+    pub target: &'a str,
+    /// Where those tokens' pages live: `/ui/tokens` or `/ui/principals/<name>/tokens`.
+    pub base: &'a str,
 }
 
 /// The page around `body`, with the navigation when someone is signed in.
@@ -38,6 +42,7 @@ pub fn layout(title: &str, viewer: Option<&Viewer<'_>>, body: Markup) -> Html<St
                         nav aria-label="Main" {
                             a href="/ui/tokens" { "Tokens" }
                             a href="/ui/tokens/new" { "Generate token" }
+                            a href="/ui/principals" { "Principals" }
                             a href="/ui/policy" { "Policy" }
                             span.who { "Signed in as " strong { (viewer.owner) } }
                             form method="post" action="/ui/sign-out" {
@@ -120,16 +125,16 @@ pub fn tokens(
     notice: Option<&str>,
 ) -> Html<String> {
     let body = html! {
-        h1 { "Tokens" }
+        h1 { @if viewer.target == viewer.owner { "Tokens" } @else { "Tokens of " (viewer.target) } }
         @if let Some(notice) = notice { p.notice role="status" { (notice) } }
-        p { a.button href="/ui/tokens/new" { "Generate token" } }
-        p.sort { "Sort by: " a href="/ui/tokens?sort=expires" { "expiry" } " · " a href="/ui/tokens?sort=last_used" { "last use" } " · " a href="/ui/tokens" { "creation" } }
+        p { a.button href={ (viewer.base) "/new" } { "Generate token" } }
+        p.sort { "Sort by: " a href={ (viewer.base) "?sort=expires" } { "expiry" } " · " a href={ (viewer.base) "?sort=last_used" } { "last use" } " · " a href=(viewer.base) { "creation" } }
         @if list.is_empty() {
-            p { "You have no tokens yet." }
+            p { "No tokens yet." }
         } @else {
             div.table-wrap {
                 table {
-                    caption.visually-hidden { "Your tokens" }
+                    caption.visually-hidden { "Tokens of " (viewer.target) }
                     thead { tr {
                         th scope="col" { "Name" } th scope="col" { "Type" } th scope="col" { "Grants" }
                         th scope="col" { "Description" } th scope="col" { "Created" } th scope="col" { "Expires" }
@@ -140,7 +145,7 @@ pub fn tokens(
                         @for token in list {
                             @let revoked = token.revoked_at.is_some();
                             tr class=[revoked.then_some("revoked")] {
-                                th scope="row" { a href={ "/ui/tokens/" (token.id) } { (token.name) } @if revoked { " " span.badge { "revoked" } } }
+                                th scope="row" { a href={ (viewer.base) "/" (token.id) } { (token.name) } @if revoked { " " span.badge { "revoked" } } }
                                 td { (kind(&token.grants)) }
                                 td { ul.grants { @for grant in token.grants.items() { li { code { (grant) } } } } }
                                 td { (token.description) }
@@ -159,11 +164,11 @@ pub fn tokens(
                                 td { @match token.last_used_at { Some(at) => (date(at)), None => "never" } }
                                 td { code { (token.hint) } }
                                 td.actions {
-                                    a href={ "/ui/tokens/" (token.id) "/edit" } { "Edit" span.visually-hidden { " " (token.name) } }
+                                    a href={ (viewer.base) "/" (token.id) "/edit" } { "Edit" span.visually-hidden { " " (token.name) } }
                                     @if !revoked {
-                                        a href={ "/ui/tokens/" (token.id) "/revoke" } { "Revoke" span.visually-hidden { " " (token.name) } }
+                                        a href={ (viewer.base) "/" (token.id) "/revoke" } { "Revoke" span.visually-hidden { " " (token.name) } }
                                     }
-                                    a href={ "/ui/tokens/" (token.id) "/delete" } { "Delete" span.visually-hidden { " " (token.name) } }
+                                    a href={ (viewer.base) "/" (token.id) "/delete" } { "Delete" span.visually-hidden { " " (token.name) } }
                                 }
                             }
                         }
@@ -216,9 +221,9 @@ pub fn generate(
     }
     let scopes_kind = form.kind == "scopes";
     let body = html! {
-        h1 { "Generate token" }
-        p.help { "A token never holds more than your own rights, nor more than the token you signed in with." }
-        form method="post" action="/ui/tokens" novalidate {
+        h1 { "Generate token" @if viewer.target != viewer.owner { " for " (viewer.target) } }
+        p.help { "A token never holds more than its owner's rights, nor more than your own rights or the token you signed in with." }
+        form method="post" action=(viewer.base) novalidate {
             input type="hidden" name="csrf" value=(viewer.csrf);
             @if let Some(FieldError::Details(message)) = error { (alert(message)) }
             label for="name" { "Name" }
@@ -316,7 +321,7 @@ pub fn token(viewer: &Viewer<'_>, token: &TokenRecord, now: UnixTime, permission
                 }
             }
         }
-        p { a href={ "/ui/tokens/" (token.id) "/edit" } { "Edit" } " · " a href="/ui/tokens" { "Back to your tokens" } }
+        p { a href={ (viewer.base) "/" (token.id) "/edit" } { "Edit" } " · " a href=(viewer.base) { "Back to the tokens" } }
     };
     layout(&token.name, Some(viewer), body)
 }
@@ -334,7 +339,7 @@ pub fn secret(viewer: &Viewer<'_>, name: &str, secret: &str) -> Html<String> {
             button type="button" #copy data-target="secret" { "Copy" }
         }
         p #copied role="status" {}
-        p { a href="/ui/tokens" { "Back to your tokens" } }
+        p { a href=(viewer.base) { "Back to the tokens" } }
     };
     layout("Your new token", Some(viewer), body)
 }
@@ -345,7 +350,7 @@ pub fn edit(viewer: &Viewer<'_>, token: &TokenRecord, max_date: &str, error: Opt
     let body = html! {
         h1 { "Edit " (token.name) }
         @if let Some(error) = error { (alert(error)) }
-        form method="post" action={ "/ui/tokens/" (token.id) } {
+        form method="post" action={ (viewer.base) "/" (token.id) } {
             input type="hidden" name="csrf" value=(viewer.csrf);
             label for="name" { "Name" }
             input id="name" name="name" required maxlength="200" value=(token.name);
@@ -362,7 +367,7 @@ pub fn edit(viewer: &Viewer<'_>, token: &TokenRecord, max_date: &str, error: Opt
             }
             button type="submit" { "Save" }
         }
-        p { a href="/ui/tokens" { "Cancel" } }
+        p { a href=(viewer.base) { "Cancel" } }
     };
     layout("Edit token", Some(viewer), body)
 }
@@ -376,11 +381,11 @@ pub fn confirm(viewer: &Viewer<'_>, token: &TokenRecord, action: &str) -> Html<S
     let body = html! {
         h1 { (verb) " " (token.name) "?" }
         p.warning { (warning) }
-        form method="post" action={ "/ui/tokens/" (token.id) "/" (action) } {
+        form method="post" action={ (viewer.base) "/" (token.id) "/" (action) } {
             input type="hidden" name="csrf" value=(viewer.csrf);
             button.danger type="submit" { (verb) " token" }
         }
-        p { a href="/ui/tokens" { "Cancel" } }
+        p { a href=(viewer.base) { "Cancel" } }
     };
     layout(verb, Some(viewer), body)
 }

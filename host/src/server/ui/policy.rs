@@ -17,8 +17,8 @@ use crate::server::AppState;
 use crate::server::api::blocking;
 use crate::swap::{ModuleSummary, SwapOutcome};
 
-fn root(_: &str) -> String {
-    String::new()
+fn root() -> Option<String> {
+    Some(String::new())
 }
 
 fn view(state: &AppState, may_edit: bool) -> PolicyView {
@@ -50,12 +50,12 @@ fn view(state: &AppState, may_edit: bool) -> PolicyView {
 
 /// Whether the signed-in person may also edit the policy.
 async fn may_edit(state: &Arc<AppState>, headers: &HeaderMap) -> bool {
-    signed_in_on(state, headers, "system.policy:edit", root).await.is_ok()
+    signed_in_on(state, headers, "system.policy:edit", root()).await.is_ok()
 }
 
 /// `GET /ui/policy`
 pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let signed: SignedIn = match signed_in_on(&state, &headers, "system.policy:view", root).await {
+    let signed: SignedIn = match signed_in_on(&state, &headers, "system.policy:view", root()).await {
         Ok(signed) => signed,
         Err(response) => return response,
     };
@@ -66,7 +66,7 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
 /// `POST /ui/policy/rollback`
 pub async fn rollback(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
     let fields = form_fields(&body);
-    let signed = match signed_in_on(&state, &headers, "system.policy:edit", root).await {
+    let signed = match signed_in_on(&state, &headers, "system.policy:edit", root()).await {
         Ok(signed) => signed,
         Err(response) => return response,
     };

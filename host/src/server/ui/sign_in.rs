@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::guard::session_cookie;
 use super::pages;
-use super::signed_in::{field, form_fields, signed_in_form, to_sign_in};
+use super::signed_in::{Whose, field, form_fields, signed_in_form, to_sign_in};
 use crate::server::AppState;
 use crate::server::api::{blocking, caller_of, user_node};
 
@@ -84,7 +84,7 @@ fn start(state: &AppState, owner: &str, secret: Option<&str>) -> Response {
 /// `POST /ui/sign-out`
 pub async fn sign_out(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
     let fields = form_fields(&body);
-    match signed_in_form(&state, &headers, "user.token:view", &fields).await {
+    match signed_in_form(&state, &headers, "user.token:view", &Whose::Own, &fields).await {
         Ok(signed) => {
             state.ui.sessions.end(&signed.cookie);
             to_sign_in(&state)

@@ -32,13 +32,27 @@ pub struct SignedIn {
     /// The token the session was opened with (what a new token may not exceed);
     /// none for a one-time link (the principal's own rights bound it).
     pub token: Option<TokenId>,
+    /// Whose tokens the request is about: the owner, or another principal.
+    pub target: String,
+    /// Where the target's token pages live.
+    pub base: String,
 }
 
 impl SignedIn {
     /// What pages show of the person.
     pub fn viewer(&self) -> Viewer<'_> {
-        Viewer { owner: &self.session.owner, csrf: &self.session.csrf }
+        Viewer { owner: &self.session.owner, csrf: &self.session.csrf, target: &self.target, base: &self.base }
     }
+}
+
+/// Whose tokens a page manages.
+#[derive(Clone, Debug)]
+pub enum Whose {
+    /// The signed-in person's (`/ui/tokens`).
+    Own,
+    /// Principal `name`'s (`/ui/principals/{name}/tokens`), for those holding
+    /// `user.token:*` on `user/<name>`.
+    Of(String),
 }
 
 /// Back to the sign-in page, the cookie cleared.
@@ -56,8 +70,9 @@ async fn decide(
     state: &Arc<AppState>,
     session: &Session,
     action: &'static str,
-    node_of: fn(&str) -> String,
+    node: Option<String>,
 ) -> Result<Option<TokenId>, Denied> {
+    let node_of = move |owner: &str| node.clone().unwrap_or_else(|| user_node(owner));
     if let Some(secret) = &session.secret {
         let caller = caller_of(state, Some(secret.expose().to_owned()), action, node_of).await?;
         if caller.name != session.owner {
@@ -87,29 +102,34 @@ async fn decide(
     }
 }
 
-/// The signed-in person allowed `action` on `node_of(their name)`. Without a
-/// live session: the sign-in page. When the session may no longer even view
-/// its own tokens: the session ends. When only `action` is refused: a 403 page
-/// with the policy's reason.
+/// The signed-in person allowed `action` on `node` (none: their own
+/// `user/<name>`). Without a live session: the sign-in page. When the session
+/// may no longer even view its own tokens: the session ends. When only
+/// `action` is refused: a 403 page with the policy's reason.
 pub async fn signed_in_on(
     state: &Arc<AppState>,
     headers: &HeaderMap,
     action: &'static str,
-    node_of: fn(&str) -> String,
+    node: Option<String>,
 ) -> Result<SignedIn, Response> {
     let Some(cookie) = session_cookie(headers) else { return Err(to_sign_in(state)) };
     let Some(session) = state.ui.sessions.get(&cookie) else { return Err(to_sign_in(state)) };
-    match decide(state, &session, action, node_of).await {
-        Ok(token) => Ok(SignedIn { owner: session.owner.clone(), cookie, session, token }),
+    let own_view = action == "user.token:view" && node.is_none();
+    match decide(state, &session, action, node).await {
+        Ok(token) => {
+            let owner = session.owner.clone();
+            Ok(SignedIn { target: owner.clone(), base: "/ui/tokens".into(), owner, cookie, session, token })
+        }
         Err(denied) => {
-            let still_valid = (action != "user.token:view" || node_of("x") != user_node("x"))
+            let still_valid = !own_view
                 && denied.status == StatusCode::FORBIDDEN
-                && decide(state, &session, "user.token:view", user_node).await.is_ok();
+                && decide(state, &session, "user.token:view", None).await.is_ok();
             if !still_valid {
                 state.ui.sessions.end(&cookie);
                 return Err(to_sign_in(state));
             }
-            let viewer = Viewer { owner: &session.owner, csrf: &session.csrf };
+            let viewer =
+                Viewer { owner: &session.owner, csrf: &session.csrf, target: &session.owner, base: "/ui/tokens" };
             let message = format!("{} ({})", denied.message, denied.code);
             Err((StatusCode::FORBIDDEN, pages::refusal(Some(&viewer), "Not allowed", &message)).into_response())
         }
@@ -118,7 +138,25 @@ pub async fn signed_in_on(
 
 /// `signed_in_on` the person's own `user/<name>` node.
 pub async fn signed_in(state: &Arc<AppState>, headers: &HeaderMap, action: &'static str) -> Result<SignedIn, Response> {
-    signed_in_on(state, headers, action, user_node).await
+    signed_in_on(state, headers, action, None).await
+}
+
+/// `action` on the tokens of `whose`: the person's own, or `user/<name>`'s.
+pub async fn signed_in_for(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+    action: &'static str,
+    whose: &Whose,
+) -> Result<SignedIn, Response> {
+    match whose {
+        Whose::Own => signed_in(state, headers, action).await,
+        Whose::Of(name) => {
+            let mut signed = signed_in_on(state, headers, action, Some(user_node(name))).await?;
+            signed.target.clone_from(name);
+            signed.base = format!("/ui/principals/{name}/tokens");
+            Ok(signed)
+        }
+    }
 }
 
 /// Whether a form carries the session's CSRF token; the refusal page if not.
@@ -132,14 +170,15 @@ pub fn check_csrf(signed: &SignedIn, form: &[(String, String)]) -> Result<(), Re
     Err((StatusCode::FORBIDDEN, pages::refusal(Some(&viewer), "Form expired", message)).into_response())
 }
 
-/// Like `signed_in`, for a form: its `csrf` field must be the session's.
+/// Like `signed_in_for`, for a form: its `csrf` field must be the session's.
 pub async fn signed_in_form(
     state: &Arc<AppState>,
     headers: &HeaderMap,
     action: &'static str,
+    whose: &Whose,
     form: &[(String, String)],
 ) -> Result<SignedIn, Response> {
-    let signed = signed_in(state, headers, action).await?;
+    let signed = signed_in_for(state, headers, action, whose).await?;
     check_csrf(&signed, form)?;
     Ok(signed)
 }

@@ -7,13 +7,12 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::pages::{self, FieldError, GenerateForm};
-use super::signed_in::{SignedIn, field, form_fields, signed_in, signed_in_form};
+use super::signed_in::{SignedIn, Whose, field, form_fields, signed_in_for, signed_in_form};
 use crate::authority::{Expiry, IssueRequest, LifecycleError, RefusalCode, TokenChange};
 use crate::grant_text::grants_from_texts;
 use crate::server::AppState;
@@ -50,14 +49,14 @@ fn date_of(t: UnixTime) -> String {
     t.to_string().get(..10).unwrap_or_default().to_owned()
 }
 
-/// `GET /ui/tokens`
-pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap, query: Query<ListQuery>) -> Response {
-    let signed = match signed_in(&state, &headers, VIEW).await {
+/// `GET /ui/tokens` and `/ui/principals/{name}/tokens`
+pub async fn list(state: &Arc<AppState>, headers: &HeaderMap, query: &ListQuery, whose: Whose) -> Response {
+    let signed = match signed_in_for(state, headers, VIEW, &whose).await {
         Ok(signed) => signed,
         Err(response) => return response,
     };
-    let owner = signed.owner.clone();
-    let listed = blocking(&state, move |a| a.principal(&owner).and_then(|p| a.tokens(Some(&p)))).await;
+    let owner = signed.target.clone();
+    let listed = blocking(state, move |a| a.principal(&owner).and_then(|p| a.tokens(Some(&p)))).await;
     let mut tokens = match listed {
         Ok(Ok(tokens)) => tokens,
         Ok(Err(err)) => return failed(&signed, &err),
@@ -80,7 +79,7 @@ async fn generate_page(
     form: &GenerateForm,
     error: Option<&FieldError>,
 ) -> Response {
-    let owner = signed.owner.clone();
+    let owner = signed.target.clone();
     let rights = blocking(state, move |a| a.principal(&owner).and_then(|p| a.owner_rights(&p))).await;
     let nodes: Vec<String> = match rights {
         Ok(Ok(rights)) => {
@@ -96,15 +95,15 @@ async fn generate_page(
     (status, page).into_response()
 }
 
-/// `GET /ui/tokens/new`
-pub async fn new(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let signed = match signed_in(&state, &headers, EDIT).await {
+/// `GET .../tokens/new`
+pub async fn new(state: &Arc<AppState>, headers: &HeaderMap, whose: Whose) -> Response {
+    let signed = match signed_in_for(state, headers, EDIT, &whose).await {
         Ok(signed) => signed,
         Err(response) => return response,
     };
     let default = UnixTime::now().saturating_add(state.authority.config().tokens.default_ttl);
     let form = GenerateForm { expires: date_of(default), kind: "resources".into(), ..GenerateForm::default() };
-    generate_page(&state, &signed, &form, None).await
+    generate_page(state, &signed, &form, None).await
 }
 
 fn generate_form(fields: &[(String, String)]) -> GenerateForm {
@@ -139,10 +138,11 @@ fn field_error(err: &LifecycleError) -> FieldError {
     }
 }
 
-/// `POST /ui/tokens`
-pub async fn create(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
-    let fields = form_fields(&body);
-    let signed = match signed_in_form(&state, &headers, EDIT, &fields).await {
+/// `POST .../tokens`: a token for the target; made for someone else, it also
+/// stays within the creator's own current rights.
+pub async fn create(state: &Arc<AppState>, headers: &HeaderMap, body: &Bytes, whose: Whose) -> Response {
+    let fields = form_fields(body);
+    let signed = match signed_in_form(state, headers, EDIT, &whose, &fields).await {
         Ok(signed) => signed,
         Err(response) => return response,
     };
@@ -155,27 +155,34 @@ pub async fn create(State(state): State<Arc<AppState>>, headers: HeaderMap, body
     };
     let grants = match grants {
         Ok(grants) => grants,
-        Err(err) => return generate_page(&state, &signed, &form, Some(&FieldError::Grants(format!("{err:#}")))).await,
+        Err(err) => return generate_page(state, &signed, &form, Some(&FieldError::Grants(format!("{err:#}")))).await,
     };
     let expiry = match expiry_of(&form.expires, Some(Expiry::Default)) {
         Ok(expiry) => expiry.unwrap_or(Expiry::Default),
-        Err(message) => return generate_page(&state, &signed, &form, Some(&FieldError::Details(message))).await,
+        Err(message) => return generate_page(state, &signed, &form, Some(&FieldError::Details(message))).await,
     };
+    let creator = (signed.target != signed.owner).then(|| signed.owner.clone());
     let request = IssueRequest {
-        owner: signed.owner.clone(),
+        owner: signed.target.clone(),
         name: form.name.clone(),
         description: form.description.clone(),
         expiry,
         grants,
         asked_by: signed.token,
     };
-    match blocking(&state, move |a| a.create_token(&request)).await {
+    let made = blocking(state, move |a| {
+        if let Some(creator) = &creator {
+            a.within_rights_of(creator, &request.grants)?;
+        }
+        a.create_token(&request)
+    });
+    match made.await {
         Ok(Ok(issued)) => {
             let id = issued.record.id.get();
             state.ui.sessions.keep_once(&signed.cookie, id, issued.secret.expose());
-            Redirect::to(&format!("/ui/tokens/{id}/secret")).into_response()
+            Redirect::to(&format!("{}/{id}/secret", signed.base)).into_response()
         }
-        Ok(Err(err)) => generate_page(&state, &signed, &form, Some(&field_error(&err))).await,
+        Ok(Err(err)) => generate_page(state, &signed, &form, Some(&field_error(&err))).await,
         Err(_) => unavailable(),
     }
 }
@@ -184,14 +191,14 @@ fn token_id(text: &str) -> Option<TokenId> {
     text.parse::<TokenId>().ok()
 }
 
-/// The signed-in person's own token `id`.
+/// The target's token `id`.
 async fn own(state: &Arc<AppState>, signed: &SignedIn, id: &str) -> Result<TokenRecord, Response> {
     let not_found = || {
         let viewer = signed.viewer();
-        (StatusCode::NOT_FOUND, pages::refusal(Some(&viewer), "Not found", "You have no such token.")).into_response()
+        (StatusCode::NOT_FOUND, pages::refusal(Some(&viewer), "Not found", "There is no such token.")).into_response()
     };
     let Some(id) = token_id(id) else { return Err(not_found()) };
-    let owner = signed.owner.clone();
+    let owner = signed.target.clone();
     match blocking(state, move |a| own_token(a, &owner, id).and_then(|()| a.token(id))).await {
         Ok(Ok(token)) => Ok(token),
         Ok(Err(LifecycleError::NotFound(_))) => Err(not_found()),
@@ -200,47 +207,47 @@ async fn own(state: &Arc<AppState>, signed: &SignedIn, id: &str) -> Result<Token
     }
 }
 
-/// `GET /ui/tokens/{id}/secret`: the new secret, once; afterwards back to the list.
-pub async fn secret(State(state): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let signed = match signed_in(&state, &headers, VIEW).await {
+/// `GET .../tokens/{id}/secret`: the new secret, once; afterwards back to the list.
+pub async fn secret(state: &Arc<AppState>, headers: &HeaderMap, id: &str, whose: Whose) -> Response {
+    let signed = match signed_in_for(state, headers, VIEW, &whose).await {
         Ok(signed) => signed,
         Err(response) => return response,
     };
-    let token = match own(&state, &signed, &id).await {
+    let token = match own(state, &signed, id).await {
         Ok(token) => token,
         Err(response) => return response,
     };
     match state.ui.sessions.take_once(&signed.cookie, token.id.get()) {
         Some(secret) => pages::secret(&signed.viewer(), &token.name, secret.expose()).into_response(),
-        None => Redirect::to("/ui/tokens").into_response(),
+        None => Redirect::to(&signed.base).into_response(),
     }
 }
 
-/// `GET /ui/tokens/{id}`: the token and its effective permissions.
-pub async fn show(State(state): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let signed = match signed_in(&state, &headers, VIEW).await {
+/// `GET .../tokens/{id}`: the token and its effective permissions.
+pub async fn show(state: &Arc<AppState>, headers: &HeaderMap, id: &str, whose: Whose) -> Response {
+    let signed = match signed_in_for(state, headers, VIEW, &whose).await {
         Ok(signed) => signed,
         Err(response) => return response,
     };
-    let token = match own(&state, &signed, &id).await {
+    let token = match own(state, &signed, id).await {
         Ok(token) => token,
         Err(response) => return response,
     };
     let id = token.id;
-    match blocking(&state, move |a| a.effective_permissions(id)).await {
+    match blocking(state, move |a| a.effective_permissions(id)).await {
         Ok(Ok(permissions)) => pages::token(&signed.viewer(), &token, UnixTime::now(), &permissions).into_response(),
         Ok(Err(err)) => failed(&signed, &err),
         Err(_) => unavailable(),
     }
 }
 
-/// `GET /ui/tokens/{id}/edit`
-pub async fn edit_form(State(state): State<Arc<AppState>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let signed = match signed_in(&state, &headers, EDIT).await {
+/// `GET .../tokens/{id}/edit`
+pub async fn edit_form(state: &Arc<AppState>, headers: &HeaderMap, id: &str, whose: Whose) -> Response {
+    let signed = match signed_in_for(state, headers, EDIT, &whose).await {
         Ok(signed) => signed,
         Err(response) => return response,
     };
-    match own(&state, &signed, &id).await {
+    match own(state, &signed, id).await {
         Ok(token) => {
             let max_date = date_of(UnixTime::now().saturating_add(state.authority.config().tokens.max_ttl));
             pages::edit(&signed.viewer(), &token, &max_date, None).into_response()
@@ -249,19 +256,14 @@ pub async fn edit_form(State(state): State<Arc<AppState>>, Path(id): Path<String
     }
 }
 
-/// `POST /ui/tokens/{id}`: rename, describe, change expiry, reissue.
-pub async fn update(
-    State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let fields = form_fields(&body);
-    let signed = match signed_in_form(&state, &headers, EDIT, &fields).await {
+/// `POST .../tokens/{id}`: rename, describe, change expiry, reissue.
+pub async fn update(state: &Arc<AppState>, headers: &HeaderMap, id: &str, body: &Bytes, whose: Whose) -> Response {
+    let fields = form_fields(body);
+    let signed = match signed_in_form(state, headers, EDIT, &whose, &fields).await {
         Ok(signed) => signed,
         Err(response) => return response,
     };
-    let token = match own(&state, &signed, &id).await {
+    let token = match own(state, &signed, id).await {
         Ok(token) => token,
         Err(response) => return response,
     };
@@ -284,12 +286,12 @@ pub async fn update(
         reissue: field(&fields, "reissue") == "yes",
     };
     let (id, caller) = (token.id, signed.token);
-    match blocking(&state, move |a| a.change_token(id, change, caller)).await {
+    match blocking(state, move |a| a.change_token(id, change, caller)).await {
         Ok(Ok((record, Some(secret)))) => {
             state.ui.sessions.keep_once(&signed.cookie, record.id.get(), secret.expose());
-            Redirect::to(&format!("/ui/tokens/{}/secret", record.id)).into_response()
+            Redirect::to(&format!("{}/{}/secret", signed.base, record.id)).into_response()
         }
-        Ok(Ok((_, None))) => Redirect::to("/ui/tokens").into_response(),
+        Ok(Ok((_, None))) => Redirect::to(&signed.base).into_response(),
         Ok(Err(err)) => {
             let page = pages::edit(&signed.viewer(), &token, &max_date, Some(&err.to_string()));
             (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
@@ -298,13 +300,9 @@ pub async fn update(
     }
 }
 
-/// `GET /ui/tokens/{id}/revoke` and `/delete`: the confirmation.
-pub async fn confirm(
-    State(state): State<Arc<AppState>>,
-    Path((id, action)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    let signed = match signed_in(&state, &headers, EDIT).await {
+/// `GET .../tokens/{id}/revoke` and `/delete`: the confirmation.
+pub async fn confirm(state: &Arc<AppState>, headers: &HeaderMap, id: &str, action: &str, whose: Whose) -> Response {
+    let signed = match signed_in_for(state, headers, EDIT, &whose).await {
         Ok(signed) => signed,
         Err(response) => return response,
     };
@@ -312,32 +310,34 @@ pub async fn confirm(
         let viewer = signed.viewer();
         return (StatusCode::NOT_FOUND, pages::refusal(Some(&viewer), "Not found", "No such page.")).into_response();
     }
-    match own(&state, &signed, &id).await {
-        Ok(token) => pages::confirm(&signed.viewer(), &token, &action).into_response(),
+    match own(state, &signed, id).await {
+        Ok(token) => pages::confirm(&signed.viewer(), &token, action).into_response(),
         Err(response) => response,
     }
 }
 
-/// `POST /ui/tokens/{id}/revoke` and `/delete`
+/// `POST .../tokens/{id}/revoke` and `/delete`
 pub async fn act(
-    State(state): State<Arc<AppState>>,
-    Path((id, action)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+    id: &str,
+    action: &str,
+    body: &Bytes,
+    whose: Whose,
 ) -> Response {
-    let fields = form_fields(&body);
-    let signed = match signed_in_form(&state, &headers, EDIT, &fields).await {
+    let fields = form_fields(body);
+    let signed = match signed_in_form(state, headers, EDIT, &whose, &fields).await {
         Ok(signed) => signed,
         Err(response) => return response,
     };
-    let token = match own(&state, &signed, &id).await {
+    let token = match own(state, &signed, id).await {
         Ok(token) => token,
         Err(response) => return response,
     };
     let id = token.id;
-    let done = match action.as_str() {
-        "revoke" => blocking(&state, move |a| a.revoke_token(id).map(|_| ())).await,
-        "delete" => blocking(&state, move |a| a.delete_token(id)).await,
+    let done = match action {
+        "revoke" => blocking(state, move |a| a.revoke_token(id).map(|_| ())).await,
+        "delete" => blocking(state, move |a| a.delete_token(id)).await,
         _ => {
             let viewer = signed.viewer();
             return (StatusCode::NOT_FOUND, pages::refusal(Some(&viewer), "Not found", "No such page."))
@@ -345,7 +345,7 @@ pub async fn act(
         }
     };
     match done {
-        Ok(Ok(())) => Redirect::to("/ui/tokens").into_response(),
+        Ok(Ok(())) => Redirect::to(&signed.base).into_response(),
         Ok(Err(err)) => failed(&signed, &err),
         Err(_) => unavailable(),
     }

@@ -1,0 +1,195 @@
+//! The administration pages: principals (list, add, bind, unbind, remove) for
+//! those holding `system.principals:view` / `system.principals:edit` on the
+//! root, through the same authority calls as the API. Another principal's
+//! tokens are the token views under `/ui/principals/{name}/tokens`.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::pages;
+use super::principal_pages;
+use super::signed_in::{SignedIn, check_csrf, form_fields, signed_in_on};
+use crate::authority::LifecycleError;
+use crate::grant_text::parse_grant;
+use crate::server::AppState;
+use crate::server::api::blocking;
+use crate::store::Binding;
+
+const VIEW: &str = "system.principals:view";
+const EDIT: &str = "system.principals:edit";
+
+fn root() -> Option<String> {
+    Some(String::new())
+}
+
+fn unavailable() -> Response {
+    (StatusCode::SERVICE_UNAVAILABLE, pages::refusal(None, "Unavailable", "The request could not be completed."))
+        .into_response()
+}
+
+/// The bindings in a form's `grants` and `roles` fields (one per line).
+fn bindings(state: &AppState, form: &[(String, String)]) -> Result<Vec<Binding>, String> {
+    let lines = |name: &str| -> Vec<String> {
+        form.iter()
+            .filter(|(k, _)| k == name)
+            .flat_map(|(_, v)| {
+                v.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let mut out = Vec::new();
+    for grant in lines("grants") {
+        parse_grant(&grant).map_err(|e| format!("{e:#}"))?;
+        out.push(Binding::Grant(grant));
+    }
+    for text in lines("roles") {
+        let (role, at) = text.split_once('@').map_or((text.as_str(), "/"), |(r, a)| (r, a));
+        if !state.authority.config().roles.contains_key(role) || at.is_empty() {
+            return Err(format!("`{text}` is not ROLE[@RESOURCE] with a role the config defines"));
+        }
+        out.push(Binding::Role { role: role.to_owned(), at: at.to_owned() });
+    }
+    Ok(out)
+}
+
+async fn list_page(state: &Arc<AppState>, signed: &SignedIn, error: Option<&str>) -> Response {
+    match blocking(state, |a| a.principals()).await {
+        Ok(Ok(list)) => {
+            let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+            (status, principal_pages::principals(&signed.viewer(), &list, error)).into_response()
+        }
+        Ok(Err(err)) => {
+            (StatusCode::SERVICE_UNAVAILABLE, pages::refusal(Some(&signed.viewer()), "Not done", &err.to_string()))
+                .into_response()
+        }
+        Err(_) => unavailable(),
+    }
+}
+
+async fn one_page(state: &Arc<AppState>, signed: &SignedIn, name: String, error: Option<&str>) -> Response {
+    match blocking(state, move |a| a.principal(&name)).await {
+        Ok(Ok(principal)) => {
+            let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+            (status, principal_pages::principal(&signed.viewer(), &principal, error)).into_response()
+        }
+        Ok(Err(LifecycleError::NotFound(_))) => {
+            (StatusCode::NOT_FOUND, pages::refusal(Some(&signed.viewer()), "Not found", "No such principal."))
+                .into_response()
+        }
+        Ok(Err(err)) => {
+            (StatusCode::SERVICE_UNAVAILABLE, pages::refusal(Some(&signed.viewer()), "Not done", &err.to_string()))
+                .into_response()
+        }
+        Err(_) => unavailable(),
+    }
+}
+
+/// `GET /ui/principals`
+pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    match signed_in_on(&state, &headers, VIEW, root()).await {
+        Ok(signed) => list_page(&state, &signed, None).await,
+        Err(response) => response,
+    }
+}
+
+/// `POST /ui/principals`
+pub async fn add(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let fields = form_fields(&body);
+    let signed = match signed_in_on(&state, &headers, EDIT, root()).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
+    };
+    if let Err(response) = check_csrf(&signed, &fields) {
+        return response;
+    }
+    let name = super::signed_in::field(&fields, "name").to_owned();
+    let bindings = match bindings(&state, &fields) {
+        Ok(bindings) => bindings,
+        Err(message) => return list_page(&state, &signed, Some(&message)).await,
+    };
+    let added_name = name.clone();
+    match blocking(&state, move |a| a.add_principal(&name, &bindings)).await {
+        Ok(Ok(_)) => Redirect::to(&format!("/ui/principals/{added_name}")).into_response(),
+        Ok(Err(err)) => list_page(&state, &signed, Some(&err.to_string())).await,
+        Err(_) => unavailable(),
+    }
+}
+
+/// `GET /ui/principals/{name}`
+pub async fn show(State(state): State<Arc<AppState>>, Path(name): Path<String>, headers: HeaderMap) -> Response {
+    match signed_in_on(&state, &headers, VIEW, root()).await {
+        Ok(signed) => one_page(&state, &signed, name, None).await,
+        Err(response) => response,
+    }
+}
+
+/// `GET /ui/principals/{name}/remove`: the confirmation.
+pub async fn confirm_remove(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match signed_in_on(&state, &headers, EDIT, root()).await {
+        Ok(signed) => principal_pages::confirm_remove(&signed.viewer(), &name).into_response(),
+        Err(response) => response,
+    }
+}
+
+/// `POST /ui/principals/{name}/remove`
+pub async fn remove(
+    state: State<Arc<AppState>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    change(state, Path((name, "remove".to_owned())), headers, body).await
+}
+
+/// `POST /ui/principals/{name}/{bind|unbind}` (and `remove`)
+pub async fn change(
+    State(state): State<Arc<AppState>>,
+    Path((name, action)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let fields = form_fields(&body);
+    let signed = match signed_in_on(&state, &headers, EDIT, root()).await {
+        Ok(signed) => signed,
+        Err(response) => return response,
+    };
+    if let Err(response) = check_csrf(&signed, &fields) {
+        return response;
+    }
+    if action == "remove" {
+        let target = name.clone();
+        return match blocking(&state, move |a| a.remove_principal(&target)).await {
+            Ok(Ok(())) => Redirect::to("/ui/principals").into_response(),
+            Ok(Err(err)) => one_page(&state, &signed, name, Some(&err.to_string())).await,
+            Err(_) => unavailable(),
+        };
+    }
+    let bind = match action.as_str() {
+        "bind" => true,
+        "unbind" => false,
+        _ => {
+            return (StatusCode::NOT_FOUND, pages::refusal(Some(&signed.viewer()), "Not found", "No such page."))
+                .into_response();
+        }
+    };
+    let bindings = match bindings(&state, &fields) {
+        Ok(bindings) if !bindings.is_empty() => bindings,
+        Ok(_) => return one_page(&state, &signed, name, Some("Name at least one right or role.")).await,
+        Err(message) => return one_page(&state, &signed, name, Some(&message)).await,
+    };
+    let target = name.clone();
+    let done = blocking(&state, move |a| if bind { a.bind(&target, &bindings) } else { a.unbind(&target, &bindings) });
+    match done.await {
+        Ok(Ok(_)) => Redirect::to(&format!("/ui/principals/{name}")).into_response(),
+        Ok(Err(err)) => one_page(&state, &signed, name, Some(&err.to_string())).await,
+        Err(_) => unavailable(),
+    }
+}

@@ -156,6 +156,8 @@ fn a_person_manages_tokens_in_a_real_browser() {
     let scope_secret = value("#secret");
     assert!(scope_secret.starts_with("tks_"), "{scope_secret}");
     click("#copy");
+    let copied = browser.run(async { c.find(Locator::Css("#copied")).await?.text().await }).unwrap();
+    assert_eq!(copied, "Copied.", "the copy button answered");
     browser.screenshot(&shots.join("secret-once.png")).unwrap();
     assert_eq!(check(&server, &scope_secret, "main"), (200, String::new()));
     browser.run(c.refresh()).unwrap();
@@ -230,6 +232,24 @@ fn a_person_manages_tokens_in_a_real_browser() {
     heading("Tokens");
     assert_eq!(check(&server, &resource_secret, "main"), (401, "revoked".into()));
     browser.screenshot(&shots.join("tokens.png")).unwrap();
+
+    // At a phone's width nothing but the token table scrolls sideways.
+    browser.run(c.set_window_size(390, 844)).unwrap();
+    for path in ["/ui/tokens", "/ui/tokens/new"] {
+        browser.run(c.goto(&server.url(path))).unwrap();
+        let fits = browser
+            .run(c.execute("return document.documentElement.scrollWidth <= window.innerWidth;", vec![]))
+            .unwrap();
+        let wide = browser
+            .run(c.execute(
+                "return Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.table-wrap')).map(e => e.tagName + '.' + e.className + ':' + Math.round(e.getBoundingClientRect().right)).slice(0, 8).join(' ');",
+                vec![],
+            ))
+            .unwrap();
+        assert_eq!(fits, serde_json::Value::Bool(true), "{path} overflows at 390 px: {wide}");
+    }
+    browser.screenshot(&shots.join("phone.png")).unwrap();
+    browser.run(c.set_window_size(1280, 900)).unwrap();
 
     // Delete, behind a confirmation.
     let scripted = id_of(&server, evil);

@@ -207,14 +207,36 @@ async fn own(state: &Arc<AppState>, signed: &SignedIn, id: &str) -> Result<Token
     }
 }
 
+/// The signed-in person allowed `action` on `whose` tokens, and the token `id` among them.
+async fn signed_token(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+    action: &'static str,
+    whose: &Whose,
+    id: &str,
+) -> Result<(SignedIn, TokenRecord), Response> {
+    let signed = signed_in_for(state, headers, action, whose).await?;
+    let token = own(state, &signed, id).await?;
+    Ok((signed, token))
+}
+
+/// Like `signed_token`, for a form that carries the session's CSRF token.
+async fn signed_token_form(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+    whose: &Whose,
+    id: &str,
+    fields: &[(String, String)],
+) -> Result<(SignedIn, TokenRecord), Response> {
+    let signed = signed_in_form(state, headers, EDIT, whose, fields).await?;
+    let token = own(state, &signed, id).await?;
+    Ok((signed, token))
+}
+
 /// `GET .../tokens/{id}/secret`: the new secret, once; afterwards back to the list.
 pub async fn secret(state: &Arc<AppState>, headers: &HeaderMap, id: &str, whose: Whose) -> Response {
-    let signed = match signed_in_for(state, headers, VIEW, &whose).await {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
-    let token = match own(state, &signed, id).await {
-        Ok(token) => token,
+    let (signed, token) = match signed_token(state, headers, VIEW, &whose, id).await {
+        Ok(found) => found,
         Err(response) => return response,
     };
     match state.ui.sessions.take_once(&signed.cookie, token.id.get()) {
@@ -225,12 +247,8 @@ pub async fn secret(state: &Arc<AppState>, headers: &HeaderMap, id: &str, whose:
 
 /// `GET .../tokens/{id}`: the token and its effective permissions.
 pub async fn show(state: &Arc<AppState>, headers: &HeaderMap, id: &str, whose: Whose) -> Response {
-    let signed = match signed_in_for(state, headers, VIEW, &whose).await {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
-    let token = match own(state, &signed, id).await {
-        Ok(token) => token,
+    let (signed, token) = match signed_token(state, headers, VIEW, &whose, id).await {
+        Ok(found) => found,
         Err(response) => return response,
     };
     let id = token.id;
@@ -243,12 +261,8 @@ pub async fn show(state: &Arc<AppState>, headers: &HeaderMap, id: &str, whose: W
 
 /// `GET .../tokens/{id}/edit`
 pub async fn edit_form(state: &Arc<AppState>, headers: &HeaderMap, id: &str, whose: Whose) -> Response {
-    let signed = match signed_in_for(state, headers, EDIT, &whose).await {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
-    match own(state, &signed, id).await {
-        Ok(token) => {
+    match signed_token(state, headers, EDIT, &whose, id).await {
+        Ok((signed, token)) => {
             let max_date = date_of(UnixTime::now().saturating_add(state.authority.config().tokens.max_ttl));
             pages::edit(&signed.viewer(), &token, &max_date, None).into_response()
         }
@@ -259,12 +273,8 @@ pub async fn edit_form(state: &Arc<AppState>, headers: &HeaderMap, id: &str, who
 /// `POST .../tokens/{id}`: rename, describe, change expiry, reissue.
 pub async fn update(state: &Arc<AppState>, headers: &HeaderMap, id: &str, body: &Bytes, whose: Whose) -> Response {
     let fields = form_fields(body);
-    let signed = match signed_in_form(state, headers, EDIT, &whose, &fields).await {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
-    let token = match own(state, &signed, id).await {
-        Ok(token) => token,
+    let (signed, token) = match signed_token_form(state, headers, &whose, id, &fields).await {
+        Ok(found) => found,
         Err(response) => return response,
     };
     let max_date = date_of(UnixTime::now().saturating_add(state.authority.config().tokens.max_ttl));
@@ -326,12 +336,8 @@ pub async fn act(
     whose: Whose,
 ) -> Response {
     let fields = form_fields(body);
-    let signed = match signed_in_form(state, headers, EDIT, &whose, &fields).await {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
-    let token = match own(state, &signed, id).await {
-        Ok(token) => token,
+    let (signed, token) = match signed_token_form(state, headers, &whose, id, &fields).await {
+        Ok(found) => found,
         Err(response) => return response,
     };
     let id = token.id;

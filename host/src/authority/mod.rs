@@ -19,6 +19,7 @@ pub use error::{LifecycleError, RefusalCode};
 pub use introspect::{Introspected, MAX_CHANGES};
 pub use lifecycle::{Expiry, IssueRequest, Issued, TokenChange};
 pub use people::{MAX_LINK_TTL, Permission};
+pub use principals::bindings_from_texts;
 pub use rights::{RightsError, owner_rights};
 pub use usage::UsageRecorder;
 pub use verify::Verified;

@@ -2,7 +2,11 @@
 //! bind and unbind grants and roles, list and remove. A change to a principal's
 //! bindings changes what its tokens may do from their next use on.
 
+use std::collections::BTreeMap;
+
 use super::{Authority, LifecycleError};
+use crate::config::RoleConfig;
+use crate::grant_text::parse_grant;
 use crate::store::{Binding, Principal};
 
 /// The most characters a principal's name may have.
@@ -23,6 +27,34 @@ fn check_name(name: &str) -> Result<(), LifecycleError> {
         )));
     }
     Ok(())
+}
+
+/// The bindings that rights (`RESOURCE=ACCESS`) and roles (`ROLE[@RESOURCE]`,
+/// the root without a resource) name, as the CLI, the API and the token page
+/// take them: rights that read as grants, roles the config defines.
+pub fn bindings_from_texts(
+    grants: &[String],
+    roles: &[String],
+    defined: &BTreeMap<String, RoleConfig>,
+) -> Result<Vec<Binding>, LifecycleError> {
+    let mut out = Vec::with_capacity(grants.len() + roles.len());
+    for grant in grants {
+        parse_grant(grant).map_err(|e| LifecycleError::Invalid(format!("{e:#}")))?;
+        out.push(Binding::Grant(grant.clone()));
+    }
+    for text in roles {
+        let (role, at) = text.split_once('@').unwrap_or((text, "/"));
+        if !defined.contains_key(role) {
+            return Err(LifecycleError::Invalid(format!(
+                "no role `{role}` in the config (see `tokenscope role list`)"
+            )));
+        }
+        if at.is_empty() {
+            return Err(LifecycleError::Invalid(format!("`{text}` names no resource after `@`")));
+        }
+        out.push(Binding::Role { role: role.to_owned(), at: at.to_owned() });
+    }
+    Ok(out)
 }
 
 impl Authority {

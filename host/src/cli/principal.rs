@@ -3,13 +3,13 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::{Args, Subcommand};
 
 use super::context::StoreArgs;
 use super::output::print_json;
+use tokenscope::authority::bindings_from_texts;
 use tokenscope::config::parse_duration;
-use tokenscope::grant_text::parse_grant;
 use tokenscope::store::Binding;
 
 #[derive(Subcommand, Debug)]
@@ -66,19 +66,7 @@ impl BindingArgs {
         &self,
         roles: &std::collections::BTreeMap<String, tokenscope::config::RoleConfig>,
     ) -> Result<Vec<Binding>> {
-        let mut out = Vec::new();
-        for grant in &self.grants {
-            parse_grant(grant)?;
-            out.push(Binding::Grant(grant.clone()));
-        }
-        for text in &self.roles {
-            let (role, at) = text.split_once('@').unwrap_or((text, "/"));
-            if !roles.contains_key(role) {
-                bail!("no role `{role}` in the config (see `tokenscope role list`)");
-            }
-            out.push(Binding::Role { role: role.to_owned(), at: at.to_owned() });
-        }
-        Ok(out)
+        Ok(bindings_from_texts(&self.grants, &self.roles, roles)?)
     }
 }
 

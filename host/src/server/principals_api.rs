@@ -22,7 +22,7 @@ use super::api::{
     revoke_token_of,
 };
 use super::error::{json_error, lifecycle_error};
-use crate::grant_text::parse_grant;
+use crate::authority::bindings_from_texts;
 use crate::store::{Binding, Principal};
 
 const VIEW: &str = "system.principals:view";
@@ -82,19 +82,7 @@ fn unprocessable(message: &str) -> Response {
 
 /// The bindings a body names: grants that parse, roles the config defines.
 fn bindings(state: &AppState, body: &BindingsBody) -> Result<Vec<Binding>, Response> {
-    let mut out = Vec::new();
-    for grant in &body.grants {
-        parse_grant(grant).map_err(|e| unprocessable(&format!("{e:#}")))?;
-        out.push(Binding::Grant(grant.clone()));
-    }
-    for text in &body.roles {
-        let (role, at) = text.split_once('@').unwrap_or((text, "/"));
-        if !state.authority.config().roles.contains_key(role) || at.is_empty() {
-            return Err(unprocessable(&format!("`{text}` is not ROLE[@RESOURCE] with a role the config defines")));
-        }
-        out.push(Binding::Role { role: role.to_owned(), at: at.to_owned() });
-    }
-    Ok(out)
+    bindings_from_texts(&body.grants, &body.roles, &state.authority.config().roles).map_err(lifecycle_error)
 }
 
 fn answer(

@@ -8,13 +8,13 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 
+use super::guard::see_other;
 use super::pages;
 use super::principal_pages;
 use super::signed_in::{SignedIn, check_csrf, form_fields, signed_in_on};
-use crate::authority::LifecycleError;
-use crate::grant_text::parse_grant;
+use crate::authority::{LifecycleError, bindings_from_texts};
 use crate::server::AppState;
 use crate::server::api::blocking;
 use crate::store::Binding;
@@ -36,24 +36,10 @@ fn bindings(state: &AppState, form: &[(String, String)]) -> Result<Vec<Binding>,
     let lines = |name: &str| -> Vec<String> {
         form.iter()
             .filter(|(k, _)| k == name)
-            .flat_map(|(_, v)| {
-                v.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect::<Vec<_>>()
-            })
+            .flat_map(|(_, v)| v.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned))
             .collect()
     };
-    let mut out = Vec::new();
-    for grant in lines("grants") {
-        parse_grant(&grant).map_err(|e| format!("{e:#}"))?;
-        out.push(Binding::Grant(grant));
-    }
-    for text in lines("roles") {
-        let (role, at) = text.split_once('@').map_or((text.as_str(), "/"), |(r, a)| (r, a));
-        if !state.authority.config().roles.contains_key(role) || at.is_empty() {
-            return Err(format!("`{text}` is not ROLE[@RESOURCE] with a role the config defines"));
-        }
-        out.push(Binding::Role { role: role.to_owned(), at: at.to_owned() });
-    }
-    Ok(out)
+    bindings_from_texts(&lines("grants"), &lines("roles"), &state.authority.config().roles).map_err(|e| e.to_string())
 }
 
 async fn list_page(state: &Arc<AppState>, signed: &SignedIn, error: Option<&str>) -> Response {
@@ -113,7 +99,7 @@ pub async fn add(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
     };
     let added_name = name.clone();
     match blocking(&state, move |a| a.add_principal(&name, &bindings)).await {
-        Ok(Ok(_)) => Redirect::to(&format!("/ui/principals/{added_name}")).into_response(),
+        Ok(Ok(_)) => see_other(&format!("/ui/principals/{added_name}")),
         Ok(Err(err)) => list_page(&state, &signed, Some(&err.to_string())).await,
         Err(_) => unavailable(),
     }
@@ -167,7 +153,7 @@ pub async fn change(
     if action == "remove" {
         let target = name.clone();
         return match blocking(&state, move |a| a.remove_principal(&target)).await {
-            Ok(Ok(())) => Redirect::to("/ui/principals").into_response(),
+            Ok(Ok(())) => see_other("/ui/principals"),
             Ok(Err(err)) => one_page(&state, &signed, name, Some(&err.to_string())).await,
             Err(_) => unavailable(),
         };
@@ -188,7 +174,7 @@ pub async fn change(
     let target = name.clone();
     let done = blocking(&state, move |a| if bind { a.bind(&target, &bindings) } else { a.unbind(&target, &bindings) });
     match done.await {
-        Ok(Ok(_)) => Redirect::to(&format!("/ui/principals/{name}")).into_response(),
+        Ok(Ok(_)) => see_other(&format!("/ui/principals/{name}")),
         Ok(Err(err)) => one_page(&state, &signed, name, Some(&err.to_string())).await,
         Err(_) => unavailable(),
     }

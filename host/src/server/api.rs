@@ -58,13 +58,23 @@ pub(super) async fn authorize_on(
     state: &Arc<AppState>,
     headers: &HeaderMap,
     action: &'static str,
-    resource_of: fn(&str) -> String,
+    resource_of: impl Fn(&str) -> String + Send + 'static,
 ) -> Result<Caller, Response> {
     let secret = match tokenscope_request::presented_in_headers(&super::request_headers::HttpHeaders(headers)) {
         Ok(secret) => secret.map(|(secret, _)| secret.as_str().to_owned()),
         Err(refusal) => return Err(json_error(StatusCode::BAD_REQUEST, "bad-request", &refusal.message)),
     };
     caller_of(state, secret, action, resource_of).await.map_err(|denied| denied.response())
+}
+
+/// Authenticates the caller and decides `action` on the fixed `resource`.
+pub(super) async fn authorize_at(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+    action: &'static str,
+    resource: String,
+) -> Result<Caller, Response> {
+    authorize_on(state, headers, action, move |_| resource.clone()).await
 }
 
 /// Why a caller was refused: the check's status, code and reason.
@@ -105,20 +115,6 @@ pub(super) async fn caller_of(
             Err(Denied { status: StatusCode::UNAUTHORIZED, code: "unknown-token", message: "no owner".into() })
         }
     }
-}
-
-/// Authenticates the caller and decides `action` on the fixed `resource`.
-pub(super) async fn authorize_at(
-    state: &Arc<AppState>,
-    headers: &HeaderMap,
-    action: &'static str,
-    resource: String,
-) -> Result<Caller, Response> {
-    let secret = match tokenscope_request::presented_in_headers(&super::request_headers::HttpHeaders(headers)) {
-        Ok(secret) => secret.map(|(secret, _)| secret.as_str().to_owned()),
-        Err(refusal) => return Err(json_error(StatusCode::BAD_REQUEST, "bad-request", &refusal.message)),
-    };
-    caller_of(state, secret, action, move |_| resource.clone()).await.map_err(|denied| denied.response())
 }
 
 /// Whose tokens a request manages.

@@ -66,7 +66,7 @@ fn max_age(response: &mut Response, age: std::time::Duration) {
 /// A digest of the role definitions (name and access): owners' rights come
 /// from them as well as from bindings, and a restart with other roles changes
 /// rights that no feed entry names.
-fn rights_epoch(config: &crate::config::Config) -> String {
+pub(super) fn rights_epoch(config: &crate::config::Config) -> String {
     let roles: String = config.roles.iter().map(|(name, role)| format!("{name}={}\n", role.access)).collect();
     crate::runtime::sha256_hex(roles.as_bytes())
 }
@@ -149,7 +149,7 @@ pub async fn revocations(
         principals: changes.principals,
         more: changes.more,
         reset: changes.reset,
-        rights_epoch: rights_epoch(state.authority.config()),
+        rights_epoch: state.rights_epoch.clone(),
     })
     .into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

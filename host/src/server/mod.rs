@@ -79,6 +79,8 @@ pub struct AppState {
     pub policy_header: arc_swap::ArcSwapOption<(Arc<str>, axum::http::HeaderValue)>,
     /// The token page's sessions.
     pub ui: ui::UiState,
+    /// The digest of the role definitions the change feed carries (the config does not change while serving).
+    pub rights_epoch: String,
 }
 
 /// How many module uploads are read at once; more wait for none, they get 429.
@@ -102,6 +104,7 @@ fn app(authority: Arc<Authority>) -> Result<(Router, check::Fast)> {
             sessions: ui::Sessions::new(config.server.session_idle, config.server.session_max),
             secure_cookies: config.server.public_url.as_deref().is_some_and(|url| url.starts_with("https://")),
         },
+        rights_epoch: introspect_api::rights_epoch(&config),
     });
     let fast = check::Fast::new(Arc::clone(&state), &prefix, config.server.max_header_bytes);
     let bounded = |router: Router<Arc<AppState>>, max: usize| {

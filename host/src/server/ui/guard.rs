@@ -55,6 +55,13 @@ fn same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
+/// A 303 to `location` (a path of this page). `Redirect::to` panics on a
+/// value that cannot be a header; this answers the page's root instead.
+pub fn see_other(location: &str) -> Response {
+    let value = HeaderValue::from_str(location).unwrap_or_else(|_| HeaderValue::from_static("/ui/"));
+    (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response()
+}
+
 /// The session cookie's value, if sent (once).
 pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
     let mut found = None;

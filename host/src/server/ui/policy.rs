@@ -9,8 +9,9 @@ use std::sync::atomic::Ordering;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 
+use super::guard::see_other;
 use super::pages::{self, PolicyView};
 use super::signed_in::{SignedIn, check_csrf, form_fields, signed_in_on};
 use crate::server::AppState;
@@ -80,7 +81,7 @@ pub async fn rollback(State(state): State<Arc<AppState>>, headers: HeaderMap, bo
     let notice = match &outcome {
         SwapOutcome::Refused { report, .. } => format!("The rollback was refused by the gate: {}", report.reasons()),
         SwapOutcome::NoPrevious { .. } => "There is no earlier module to roll back to.".to_owned(),
-        _ => return Redirect::to("/ui/policy").into_response(),
+        _ => return see_other("/ui/policy"),
     };
     pages::policy(&signed.viewer(), &view(&state, true), Some(&notice)).into_response()
 }

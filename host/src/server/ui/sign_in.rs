@@ -9,9 +9,9 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 
-use super::guard::session_cookie;
+use super::guard::{see_other, session_cookie};
 use super::pages;
 use super::signed_in::{Whose, field, form_fields, signed_in_form, to_sign_in};
 use crate::server::AppState;
@@ -20,7 +20,7 @@ use crate::server::api::{blocking, caller_of, user_node};
 /// `GET /ui/`: the tokens when signed in, else the sign-in page.
 pub async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     let live = session_cookie(&headers).and_then(|cookie| state.ui.sessions.get(&cookie)).is_some();
-    Redirect::to(if live { "/ui/tokens" } else { "/ui/sign-in" }).into_response()
+    see_other(if live { "/ui/tokens" } else { "/ui/sign-in" })
 }
 
 /// `GET /ui/sign-in`
@@ -73,7 +73,7 @@ fn start(state: &AppState, owner: &str, secret: Option<&str>) -> Response {
         return (StatusCode::SERVICE_UNAVAILABLE, pages::sign_in(Some("No session could be made; try again.")))
             .into_response();
     };
-    let mut response = Redirect::to("/ui/tokens").into_response();
+    let mut response = see_other("/ui/tokens");
     let set = super::guard::set_cookie(&cookie, state.ui.sessions.max_age().as_secs(), state.ui.secure_cookies);
     if let Ok(value) = set.parse() {
         response.headers_mut().insert(header::SET_COOKIE, value);

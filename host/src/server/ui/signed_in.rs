@@ -11,9 +11,9 @@
 use std::sync::Arc;
 
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 
-use super::guard::{clear_cookie, session_cookie};
+use super::guard::{clear_cookie, see_other, session_cookie};
 use super::pages::{self, Viewer};
 use super::session::{Session, csrf_matches};
 use crate::server::AppState;
@@ -57,7 +57,7 @@ pub enum Whose {
 
 /// Back to the sign-in page, the cookie cleared.
 pub fn to_sign_in(state: &AppState) -> Response {
-    let mut response = Redirect::to("/ui/sign-in").into_response();
+    let mut response = see_other("/ui/sign-in");
     if let Ok(value) = clear_cookie(state.ui.secure_cookies).parse() {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }

@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use super::guard::see_other;
 use super::pages::{self, FieldError, GenerateForm};
 use super::signed_in::{SignedIn, Whose, field, form_fields, signed_in_for, signed_in_form};
 use crate::authority::{Expiry, IssueRequest, LifecycleError, RefusalCode, TokenChange};
@@ -180,7 +181,7 @@ pub async fn create(state: &Arc<AppState>, headers: &HeaderMap, body: &Bytes, wh
         Ok(Ok(issued)) => {
             let id = issued.record.id.get();
             state.ui.sessions.keep_once(&signed.cookie, id, issued.secret.expose());
-            Redirect::to(&format!("{}/{id}/secret", signed.base)).into_response()
+            see_other(&format!("{}/{id}/secret", signed.base))
         }
         Ok(Err(err)) => generate_page(state, &signed, &form, Some(&field_error(&err))).await,
         Err(_) => unavailable(),
@@ -241,7 +242,7 @@ pub async fn secret(state: &Arc<AppState>, headers: &HeaderMap, id: &str, whose:
     };
     match state.ui.sessions.take_once(&signed.cookie, token.id.get()) {
         Some(secret) => pages::secret(&signed.viewer(), &token.name, secret.expose()).into_response(),
-        None => Redirect::to(&signed.base).into_response(),
+        None => see_other(&signed.base),
     }
 }
 
@@ -299,9 +300,9 @@ pub async fn update(state: &Arc<AppState>, headers: &HeaderMap, id: &str, body: 
     match blocking(state, move |a| a.change_token(id, change, caller)).await {
         Ok(Ok((record, Some(secret)))) => {
             state.ui.sessions.keep_once(&signed.cookie, record.id.get(), secret.expose());
-            Redirect::to(&format!("{}/{}/secret", signed.base, record.id)).into_response()
+            see_other(&format!("{}/{}/secret", signed.base, record.id))
         }
-        Ok(Ok((_, None))) => Redirect::to(&signed.base).into_response(),
+        Ok(Ok((_, None))) => see_other(&signed.base),
         Ok(Err(err)) => {
             let page = pages::edit(&signed.viewer(), &token, &max_date, Some(&err.to_string()));
             (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
@@ -351,7 +352,7 @@ pub async fn act(
         }
     };
     match done {
-        Ok(Ok(())) => Redirect::to(&signed.base).into_response(),
+        Ok(Ok(())) => see_other(&signed.base),
         Ok(Err(err)) => failed(&signed, &err),
         Err(_) => unavailable(),
     }

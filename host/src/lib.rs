@@ -20,6 +20,7 @@ pub mod authority;
 pub mod case;
 pub mod config;
 pub mod contract;
+pub mod fleet;
 pub mod gate;
 pub mod gateway;
 pub mod grant_text;

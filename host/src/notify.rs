@@ -1,7 +1,8 @@
 //! Expiry warnings, as acs describes them: every `interval`, tokens that expire
 //! within `window` are logged, each at most once per `backoff`, as
 //! `Warn: API Token <name> (ID <id>) will expire in less than <N> days.` When a
-//! token was last warned is stored, so a restart does not warn again early.
+//! token was last warned is stored and claimed in the store, so neither a
+//! restart nor another host of the fleet warns again early.
 
 use std::sync::Arc;
 
@@ -42,9 +43,11 @@ impl ExpiryNotifier {
             if token.last_warned_at.is_some_and(|at| now.since(at).unwrap_or_default() < backoff) {
                 continue;
             }
-            if let Some(line) = warning_line(&token, now) {
+            let Some(line) = warning_line(&token, now) else { continue };
+            // The claim is the fleet's: of hosts sharing a store, one logs each warning.
+            let not_since = UnixTime::from_secs(now.secs().saturating_sub(backoff.as_secs()));
+            if self.store.claim_warning(token.id, now, not_since)? {
                 tracing::warn!(target: "tokenscope::expiry", token = token.id.get(), "{line}");
-                self.store.mark_warned(token.id, now)?;
                 lines.push(line);
             }
         }

@@ -18,6 +18,11 @@ use serde::{Deserialize, Serialize};
 #[serde(transparent)]
 pub struct UnixTime(u64);
 
+/// The system clock's time now in unix milliseconds (for lags between processes).
+pub fn unix_ms() -> u64 {
+    u64::try_from(Timestamp::now().as_millisecond()).unwrap_or(0)
+}
+
 impl UnixTime {
     /// The time `seconds` after the epoch (the WIT and SQL form).
     pub const fn from_secs(seconds: u64) -> UnixTime {

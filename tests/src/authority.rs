@@ -1,5 +1,6 @@
-//! A token authority over a fresh SQLite file in a temp dir, with the embedded
-//! default policy and a manual clock, for the lifecycle tests.
+//! A token authority over a fresh store (a SQLite file in a temp dir, or a new
+//! database on the tests' PostgreSQL when `TOKENSCOPE_TEST_STORE=postgres`),
+//! with the embedded default policy and a manual clock, for the lifecycle tests.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -7,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Result;
 use tokenscope::authority::Authority;
 use tokenscope::config::{Config, RoleConfig};
-use tokenscope::store::{SqliteStore, Store};
+use tokenscope::store::Store;
 use tokenscope::time::{ManualClock, UnixTime};
 
 use crate::modules::default_policy;
@@ -27,6 +28,14 @@ pub struct TestAuthority {
 pub fn test_config(store: PathBuf) -> Config {
     let mut config = Config::default();
     config.store.path = store;
+    if crate::postgres::backend_is_postgres() {
+        // A test that cannot get its database fails at `open`, with this reason.
+        config.store.url = Some(
+            crate::postgres::Postgres::shared()
+                .and_then(|pg| pg.database())
+                .unwrap_or_else(|e| format!("postgres://unavailable/{e}")),
+        );
+    }
     config.roles.insert(
         "continuous-integration".into(),
         RoleConfig {
@@ -41,6 +50,13 @@ pub fn test_config(store: PathBuf) -> Config {
     config
 }
 
+/// Where a test's store is, as `--store` takes it: a file in `dir`, or a new
+/// database on the tests' PostgreSQL when `TOKENSCOPE_TEST_STORE=postgres`.
+pub fn test_store(dir: &std::path::Path) -> String {
+    let config = test_config(dir.join("tokens.db"));
+    config.store.url.unwrap_or_else(|| config.store.path.display().to_string())
+}
+
 impl TestAuthority {
     pub fn new() -> Result<TestAuthority> {
         let dir = tempfile::tempdir()?;
@@ -49,7 +65,7 @@ impl TestAuthority {
     }
 
     pub fn open(dir: tempfile::TempDir, config: Config) -> Result<TestAuthority> {
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.store.path)?);
+        let store: Arc<dyn Store> = tokenscope::store::open(&config.store.location())?;
         let clock = Arc::new(ManualClock::new(UnixTime::from_secs(T0)));
         let authority = Authority::new(Arc::clone(&store), default_policy()?, config, clock.clone());
         Ok(TestAuthority { dir, clock, authority, store })

@@ -21,16 +21,25 @@ pub struct Server {
 
 impl Server {
     /// Initialises a store, writes `config` (TOML) and starts `serve` on port 0.
+    /// The store is a SQLite file in the server's dir, or a new database on the
+    /// tests' PostgreSQL when `TOKENSCOPE_TEST_STORE=postgres`.
     pub fn start(config: &str) -> Result<Server> {
         let dir = tempfile::tempdir()?;
+        let store = if crate::postgres::backend_is_postgres() {
+            format!("url = \"{}\"", crate::postgres::Postgres::shared()?.database()?)
+        } else {
+            format!("path = \"{}\"", dir.path().join("t.db").display())
+        };
         let config_path = dir.path().join("tokenscope.toml");
-        std::fs::write(&config_path, format!("[store]\npath = \"{}\"\n{config}", dir.path().join("t.db").display()))?;
-        let out = cli(&config_path).args(["init", "--json"]).output()?;
-        if !out.status.success() {
-            bail!("init failed: {}", String::from_utf8_lossy(&out.stderr));
-        }
-        let init: Value = serde_json::from_slice(&out.stdout)?;
-        let admin_secret = init.get("secret").and_then(Value::as_str).context("no secret from init")?.to_owned();
+        std::fs::write(&config_path, format!("[store]\n{store}\n{config}"))?;
+        let admin_secret = init(&config_path)?;
+        Self::spawn(dir, admin_secret)
+    }
+
+    /// Starts `serve` on port 0 with the config already in `dir`
+    /// (`tokenscope.toml`), logging to `serve.log` there.
+    pub fn spawn(dir: tempfile::TempDir, admin_secret: String) -> Result<Server> {
+        let config_path = dir.path().join("tokenscope.toml");
         let mut child = cli(&config_path)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
@@ -106,6 +115,16 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Runs `tokenscope init` for the config at `config_path`: the admin's secret.
+pub fn init(config_path: &Path) -> Result<String> {
+    let out = cli(config_path).args(["init", "--json"]).output()?;
+    if !out.status.success() {
+        bail!("init failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let init: Value = serde_json::from_slice(&out.stdout)?;
+    Ok(init.get("secret").and_then(Value::as_str).context("no secret from init")?.to_owned())
 }
 
 fn cli(config: &Path) -> Command {

@@ -85,6 +85,11 @@ pub struct Caches {
     checking: AtomicBool,
     /// Set by the store's change notifications: the next request reads the counter.
     dirty: AtomicBool,
+    /// Set while the store's notifications are known not to arrive: nothing
+    /// cached can be invalidated, so nothing cached answers.
+    deaf: AtomicBool,
+    /// How late the last change notification arrived (ms); `u64::MAX`: none yet.
+    lag_ms: AtomicU64,
     started: Instant,
 }
 
@@ -104,6 +109,8 @@ impl Caches {
             confirmed_ms: AtomicU64::new(0),
             checking: AtomicBool::new(false),
             dirty: AtomicBool::new(false),
+            deaf: AtomicBool::new(false),
+            lag_ms: AtomicU64::new(u64::MAX),
             started: Instant::now(),
         }
     }
@@ -119,7 +126,7 @@ impl Caches {
     /// is reading it they may answer for one more `refresh`; past that, or when
     /// the counter cannot be read, they may not (the caller reads the store).
     pub fn usable(&self, store: &dyn Store) -> bool {
-        if !self.config.enabled {
+        if !self.config.enabled || self.deaf.load(Ordering::Acquire) {
             return false;
         }
         let refresh = u64::try_from(self.config.refresh.as_millis()).unwrap_or(u64::MAX);
@@ -156,9 +163,30 @@ impl Caches {
     }
 
     /// Call when the store may have been written by anyone: the next request
-    /// reads the change counter before the caches answer again.
-    pub fn mark_dirty(&self) {
+    /// reads the change counter before the caches answer again. `lag_ms` is
+    /// how long the news took to arrive, when known.
+    pub fn mark_dirty(&self, lag_ms: Option<u64>) {
         self.dirty.store(true, Ordering::Release);
+        self.deaf.store(false, Ordering::Release);
+        if let Some(lag) = lag_ms {
+            self.lag_ms.store(lag, Ordering::Relaxed);
+        }
+    }
+
+    /// Call when the store's notifications stopped: until the next
+    /// `mark_dirty`, every request reads the store.
+    pub fn mark_deaf(&self) {
+        self.deaf.store(true, Ordering::Release);
+    }
+
+    /// Whether notifications are arriving (or were never lost).
+    pub fn listening(&self) -> bool {
+        !self.deaf.load(Ordering::Acquire)
+    }
+
+    /// How late the last change notification arrived, if one said when it was sent.
+    pub fn notification_lag_ms(&self) -> Option<u64> {
+        Some(self.lag_ms.load(Ordering::Relaxed)).filter(|lag| *lag != u64::MAX)
     }
 
     /// A ticket for a fill about to read the store.

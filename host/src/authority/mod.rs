@@ -32,7 +32,7 @@ use crate::notify::ExpiryNotifier;
 use crate::observe::Recorder;
 use crate::observe::Shadow;
 use crate::runtime::PolicyModule;
-use crate::store::{Store, StoreError, Watch};
+use crate::store::{Store, StoreError, StoreSignal, Watch};
 use crate::swap::{PolicySlot, SwapOutcome};
 use crate::time::{Clock, UnixTime};
 use cache::Caches;
@@ -48,6 +48,7 @@ pub struct Authority {
     shadow: Option<Shadow>,
     recorder: Option<Recorder>,
     caches: Arc<Caches>,
+    fleet_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Authority {
@@ -64,6 +65,7 @@ impl Authority {
             shadow: None,
             recorder: None,
             caches: Arc::new(Caches::new(config_cache)),
+            fleet_wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
@@ -130,11 +132,34 @@ impl Authority {
     /// next `cache.refresh`; notifications stop when the guard is dropped.
     pub fn watch_store(&self) -> Result<Option<Watch>, StoreError> {
         let caches = Arc::downgrade(&self.caches);
-        self.store.watch(Arc::new(move || {
-            if let Some(caches) = caches.upgrade() {
-                caches.mark_dirty();
+        let fleet_wake = Arc::clone(&self.fleet_wake);
+        self.store.watch(Arc::new(move |signal| {
+            let Some(caches) = caches.upgrade() else { return };
+            match signal {
+                StoreSignal::Changed { sent_ms } => {
+                    let lag = sent_ms.map(|sent| crate::time::unix_ms().saturating_sub(sent));
+                    caches.mark_dirty(lag);
+                }
+                StoreSignal::Deaf => caches.mark_deaf(),
+                StoreSignal::Fleet => fleet_wake.notify_one(),
             }
         }))
+    }
+
+    /// Whether the store's change notifications arrive now, and how late the
+    /// last one was (ms).
+    pub fn invalidation(&self) -> (bool, Option<u64>) {
+        (self.caches.listening(), self.caches.notification_lag_ms())
+    }
+
+    /// Woken when the fleet's desired policy module may have changed.
+    pub fn fleet_wake(&self) -> &Arc<tokio::sync::Notify> {
+        &self.fleet_wake
+    }
+
+    /// The store (for the fleet's shared state).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
     }
 
     /// The longest a write by another process on the store goes unseen.

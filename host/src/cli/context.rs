@@ -14,7 +14,7 @@ use tokenscope::gate::admit;
 use tokenscope::observe::Recorder;
 use tokenscope::observe::Shadow;
 use tokenscope::runtime::{PolicyModule, Runtime};
-use tokenscope::store::SqliteStore;
+use tokenscope::store::{Store, StoreLocation};
 use tokenscope::time::SystemClock;
 
 #[derive(Args, Debug, Clone)]
@@ -22,49 +22,55 @@ pub struct StoreArgs {
     /// The config file (default: ./tokenscope.toml when it exists)
     #[arg(long, value_name = "FILE", env = "TOKENSCOPE_CONFIG", global = true)]
     pub config: Option<PathBuf>,
-    /// The SQLite store (overrides `store.path` of the config)
-    #[arg(long, value_name = "FILE", env = "TOKENSCOPE_STORE", global = true)]
-    pub store: Option<PathBuf>,
+    /// The store: a SQLite file or a `postgres://` URL (overrides `store.path` / `store.url` of the config)
+    #[arg(long, value_name = "FILE|URL", env = "TOKENSCOPE_STORE", hide_env_values = true, global = true)]
+    pub store: Option<String>,
 }
 
 impl StoreArgs {
     pub fn config(&self) -> Result<Config> {
         let mut config = Config::load(self.config.as_deref())?;
         if let Some(store) = &self.store {
-            config.store.path.clone_from(store);
+            config.store.set(StoreLocation::parse(store));
         }
         Ok(config)
     }
 
+    /// The store the config names, which must exist (a file) or answer (a database).
+    pub fn existing_store(&self) -> Result<(Config, Arc<dyn Store>)> {
+        let config = self.config()?;
+        let store = tokenscope::store::open_existing(&config.store.location())?;
+        Ok((config, store))
+    }
+
     /// Config, an existing store, the configured policy, and the authority over them.
     pub fn authority(&self) -> Result<Authority> {
-        let config = self.config()?;
-        let store = SqliteStore::open_existing(&config.store.path)?;
+        let (config, store) = self.existing_store()?;
         Self::build(config, store)
     }
 
     /// Like `authority`, creating the store when it does not exist.
     pub fn authority_creating_store(&self) -> Result<Authority> {
         let config = self.config()?;
-        let store = SqliteStore::open(&config.store.path)?;
+        let store = tokenscope::store::open(&config.store.location())?;
         Self::build(config, store)
     }
 
-    fn build(config: Config, store: SqliteStore) -> Result<Authority> {
+    fn build(config: Config, store: Arc<dyn Store>) -> Result<Authority> {
         let runtime = runtime(&config.policy)?;
         let limits = config.policy.limits();
         let module = match &config.policy.file {
             Some(path) => PolicyModule::from_file(&runtime, path, limits)?,
             None => PolicyModule::embedded(&runtime, limits)?,
         };
-        Ok(Authority::new(Arc::new(store), module, config, Arc::new(SystemClock)))
+        Ok(Authority::new(store, module, config, Arc::new(SystemClock)))
     }
 
     /// The authority `serve` runs: the store (created when missing); a policy file
     /// must pass the gate before the server starts; and the shadow module and the
     /// decision recorder when the config names them.
     pub fn serving_authority(&self, config: Config) -> Result<Authority> {
-        let store = SqliteStore::open(&config.store.path)?;
+        let store = tokenscope::store::open(&config.store.location())?;
         let runtime = runtime(&config.policy)?;
         let limits = config.policy.limits();
         let module = match &config.policy.file {
@@ -79,7 +85,7 @@ impl StoreArgs {
             Some(path) => Some(Recorder::open(path, config.record.every)?),
             None => None,
         };
-        let mut authority = Authority::new(Arc::new(store), module, config, Arc::new(SystemClock));
+        let mut authority = Authority::new(store, module, config, Arc::new(SystemClock));
         if let Some(shadow) = shadow {
             authority = authority.with_shadow(shadow);
         }
@@ -113,9 +119,13 @@ pub fn module_arg(runtime: &Runtime, path: &Path, config: &PolicyConfig) -> Resu
 /// The module in `path`, once it passed the gate.
 fn gated(runtime: &Runtime, path: &Path, config: &Config) -> Result<Arc<PolicyModule>> {
     let bytes = std::fs::read(path).with_context(|| format!("failed to read policy file `{}`", path.display()))?;
-    let source = path.display().to_string();
+    gated_bytes(runtime, &bytes, &path.display().to_string(), config)
+}
+
+/// The module in `bytes` (named `source`), once it passed the gate.
+pub fn gated_bytes(runtime: &Runtime, bytes: &[u8], source: &str, config: &Config) -> Result<Arc<PolicyModule>> {
     let options = tokenscope::gate::GateOptions::of(&config.policy, tokenscope::time::UnixTime::now());
-    match admit(runtime, &bytes, &source, config.policy.limits(), &options, None) {
+    match admit(runtime, bytes, source, config.policy.limits(), &options, None) {
         (Some(module), _) => Ok(module),
         (None, report) => bail!("policy module `{source}` failed the gate: {}", report.reasons()),
     }

@@ -24,7 +24,7 @@ pub struct InitArgs {
 pub fn run(store_args: &StoreArgs, args: &InitArgs) -> Result<ExitCode> {
     let authority = store_args.authority_creating_store()?;
     if !authority.principals()?.is_empty() {
-        bail!("the store `{}` is already initialised", authority.config().store.path.display());
+        bail!("the store `{}` is already initialised", authority.config().store.location());
     }
     authority.add_principal(&args.admin, &[Binding::Grant("/=manage".into())])?;
     let request = IssueRequest {
@@ -37,11 +37,7 @@ pub fn run(store_args: &StoreArgs, args: &InitArgs) -> Result<ExitCode> {
     };
     let issued = authority.create_token(&request)?;
     if !args.json {
-        println!(
-            "initialised store `{}` with admin principal `{}`",
-            authority.config().store.path.display(),
-            args.admin
-        );
+        println!("initialised store `{}` with admin principal `{}`", authority.config().store.location(), args.admin);
     }
     print_issued(&issued, args.json)?;
     Ok(ExitCode::SUCCESS)

@@ -4,6 +4,7 @@
 mod catalog;
 mod check;
 mod context;
+mod fleet;
 mod gateway;
 mod init;
 mod logging;
@@ -16,6 +17,7 @@ mod policy_remote;
 mod policy_test;
 mod principal;
 mod serve;
+mod store;
 mod token;
 mod verify;
 
@@ -69,6 +71,12 @@ enum Command {
     /// Build the wasi:http gateway component for proxies that run wasm
     #[command(subcommand)]
     Gateway(gateway::GatewayCommand),
+    /// Hosts sharing a PostgreSQL store: their state, and fleet-wide policy rollback
+    #[command(subcommand)]
+    Fleet(fleet::FleetCommand),
+    /// Move a store between backends
+    #[command(subcommand)]
+    Store(store::StoreCommand),
 }
 
 /// Which policy module to use.
@@ -117,6 +125,8 @@ pub fn main() -> ExitCode {
         Command::NotifyExpiry(args) => notify::run(&cli.store, &args),
         Command::Verify(args) => verify::run(&cli.store, &args),
         Command::Gateway(command) => gateway::run(&cli.store, &command),
+        Command::Fleet(command) => fleet::run(&cli.store, &command),
+        Command::Store(command) => store::run(&command),
     };
     match result {
         Ok(code) => code,

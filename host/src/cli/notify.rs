@@ -9,7 +9,6 @@ use clap::Args;
 
 use super::context::StoreArgs;
 use tokenscope::notify::ExpiryNotifier;
-use tokenscope::store::SqliteStore;
 use tokenscope::time::SystemClock;
 
 #[derive(Args, Debug)]
@@ -20,8 +19,7 @@ pub struct NotifyArgs {
 }
 
 pub fn run(store_args: &StoreArgs, args: &NotifyArgs) -> Result<ExitCode> {
-    let config = store_args.config()?;
-    let store = Arc::new(SqliteStore::open_existing(&config.store.path)?);
+    let (config, store) = store_args.existing_store()?;
     let notifier = ExpiryNotifier::new(store, config.expiry_notifier.clone(), Arc::new(SystemClock));
     if args.once {
         for line in notifier.run_once()? {

@@ -35,6 +35,8 @@ pub enum PolicyCommand {
     Rollback(RemoteArgs),
     /// Show a running server's active module, the ones before it and swap counts
     Status(RemoteArgs),
+    /// Publish a module to a fleet's PostgreSQL store: every host fetches it, gates it and swaps
+    Publish(super::fleet::PublishArgs),
     /// Start a policy of your own: a copy of the default policy in a new crate
     New(NewArgs),
     /// Build a policy crate into a component with its vectors embedded
@@ -84,6 +86,7 @@ pub fn run(store: &StoreArgs, command: &PolicyCommand) -> Result<ExitCode> {
         PolicyCommand::Load(args) => super::policy_remote::run(store, &Call::Load(args)),
         PolicyCommand::Rollback(args) => super::policy_remote::run(store, &Call::Rollback(args)),
         PolicyCommand::Status(args) => super::policy_remote::run(store, &Call::Status(args)),
+        PolicyCommand::Publish(args) => super::fleet::publish(store, args),
         PolicyCommand::New(args) => super::policy_author::new(args),
         PolicyCommand::Build(args) => super::policy_author::build(args),
     }

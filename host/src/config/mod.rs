@@ -12,8 +12,11 @@ use serde::{Deserialize, Deserializer};
 
 use crate::grant_text::parse_grant;
 
+mod fleet;
 mod gateway;
 use crate::runtime::Limits;
+use crate::store::StoreLocation;
+pub use fleet::FleetConfig;
 pub use gateway::{GatewayConfig, origin};
 
 /// The file read when `--config` is not given and it exists.
@@ -49,6 +52,8 @@ pub struct Config {
     pub introspect: IntrospectConfig,
     /// What `tokenscope gateway build` puts into a `wasi:http` gateway.
     pub gateway: GatewayConfig,
+    /// Hosts sharing a PostgreSQL store: heartbeats and policy rollout.
+    pub fleet: FleetConfig,
 }
 
 /// How long gateways may keep introspection answers (`Cache-Control: max-age`).
@@ -232,17 +237,48 @@ impl Default for Check {
     }
 }
 
-/// Where the store lives.
-#[derive(Clone, Debug, Deserialize)]
+/// Where the store lives: the SQLite file `path`, unless `url` names a
+/// PostgreSQL database (`postgres://user@host:port/db`) that hosts share.
+#[derive(Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StoreConfig {
     /// The SQLite file; relative paths are relative to the working directory.
     pub path: PathBuf,
+    /// A PostgreSQL URL; when set, `path` is not used.
+    pub url: Option<String>,
+}
+
+impl StoreConfig {
+    /// Where the store is.
+    pub fn location(&self) -> StoreLocation {
+        match &self.url {
+            Some(url) => StoreLocation::Postgres(url.clone()),
+            None => StoreLocation::Sqlite(self.path.clone()),
+        }
+    }
+
+    /// Points at `location` instead.
+    pub fn set(&mut self, location: StoreLocation) {
+        match location {
+            StoreLocation::Sqlite(path) => {
+                self.path = path;
+                self.url = None;
+            }
+            StoreLocation::Postgres(url) => self.url = Some(url),
+        }
+    }
+}
+
+/// Shown without the password a URL may carry.
+impl std::fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StoreConfig({})", self.location())
+    }
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        StoreConfig { path: PathBuf::from("tokenscope.db") }
+        StoreConfig { path: PathBuf::from("tokenscope.db"), url: None }
     }
 }
 
@@ -463,6 +499,7 @@ impl Config {
 
     /// Checks what the types cannot: orderings, ranges, role grants.
     pub fn validate(&self) -> Result<()> {
+        self.fleet.validate()?;
         if self.tokens.default_ttl > self.tokens.max_ttl {
             bail!("tokens.default_ttl is longer than tokens.max_ttl");
         }

@@ -89,6 +89,7 @@ fn store_error(err: &StoreError) -> Response {
         StoreError::OutOfRange(what) => {
             json_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", &format!("{what} is out of range"))
         }
+        StoreError::NotEmpty => json_error(StatusCode::CONFLICT, "conflict", "the store is not empty"),
         StoreError::Backend { .. } | StoreError::Open { .. } | StoreError::Missing(_) => {
             tracing::error!("store failure in the management API: {err}");
             json_error(StatusCode::SERVICE_UNAVAILABLE, "store-unavailable", "the token store is unavailable")

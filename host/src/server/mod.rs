@@ -55,6 +55,7 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
     ("GET", "/api/system/policy"),
     ("POST", "/api/system/policy"),
     ("POST", "/api/system/policy/rollback"),
+    ("GET", "/api/system/fleet"),
 ];
 
 use std::sync::Arc;
@@ -81,6 +82,8 @@ pub struct AppState {
     pub ui: ui::UiState,
     /// The digest of the role definitions the change feed carries (the config does not change while serving).
     pub rights_epoch: String,
+    /// This host's part in the fleet, when its store is shared.
+    pub fleet: Option<Arc<crate::fleet::Member>>,
 }
 
 /// How many module uploads are read at once; more wait for none, they get 429.
@@ -88,11 +91,11 @@ pub const UPLOADS: usize = 2;
 
 /// The router with every endpoint and limit; `serve` runs it, tests may too.
 pub fn router(authority: Arc<Authority>) -> Result<Router> {
-    app(authority).map(|(router, _)| router)
+    app(authority, None).map(|(router, _)| router)
 }
 
 /// The router, and the lean path for check requests that `serve` puts ahead of it.
-fn app(authority: Arc<Authority>) -> Result<(Router, check::Fast)> {
+fn app(authority: Arc<Authority>, fleet: Option<Arc<crate::fleet::Member>>) -> Result<(Router, check::Fast)> {
     let config = authority.config().clone();
     let prefix = config.check.written().prefix.clone();
     let state = Arc::new(AppState {
@@ -105,6 +108,7 @@ fn app(authority: Arc<Authority>) -> Result<(Router, check::Fast)> {
             secure_cookies: config.server.public_url.as_deref().is_some_and(|url| url.starts_with("https://")),
         },
         rights_epoch: introspect_api::rights_epoch(&config),
+        fleet,
     });
     let fast = check::Fast::new(Arc::clone(&state), &prefix, config.server.max_header_bytes);
     let bounded = |router: Router<Arc<AppState>>, max: usize| {
@@ -135,6 +139,7 @@ fn app(authority: Arc<Authority>) -> Result<(Router, check::Fast)> {
         )
         .route("/api/principals/{name}/tokens/{id}/revoke", post(principals_api::revoke_token))
         .route("/api/system/policy/rollback", post(policy_api::rollback))
+        .route("/api/system/fleet", get(policy_api::fleet))
         .route("/v1/introspect", post(introspect_api::introspect))
         .route("/v1/revocations", get(introspect_api::revocations))
         .route(&prefix, any(check::check))
@@ -159,13 +164,24 @@ async fn openapi() -> axum::response::Response {
 /// Serves until SIGTERM or SIGINT, then drains and flushes usage.
 pub async fn serve(authority: Arc<Authority>) -> Result<()> {
     let config = authority.config().clone();
-    let (app, fast) = app(Arc::clone(&authority))?;
     // Bound here (with tokio's backlog of 1,024), then handed to the serving threads.
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .and_then(tokio::net::TcpListener::into_std)
         .with_context(|| format!("failed to listen on {}", config.server.listen))?;
     let address = listener.local_addr()?;
+    let fleet = crate::fleet::Member::join(&authority, address);
+    if let Some(member) = &fleet {
+        // The fleet's module decides from the first request on.
+        let joining = Arc::clone(member);
+        match tokio::task::spawn_blocking(move || joining.follow()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => tracing::warn!("cannot read the fleet's desired module yet: {err}"),
+            Err(err) => tracing::error!("following the fleet failed: {err}"),
+        }
+        tracing::info!(host = %member.id(), "joined the fleet");
+    }
+    let (app, fast) = app(Arc::clone(&authority), fleet.clone())?;
     let flusher = authority.spawn_usage_flusher();
     let notifier = authority.expiry_notifier().spawn();
     let reloaders = reload::spawn(&authority)?;
@@ -177,6 +193,7 @@ pub async fn serve(authority: Arc<Authority>) -> Result<()> {
             None
         }
     };
+    let heartbeat = fleet.as_ref().map(crate::fleet::Member::spawn);
     tracing::info!(%address, policy = %authority.module().label(), "tokenscope serving");
     // Scripts and tests read the bound address (useful with port 0) from this line.
     println!("listening on http://{address}");
@@ -190,6 +207,9 @@ pub async fn serve(authority: Arc<Authority>) -> Result<()> {
         .context("the server failed")?;
     flusher.abort();
     notifier.abort();
+    if let Some(heartbeat) = heartbeat {
+        heartbeat.abort();
+    }
     for task in reloaders {
         task.abort();
     }

@@ -1,7 +1,9 @@
 //! The policy endpoints: `GET /api/system/policy` (the active module, the ones
 //! before it, swap counts), `POST /api/system/policy` (the body is a module: it
 //! goes through the gate and, when it passes, becomes active at once) and
-//! `POST /api/system/policy/rollback`. Loading and rolling back need
+//! `POST /api/system/policy/rollback`; on a fleet's shared store, loading
+//! publishes to every host, rolling back rolls the fleet back, and
+//! `GET /api/system/fleet` lists the hosts. Loading and rolling back need
 //! `system.policy:edit` on the root, viewing `system.policy:view`, decided by the
 //! active policy like any other request.
 
@@ -90,6 +92,15 @@ pub async fn load(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
     if body.is_empty() {
         return json_error(StatusCode::BAD_REQUEST, "bad-request", "the body holds no module");
     }
+    if let Some(member) = state.fleet.clone() {
+        let by = caller.name.clone();
+        let published = blocking(&state, move |_| member.publish(&body, &by)).await;
+        return match published {
+            Ok(Ok((outcome, fleet))) => with_fleet(answer(outcome), fleet.map(|f| json!(f))).await,
+            Ok(Err(err)) => store_failure(&err),
+            Err(response) => response,
+        };
+    }
     let source = format!("upload by {}", caller.name);
     let outcome = blocking(&state, move |a| a.load_policy(&body, &source)).await;
     match outcome {
@@ -98,10 +109,59 @@ pub async fn load(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
     }
 }
 
+/// The answer with what the fleet's store recorded added to its JSON body.
+async fn with_fleet(response: Response, fleet: Option<serde_json::Value>) -> Response {
+    let Some(fleet) = fleet else { return response };
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the answer could not be made");
+    };
+    let mut value: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_else(|_| json!({}));
+    if let Some(object) = value.as_object_mut() {
+        object.insert("fleet".to_owned(), fleet);
+    }
+    let mut response = Json(value).into_response();
+    *response.status_mut() = parts.status;
+    response
+}
+
+fn store_failure(err: &crate::store::StoreError) -> Response {
+    tracing::error!("the fleet's store failed: {err}");
+    json_error(StatusCode::SERVICE_UNAVAILABLE, "store-unavailable", "the fleet's store is unavailable")
+}
+
+/// `GET /api/system/fleet`: every live host of the fleet, from their heartbeats.
+pub async fn fleet(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if let Err(response) = authorize_on(&state, &headers, "system.policy:view", root).await {
+        return response;
+    }
+    let Some(member) = state.fleet.clone() else {
+        return json_error(
+            StatusCode::CONFLICT,
+            "not-a-fleet",
+            "this host's store is not shared: a fleet shares a PostgreSQL store (store.url)",
+        );
+    };
+    match blocking(&state, move |_| member.status()).await {
+        Ok(Ok(status)) => Json(status).into_response(),
+        Ok(Err(err)) => store_failure(&err),
+        Err(response) => response,
+    }
+}
+
 /// `POST /api/system/policy/rollback`
 pub async fn rollback(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    if let Err(response) = authorize_on(&state, &headers, "system.policy:edit", root).await {
-        return response;
+    let caller = match authorize_on(&state, &headers, "system.policy:edit", root).await {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
+    if let Some(member) = state.fleet.clone() {
+        let by = caller.name.clone();
+        return match blocking(&state, move |_| member.roll_back(&by)).await {
+            Ok(Ok((rolled, outcome))) => with_fleet(answer(outcome), Some(json!(rolled))).await,
+            Ok(Err(err)) => store_failure(&err),
+            Err(response) => response,
+        };
     }
     match blocking(&state, |a| a.rollback_policy()).await {
         Ok(outcome) => answer(outcome),

@@ -51,6 +51,9 @@ pub enum StoreError {
         /// Why.
         detail: String,
     },
+    /// A copy's target holds principals or tokens, and replacing them was not asked for.
+    #[error("the target store is not empty (principals or tokens exist); pass --replace to drop them")]
+    NotEmpty,
     /// A value is outside what the store can hold (a time past `i64`).
     #[error("{0} is out of the range the store can hold")]
     OutOfRange(String),

@@ -1,13 +1,21 @@
 //! Where tokens and principals live. The verify path and the lifecycle commands
-//! speak only to the `Store` trait, so a server database can be added beside the
-//! embedded SQLite store without touching them. Only secret hashes are stored.
+//! speak only to the `Store` trait, whose backends are the embedded SQLite file
+//! and a PostgreSQL database shared by a fleet. Only secret hashes are stored.
 
 mod error;
+mod fleet;
+mod location;
 mod migrations;
+mod postgres;
+mod snapshot;
 mod sqlite;
 mod types;
 
 pub use error::{Cause, StoreError};
+pub use fleet::{Desired, Fleet, FleetHost, HostBeat, Published, RolledBack};
+pub use location::{StoreLocation, open, open_existing};
+pub use postgres::PgStore;
+pub use snapshot::{Snapshot, StoredLink, StoredToken};
 pub use sqlite::SqliteStore;
 pub use types::{
     Binding, Changes, Edited, NewToken, Principal, PrincipalId, StoredGrants, TokenEdit, TokenId, TokenRecord,
@@ -58,8 +66,10 @@ pub trait Store: Send + Sync {
     fn delete_token(&self, id: TokenId) -> StoreResult<bool>;
     /// Live tokens (not revoked) expiring in `(now, before]`.
     fn expiring(&self, now: UnixTime, before: UnixTime) -> StoreResult<Vec<TokenRecord>>;
-    /// Records that the expiry notifier warned about a token at `at`.
-    fn mark_warned(&self, id: TokenId, at: UnixTime) -> StoreResult<()>;
+    /// Claims the expiry warning of a token at `now` unless one was recorded
+    /// (by any process of the fleet) after `not_since`: true when the caller
+    /// should log it. Two processes claiming at once: one gets true.
+    fn claim_warning(&self, id: TokenId, now: UnixTime, not_since: UnixTime) -> StoreResult<bool>;
     /// Adds counted uses in one transaction.
     fn add_usage(&self, deltas: &[UsageDelta]) -> StoreResult<()>;
     /// A number that changes whenever any process commits a write that changes
@@ -85,10 +95,40 @@ pub trait Store: Send + Sync {
     /// expired at `now`: the principal it signs in. A link is used at most once,
     /// whatever runs at the same time.
     fn use_sign_in_link(&self, hash: &SecretHash, now: UnixTime) -> StoreResult<Option<PrincipalId>>;
-    /// Calls `changed` soon after any connection (this process's or another's)
-    /// may have committed a write, until the returned guard is dropped. `None`
-    /// where the backend cannot tell: callers then rely on `change_counter` alone.
-    fn watch(&self, changed: Arc<dyn Fn() + Send + Sync>) -> StoreResult<Option<Watch>>;
+    /// Calls `signal` soon after any connection (this process's or another's)
+    /// may have committed a write, and when the notifications stop or resume,
+    /// until the returned guard is dropped. `None` where the backend cannot
+    /// tell: callers then rely on `change_counter` alone.
+    fn watch(&self, signal: Arc<dyn Fn(StoreSignal) + Send + Sync>) -> StoreResult<Option<Watch>>;
+    /// Everything the store holds but usage-free caches: principals with their
+    /// bindings, tokens (hashes, usage, warning times) and sign-in links, read
+    /// in one transaction.
+    fn export(&self) -> StoreResult<Snapshot>;
+    /// Writes `snapshot` in one transaction, keeping its ids. Refuses a store
+    /// that holds principals or tokens (`NotEmpty`) unless `replace`, which
+    /// drops what was there first.
+    fn import(&self, snapshot: &Snapshot, replace: bool) -> StoreResult<()>;
+    /// The fleet's shared state (published modules, desired module, host
+    /// heartbeats), where the backend is shared by hosts.
+    fn fleet(&self) -> Option<&dyn Fleet> {
+        None
+    }
+}
+
+/// What a store's watch reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreSignal {
+    /// Something a verification reads may have changed; `sent_ms` is when the
+    /// writer's statement ran (unix ms, by the database's clock), when known.
+    Changed {
+        /// When the change was made, if the backend says.
+        sent_ms: Option<u64>,
+    },
+    /// Notifications stopped (the connection that brings them is down): until
+    /// a `Changed` arrives, nothing cached can be known to be current.
+    Deaf,
+    /// The fleet's desired policy module changed.
+    Fleet,
 }
 
 /// Keeps a store's change notifications coming while it lives.

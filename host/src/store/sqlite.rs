@@ -12,11 +12,12 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, ToSql, 
 
 use super::error::StoreError;
 use super::migrations::MIGRATIONS;
+use super::snapshot::{Snapshot, StoredLink, StoredToken};
 use super::types::{
     Binding, Changes, Edited, NewToken, Principal, PrincipalId, StoredGrants, TokenEdit, TokenId, TokenRecord,
     UsageDelta,
 };
-use super::{Store, StoreResult, Watch};
+use super::{Store, StoreResult, StoreSignal, Watch};
 use crate::secret::SecretHash;
 use crate::time::UnixTime;
 
@@ -32,7 +33,7 @@ fn reader_count() -> usize {
     std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get) + 2
 }
 
-const TOKEN_COLUMNS: &str = "t.id, t.owner_id, p.name, t.name, t.description, t.hint, t.grants, t.created_at, \
+pub(super) const TOKEN_COLUMNS: &str = "t.id, t.owner_id, p.name, t.name, t.description, t.hint, t.grants, t.created_at, \
      t.expires_at, t.revoked_at, t.use_count, t.last_used_at, t.last_warned_at, t.revision";
 
 /// Names the operation a SQLite error came from.
@@ -238,6 +239,14 @@ fn token_row(r: &Row<'_>) -> rusqlite::Result<StoreResult<TokenRecord>> {
     Ok(grants.map(|grants| TokenRecord { grants, ..record }))
 }
 
+/// A stored secret hash.
+fn stored_hash(bytes: Vec<u8>) -> StoreResult<SecretHash> {
+    bytes
+        .try_into()
+        .map(SecretHash)
+        .map_err(|_| StoreError::Unreadable { what: "secret hash", detail: "it has the wrong length".into() })
+}
+
 /// Whether `err` is a UNIQUE (or other constraint) violation.
 fn is_constraint(err: &rusqlite::Error) -> bool {
     matches!(err, rusqlite::Error::SqliteFailure(e, _) if e.code == ErrorCode::ConstraintViolation)
@@ -432,10 +441,16 @@ impl Store for SqliteStore {
         )
     }
 
-    fn mark_warned(&self, id: TokenId, at: UnixTime) -> StoreResult<()> {
+    fn claim_warning(&self, id: TokenId, now: UnixTime, not_since: UnixTime) -> StoreResult<bool> {
         let conn = self.conn()?;
-        conn.execute("UPDATE tokens SET last_warned_at = ?2 WHERE id = ?1", params![id, at]).op("record a warning")?;
-        Ok(())
+        let n = conn
+            .execute(
+                "UPDATE tokens SET last_warned_at = ?2
+                 WHERE id = ?1 AND (last_warned_at IS NULL OR last_warned_at <= ?3)",
+                params![id, now, not_since],
+            )
+            .op("record a warning")?;
+        Ok(n > 0)
     }
 
     fn add_usage(&self, deltas: &[UsageDelta]) -> StoreResult<()> {
@@ -458,7 +473,8 @@ impl Store for SqliteStore {
 
     /// A commit by any process writes the `-wal` file (or, after a checkpoint, the
     /// database file): a watch on their directory hears of it within milliseconds.
-    fn watch(&self, changed: Arc<dyn Fn() + Send + Sync>) -> StoreResult<Option<Watch>> {
+    fn watch(&self, signal: Arc<dyn Fn(StoreSignal) + Send + Sync>) -> StoreResult<Option<Watch>> {
+        let changed = move || signal(StoreSignal::Changed { sent_ms: None });
         use notify::{EventKind, RecursiveMode, Watcher};
         let dir = self.path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
         let Some(name) = self.path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
@@ -561,6 +577,112 @@ impl Store for SqliteStore {
             }
         }
         Ok(changes)
+    }
+
+    fn export(&self) -> StoreResult<Snapshot> {
+        const OP: &str = "read the whole store";
+        let mut conn = self.reader()?;
+        // One read transaction: a consistent snapshot while writers go on.
+        let tx = conn.transaction().op(OP)?;
+        let mut principals = Vec::new();
+        {
+            let mut stmt = tx.prepare("SELECT id, name, created_at FROM principals ORDER BY id").op(OP)?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).op(OP)?;
+            for row in rows {
+                let (id, name, created_at) = row.op(OP)?;
+                principals.push(Principal { id, name, created_at, bindings: Self::bindings_of(&tx, id)? });
+            }
+        }
+        let mut tokens = Vec::new();
+        {
+            let sql = format!(
+                "SELECT {TOKEN_COLUMNS}, t.secret_sha256 FROM tokens t JOIN principals p ON p.id = t.owner_id ORDER BY t.id"
+            );
+            let mut stmt = tx.prepare(&sql).op(OP)?;
+            let rows = stmt.query_map([], |r| Ok((token_row(r)?, r.get::<_, Vec<u8>>(14)?))).op(OP)?;
+            for row in rows {
+                let (record, hash) = row.op(OP)?;
+                tokens.push(StoredToken { record: record?, hash: stored_hash(hash)? });
+            }
+        }
+        let mut links = Vec::new();
+        {
+            let mut stmt = tx
+                .prepare("SELECT secret_sha256, principal_id, created_at, expires_at, used_at FROM sign_in_links")
+                .op(OP)?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+                .op(OP)?;
+            for row in rows {
+                let (hash, principal, created_at, expires_at, used_at) = row.op(OP)?;
+                links.push(StoredLink { hash: stored_hash(hash)?, principal, created_at, expires_at, used_at });
+            }
+        }
+        Ok(Snapshot { principals, tokens, links })
+    }
+
+    fn import(&self, snapshot: &Snapshot, replace: bool) -> StoreResult<()> {
+        const OP: &str = "write the whole store";
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).op(OP)?;
+        let held: i64 = tx
+            .query_row("SELECT (SELECT count(*) FROM principals) + (SELECT count(*) FROM tokens)", [], |r| r.get(0))
+            .op(OP)?;
+        if held > 0 && !replace {
+            return Err(StoreError::NotEmpty);
+        }
+        tx.execute_batch(
+            "DELETE FROM sign_in_links; DELETE FROM tokens; DELETE FROM bindings; DELETE FROM principals;",
+        )
+        .op(OP)?;
+        for p in &snapshot.principals {
+            tx.execute(
+                "INSERT INTO principals (id, name, created_at) VALUES (?1, ?2, ?3)",
+                params![p.id, p.name, p.created_at],
+            )
+            .op(OP)?;
+            for binding in &p.bindings {
+                tx.execute(
+                    "INSERT INTO bindings (principal_id, binding) VALUES (?1, ?2)",
+                    params![p.id, binding.to_text()],
+                )
+                .op(OP)?;
+            }
+        }
+        for StoredToken { record: t, hash } in &snapshot.tokens {
+            let grants = serde_json::to_string(&t.grants).map_err(|e| StoreError::backend(OP, e))?;
+            tx.execute(
+                "INSERT INTO tokens (id, owner_id, name, description, secret_sha256, hint, grants, created_at, expires_at,
+                    revoked_at, use_count, last_used_at, last_warned_at, revision)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                params![
+                    t.id,
+                    t.owner,
+                    t.name,
+                    t.description,
+                    &hash.0[..],
+                    t.hint,
+                    grants,
+                    t.created_at,
+                    t.expires_at,
+                    t.revoked_at,
+                    to_i64("a use count", t.use_count)?,
+                    t.last_used_at,
+                    t.last_warned_at,
+                    to_i64("a revision", t.revision)?,
+                ],
+            )
+            .op(OP)?;
+        }
+        for link in &snapshot.links {
+            tx.execute(
+                "INSERT INTO sign_in_links (secret_sha256, principal_id, created_at, expires_at, used_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![&link.hash.0[..], link.principal, link.created_at, link.expires_at, link.used_at],
+            )
+            .op(OP)?;
+        }
+        tx.commit().op("commit the copy")
     }
 
     fn change_counter(&self) -> StoreResult<u64> {

@@ -221,6 +221,25 @@ impl PolicySlot {
         SwapOutcome::RolledBack { from: ModuleSummary::of(current.module()), to }
     }
 
+    /// Makes `module`, which was active in this process before (so it passed
+    /// the gate here), active again with no history before it: how a fleet
+    /// host returns to its configured module when the fleet's last published
+    /// one is rolled back.
+    pub fn restore(&self, module: Arc<PolicyModule>) -> SwapOutcome {
+        let _one_at_a_time = self.swapping.lock().unwrap_or_else(PoisonError::into_inner);
+        let current = self.active();
+        if current.module().sha256() == module.sha256() {
+            return SwapOutcome::Unchanged { active: ModuleSummary::of(current.module()) };
+        }
+        let to = ModuleSummary::of(&module);
+        self.install(module, &current);
+        // Back where it started: there is nothing before this to roll back to.
+        self.history.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        self.counts.rolled_back.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(from = %current.module().label(), to = %to.sha256, name = %to.name, "policy restored");
+        SwapOutcome::RolledBack { from: ModuleSummary::of(current.module()), to }
+    }
+
     fn install(&self, module: Arc<PolicyModule>, current: &Arc<ActivePolicy>) {
         let mut history = self.history.lock().unwrap_or_else(PoisonError::into_inner);
         history.push(Arc::clone(current.module()));

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use tokenscope::authority::{Expiry, TokenChange};
 use tokenscope::config::Config;
 use tokenscope::secret::Secret;
-use tokenscope::store::{Binding, NewToken, SqliteStore, Store, StoredGrants};
+use tokenscope::store::{Binding, NewToken, StoredGrants};
 use tokenscope::time::UnixTime;
 use tokenscope_tests::authority::{T0, TestAuthority, test_config};
 use tokenscope_tests::http::{agent, send_with};
@@ -106,7 +106,7 @@ fn another_connections_writes_are_seen_within_the_bound() {
     let bound = t.authority.staleness_bound();
     assert!(bound <= Duration::from_secs(1), "the documented bound is at most 1 s: {bound:?}");
     // Another process's view of the same file: its own connections, outside the authority.
-    let other = SqliteStore::open_existing(&t.authority.config().store.path).unwrap();
+    let other = tokenscope::store::open_existing(&t.authority.config().store.location()).unwrap();
 
     let (id, secret) = uploader(&t, "x1");
     other.revoke_token(id, UnixTime::from_secs(T0)).unwrap();
@@ -169,7 +169,7 @@ fn without_the_cache_every_verification_reads_the_store() {
     let mut config: Config = test_config(dir.path().join("tokens.db"));
     config.cache.enabled = false;
     let t = TestAuthority::open(dir, config).unwrap();
-    let other = SqliteStore::open_existing(&t.authority.config().store.path).unwrap();
+    let other = tokenscope::store::open_existing(&t.authority.config().store.location()).unwrap();
     let (id, secret) = uploader(&t, "plain");
     other.revoke_token(id, UnixTime::from_secs(T0)).unwrap();
     assert_eq!(decided(&t, &secret), "revoked", "no cache: the next verification sees it");

@@ -1,22 +1,22 @@
 //! State on disk survives: 1,000 tokens issued by one `tokenscope` process all
 //! verify after it exits, and a process killed with SIGKILL in the middle of
-//! issuing loses no token whose secret it printed.
+//! issuing loses no token whose secret it printed. The store is the tests'
+//! backend (a SQLite file, or a PostgreSQL database).
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
-use tokenscope_tests::authority::{TestAuthority, test_config};
+use tokenscope_tests::authority::{TestAuthority, test_config, test_store};
 use tokenscope_tests::binary::tokenscope;
 
-fn cli(store: &Path) -> Command {
+fn cli(store: &str) -> Command {
     let mut cmd = tokenscope().unwrap();
     cmd.arg("--store").arg(store).env_remove("TOKENSCOPE_CONFIG").env_remove("TOKENSCOPE_TOKEN");
     cmd
 }
 
-fn init(store: &Path) {
+fn init(store: &str) {
     let out = cli(store).args(["init", "--json"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
@@ -30,8 +30,10 @@ fn secrets(lines: &str) -> Vec<String> {
 }
 
 /// Opens the store anew (a restart) and verifies every secret.
-fn verify_all(dir: tempfile::TempDir, store: &Path, secrets: &[String]) {
-    let t = TestAuthority::open(dir, test_config(store.to_path_buf())).unwrap();
+fn verify_all(dir: tempfile::TempDir, store: &str, secrets: &[String]) {
+    let mut config = test_config(dir.path().join("unused.db"));
+    config.store.set(tokenscope::store::StoreLocation::parse(store));
+    let t = TestAuthority::open(dir, config).unwrap();
     for (i, secret) in secrets.iter().enumerate() {
         let v = t.authority.verify(Some(secret), "artifact:view", "channel/main");
         assert!(v.verdict.is_allow(), "token {i} of {}: {v:?}", secrets.len());
@@ -41,7 +43,7 @@ fn verify_all(dir: tempfile::TempDir, store: &Path, secrets: &[String]) {
 #[test]
 fn a_thousand_tokens_verify_after_the_issuing_process_exits() {
     let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("tokens.db");
+    let store = test_store(dir.path());
     init(&store);
     let out = cli(&store)
         .args([
@@ -66,7 +68,7 @@ fn a_thousand_tokens_verify_after_the_issuing_process_exits() {
 #[test]
 fn sigkill_while_issuing_loses_no_printed_token() {
     let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("tokens.db");
+    let store = test_store(dir.path());
     init(&store);
     let mut child = cli(&store)
         .args([

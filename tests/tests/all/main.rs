@@ -13,6 +13,7 @@ mod cli;
 mod component;
 mod durability;
 mod faults;
+mod fleet;
 mod gate;
 mod gateway;
 mod introspect;

@@ -1,0 +1,176 @@
+//! The fleet store: one PostgreSQL database shared by any number of hosts,
+//! through a `deadpool-postgres` pool of `tokio-postgres` connections. The
+//! `Store` trait is synchronous, so every operation runs on the store's own
+//! small runtime and the caller waits for its answer, bounded by `OP_TIMEOUT`.
+
+mod copy;
+mod fleet;
+mod listen;
+mod rows;
+mod schema;
+mod store;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_postgres::NoTls;
+
+use super::{StoreError, StoreResult};
+
+/// The longest one store operation may take before it fails (`store-unavailable`).
+const OP_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long opening a connection may take (unless the URL says `connect_timeout`).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Connections per host.
+const POOL_SIZE: usize = 16;
+
+/// The PostgreSQL backend of `Store`.
+pub struct PgStore {
+    pool: Pool,
+    config: tokio_postgres::Config,
+    runtime: Option<tokio::runtime::Runtime>,
+    handle: tokio::runtime::Handle,
+    shown: String,
+}
+
+impl PgStore {
+    /// Connects to the database at `url` and brings its schema up to date
+    /// (under an advisory lock, so hosts starting together migrate once).
+    pub fn open(url: &str) -> StoreResult<PgStore> {
+        let shown = redacted(url);
+        Self::connect(url, &shown)
+            .map_err(|error| StoreError::Open { path: PathBuf::from(&shown), error: Box::new(error) })
+    }
+
+    fn connect(url: &str, shown: &str) -> StoreResult<PgStore> {
+        let mut config: tokio_postgres::Config =
+            url.parse().map_err(|e| StoreError::backend("read the PostgreSQL URL", e))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        config.application_name("tokenscope");
+        config.keepalives(true).keepalives_idle(Duration::from_secs(10));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("tokenscope-store")
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::backend("start the store's runtime", e))?;
+        let manager =
+            Manager::from_config(config.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(OP_TIMEOUT))
+            .create_timeout(Some(CONNECT_TIMEOUT))
+            .recycle_timeout(Some(CONNECT_TIMEOUT))
+            .build()
+            .map_err(|e| StoreError::backend("make the connection pool", e))?;
+        let handle = runtime.handle().clone();
+        let store = PgStore { pool, config, runtime: Some(runtime), handle, shown: shown.to_owned() };
+        store.run("bring the schema up to date", schema::migrate)?;
+        Ok(store)
+    }
+
+    /// Runs `work` on the store's runtime with a pooled connection, waiting
+    /// for its answer (this blocks the calling thread, as a SQLite call does).
+    fn run<T, F>(&self, op: &'static str, work: impl FnOnce(Pool) -> F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: Future<Output = StoreResult<T>> + Send + 'static,
+    {
+        self.run_for(op, OP_TIMEOUT, work)
+    }
+
+    /// `run` with another bound (whole-store copies).
+    fn run_for<T, F>(&self, op: &'static str, bound: Duration, work: impl FnOnce(Pool) -> F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: Future<Output = StoreResult<T>> + Send + 'static,
+    {
+        let future = work(self.pool.clone());
+        let (answer, answered) = std::sync::mpsc::sync_channel(1);
+        self.handle.spawn(async move {
+            let result = match tokio::time::timeout(bound, future).await {
+                Ok(result) => result,
+                Err(_) => Err(StoreError::backend(op, format!("no answer within {} s", bound.as_secs()))),
+            };
+            // The caller waits on the other end; it is never dropped first.
+            let _ = answer.send(result);
+        });
+        answered.recv().map_err(|_| StoreError::backend(op, "the store's runtime stopped"))?
+    }
+
+    /// The database, as logs may show it (no password).
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        // Dropping a runtime blocks, which an async caller must not do.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// A pooled connection, or why there is none.
+async fn client(pool: &Pool, op: &'static str) -> StoreResult<deadpool_postgres::Object> {
+    pool.get().await.map_err(|e| StoreError::backend(op, e))
+}
+
+/// Names the operation a PostgreSQL error came from.
+trait Op<T> {
+    fn op(self, op: &'static str) -> StoreResult<T>;
+}
+
+impl<T> Op<T> for Result<T, tokio_postgres::Error> {
+    fn op(self, op: &'static str) -> StoreResult<T> {
+        self.map_err(|e| StoreError::backend(op, e))
+    }
+}
+
+/// `url` with any password (in the user part or as a `password=` parameter) left out.
+pub fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return "postgres://(unreadable URL)".to_owned() };
+    let (rest, query) = match rest.split_once('?') {
+        Some((rest, query)) => (rest, Some(query)),
+        None => (rest, None),
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(at) => rest.split_at(at),
+        None => (rest, ""),
+    };
+    let authority = match authority.rsplit_once('@') {
+        Some((user, host)) => format!("{}@{host}", user.split(':').next().unwrap_or("")),
+        None => authority.to_owned(),
+    };
+    let query = query
+        .map(|q| {
+            q.split('&')
+                .filter(|pair| !pair.to_ascii_lowercase().starts_with("password="))
+                .collect::<Vec<_>>()
+                .join("&")
+        })
+        .filter(|q| !q.is_empty())
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    format!("{scheme}://{authority}{path}{query}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted;
+
+    #[test]
+    fn passwords_are_left_out_wherever_the_url_carries_them() {
+        assert_eq!(redacted("postgres://ts:pw@h:5432/db"), "postgres://ts@h:5432/db");
+        assert_eq!(redacted("postgres://ts:p@w@h/db?password=x&sslmode=disable"), "postgres://ts@h/db?sslmode=disable");
+        assert_eq!(redacted("postgresql://h/db?PASSWORD=x"), "postgresql://h/db");
+        assert_eq!(redacted("garbage:pw"), "postgres://(unreadable URL)");
+    }
+}

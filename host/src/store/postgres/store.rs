@@ -1,0 +1,476 @@
+//! The `Store` operations in PostgreSQL: each is one statement or one
+//! transaction on a pooled connection. Concurrent edits of a token are decided
+//! by its row lock; usage increments add in the database, so no host's counts
+//! overwrite another's.
+
+use std::sync::Arc;
+
+use deadpool_postgres::Pool;
+use tokio_postgres::error::SqlState;
+
+use super::rows::{self, TOKEN_COLUMNS, count, get, opt_secs, secs, to_i64};
+use super::{Op, PgStore, client};
+use crate::secret::SecretHash;
+use crate::store::{
+    Binding, Changes, Edited, Fleet, NewToken, Principal, PrincipalId, Snapshot, Store, StoreError, StoreResult,
+    StoreSignal, TokenEdit, TokenId, TokenRecord, UsageDelta, Watch,
+};
+use crate::time::UnixTime;
+
+async fn bindings_of(client: &deadpool_postgres::Object, id: i64) -> StoreResult<Vec<Binding>> {
+    const OP: &str = "read bindings";
+    let stmt =
+        client.prepare_cached("SELECT binding FROM bindings WHERE principal_id = $1 ORDER BY binding").await.op(OP)?;
+    let rows = client.query(&stmt, &[&id]).await.op(OP)?;
+    rows.iter().map(|r| Binding::from_text(&get::<String>(r, 0, "binding")?)).collect()
+}
+
+async fn principal_where(
+    pool: Pool,
+    clause: &'static str,
+    name: Option<String>,
+    id: i64,
+) -> StoreResult<Option<Principal>> {
+    const OP: &str = "look up a principal";
+    let client = client(&pool, OP).await?;
+    let sql = format!("SELECT id, name, created_at FROM principals WHERE {clause}");
+    let stmt = client.prepare_cached(&sql).await.op(OP)?;
+    let row = match &name {
+        Some(name) => client.query_opt(&stmt, &[name]).await,
+        None => client.query_opt(&stmt, &[&id]).await,
+    }
+    .op(OP)?;
+    let Some(row) = row else { return Ok(None) };
+    let id: i64 = get(&row, 0, "principal")?;
+    Ok(Some(Principal {
+        id: PrincipalId::new(id),
+        name: get(&row, 1, "principal")?,
+        created_at: rows::time(get(&row, 2, "principal")?),
+        bindings: bindings_of(&client, id).await?,
+    }))
+}
+
+async fn tokens_where(
+    pool: Pool,
+    op: &'static str,
+    clause: &'static str,
+    params: Vec<i64>,
+) -> StoreResult<Vec<TokenRecord>> {
+    let client = client(&pool, op).await?;
+    let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens t JOIN principals p ON p.id = t.owner_id WHERE {clause}");
+    let stmt = client.prepare_cached(&sql).await.op(op)?;
+    let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+        params.iter().map(|p| p as &(dyn tokio_postgres::types::ToSql + Sync)).collect();
+    let rows = client.query(&stmt, &params).await.op(op)?;
+    rows.iter().map(rows::token).collect()
+}
+
+impl Store for PgStore {
+    fn add_principal(&self, name: &str, now: UnixTime) -> StoreResult<Principal> {
+        const OP: &str = "add a principal";
+        let (name, at) = (name.to_owned(), secs(now)?);
+        self.run(OP, move |pool| async move {
+            let client = client(&pool, OP).await?;
+            let row = client
+                .query_one("INSERT INTO principals (name, created_at) VALUES ($1, $2) RETURNING id", &[&name, &at])
+                .await;
+            match row {
+                Ok(row) => Ok(Principal {
+                    id: PrincipalId::new(get(&row, 0, "principal")?),
+                    name,
+                    created_at: now,
+                    bindings: Vec::new(),
+                }),
+                Err(err) if err.code() == Some(&SqlState::UNIQUE_VIOLATION) => Err(StoreError::PrincipalExists(name)),
+                Err(err) => Err(StoreError::backend(OP, err)),
+            }
+        })
+    }
+
+    fn principal(&self, name: &str) -> StoreResult<Option<Principal>> {
+        let name = name.to_owned();
+        self.run("look up a principal", move |pool| principal_where(pool, "name = $1", Some(name), 0))
+    }
+
+    fn principal_by_id(&self, id: PrincipalId) -> StoreResult<Option<Principal>> {
+        self.run("look up a principal", move |pool| principal_where(pool, "id = $1", None, id.get()))
+    }
+
+    fn principals(&self) -> StoreResult<Vec<Principal>> {
+        const OP: &str = "list principals";
+        self.run(OP, |pool| async move {
+            let client = client(&pool, OP).await?;
+            let principals =
+                client.query("SELECT id, name, created_at FROM principals ORDER BY name", &[]).await.op(OP)?;
+            let bindings =
+                client.query("SELECT principal_id, binding FROM bindings ORDER BY binding", &[]).await.op(OP)?;
+            let mut by_id = std::collections::HashMap::<i64, Vec<Binding>>::new();
+            for row in &bindings {
+                by_id
+                    .entry(get(row, 0, "binding")?)
+                    .or_default()
+                    .push(Binding::from_text(&get::<String>(row, 1, "binding")?)?);
+            }
+            principals
+                .iter()
+                .map(|row| {
+                    let id: i64 = get(row, 0, "principal")?;
+                    Ok(Principal {
+                        id: PrincipalId::new(id),
+                        name: get(row, 1, "principal")?,
+                        created_at: rows::time(get(row, 2, "principal")?),
+                        bindings: by_id.remove(&id).unwrap_or_default(),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn remove_principal(&self, name: &str) -> StoreResult<bool> {
+        const OP: &str = "remove a principal";
+        let name = name.to_owned();
+        self.run(OP, move |pool| async move {
+            let client = client(&pool, OP).await?;
+            Ok(client.execute("DELETE FROM principals WHERE name = $1", &[&name]).await.op(OP)? > 0)
+        })
+    }
+
+    fn bind(&self, principal: PrincipalId, binding: &Binding) -> StoreResult<()> {
+        const OP: &str = "bind a principal";
+        let text = binding.to_text();
+        self.run(OP, move |pool| async move {
+            let client = client(&pool, OP).await?;
+            client
+                .execute(
+                    "INSERT INTO bindings (principal_id, binding) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    &[&principal.get(), &text],
+                )
+                .await
+                .op(OP)?;
+            Ok(())
+        })
+    }
+
+    fn unbind(&self, principal: PrincipalId, binding: &Binding) -> StoreResult<bool> {
+        const OP: &str = "unbind a principal";
+        let text = binding.to_text();
+        self.run(OP, move |pool| async move {
+            let client = client(&pool, OP).await?;
+            let n = client
+                .execute("DELETE FROM bindings WHERE principal_id = $1 AND binding = $2", &[&principal.get(), &text])
+                .await
+                .op(OP)?;
+            Ok(n > 0)
+        })
+    }
+
+    fn insert_token(&self, token: &NewToken) -> StoreResult<TokenId> {
+        let mut ids = self.insert_tokens(std::slice::from_ref(token))?;
+        ids.pop().ok_or_else(|| StoreError::backend("store a token", "no token id came back"))
+    }
+
+    fn insert_tokens(&self, tokens: &[NewToken]) -> StoreResult<Vec<TokenId>> {
+        const OP: &str = "store a token";
+        let tokens = tokens.to_vec();
+        self.run(OP, move |pool| async move {
+            let mut client = client(&pool, OP).await?;
+            let tx = client.transaction().await.op(OP)?;
+            let stmt = tx
+                .prepare_cached(
+                    "INSERT INTO tokens (owner_id, name, description, secret_sha256, hint, grants, created_at, expires_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                )
+                .await
+                .op(OP)?;
+            let mut ids = Vec::with_capacity(tokens.len());
+            for token in &tokens {
+                let grants = serde_json::to_string(&token.grants).map_err(|e| StoreError::backend(OP, e))?;
+                let row = tx
+                    .query_one(
+                        &stmt,
+                        &[
+                            &token.owner.get(),
+                            &token.name,
+                            &token.description,
+                            &&token.hash.0[..],
+                            &token.hint,
+                            &grants,
+                            &secs(token.created_at)?,
+                            &opt_secs(token.expires_at)?,
+                        ],
+                    )
+                    .await
+                    .op(OP)?;
+                ids.push(TokenId::new(get(&row, 0, "token id")?));
+            }
+            tx.commit().await.op("commit new tokens")?;
+            Ok(ids)
+        })
+    }
+
+    fn token(&self, id: TokenId) -> StoreResult<Option<TokenRecord>> {
+        let found = self
+            .run("look up a token", move |pool| tokens_where(pool, "look up a token", "t.id = $1", vec![id.get()]))?;
+        Ok(found.into_iter().next())
+    }
+
+    fn token_by_hash(&self, hash: &SecretHash) -> StoreResult<Option<TokenRecord>> {
+        const OP: &str = "look up a token";
+        let wanted = *hash;
+        self.run(OP, move |pool| async move {
+            let client = client(&pool, OP).await?;
+            let sql = format!(
+                "SELECT {TOKEN_COLUMNS}, t.secret_sha256 FROM tokens t JOIN principals p ON p.id = t.owner_id \
+                 WHERE t.secret_sha256 = $1"
+            );
+            let stmt = client.prepare_cached(&sql).await.op(OP)?;
+            let Some(row) = client.query_opt(&stmt, &[&&wanted.0[..]]).await.op(OP)? else { return Ok(None) };
+            // The index found it by hash; confirm in constant time before trusting it.
+            let stored = rows::hash(get(&row, 14, "secret hash")?)?;
+            if !stored.matches(&wanted) {
+                return Ok(None);
+            }
+            rows::token(&row).map(Some)
+        })
+    }
+
+    fn tokens(&self, owner: Option<PrincipalId>) -> StoreResult<Vec<TokenRecord>> {
+        const OP: &str = "list tokens";
+        self.run(OP, move |pool| match owner {
+            Some(owner) => tokens_where(pool, OP, "t.owner_id = $1 ORDER BY t.id", vec![owner.get()]),
+            None => tokens_where(pool, OP, "true ORDER BY t.id", Vec::new()),
+        })
+    }
+
+    fn edit_token(&self, id: TokenId, edit: &TokenEdit) -> StoreResult<Edited> {
+        const OP: &str = "change a token";
+        let edit = edit.clone();
+        self.run(OP, move |pool| async move {
+            let id = id.get();
+            let mut client = client(&pool, OP).await?;
+            let tx = client.transaction().await.op(OP)?;
+            let row = tx.query_opt("SELECT revision FROM tokens WHERE id = $1 FOR UPDATE", &[&id]).await.op(OP)?;
+            let Some(row) = row else { return Ok(Edited::NotFound) };
+            let revision: i64 = get(&row, 0, "token revision")?;
+            if edit.revision.is_some_and(|expected| Some(expected) != u64::try_from(revision).ok()) {
+                return Ok(Edited::Conflict);
+            }
+            if let Some(name) = &edit.name {
+                tx.execute("UPDATE tokens SET name = $2 WHERE id = $1", &[&id, name]).await.op(OP)?;
+            }
+            if let Some(description) = &edit.description {
+                tx.execute("UPDATE tokens SET description = $2 WHERE id = $1", &[&id, description]).await.op(OP)?;
+            }
+            if let Some(expires_at) = edit.expires_at {
+                tx.execute(
+                    "UPDATE tokens SET expires_at = $2, last_warned_at = NULL WHERE id = $1",
+                    &[&id, &opt_secs(expires_at)?],
+                )
+                .await
+                .op(OP)?;
+            }
+            if let Some((hash, hint)) = &edit.secret {
+                tx.execute("UPDATE tokens SET secret_sha256 = $2, hint = $3 WHERE id = $1", &[&id, &&hash.0[..], hint])
+                    .await
+                    .op(OP)?;
+            }
+            tx.execute("UPDATE tokens SET revision = revision + 1 WHERE id = $1", &[&id]).await.op(OP)?;
+            tx.commit().await.op("commit the token's change")?;
+            Ok(Edited::Done)
+        })
+    }
+
+    fn revoke_token(&self, id: TokenId, now: UnixTime) -> StoreResult<bool> {
+        const OP: &str = "revoke a token";
+        let at = secs(now)?;
+        self.run(OP, move |pool| async move {
+            let client = client(&pool, OP).await?;
+            let n = client
+                .execute("UPDATE tokens SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1", &[&id.get(), &at])
+                .await
+                .op(OP)?;
+            Ok(n > 0)
+        })
+    }
+
+    fn delete_token(&self, id: TokenId) -> StoreResult<bool> {
+        const OP: &str = "delete a token";
+        self.run(OP, move |pool| async move {
+            let client = client(&pool, OP).await?;
+            Ok(client.execute("DELETE FROM tokens WHERE id = $1", &[&id.get()]).await.op(OP)? > 0)
+        })
+    }
+
+    fn expiring(&self, now: UnixTime, before: UnixTime) -> StoreResult<Vec<TokenRecord>> {
+        const OP: &str = "list expiring tokens";
+        let (now, before) = (secs(now)?, secs(before)?);
+        self.run(OP, move |pool| {
+            tokens_where(
+                pool,
+                OP,
+                "t.revoked_at IS NULL AND t.expires_at > $1 AND t.expires_at <= $2 ORDER BY t.expires_at",
+                vec![now, before],
+            )
+        })
+    }
+
+    fn claim_warning(&self, id: TokenId, now: UnixTime, not_since: UnixTime) -> StoreResult<bool> {
+        const OP: &str = "record a warning";
+        let (now, not_since) = (secs(now)?, secs(not_since)?);
+        self.run(OP, move |pool| async move {
+            let client = client(&pool, OP).await?;
+            // The row lock makes a second claimer re-read the row after the first commits.
+            let n = client
+                .execute(
+                    "UPDATE tokens SET last_warned_at = $2
+                     WHERE id = $1 AND (last_warned_at IS NULL OR last_warned_at <= $3)",
+                    &[&id.get(), &now, &not_since],
+                )
+                .await
+                .op(OP)?;
+            Ok(n > 0)
+        })
+    }
+
+    fn add_usage(&self, deltas: &[UsageDelta]) -> StoreResult<()> {
+        const OP: &str = "write usage counts";
+        let mut ids = Vec::with_capacity(deltas.len());
+        let mut uses = Vec::with_capacity(deltas.len());
+        let mut last = Vec::with_capacity(deltas.len());
+        for d in deltas {
+            ids.push(d.token.get());
+            uses.push(to_i64("a use count", d.uses)?);
+            last.push(secs(d.last_used_at)?);
+        }
+        self.run(OP, move |pool| async move {
+            let client = client(&pool, OP).await?;
+            // One statement: the batch is added whole or not at all, and each
+            // host's increments add to whatever the others wrote.
+            let stmt = client
+                .prepare_cached(
+                    "UPDATE tokens t SET use_count = t.use_count + d.uses,
+                        last_used_at = greatest(coalesce(t.last_used_at, 0), d.last_used)
+                     FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS d(id, uses, last_used)
+                     WHERE t.id = d.id",
+                )
+                .await
+                .op(OP)?;
+            client.execute(&stmt, &[&ids, &uses, &last]).await.op(OP)?;
+            Ok(())
+        })
+    }
+
+    fn change_counter(&self) -> StoreResult<u64> {
+        const OP: &str = "read the change counter";
+        self.run(OP, |pool| async move {
+            let client = client(&pool, OP).await?;
+            let stmt = client.prepare_cached("SELECT counter FROM changes WHERE id = 1").await.op(OP)?;
+            let row = client.query_one(&stmt, &[]).await.op(OP)?;
+            Ok(count(get(&row, 0, "change counter")?))
+        })
+    }
+
+    fn changes_since(&self, cursor: u64, limit: usize) -> StoreResult<Changes> {
+        const OP: &str = "read the change feed";
+        let after = to_i64("cursor", cursor)?;
+        let take = to_i64("limit", u64::try_from(limit).unwrap_or(u64::MAX))?.saturating_add(1);
+        self.run(OP, move |pool| async move {
+            let client = client(&pool, OP).await?;
+            let oldest: Option<i64> = client.query_one("SELECT min(seq) FROM change_log", &[]).await.op(OP)?.get(0);
+            let mut changes = Changes {
+                cursor,
+                reset: oldest.is_some_and(|oldest| oldest > after.saturating_add(1)),
+                ..Changes::default()
+            };
+            let rows = client
+                .query(
+                    "SELECT seq, secret_sha256, principal FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+                    &[&after, &take],
+                )
+                .await
+                .op(OP)?;
+            for (taken, row) in rows.iter().enumerate() {
+                if taken == limit {
+                    changes.more = true;
+                    break;
+                }
+                changes.cursor = count(get(row, 0, "change")?);
+                if let Some(hash) = get::<Option<Vec<u8>>>(row, 1, "change")? {
+                    changes.tokens.push(rows::hash(hash)?);
+                }
+                if let Some(principal) = get::<Option<String>>(row, 2, "change")? {
+                    changes.principals.push(principal);
+                }
+            }
+            Ok(changes)
+        })
+    }
+
+    fn change_head(&self) -> StoreResult<u64> {
+        const OP: &str = "read the change feed's head";
+        self.run(OP, |pool| async move {
+            let client = client(&pool, OP).await?;
+            let row = client.query_one("SELECT coalesce(max(seq), 0) FROM change_log", &[]).await.op(OP)?;
+            Ok(count(get(&row, 0, "change feed head")?))
+        })
+    }
+
+    fn add_sign_in_link(
+        &self,
+        hash: &SecretHash,
+        principal: PrincipalId,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> StoreResult<()> {
+        const OP: &str = "store a sign-in link";
+        let (hash, now, expires_at) = (hash.0.to_vec(), secs(now)?, secs(expires_at)?);
+        self.run(OP, move |pool| async move {
+            let mut client = client(&pool, OP).await?;
+            let tx = client.transaction().await.op(OP)?;
+            tx.execute("DELETE FROM sign_in_links WHERE expires_at < $1", &[&now.saturating_sub(86_400)]).await.op(OP)?;
+            tx.execute(
+                "INSERT INTO sign_in_links (secret_sha256, principal_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+                &[&hash, &principal.get(), &now, &expires_at],
+            )
+            .await
+            .op(OP)?;
+            tx.commit().await.op(OP)
+        })
+    }
+
+    fn use_sign_in_link(&self, hash: &SecretHash, now: UnixTime) -> StoreResult<Option<PrincipalId>> {
+        const OP: &str = "use a sign-in link";
+        let (hash, now) = (hash.0.to_vec(), secs(now)?);
+        self.run(OP, move |pool| async move {
+            let client = client(&pool, OP).await?;
+            let row = client
+                .query_opt(
+                    "UPDATE sign_in_links SET used_at = $2
+                     WHERE secret_sha256 = $1 AND used_at IS NULL AND expires_at > $2 RETURNING principal_id",
+                    &[&hash, &now],
+                )
+                .await
+                .op(OP)?;
+            row.map(|r| get(&r, 0, "sign-in link").map(PrincipalId::new)).transpose()
+        })
+    }
+
+    fn watch(&self, signal: Arc<dyn Fn(StoreSignal) + Send + Sync>) -> StoreResult<Option<Watch>> {
+        Ok(Some(super::listen::spawn(&self.handle, self.config.clone(), signal)))
+    }
+
+    fn export(&self) -> StoreResult<Snapshot> {
+        self.run_for("read the whole store", super::copy::BOUND, super::copy::export)
+    }
+
+    fn import(&self, snapshot: &Snapshot, replace: bool) -> StoreResult<()> {
+        let snapshot = snapshot.clone();
+        self.run_for("write the whole store", super::copy::BOUND, move |pool| {
+            super::copy::import(pool, snapshot, replace)
+        })
+    }
+
+    fn fleet(&self) -> Option<&dyn Fleet> {
+        Some(self)
+    }
+}

@@ -1,0 +1,92 @@
+//! A fleet under test: a PostgreSQL cluster of its own (so a test may kill
+//! it), one database, and `tokenscope serve` hosts sharing it, each with its
+//! own directory and log; the store is initialised once.
+
+use anyhow::Result;
+use serde_json::{Value, json};
+
+use crate::http::{Reply, agent, send_with};
+use crate::postgres::Postgres;
+use crate::server::{Server, init};
+
+/// Routes for the check endpoint: downloads from a channel.
+pub const ROUTES: &str = "[[check.routes]]\nmethod = \"GET\"\npath = \"/api/repo/{channel}/{file}\"\n\
+                          action = \"artifact:download\"\nresource = \"channel/{channel}/artifact/{file}\"\n";
+
+pub struct Fleet {
+    pub hosts: Vec<Server>,
+    pub admin: String,
+    pub url: String,
+    pub config: String,
+    // Last: dropped after the hosts, so they never outlive their database by much.
+    pub pg: Postgres,
+}
+
+impl Fleet {
+    /// `n` hosts on a new database, with `extra` config beside the store and routes.
+    pub fn start(n: usize, extra: &str) -> Result<Fleet> {
+        let pg = Postgres::start()?;
+        let url = pg.database()?;
+        let config = format!("[store]\nurl = \"{url}\"\n{ROUTES}{extra}");
+        let first = tempfile::tempdir()?;
+        std::fs::write(first.path().join("tokenscope.toml"), &config)?;
+        let admin = init(&first.path().join("tokenscope.toml"))?;
+        let mut hosts = Vec::new();
+        let mut dirs = vec![first];
+        for _ in 1..n {
+            dirs.push(tempfile::tempdir()?);
+        }
+        for dir in dirs {
+            std::fs::write(dir.path().join("tokenscope.toml"), &config)?;
+            hosts.push(Server::spawn(dir, admin.clone())?);
+        }
+        Ok(Fleet { hosts, admin, url, config, pg })
+    }
+
+    /// A JSON API call to host `i` with the admin's token.
+    pub fn call(&self, i: usize, method: &str, path: &str, body: Option<Value>) -> Reply {
+        let bearer = format!("Bearer {}", self.admin);
+        let mut headers = vec![("authorization", bearer.as_str())];
+        if body.is_some() {
+            headers.push(("content-type", "application/json"));
+        }
+        let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        send_with(&agent(), method, &self.hosts[i].url(path), &headers, body).unwrap_or_else(|e| Reply {
+            status: 0,
+            headers: ureq::http::HeaderMap::new(),
+            body: e.to_string(),
+        })
+    }
+
+    /// Adds principal `name` with read on `channel/main` (through host 0).
+    pub fn principal(&self, name: &str) -> Result<()> {
+        let reply =
+            self.call(0, "POST", "/api/principals", Some(json!({"name": name, "grants": ["channel/main=read"]})));
+        anyhow::ensure!(reply.status == 201 || reply.status == 200, "add principal: {} {}", reply.status, reply.body);
+        Ok(())
+    }
+
+    /// A download token of `owner` made through host `i`: its id and secret.
+    pub fn token(&self, i: usize, owner: &str) -> Result<(i64, String)> {
+        let body = json!({"name": "ci", "scopes": ["artifact:download"], "ttl": "1h"});
+        let reply = self.call(i, "POST", &format!("/api/principals/{owner}/tokens"), Some(body));
+        anyhow::ensure!(reply.status == 201 || reply.status == 200, "create token: {} {}", reply.status, reply.body);
+        let v = reply.json();
+        let id = v["id"].as_i64().ok_or_else(|| anyhow::anyhow!("no id: {}", reply.body))?;
+        let secret = v["secret"].as_str().ok_or_else(|| anyhow::anyhow!("no secret"))?.to_owned();
+        Ok((id, secret))
+    }
+}
+
+/// What host `server` decides for a download with `secret`: `allow`, or the deny code (`status:0` when unreachable).
+pub fn decide(agent: &ureq::Agent, server: &Server, secret: &str) -> (u16, String) {
+    let headers =
+        [("x-original-uri", "/api/repo/main/pkg-1.0.conda"), ("x-original-method", "GET"), ("x-access-token", secret)];
+    match send_with(agent, "GET", &server.url("/v1/check"), &headers, Vec::new()) {
+        Ok(reply) => {
+            let code = reply.header("x-tokenscope-deny-code").unwrap_or("allow").to_owned();
+            (reply.status, code)
+        }
+        Err(e) => (0, e.to_string()),
+    }
+}

@@ -1,0 +1,341 @@
+//! Fleet mode on a real PostgreSQL 15 with three real `tokenscope serve`
+//! hosts: a revocation, reissue or demotion through one host reaches every
+//! host within a second (measured 100 times each); a module published through
+//! one host runs on all within 2 s, a module the gate refuses changes none, and
+//! rollback is fleet-wide; killing PostgreSQL mid-traffic never lets a request
+//! through that should be denied, and the hosts recover by themselves; usage
+//! counts add up exactly across hosts, and `kill -9` loses at most one flush
+//! interval of the killed host's own counts; expiry warnings are logged once
+//! by the fleet.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokenscope_tests::fleet::{Fleet, decide};
+use tokenscope_tests::http::{agent, send_with};
+use tokenscope_tests::modules::{HOSTILE_LENIENT, VARIANT};
+use tokenscope_tests::server::Server;
+
+/// How long until every one of `hosts` refuses `secret`; panics past 3 s.
+fn refused_everywhere(agent: &ureq::Agent, hosts: &[&Server], secret: &str, started: Instant) -> Duration {
+    let mut waiting: Vec<&Server> = hosts.to_vec();
+    while !waiting.is_empty() {
+        waiting.retain(|host| decide(agent, host, secret).1 == "allow");
+        assert!(started.elapsed() < Duration::from_secs(3), "still allowed after 3 s");
+    }
+    started.elapsed()
+}
+
+fn report(what: &str, lags: &mut [Duration]) -> Duration {
+    lags.sort();
+    let at = |q: f64| lags[((lags.len() as f64 - 1.0) * q).round() as usize];
+    let (p50, p99, max) = (at(0.5), at(0.99), lags[lags.len() - 1]);
+    eprintln!("fleet {what} lag over {} changes: p50 {p50:?}, p99 {p99:?}, max {max:?}", lags.len());
+    max
+}
+
+#[test]
+fn revocations_reissues_and_demotions_through_one_host_reach_every_host_within_a_second() {
+    let fleet = Fleet::start(3, "").unwrap();
+    let agent = agent();
+    let (a, others) = (&fleet.hosts[0], [&fleet.hosts[1], &fleet.hosts[2]]);
+    const ROUNDS: usize = 100;
+    fleet.principal("ci").unwrap();
+
+    let mut revoked = Vec::new();
+    for _ in 0..ROUNDS {
+        let (id, secret) = fleet.token(0, "ci").unwrap();
+        for host in others {
+            assert_eq!(decide(&agent, host, &secret).1, "allow");
+            assert_eq!(decide(&agent, host, &secret).1, "allow", "now cached");
+        }
+        let started = Instant::now();
+        let reply = send_with(
+            &agent,
+            "POST",
+            &a.url(&format!("/api/principals/ci/tokens/{id}/revoke")),
+            &[("authorization", &format!("Bearer {}", fleet.admin))],
+            Vec::new(),
+        )
+        .unwrap();
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        revoked.push(refused_everywhere(&agent, &others, &secret, started));
+    }
+    assert!(report("revocation", &mut revoked) <= Duration::from_secs(1));
+
+    let mut reissued = Vec::new();
+    for _ in 0..ROUNDS {
+        let (id, old) = fleet.token(0, "ci").unwrap();
+        for host in others {
+            assert_eq!(decide(&agent, host, &old).1, "allow");
+        }
+        let started = Instant::now();
+        let reply = fleet.call(0, "PATCH", &format!("/api/principals/ci/tokens/{id}"), Some(json!({"reissue": true})));
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reissued.push(refused_everywhere(&agent, &others, &old, started));
+        let new = reply.json()["secret"].as_str().unwrap().to_owned();
+        for host in others {
+            assert_eq!(decide(&agent, host, &new).1, "allow", "the new secret works everywhere");
+        }
+    }
+    assert!(report("reissue", &mut reissued) <= Duration::from_secs(1));
+
+    let mut demoted = Vec::new();
+    for round in 0..ROUNDS {
+        let owner = format!("demoted{round}");
+        fleet.principal(&owner).unwrap();
+        let (_, secret) = fleet.token(0, &owner).unwrap();
+        for host in others {
+            assert_eq!(decide(&agent, host, &secret).1, "allow");
+        }
+        let started = Instant::now();
+        let body = json!({"grants": ["channel/main=read"]});
+        let reply = fleet.call(0, "POST", &format!("/api/principals/{owner}/unbind"), Some(body));
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        demoted.push(refused_everywhere(&agent, &others, &secret, started));
+    }
+    assert!(report("owner demotion", &mut demoted) <= Duration::from_secs(1));
+
+    // Every host says it listens, and how late the last notification was.
+    let status = fleet.call(2, "GET", "/api/system/fleet", None).json();
+    let hosts = status["hosts"].as_array().unwrap();
+    assert_eq!(hosts.len(), 3, "{status}");
+    for host in hosts {
+        assert_eq!(host["listening"], true, "{host}");
+        assert!(host["invalidation_lag_ms"].as_u64().is_some_and(|lag| lag < 1000), "{host}");
+        assert!(host["heartbeat_age_ms"].as_u64().is_some_and(|age| age < 5000), "{host}");
+    }
+}
+
+/// The `x-tokenscope-policy` of each host, for one check.
+fn modules(fleet: &Fleet, agent: &ureq::Agent, secret: &str) -> Vec<String> {
+    let headers =
+        [("x-original-uri", "/api/repo/main/pkg-1.0.conda"), ("x-original-method", "GET"), ("x-access-token", secret)];
+    fleet
+        .hosts
+        .iter()
+        .map(|host| {
+            let reply = send_with(agent, "GET", &host.url("/v1/check"), &headers, Vec::new()).unwrap();
+            reply.header("x-tokenscope-policy").unwrap_or("").to_owned()
+        })
+        .collect()
+}
+
+/// How long until every host names `sha256`; panics past 2 s.
+fn all_run(fleet: &Fleet, agent: &ureq::Agent, secret: &str, sha256: &str, started: Instant) -> Duration {
+    loop {
+        let now = modules(fleet, agent, secret);
+        if now.iter().all(|m| m == sha256) {
+            return started.elapsed();
+        }
+        assert!(started.elapsed() <= Duration::from_secs(2), "after 2 s the hosts run {now:?}, not {sha256}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_module_published_through_one_host_runs_on_every_host_and_rollback_is_fleet_wide() {
+    let fleet = Fleet::start(3, "").unwrap();
+    let agent = agent();
+    fleet.principal("ci").unwrap();
+    let (_, secret) = fleet.token(0, "ci").unwrap();
+    let original = modules(&fleet, &agent, &secret);
+    assert!(original.iter().all(|m| m == &original[0] && !m.is_empty()), "{original:?}");
+    let variant = std::fs::read(VARIANT).unwrap();
+    let variant_sha = tokenscope::runtime::sha256_hex(&variant);
+
+    let bearer = format!("Bearer {}", fleet.admin);
+    let upload = |host: usize, bytes: Vec<u8>| {
+        let headers = [("authorization", bearer.as_str()), ("content-type", "application/wasm")];
+        send_with(&agent, "POST", &fleet.hosts[host].url("/api/system/policy"), &headers, bytes).unwrap()
+    };
+    let started = Instant::now();
+    let published = upload(1, variant.clone());
+    assert_eq!(published.status, 200, "{}", published.body);
+    assert_eq!(published.json()["fleet"]["sha256"], variant_sha.as_str(), "{}", published.body);
+    let took = all_run(&fleet, &agent, &secret, &variant_sha, started);
+    eprintln!("a module published through host B ran on all three hosts after {took:?}");
+    let status = fleet.call(0, "GET", "/api/system/fleet", None).json();
+    assert_eq!(status["desired"]["sha256"], variant_sha.as_str());
+    assert!(status["hosts"].as_array().unwrap().iter().all(|h| h["matches_desired"] == true), "{status}");
+
+    // A module the gate refuses: 422 at the host it was sent to, and no host changes.
+    let refused = upload(2, std::fs::read(HOSTILE_LENIENT).unwrap());
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(modules(&fleet, &agent, &secret).iter().all(|m| m == &variant_sha));
+    let status = fleet.call(1, "GET", "/api/system/fleet", None).json();
+    assert_eq!(status["desired"]["sha256"], variant_sha.as_str(), "{status}");
+
+    // Rollback through host C: all three return to their configured module.
+    let started = Instant::now();
+    let rolled = fleet.call(2, "POST", "/api/system/policy/rollback", None);
+    assert_eq!(rolled.status, 200, "{}", rolled.body);
+    all_run(&fleet, &agent, &secret, &original[0], started);
+    let status = fleet.call(0, "GET", "/api/system/fleet", None).json();
+    assert!(status["desired"].is_null(), "{status}");
+
+    // The CLI publishes and reports, against the same database, with no host involved.
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    std::io::Write::write_all(&mut file, &variant).unwrap();
+    let started = Instant::now();
+    let out = fleet.hosts[0].cli().args(["policy", "publish"]).arg(file.path()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    all_run(&fleet, &agent, &secret, &variant_sha, started);
+    let out = fleet.hosts[0].cli().args(["fleet", "status", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["hosts"].as_array().unwrap().len(), 3, "{status}");
+    let hostile = fleet.hosts[0].cli().args(["policy", "publish", HOSTILE_LENIENT]).output().unwrap();
+    assert!(!hostile.status.success(), "the CLI gates before it publishes");
+    let out = fleet.hosts[0].cli().args(["fleet", "rollback"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    all_run(&fleet, &agent, &secret, &original[0], Instant::now());
+}
+
+#[test]
+fn with_postgresql_killed_mid_traffic_nothing_is_allowed_that_should_be_denied_and_hosts_recover() {
+    let fleet = Fleet::start(3, "").unwrap();
+    fleet.principal("ci").unwrap();
+    let (_, good) = fleet.token(0, "ci").unwrap();
+    let (revoked_id, revoked) = fleet.token(0, "ci").unwrap();
+    assert_eq!(fleet.call(0, "POST", &format!("/api/principals/ci/tokens/{revoked_id}/revoke"), None).status, 200);
+    let unknown = "tks_0000000000000000000000000000000000";
+    let stop = Arc::new(AtomicBool::new(false));
+    let seen: Arc<Mutex<Vec<(usize, &'static str, u16, String)>>> = Arc::default();
+    std::thread::scope(|scope| {
+        for (i, host) in fleet.hosts.iter().enumerate() {
+            let (stop, seen, good, revoked) = (Arc::clone(&stop), Arc::clone(&seen), good.clone(), revoked.clone());
+            scope.spawn(move || {
+                let agent = agent();
+                while !stop.load(Ordering::Relaxed) {
+                    for (which, secret) in
+                        [("good", good.as_str()), ("revoked", revoked.as_str()), ("unknown", unknown)]
+                    {
+                        let (status, code) = decide(&agent, host, secret);
+                        seen.lock().unwrap().push((i, which, status, code));
+                    }
+                }
+            });
+        }
+        std::thread::sleep(Duration::from_millis(1000));
+        fleet.pg.kill().unwrap();
+        std::thread::sleep(Duration::from_secs(3));
+        fleet.pg.up().unwrap();
+        // Recovery without help: every host allows the good token again.
+        let agent = agent();
+        let back = Instant::now();
+        for host in &fleet.hosts {
+            while decide(&agent, host, &good).1 != "allow" {
+                assert!(back.elapsed() < Duration::from_secs(20), "a host did not recover:\n{}", host.log());
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        eprintln!("every host allowed again {:?} after PostgreSQL came back", back.elapsed());
+        stop.store(true, Ordering::Relaxed);
+    });
+    let seen = seen.lock().unwrap();
+    let unavailable = seen.iter().filter(|(_, _, status, code)| *status == 503 && code == "store-unavailable").count();
+    for (host, which, status, code) in seen.iter() {
+        if *which != "good" {
+            assert_ne!(code, "allow", "host {host} allowed the {which} token");
+            assert_ne!(*status, 200, "host {host} answered 200 for the {which} token");
+        } else {
+            assert!(code == "allow" || code == "store-unavailable", "host {host}: {status} {code} for the good token");
+        }
+    }
+    eprintln!("{} decisions while PostgreSQL died and came back; {unavailable} were 503 store-unavailable", seen.len());
+    assert!(unavailable > 0, "no host said it could not decide while PostgreSQL was down");
+    // And the notifications work again: a revocation now still reaches every host within a second.
+    let (id, secret) = fleet.token(1, "ci").unwrap();
+    let agent = agent();
+    for host in &fleet.hosts {
+        assert_eq!(decide(&agent, host, &secret).1, "allow");
+    }
+    let started = Instant::now();
+    assert_eq!(fleet.call(0, "POST", &format!("/api/principals/ci/tokens/{id}/revoke"), None).status, 200);
+    let hosts: Vec<&Server> = fleet.hosts.iter().collect();
+    assert!(refused_everywhere(&agent, &hosts, &secret, started) <= Duration::from_secs(1));
+}
+
+/// The stored use count of token `id` of `owner`, read through host `i`.
+fn uses(fleet: &Fleet, i: usize, owner: &str, id: i64) -> u64 {
+    let list = fleet.call(i, "GET", &format!("/api/principals/{owner}/tokens"), None).json();
+    list.as_array().unwrap().iter().find(|t| t["id"] == id).unwrap()["use_count"].as_u64().unwrap()
+}
+
+#[test]
+fn usage_counts_add_up_across_hosts_and_kill_9_loses_at_most_one_flush_of_the_killed_hosts_counts() {
+    let extra = "[usage]\nflush_interval = \"1s\"\n[expiry_notifier]\ninterval = \"1s\"\n";
+    let mut fleet = Fleet::start(3, extra).unwrap();
+    fleet.principal("ci").unwrap();
+    let (id, secret) = fleet.token(0, "ci").unwrap();
+
+    // All three count the same token at once: nothing is lost or counted twice.
+    std::thread::scope(|scope| {
+        for host in &fleet.hosts {
+            let secret = secret.clone();
+            scope.spawn(move || {
+                let agent = agent();
+                for _ in 0..300 {
+                    assert_eq!(decide(&agent, host, &secret).1, "allow");
+                }
+            });
+        }
+    });
+    let started = Instant::now();
+    while uses(&fleet, 0, "ci", id) != 900 {
+        assert!(started.elapsed() < Duration::from_secs(5), "counted {} of 900", uses(&fleet, 0, "ci", id));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // Host A counts steadily and is killed with SIGKILL; B counts meanwhile.
+    let sent_at: Mutex<Vec<Instant>> = Mutex::default();
+    let killed_at = std::thread::scope(|scope| {
+        let b = &fleet.hosts[1];
+        let secret_b = secret.clone();
+        let by_b = scope.spawn(move || {
+            let agent = agent();
+            for _ in 0..200 {
+                assert_eq!(decide(&agent, b, &secret_b).1, "allow");
+            }
+        });
+        let agent = agent();
+        let a = &fleet.hosts[0];
+        let until = Instant::now() + Duration::from_millis(3200);
+        while Instant::now() < until {
+            assert_eq!(decide(&agent, a, &secret).1, "allow");
+            sent_at.lock().unwrap().push(Instant::now());
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let pid = fleet.hosts[0].child.id().to_string();
+        assert!(std::process::Command::new("kill").args(["-KILL", &pid]).status().unwrap().success());
+        let killed_at = Instant::now();
+        by_b.join().unwrap();
+        killed_at
+    });
+    // B and C stop cleanly (they flush); A's last second is what may be lost.
+    fleet.hosts[1].stop().unwrap();
+    fleet.hosts[2].stop().unwrap();
+    let sent = sent_at.lock().unwrap();
+    let a_total = sent.len() as u64;
+    let a_last_interval =
+        sent.iter().filter(|t| killed_at.duration_since(**t) <= Duration::from_millis(1200)).count() as u64;
+    let out = fleet.hosts[2].cli().args(["token", "list", "--owner", "ci", "--json"]).output().unwrap();
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stored = listed.as_array().unwrap().iter().find(|t| t["id"] == id).unwrap()["use_count"].as_u64().unwrap();
+    let others = 900 + 200;
+    eprintln!(
+        "kill -9 mid-flush: stored {stored}; others counted {others}; A counted {a_total}, {a_last_interval} in its last 1.2 s"
+    );
+    assert!(stored >= others, "other hosts' counts were lost: {stored} < {others}");
+    assert!(stored <= others + a_total, "counted more uses than there were: {stored}");
+    assert!(others + a_total - stored <= a_last_interval, "A lost more than one flush interval of counts");
+
+    // Expiry warnings: every token expires within the window; each is warned by one host only.
+    let logs: String = fleet.hosts.iter().map(Server::log).collect();
+    let warned = logs.matches(&format!("(ID {id}) will expire")).count();
+    assert_eq!(warned, 1, "the token was warned about {warned} times by the fleet");
+}

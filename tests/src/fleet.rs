@@ -51,11 +51,9 @@ impl Fleet {
             headers.push(("content-type", "application/json"));
         }
         let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-        send_with(&agent(), method, &self.hosts[i].url(path), &headers, body).unwrap_or_else(|e| Reply {
-            status: 0,
-            headers: ureq::http::HeaderMap::new(),
-            body: e.to_string(),
-        })
+        let unanswered = |why: String| Reply { status: 0, headers: ureq::http::HeaderMap::new(), body: why };
+        let Some(host) = self.hosts.get(i) else { return unanswered(format!("no host {i}")) };
+        send_with(&agent(), method, &host.url(path), &headers, body).unwrap_or_else(|e| unanswered(e.to_string()))
     }
 
     /// Adds principal `name` with read on `channel/main` (through host 0).
@@ -72,8 +70,8 @@ impl Fleet {
         let reply = self.call(i, "POST", &format!("/api/principals/{owner}/tokens"), Some(body));
         anyhow::ensure!(reply.status == 201 || reply.status == 200, "create token: {} {}", reply.status, reply.body);
         let v = reply.json();
-        let id = v["id"].as_i64().ok_or_else(|| anyhow::anyhow!("no id: {}", reply.body))?;
-        let secret = v["secret"].as_str().ok_or_else(|| anyhow::anyhow!("no secret"))?.to_owned();
+        let id = v.get("id").and_then(Value::as_i64).ok_or_else(|| anyhow::anyhow!("no id: {}", reply.body))?;
+        let secret = v.get("secret").and_then(Value::as_str).ok_or_else(|| anyhow::anyhow!("no secret"))?.to_owned();
         Ok((id, secret))
     }
 }

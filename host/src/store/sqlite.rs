@@ -608,7 +608,7 @@ impl Store for SqliteStore {
         let mut links = Vec::new();
         {
             let mut stmt = tx
-                .prepare("SELECT secret_sha256, principal_id, created_at, expires_at, used_at FROM sign_in_links")
+                .prepare("SELECT secret_sha256, principal_id, created_at, expires_at, used_at FROM sign_in_links ORDER BY secret_sha256")
                 .op(OP)?;
             let rows = stmt
                 .query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))

@@ -195,6 +195,9 @@ fn a_module_published_through_one_host_runs_on_every_host_and_rollback_is_fleet_
     all_run(&fleet, &agent, &secret, &original[0], Instant::now());
 }
 
+/// A decision seen during the outage test: host, which token, status, deny code.
+type Decision = (usize, &'static str, u16, String);
+
 #[test]
 fn with_postgresql_killed_mid_traffic_nothing_is_allowed_that_should_be_denied_and_hosts_recover() {
     let fleet = Fleet::start(3, "").unwrap();
@@ -204,7 +207,7 @@ fn with_postgresql_killed_mid_traffic_nothing_is_allowed_that_should_be_denied_a
     assert_eq!(fleet.call(0, "POST", &format!("/api/principals/ci/tokens/{revoked_id}/revoke"), None).status, 200);
     let unknown = "tks_0000000000000000000000000000000000";
     let stop = Arc::new(AtomicBool::new(false));
-    let seen: Arc<Mutex<Vec<(usize, &'static str, u16, String)>>> = Arc::default();
+    let seen: Arc<Mutex<Vec<Decision>>> = Arc::default();
     std::thread::scope(|scope| {
         for (i, host) in fleet.hosts.iter().enumerate() {
             let (stop, seen, good, revoked) = (Arc::clone(&stop), Arc::clone(&seen), good.clone(), revoked.clone());

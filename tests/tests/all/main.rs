@@ -28,5 +28,6 @@ mod psm_scope_table;
 mod secrets_in_logs;
 mod seed_cases;
 mod server;
+mod store_backends;
 mod swap;
 mod ui;

@@ -50,7 +50,7 @@ pub async fn export(pool: Pool) -> StoreResult<Snapshot> {
     }
     let mut links = Vec::new();
     let link_rows = tx
-        .query("SELECT secret_sha256, principal_id, created_at, expires_at, used_at FROM sign_in_links", &[])
+        .query("SELECT secret_sha256, principal_id, created_at, expires_at, used_at FROM sign_in_links ORDER BY secret_sha256", &[])
         .await
         .op(OP)?;
     for row in link_rows {

@@ -1,0 +1,224 @@
+//! The store contract, run against both backends in every test run: the
+//! embedded SQLite file and a database on a real PostgreSQL. The same steps,
+//! the same assertions: lookups by hash, edits and their conflicts, cascades,
+//! the change counter and feed, exact usage under concurrent writers (several
+//! handles, as several hosts), one expiry-warning claim among many, one use of
+//! a sign-in link, change notifications, and whole-store copies between the
+//! two, by the library and by `tokenscope store copy`.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use tokenscope::secret::Secret;
+use tokenscope::store::{
+    Binding, Edited, NewToken, PrincipalId, Store, StoreError, StoreLocation, StoreSignal, StoredGrants, TokenEdit,
+    UsageDelta,
+};
+use tokenscope::time::UnixTime;
+use tokenscope_tests::binary::tokenscope;
+use tokenscope_tests::postgres::Postgres;
+
+fn at(seconds: u64) -> UnixTime {
+    UnixTime::from_secs(seconds)
+}
+
+/// Both backends, each a fresh store: (name, where, a temp dir holding the file).
+fn backends() -> Vec<(&'static str, StoreLocation, tempfile::TempDir)> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = StoreLocation::Sqlite(dir.path().join("t.db"));
+    let url = StoreLocation::Postgres(Postgres::shared().unwrap().database().unwrap());
+    vec![("sqlite", file, dir), ("postgres", url, tempfile::tempdir().unwrap())]
+}
+
+fn new_token(owner: PrincipalId, secret: &Secret, expires: u64) -> NewToken {
+    NewToken {
+        owner,
+        name: "ci".into(),
+        description: String::new(),
+        hash: secret.hash(),
+        hint: secret.hint(),
+        grants: StoredGrants::Scopes(vec!["artifact".into()]),
+        created_at: at(10),
+        expires_at: Some(at(expires)),
+    }
+}
+
+#[test]
+fn both_backends_keep_the_same_contract() {
+    for (name, location, _dir) in backends() {
+        let store = tokenscope::store::open(&location).unwrap();
+        let alice = store.add_principal("alice", at(1)).unwrap();
+        assert!(matches!(store.add_principal("alice", at(2)), Err(StoreError::PrincipalExists(_))), "{name}");
+        store.bind(alice.id, &Binding::Grant("channel/main=read".into())).unwrap();
+        store.bind(alice.id, &Binding::Grant("channel/main=read".into())).unwrap();
+        let role = Binding::Role { role: "continuous-integration".into(), at: "channel/ci".into() };
+        store.bind(alice.id, &role).unwrap();
+        assert_eq!(store.principal("alice").unwrap().unwrap().bindings.len(), 2, "{name}");
+        assert_eq!(store.principals().unwrap().len(), 1, "{name}");
+
+        let counter = store.change_counter().unwrap();
+        let head = store.change_head().unwrap();
+        let old = Secret::generate().unwrap();
+        let id = store.insert_token(&new_token(alice.id, &old, 100)).unwrap();
+        assert!(store.change_counter().unwrap() > counter, "{name}: a new token bumps the counter");
+        let found = store.token_by_hash(&old.hash()).unwrap().unwrap();
+        assert_eq!((found.id, found.owner_name.as_str(), found.expires_at), (id, "alice", Some(at(100))), "{name}");
+        assert!(store.token_by_hash(&Secret::generate().unwrap().hash()).unwrap().is_none(), "{name}");
+
+        // Usage and warnings change nothing a verification reads.
+        let counter = store.change_counter().unwrap();
+        store.add_usage(&[UsageDelta { token: id, uses: 3, last_used_at: at(50) }]).unwrap();
+        store.add_usage(&[UsageDelta { token: id, uses: 2, last_used_at: at(40) }]).unwrap();
+        assert!(store.claim_warning(id, at(60), at(0)).unwrap(), "{name}");
+        assert!(!store.claim_warning(id, at(61), at(0)).unwrap(), "{name}: warned since");
+        assert_eq!(store.change_counter().unwrap(), counter, "{name}");
+        let t = store.token(id).unwrap().unwrap();
+        assert_eq!((t.use_count, t.last_used_at, t.last_warned_at), (5, Some(at(50)), Some(at(60))), "{name}");
+
+        // A reissue kills the old secret; a stale revision conflicts.
+        let new = Secret::generate().unwrap();
+        let reissue = TokenEdit { secret: Some((new.hash(), new.hint())), revision: Some(0), ..TokenEdit::default() };
+        assert_eq!(store.edit_token(id, &reissue).unwrap(), Edited::Done, "{name}");
+        assert_eq!(store.edit_token(id, &reissue).unwrap(), Edited::Conflict, "{name}");
+        assert!(store.token_by_hash(&old.hash()).unwrap().is_none(), "{name}");
+        assert!(store.revoke_token(id, at(70)).unwrap(), "{name}");
+        assert!(store.revoke_token(id, at(80)).unwrap(), "{name}");
+        assert_eq!(store.token(id).unwrap().unwrap().revoked_at, Some(at(70)), "{name}: the first time stays");
+        assert!(store.expiring(at(0), at(1000)).unwrap().is_empty(), "{name}: a revoked token is not expiring");
+
+        // The feed names the old hash (reissue, revoke) and the principal.
+        let changes = store.changes_since(head, 100).unwrap();
+        assert!(changes.tokens.contains(&old.hash()) && changes.tokens.contains(&new.hash()), "{name}");
+        assert!(!changes.more && !changes.reset, "{name}");
+        assert!(store.unbind(alice.id, &role).unwrap(), "{name}");
+        let later = store.changes_since(changes.cursor, 100).unwrap();
+        assert_eq!(later.principals, ["alice"], "{name}");
+        assert_eq!(store.change_head().unwrap(), later.cursor, "{name}");
+
+        assert!(store.remove_principal("alice").unwrap(), "{name}");
+        assert!(store.token(id).unwrap().is_none(), "{name}: tokens go with their owner");
+        assert!(!store.delete_token(id).unwrap(), "{name}");
+    }
+}
+
+#[test]
+fn concurrent_writers_add_usage_exactly_claim_one_warning_and_use_a_link_once() {
+    for (name, location, _dir) in backends() {
+        let first = tokenscope::store::open(&location).unwrap();
+        let bob = first.add_principal("bob", at(1)).unwrap();
+        let id = first.insert_token(&new_token(bob.id, &Secret::generate().unwrap(), 500)).unwrap();
+        let link = Secret::generate().unwrap();
+        first.add_sign_in_link(&link.hash(), bob.id, at(10), at(1000)).unwrap();
+        // Four handles: four processes' worth of connections.
+        let handles: Vec<Arc<dyn Store>> = (0..4).map(|_| tokenscope::store::open(&location).unwrap()).collect();
+        let barrier = Arc::new(Barrier::new(handles.len()));
+        let (claims, uses) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        std::thread::scope(|scope| {
+            for (i, store) in handles.iter().enumerate() {
+                let (barrier, claims, uses, link) =
+                    (Arc::clone(&barrier), Arc::clone(&claims), Arc::clone(&uses), &link);
+                scope.spawn(move || {
+                    barrier.wait();
+                    for round in 0..50u64 {
+                        let last = at(100 + round * 4 + i as u64);
+                        store.add_usage(&[UsageDelta { token: id, uses: 7, last_used_at: last }]).unwrap();
+                    }
+                    if store.claim_warning(id, at(20), at(0)).unwrap() {
+                        claims.fetch_add(1, Ordering::Relaxed);
+                    }
+                    if store.use_sign_in_link(&link.hash(), at(20)).unwrap().is_some() {
+                        uses.fetch_add(1, Ordering::Relaxed);
+                    }
+                });
+            }
+        });
+        let t = first.token(id).unwrap().unwrap();
+        assert_eq!(t.use_count, 4 * 50 * 7, "{name}: no increment lost");
+        assert_eq!(t.last_used_at, Some(at(100 + 49 * 4 + 3)), "{name}: the latest of all writers");
+        assert_eq!(claims.load(Ordering::Relaxed), 1, "{name}: one warning among four claimers");
+        assert_eq!(uses.load(Ordering::Relaxed), 1, "{name}: a link signs in once");
+    }
+}
+
+#[test]
+fn another_handles_write_is_signalled() {
+    for (name, location, _dir) in backends() {
+        let store = tokenscope::store::open(&location).unwrap();
+        let signals = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = Arc::clone(&signals);
+        let _watch = store.watch(Arc::new(move |s| seen.lock().unwrap().push(s))).unwrap().unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        signals.lock().unwrap().clear();
+        let other = tokenscope::store::open(&location).unwrap();
+        let carol = other.add_principal("carol", at(1)).unwrap();
+        other.bind(carol.id, &Binding::Grant("channel/main=read".into())).unwrap();
+        let started = Instant::now();
+        while !signals.lock().unwrap().iter().any(|s| matches!(s, StoreSignal::Changed { .. })) {
+            assert!(started.elapsed() < Duration::from_secs(2), "{name}: no change signalled");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        eprintln!("{name}: another handle's write was signalled after {:?}", started.elapsed());
+    }
+}
+
+#[test]
+fn a_whole_store_copies_between_backends_and_a_full_target_is_refused_unless_replaced() {
+    let backends = backends();
+    let (sqlite, postgres) = (&backends[0].1, &backends[1].1);
+    let source = tokenscope::store::open(sqlite).unwrap();
+    let dave = source.add_principal("dave", at(1)).unwrap();
+    source.bind(dave.id, &Binding::Grant("channel/main=manage".into())).unwrap();
+    let eve = source.add_principal("eve", at(2)).unwrap();
+    let secret = Secret::generate().unwrap();
+    let id = source.insert_token(&new_token(eve.id, &secret, 900)).unwrap();
+    source.insert_token(&new_token(dave.id, &Secret::generate().unwrap(), 901)).unwrap();
+    source.add_usage(&[UsageDelta { token: id, uses: 41, last_used_at: at(77) }]).unwrap();
+    source.claim_warning(id, at(78), at(0)).unwrap();
+    source.revoke_token(id, at(79)).unwrap();
+    source.add_sign_in_link(&Secret::generate().unwrap().hash(), dave.id, at(5), at(50)).unwrap();
+    let snapshot = source.export().unwrap();
+    assert_eq!(snapshot.counts(), (2, 2, 1));
+
+    let target = tokenscope::store::open(postgres).unwrap();
+    target.import(&snapshot, false).unwrap();
+    assert_eq!(target.export().unwrap(), snapshot, "the copy holds exactly what the source did");
+    assert!(matches!(target.import(&snapshot, false), Err(StoreError::NotEmpty)));
+    let copied = target.token_by_hash(&secret.hash()).unwrap().unwrap();
+    assert_eq!((copied.id, copied.use_count, copied.revoked_at), (id, 41, Some(at(79))));
+    // Ids continue after the copied ones.
+    let next = target.insert_token(&new_token(dave.id, &Secret::generate().unwrap(), 902)).unwrap();
+    assert!(next.get() > id.get());
+
+    // And with the command line, back into a new file; a full target needs --replace.
+    let dir = tempfile::tempdir().unwrap();
+    let back = dir.path().join("back.db");
+    let copy = |from: &str, to: &str, replace: bool| {
+        let mut cmd = tokenscope().unwrap();
+        cmd.args(["store", "copy", "--from", from, "--to", to]).env_remove("TOKENSCOPE_STORE");
+        if replace {
+            cmd.arg("--replace");
+        }
+        cmd.output().unwrap()
+    };
+    let url = match postgres {
+        StoreLocation::Postgres(url) => url.clone(),
+        StoreLocation::Sqlite(_) => unreachable!(),
+    };
+    let back_text = back.display().to_string();
+    let out = copy(&url, &back_text, false);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("copied 2 principals, 3 tokens and 1 sign-in links"));
+    let again = copy(&url, &back_text, false);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"), "{}", String::from_utf8_lossy(&again.stderr));
+    let replaced = copy(&url, &back_text, true);
+    assert!(replaced.status.success(), "{}", String::from_utf8_lossy(&replaced.stderr));
+    let file = tokenscope::store::open_existing(&StoreLocation::Sqlite(back)).unwrap();
+    assert_eq!(file.export().unwrap(), target.export().unwrap());
+    // A password in a URL never reaches the output.
+    let secret_url = url.replace("postgres@", "postgres:hunter2@").replace("/t", "/missing_t");
+    let failed = copy(&secret_url, &back_text, true);
+    let said = format!("{}{}", String::from_utf8_lossy(&failed.stdout), String::from_utf8_lossy(&failed.stderr));
+    assert!(!failed.status.success() && !said.contains("hunter2"), "{said}");
+}

@@ -152,7 +152,10 @@ impl Caches {
                 true
             }
             Err(err) => {
-                tracing::error!("the store's change counter cannot be read: {err}");
+                // Once per outage, not once per request while it lasts.
+                if confirmed != 0 {
+                    tracing::error!("the store's change counter cannot be read; reading through: {err}");
+                }
                 self.clear();
                 self.confirmed_ms.store(0, Ordering::Release);
                 false

@@ -169,7 +169,7 @@ impl Authority {
 
     /// Whether the store answers a read now (readiness).
     pub fn store_answers(&self) -> bool {
-        self.store.principals().is_ok()
+        self.store.change_counter().is_ok()
     }
 
     /// Writes counted usage now (clean shutdown, end of a CLI command).

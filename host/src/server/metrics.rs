@@ -1,6 +1,7 @@
 //! `/metrics` in Prometheus text format: check decisions by code and by the
 //! module that made them, check latency, usage flushes, policy swaps by outcome,
-//! shadow agreement, and the active policy module's name, version and digest.
+//! shadow agreement, the active policy module's name, version and digest, and
+//! whether the store's change notifications arrive (and how late the last was).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -58,6 +59,8 @@ pub struct Metrics {
     swaps: Family<OutcomeLabel, Counter>,
     shadow: Family<OutcomeLabel, Counter>,
     gateway: Family<OutcomeLabel, Counter>,
+    listening: Gauge,
+    notification_lag: Gauge,
 }
 
 impl Metrics {
@@ -84,7 +87,31 @@ impl Metrics {
             "Introspections (found, unknown) and change feed reads (feed) answered to gateways",
             gateway.clone(),
         );
-        Metrics { registry, decisions, latency, flushes, failed_flushes, policy, swaps, shadow, gateway }
+        let listening = Gauge::default();
+        registry.register(
+            "store_listening",
+            "1 while the store's change notifications arrive; 0 while this host reads through to the store",
+            listening.clone(),
+        );
+        let notification_lag = Gauge::default();
+        registry.register(
+            "store_notification_lag_milliseconds",
+            "How late the last change notification arrived (-1: none yet)",
+            notification_lag.clone(),
+        );
+        Metrics {
+            registry,
+            decisions,
+            latency,
+            flushes,
+            failed_flushes,
+            policy,
+            swaps,
+            shadow,
+            gateway,
+            listening,
+            notification_lag,
+        }
     }
 
     /// Counts one answer to a gateway: `found`, `unknown` or `feed`.
@@ -133,6 +160,9 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
             catch_up(&m.shadow.get_or_create(&OutcomeLabel { outcome: outcome.into() }), total);
         }
     }
+    let (listening, lag) = state.authority.invalidation();
+    m.listening.set(i64::from(listening));
+    m.notification_lag.set(lag.map_or(-1, |lag| i64::try_from(lag).unwrap_or(i64::MAX)));
     let mut text = String::new();
     if encode(&mut text, &m.registry).is_err() {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();

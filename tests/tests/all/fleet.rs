@@ -107,6 +107,8 @@ fn revocations_reissues_and_demotions_through_one_host_reach_every_host_within_a
         assert!(host["invalidation_lag_ms"].as_u64().is_some_and(|lag| lag < 1000), "{host}");
         assert!(host["heartbeat_age_ms"].as_u64().is_some_and(|age| age < 5000), "{host}");
     }
+    let metrics = tokenscope_tests::http::send("GET", &fleet.hosts[1].url("/metrics"), &[]).body;
+    assert!(metrics.contains("tokenscope_store_listening 1"), "{metrics}");
 }
 
 /// The `x-tokenscope-policy` of each host, for one check.

@@ -31,7 +31,9 @@ fn bench_store(c: &mut Criterion) {
     let mut backends = vec![("sqlite", StoreLocation::Sqlite(dir.path().join("bench.db")))];
     match std::env::var("TOKENSCOPE_BENCH_POSTGRES") {
         Ok(url) => backends.push(("postgres", StoreLocation::Postgres(url))),
-        Err(_) => eprintln!("TOKENSCOPE_BENCH_POSTGRES is unset: PostgreSQL left out (host/benches/fleet_http.sh sets it)"),
+        Err(_) => {
+            eprintln!("TOKENSCOPE_BENCH_POSTGRES is unset: PostgreSQL left out (host/benches/fleet_http.sh sets it)")
+        }
     }
     let runtime = Runtime::new().unwrap();
     let module = PolicyModule::embedded(&runtime, Limits::default()).unwrap();

@@ -203,6 +203,11 @@ impl Member {
         })
     }
 
+    /// Takes this host off the fleet's list (a clean shutdown).
+    pub fn leave(&self) -> Result<(), StoreError> {
+        self.fleet()?.leave(&self.id)
+    }
+
     /// The fleet now.
     pub fn status(&self) -> Result<Status, StoreError> {
         Status::read(self.fleet()?, self.authority.config().fleet.live_within)

@@ -210,6 +210,13 @@ pub async fn serve(authority: Arc<Authority>) -> Result<()> {
     if let Some(heartbeat) = heartbeat {
         heartbeat.abort();
     }
+    if let Some(member) = fleet {
+        match tokio::task::spawn_blocking(move || member.leave()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => tracing::warn!("cannot take this host off the fleet's list: {err}"),
+            Err(err) => tracing::warn!("leaving the fleet failed: {err}"),
+        }
+    }
     for task in reloaders {
         task.abort();
     }

@@ -22,6 +22,8 @@ pub trait Fleet: Send + Sync {
     /// Records this host's state now (by the database's clock), and forgets
     /// hosts silent for an hour.
     fn heartbeat(&self, beat: &HostBeat) -> StoreResult<()>;
+    /// Forgets host `id` (it is shutting down cleanly).
+    fn leave(&self, id: &str) -> StoreResult<()>;
     /// Every host that sent a heartbeat in the last `within_secs` seconds.
     fn hosts(&self, within_secs: u64) -> StoreResult<Vec<FleetHost>>;
 }

@@ -139,7 +139,7 @@ fn all_run(fleet: &Fleet, agent: &ureq::Agent, secret: &str, sha256: &str, start
 
 #[test]
 fn a_module_published_through_one_host_runs_on_every_host_and_rollback_is_fleet_wide() {
-    let fleet = Fleet::start(3, "").unwrap();
+    let mut fleet = Fleet::start(3, "").unwrap();
     let agent = agent();
     fleet.principal("ci").unwrap();
     let (_, secret) = fleet.token(0, "ci").unwrap();
@@ -195,6 +195,11 @@ fn a_module_published_through_one_host_runs_on_every_host_and_rollback_is_fleet_
     let out = fleet.hosts[0].cli().args(["fleet", "rollback"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     all_run(&fleet, &agent, &secret, &original[0], Instant::now());
+
+    // A host that shuts down cleanly leaves the list at once.
+    fleet.hosts[2].stop().unwrap();
+    let status = fleet.call(0, "GET", "/api/system/fleet", None).json();
+    assert_eq!(status["hosts"].as_array().unwrap().len(), 2, "{status}");
 }
 
 /// A decision seen during the outage test: host, which token, status, deny code.
@@ -343,4 +348,51 @@ fn usage_counts_add_up_across_hosts_and_kill_9_loses_at_most_one_flush_of_the_ki
     let logs: String = fleet.hosts.iter().map(Server::log).collect();
     let warned = logs.matches(&format!("(ID {id}) will expire")).count();
     assert_eq!(warned, 1, "the token was warned about {warned} times by the fleet");
+}
+
+#[test]
+fn a_change_made_while_the_hosts_notification_connections_are_cut_is_not_lost() {
+    let fleet = Fleet::start(3, "").unwrap();
+    let agent = agent();
+    fleet.principal("ci").unwrap();
+    let db = fleet.url.rsplit('/').next().unwrap().to_owned();
+    let hosts: Vec<&Server> = fleet.hosts.iter().collect();
+    for round in 0..5 {
+        let (id, secret) = fleet.token(0, "ci").unwrap();
+        for host in &hosts {
+            assert_eq!(decide(&agent, host, &secret).1, "allow");
+        }
+        // Every host listens again (after the last round's cut)...
+        let listening = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'tokenscope-listen'";
+        let waited = Instant::now();
+        while fleet.pg.sql(&db, listening).unwrap() != "3" {
+            assert!(waited.elapsed() < Duration::from_secs(5), "round {round}: the hosts did not listen again");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // ...then cut every host's LISTEN connection, and revoke before they are back.
+        let cut = fleet
+            .pg
+            .sql(
+                &db,
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                 WHERE application_name = 'tokenscope-listen'",
+            )
+            .unwrap();
+        assert_eq!(cut, "3", "round {round}: one listening connection per host");
+        let started = Instant::now();
+        assert_eq!(fleet.call(1, "POST", &format!("/api/principals/ci/tokens/{id}/revoke"), None).status, 200);
+        let lag = refused_everywhere(&agent, &hosts, &secret, started);
+        assert!(lag <= Duration::from_secs(1), "round {round}: {lag:?}");
+    }
+    // They listen again, by themselves.
+    let started = Instant::now();
+    loop {
+        let status = fleet.call(0, "GET", "/api/system/fleet", None).json();
+        let hosts = status["hosts"].as_array().unwrap();
+        if hosts.len() == 3 && hosts.iter().all(|h| h["listening"] == true) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "{status}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

@@ -132,6 +132,16 @@ impl Fleet for PgStore {
         })
     }
 
+    fn leave(&self, id: &str) -> StoreResult<()> {
+        const OP: &str = "leave the fleet";
+        let id = id.to_owned();
+        self.run(OP, move |pool| async move {
+            let client = client(&pool, OP).await?;
+            client.execute("DELETE FROM fleet_hosts WHERE id = $1", &[&id]).await.op(OP)?;
+            Ok(())
+        })
+    }
+
     fn hosts(&self, within_secs: u64) -> StoreResult<Vec<FleetHost>> {
         const OP: &str = "list the fleet's hosts";
         let within = f64::from(u32::try_from(within_secs).unwrap_or(u32::MAX));

@@ -60,6 +60,9 @@ async fn listen(
     signal: &(dyn Fn(StoreSignal) + Send + Sync),
     quiet: &mut bool,
 ) -> anyhow::Result<()> {
+    let mut config = config.clone();
+    // Named apart from the pool's connections, so an operator can tell them apart.
+    config.application_name("tokenscope-listen");
     let (client, mut connection) = config.connect(NoTls).await?;
     let (messages, mut received) = tokio::sync::mpsc::unbounded_channel();
     let driver = tokio::spawn(async move {

@@ -27,6 +27,7 @@ pub mod grant_text;
 mod ids;
 pub mod notify;
 pub mod observe;
+pub mod oidc;
 mod periodic;
 pub mod runtime;
 pub mod secret;

@@ -90,6 +90,7 @@ mod tests {
                 grants: StoredGrants::Scopes(vec!["artifact".into()]),
                 created_at: at(T0),
                 expires_at: Some(at(T0 + 10 * DAY)),
+                origin: None,
             })
             .unwrap();
         (Arc::new(store), id)

@@ -12,6 +12,7 @@ pub mod jco;
 pub mod layering;
 pub mod modules;
 pub mod nginx;
+pub mod oidc;
 pub mod postgres;
 pub mod routes;
 pub mod schemathesis;

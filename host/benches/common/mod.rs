@@ -41,6 +41,7 @@ pub fn fill(store: &dyn Store, count: usize, keep: usize) -> Vec<String> {
                     grants: StoredGrants::Scopes(vec!["artifact".into(), "channel:view".into()]),
                     created_at: UnixTime::from_secs(1),
                     expires_at: Some(UnixTime::from_secs(4_000_000_000)),
+                    origin: None,
                 }
             })
             .collect();

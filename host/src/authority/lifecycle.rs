@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::contract::{Grants, ResourceGrant};
 use crate::secret::Secret;
-use crate::store::{Edited, NewToken, Principal, StoredGrants, TokenEdit, TokenId, TokenRecord};
+use crate::store::{Edited, NewToken, Principal, StoredGrants, TokenEdit, TokenId, TokenOrigin, TokenRecord};
 use crate::time::UnixTime;
 
 use super::rights::owner_rights;
@@ -42,6 +42,8 @@ pub struct IssueRequest {
     pub grants: Grants,
     /// The token the request was made with (the API); `None` for the operator (the CLI).
     pub asked_by: Option<TokenId>,
+    /// Where the request came from, when it is an identity token exchange.
+    pub origin: Option<TokenOrigin>,
 }
 
 /// A change to one token, made at once or not at all.
@@ -155,6 +157,7 @@ impl Authority {
             grants: StoredGrants::from_grants(&normalized),
             created_at: now,
             expires_at,
+            origin: request.origin.clone(),
         };
         let id = self.store.insert_token(&token)?;
         self.caches.token_changed(id, Some(&token.hash));

@@ -92,6 +92,7 @@ mod tests {
                 grants: StoredGrants::Scopes(vec!["artifact".into()]),
                 created_at: UnixTime::default(),
                 expires_at: None,
+                origin: None,
             })
             .unwrap();
         (Arc::new(store), id)

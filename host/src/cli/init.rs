@@ -34,6 +34,7 @@ pub fn run(store_args: &StoreArgs, args: &InitArgs) -> Result<ExitCode> {
         expiry: Expiry::Default,
         grants: Grants::Resources(vec![ResourceGrant { resource: "/".into(), access: Access::Level(Level::Manage) }]),
         asked_by: None,
+        origin: None,
     };
     let issued = authority.create_token(&request)?;
     if !args.json {

@@ -9,6 +9,7 @@ mod gateway;
 mod init;
 mod logging;
 mod notify;
+mod oidc;
 mod output;
 mod policy;
 mod policy_author;
@@ -77,6 +78,11 @@ enum Command {
     /// Move a store between backends
     #[command(subcommand)]
     Store(store::StoreCommand),
+    /// Trade an OIDC identity token (a CI job's) for a short-lived token at a running server
+    Exchange(oidc::ExchangeArgs),
+    /// Check identity tokens against this config's issuers and rules
+    #[command(subcommand)]
+    Oidc(oidc::OidcCommand),
 }
 
 /// Which policy module to use.
@@ -127,6 +133,8 @@ pub fn main() -> ExitCode {
         Command::Gateway(command) => gateway::run(&cli.store, &command),
         Command::Fleet(command) => fleet::run(&cli.store, &command),
         Command::Store(command) => store::run(&command),
+        Command::Exchange(args) => oidc::exchange(&cli.store, &args),
+        Command::Oidc(command) => oidc::run(&cli.store, &command),
     };
     match result {
         Ok(code) => code,

@@ -208,6 +208,7 @@ fn create(authority: &Authority, args: &CreateArgs) -> Result<ExitCode> {
             expiry,
             grants: grants.clone(),
             asked_by: None,
+            origin: None,
         };
         match authority.create_token(&request) {
             Ok(issued) => print_issued(&issued, args.json)?,

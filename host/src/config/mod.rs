@@ -14,10 +14,12 @@ use crate::grant_text::parse_grant;
 
 mod fleet;
 mod gateway;
+mod oidc;
 use crate::runtime::Limits;
 use crate::store::StoreLocation;
 pub use fleet::FleetConfig;
 pub use gateway::{GatewayConfig, origin};
+pub use oidc::{IssuerConfig, OidcConfig, RuleConfig};
 
 /// The file read when `--config` is not given and it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "tokenscope.toml";
@@ -54,6 +56,8 @@ pub struct Config {
     pub gateway: GatewayConfig,
     /// Hosts sharing a PostgreSQL store: heartbeats and policy rollout.
     pub fleet: FleetConfig,
+    /// Short-lived tokens in exchange for OIDC identity tokens (CI jobs).
+    pub oidc: OidcConfig,
 }
 
 /// How long gateways may keep introspection answers (`Cache-Control: max-age`).
@@ -500,6 +504,7 @@ impl Config {
     /// Checks what the types cannot: orderings, ranges, role grants.
     pub fn validate(&self) -> Result<()> {
         self.fleet.validate()?;
+        self.oidc.validate()?;
         if self.tokens.default_ttl > self.tokens.max_ttl {
             bail!("tokens.default_ttl is longer than tokens.max_ttl");
         }

@@ -303,6 +303,7 @@ pub(super) async fn create_token_for(
         expiry,
         grants,
         asked_by: Some(caller.token),
+        origin: None,
     };
     let made = blocking(state, move |a| {
         if let Some(creator) = &creator {

@@ -9,6 +9,7 @@ mod api_body;
 mod body_limit;
 mod check;
 mod error;
+mod exchange_api;
 mod health;
 mod introspect_api;
 mod listen;
@@ -56,6 +57,7 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
     ("POST", "/api/system/policy"),
     ("POST", "/api/system/policy/rollback"),
     ("GET", "/api/system/fleet"),
+    ("POST", "/api/auth/exchange"),
 ];
 
 use std::sync::Arc;
@@ -84,6 +86,8 @@ pub struct AppState {
     pub rights_epoch: String,
     /// This host's part in the fleet, when its store is shared.
     pub fleet: Option<Arc<crate::fleet::Member>>,
+    /// Identity token exchange (`[oidc]`).
+    pub oidc: Arc<crate::oidc::Exchanger>,
 }
 
 /// How many module uploads are read at once; more wait for none, they get 429.
@@ -109,6 +113,7 @@ fn app(authority: Arc<Authority>, fleet: Option<Arc<crate::fleet::Member>>) -> R
         },
         rights_epoch: introspect_api::rights_epoch(&config),
         fleet,
+        oidc: Arc::new(crate::oidc::Exchanger::new(&config.oidc)),
     });
     let fast = check::Fast::new(Arc::clone(&state), &prefix, config.server.max_header_bytes);
     let bounded = |router: Router<Arc<AppState>>, max: usize| {
@@ -144,10 +149,13 @@ fn app(authority: Arc<Authority>, fleet: Option<Arc<crate::fleet::Member>>) -> R
         .route("/v1/revocations", get(introspect_api::revocations))
         .route(&prefix, any(check::check))
         .route(&format!("{prefix}/{{*rest}}"), any(check::check));
+    // An identity token too large to be one is refused as such, so its route reads a little more.
+    let exchange = Router::new().route("/api/auth/exchange", post(exchange_api::exchange));
     // Modules are larger than any other body: that one route has its own limit.
     let modules = Router::new().route("/api/system/policy", get(policy_api::status).post(policy_api::load));
     let router = bounded(everything, config.server.max_body_bytes)
         .merge(bounded(modules, config.policy.max_module_bytes))
+        .merge(bounded(exchange, exchange_api::MAX_BODY))
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(config.server.max_header_bytes, error::limit_headers))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, config.server.request_timeout))

@@ -87,4 +87,7 @@ pub const MIGRATIONS: &[&str] = &[
         expires_at    INTEGER NOT NULL,
         used_at       INTEGER
     );",
+    // 6: where a token came from when it was minted in exchange for an OIDC
+    // identity token (issuer, subject, rule; JSON), NULL otherwise.
+    "ALTER TABLE tokens ADD COLUMN origin TEXT;",
 ];

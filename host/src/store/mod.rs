@@ -18,8 +18,8 @@ pub use postgres::PgStore;
 pub use snapshot::{Snapshot, StoredLink, StoredToken};
 pub use sqlite::SqliteStore;
 pub use types::{
-    Binding, Changes, Edited, NewToken, Principal, PrincipalId, StoredGrants, TokenEdit, TokenId, TokenRecord,
-    UsageDelta,
+    Binding, Changes, Edited, NewToken, Principal, PrincipalId, StoredGrants, TokenEdit, TokenId, TokenOrigin,
+    TokenRecord, UsageDelta,
 };
 
 use std::sync::Arc;

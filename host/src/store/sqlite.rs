@@ -14,8 +14,8 @@ use super::error::StoreError;
 use super::migrations::MIGRATIONS;
 use super::snapshot::{Snapshot, StoredLink, StoredToken};
 use super::types::{
-    Binding, Changes, Edited, NewToken, Principal, PrincipalId, StoredGrants, TokenEdit, TokenId, TokenRecord,
-    UsageDelta,
+    Binding, Changes, Edited, NewToken, Principal, PrincipalId, StoredGrants, TokenEdit, TokenId, TokenOrigin,
+    TokenRecord, UsageDelta,
 };
 use super::{Store, StoreResult, StoreSignal, Watch};
 use crate::secret::SecretHash;
@@ -34,7 +34,7 @@ fn reader_count() -> usize {
 }
 
 pub(super) const TOKEN_COLUMNS: &str = "t.id, t.owner_id, p.name, t.name, t.description, t.hint, t.grants, t.created_at, \
-     t.expires_at, t.revoked_at, t.use_count, t.last_used_at, t.last_warned_at, t.revision";
+     t.expires_at, t.revoked_at, t.use_count, t.last_used_at, t.last_warned_at, t.revision, t.origin";
 
 /// Names the operation a SQLite error came from.
 trait Op<T> {
@@ -235,8 +235,10 @@ fn token_row(r: &Row<'_>) -> rusqlite::Result<StoreResult<TokenRecord>> {
         last_used_at: r.get(11)?,
         last_warned_at: r.get(12)?,
         revision: count(r.get(13)?),
+        origin: None,
     };
-    Ok(grants.map(|grants| TokenRecord { grants, ..record }))
+    let origin = r.get::<_, Option<String>>(14)?.map(|text| TokenOrigin::from_text(&text)).transpose();
+    Ok(grants.and_then(|grants| Ok(TokenRecord { grants, origin: origin?, ..record })))
 }
 
 /// A stored secret hash.
@@ -326,8 +328,9 @@ impl Store for SqliteStore {
         {
             let mut stmt = tx
                 .prepare_cached(
-                    "INSERT INTO tokens (owner_id, name, description, secret_sha256, hint, grants, created_at, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    "INSERT INTO tokens (owner_id, name, description, secret_sha256, hint, grants, created_at, expires_at,
+                    origin)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 )
                 .op("store a token")?;
             for token in tokens {
@@ -342,6 +345,7 @@ impl Store for SqliteStore {
                     grants,
                     token.created_at,
                     token.expires_at,
+                    token.origin.as_ref().map(TokenOrigin::to_text).transpose()?,
                 ])
                 .op("store a token")?;
                 ids.push(TokenId::new(tx.last_insert_rowid()));
@@ -364,7 +368,7 @@ impl Store for SqliteStore {
         let mut stmt = conn.prepare_cached(&sql).op("look up a token")?;
         let found = stmt
             .query_row([&hash.0[..]], |r| {
-                let stored: Vec<u8> = r.get(14)?;
+                let stored: Vec<u8> = r.get(15)?;
                 Ok((token_row(r)?, stored))
             })
             .optional()
@@ -599,7 +603,7 @@ impl Store for SqliteStore {
                 "SELECT {TOKEN_COLUMNS}, t.secret_sha256 FROM tokens t JOIN principals p ON p.id = t.owner_id ORDER BY t.id"
             );
             let mut stmt = tx.prepare(&sql).op(OP)?;
-            let rows = stmt.query_map([], |r| Ok((token_row(r)?, r.get::<_, Vec<u8>>(14)?))).op(OP)?;
+            let rows = stmt.query_map([], |r| Ok((token_row(r)?, r.get::<_, Vec<u8>>(15)?))).op(OP)?;
             for row in rows {
                 let (record, hash) = row.op(OP)?;
                 tokens.push(StoredToken { record: record?, hash: stored_hash(hash)? });
@@ -653,8 +657,8 @@ impl Store for SqliteStore {
             let grants = serde_json::to_string(&t.grants).map_err(|e| StoreError::backend(OP, e))?;
             tx.execute(
                 "INSERT INTO tokens (id, owner_id, name, description, secret_sha256, hint, grants, created_at, expires_at,
-                    revoked_at, use_count, last_used_at, last_warned_at, revision)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                    revoked_at, use_count, last_used_at, last_warned_at, revision, origin)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
                 params![
                     t.id,
                     t.owner,
@@ -670,6 +674,7 @@ impl Store for SqliteStore {
                     t.last_used_at,
                     t.last_warned_at,
                     to_i64("a revision", t.revision)?,
+                    t.origin.as_ref().map(TokenOrigin::to_text).transpose()?,
                 ],
             )
             .op(OP)?;
@@ -761,6 +766,7 @@ mod tests {
             grants: StoredGrants::Scopes(vec!["artifact".into()]),
             created_at: at(10),
             expires_at: Some(at(100)),
+            origin: None,
         }
     }
 

@@ -135,6 +135,32 @@ pub struct TokenRecord {
     /// Bumped by every edit and reissue; an edit names the revision it was decided on.
     #[serde(skip)]
     pub revision: u64,
+    /// Where it came from, when it was minted in exchange for an identity token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<TokenOrigin>,
+}
+
+/// What a token minted in exchange for an OIDC identity token came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenOrigin {
+    /// The identity token's issuer (`iss`).
+    pub issuer: String,
+    /// Its subject (`sub`).
+    pub subject: String,
+    /// The `[[oidc.rules]]` entry that matched (its number, from 1, and principal).
+    pub rule: String,
+}
+
+impl TokenOrigin {
+    /// As stored: one JSON object.
+    pub fn to_text(&self) -> Result<String, StoreError> {
+        serde_json::to_string(self).map_err(|e| StoreError::backend("write a token's origin", e))
+    }
+
+    /// As stored, read back.
+    pub fn from_text(text: &str) -> Result<TokenOrigin, StoreError> {
+        serde_json::from_str(text).map_err(|e| StoreError::Unreadable { what: "token origin", detail: e.to_string() })
+    }
 }
 
 /// A token about to be stored.
@@ -156,6 +182,8 @@ pub struct NewToken {
     pub created_at: UnixTime,
     /// When it expires; `None` never.
     pub expires_at: Option<UnixTime>,
+    /// Where it came from (an identity token exchange), if not from a person or the CLI.
+    pub origin: Option<TokenOrigin>,
 }
 
 /// Changes to a token's name, description, expiry or secret (`None`: unchanged),

@@ -133,6 +133,7 @@ fn another_connections_writes_are_seen_within_the_bound() {
             grants: StoredGrants::Scopes(vec!["artifact:view".into()]),
             created_at: UnixTime::from_secs(T0),
             expires_at: None,
+            origin: None,
         })
         .unwrap();
     let lag = until("allow", || {

@@ -19,6 +19,7 @@ pub(super) fn request(owner: &str, grants: Grants) -> IssueRequest {
         expiry: Expiry::Default,
         grants,
         asked_by: None,
+        origin: None,
     }
 }
 

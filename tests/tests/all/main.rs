@@ -22,6 +22,7 @@ mod lifecycle;
 mod limits;
 mod malformed;
 mod nginx;
+mod oidc;
 mod other_host;
 mod principals_api;
 mod psm_scope_table;

@@ -41,6 +41,7 @@ fn new_token(owner: PrincipalId, secret: &Secret, expires: u64) -> NewToken {
         grants: StoredGrants::Scopes(vec!["artifact".into()]),
         created_at: at(10),
         expires_at: Some(at(expires)),
+        origin: None,
     }
 }
 

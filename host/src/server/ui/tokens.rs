@@ -170,6 +170,7 @@ pub async fn create(state: &Arc<AppState>, headers: &HeaderMap, body: &Bytes, wh
         expiry,
         grants,
         asked_by: signed.token,
+        origin: None,
     };
     let made = blocking(state, move |a| {
         if let Some(creator) = &creator {

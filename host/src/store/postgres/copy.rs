@@ -46,7 +46,7 @@ pub async fn export(pool: Pool) -> StoreResult<Snapshot> {
     );
     let mut tokens = Vec::new();
     for row in tx.query(&sql, &[]).await.op(OP)? {
-        tokens.push(StoredToken { record: rows::token(&row)?, hash: rows::hash(get(&row, 14, "secret hash")?)? });
+        tokens.push(StoredToken { record: rows::token(&row)?, hash: rows::hash(get(&row, 15, "secret hash")?)? });
     }
     let mut links = Vec::new();
     let link_rows = tx
@@ -100,8 +100,8 @@ pub async fn import(pool: Pool, snapshot: Snapshot, replace: bool) -> StoreResul
     let insert = tx
         .prepare(
             "INSERT INTO tokens (id, owner_id, name, description, secret_sha256, hint, grants, created_at, expires_at,
-                revoked_at, use_count, last_used_at, last_warned_at, revision)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                revoked_at, use_count, last_used_at, last_warned_at, revision, origin)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .await
         .op(OP)?;
@@ -124,6 +124,7 @@ pub async fn import(pool: Pool, snapshot: Snapshot, replace: bool) -> StoreResul
                 &opt_secs(t.last_used_at)?,
                 &opt_secs(t.last_warned_at)?,
                 &to_i64("a revision", t.revision)?,
+                &t.origin.as_ref().map(crate::store::TokenOrigin::to_text).transpose()?,
             ],
         )
         .await

@@ -5,7 +5,7 @@ use tokio_postgres::Row;
 use tokio_postgres::types::FromSql;
 
 use crate::secret::SecretHash;
-use crate::store::{StoreError, StoreResult, StoredGrants, TokenRecord};
+use crate::store::{StoreError, StoreResult, StoredGrants, TokenOrigin, TokenRecord};
 use crate::time::UnixTime;
 
 /// The token columns every token query selects, in `token`'s order.
@@ -70,5 +70,6 @@ pub fn token(row: &Row) -> StoreResult<TokenRecord> {
         last_used_at: get::<Option<i64>>(row, 11, WHAT)?.map(time),
         last_warned_at: get::<Option<i64>>(row, 12, WHAT)?.map(time),
         revision: count(get(row, 13, WHAT)?),
+        origin: get::<Option<String>>(row, 14, WHAT)?.map(|text| TokenOrigin::from_text(&text)).transpose()?,
     })
 }

@@ -143,6 +143,8 @@ const MIGRATIONS: &[&str] = &[
         listening           BOOLEAN NOT NULL
     );
     ",
+    // 3: where a token minted for an OIDC identity token came from (JSON).
+    "ALTER TABLE tokens ADD COLUMN origin TEXT;",
 ];
 
 /// How many migrations this build knows.

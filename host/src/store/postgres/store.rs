@@ -177,14 +177,16 @@ impl Store for PgStore {
             let tx = client.transaction().await.op(OP)?;
             let stmt = tx
                 .prepare_cached(
-                    "INSERT INTO tokens (owner_id, name, description, secret_sha256, hint, grants, created_at, expires_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                    "INSERT INTO tokens (owner_id, name, description, secret_sha256, hint, grants, created_at, expires_at,
+                        origin)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
                 )
                 .await
                 .op(OP)?;
             let mut ids = Vec::with_capacity(tokens.len());
             for token in &tokens {
                 let grants = serde_json::to_string(&token.grants).map_err(|e| StoreError::backend(OP, e))?;
+                let origin = token.origin.as_ref().map(crate::store::TokenOrigin::to_text).transpose()?;
                 let row = tx
                     .query_one(
                         &stmt,
@@ -197,6 +199,7 @@ impl Store for PgStore {
                             &grants,
                             &secs(token.created_at)?,
                             &opt_secs(token.expires_at)?,
+                            &origin,
                         ],
                     )
                     .await
@@ -226,7 +229,7 @@ impl Store for PgStore {
             let stmt = client.prepare_cached(&sql).await.op(OP)?;
             let Some(row) = client.query_opt(&stmt, &[&&wanted.0[..]]).await.op(OP)? else { return Ok(None) };
             // The index found it by hash; confirm in constant time before trusting it.
-            let stored = rows::hash(get(&row, 14, "secret hash")?)?;
+            let stored = rows::hash(get(&row, 15, "secret hash")?)?;
             if !stored.matches(&wanted) {
                 return Ok(None);
             }

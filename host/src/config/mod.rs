@@ -19,7 +19,7 @@ use crate::runtime::Limits;
 use crate::store::StoreLocation;
 pub use fleet::FleetConfig;
 pub use gateway::{GatewayConfig, origin};
-pub use oidc::{IssuerConfig, OidcConfig, RuleConfig};
+pub use oidc::{IssuerConfig, OidcConfig, RuleConfig, claim_pattern};
 
 /// The file read when `--config` is not given and it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "tokenscope.toml";

@@ -113,7 +113,7 @@ impl OidcConfig {
                 bail!("{at}: `principal` must not be empty and `ttl` must be longer than zero");
             }
             for (claim, pattern) in &rule.claims {
-                crate::oidc::claim_pattern(pattern).map_err(|e| anyhow::anyhow!("{at}: claim `{claim}`: {e}"))?;
+                claim_pattern(pattern).map_err(|e| anyhow::anyhow!("{at}: claim `{claim}`: {e}"))?;
             }
         }
         if self.leeway > Duration::from_secs(300) {
@@ -121,6 +121,12 @@ impl OidcConfig {
         }
         Ok(())
     }
+}
+
+/// A rule's claim pattern: `*` matches within one `/`-separated segment, `**`
+/// across (globset syntax); a value without glob characters matches only itself.
+pub fn claim_pattern(pattern: &str) -> Result<globset::GlobMatcher, globset::Error> {
+    Ok(globset::GlobBuilder::new(pattern).literal_separator(true).build()?.compile_matcher())
 }
 
 /// Keys are fetched over https; plain http only from this machine (tests, a sidecar).

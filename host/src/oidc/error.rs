@@ -6,9 +6,9 @@ use thiserror::Error;
 /// A refused exchange.
 #[derive(Debug, Error)]
 pub enum OidcError {
-    /// Longer than any real identity token.
-    #[error("the identity token is {0} bytes long, more than the {max} allowed", max = super::MAX_TOKEN_BYTES)]
-    TooLarge(usize),
+    /// Longer than any real identity token: its length, and the most allowed.
+    #[error("the identity token is {0} bytes long, more than the {1} allowed")]
+    TooLarge(usize, usize),
     /// Not three base64url parts, or a header or payload that is not JSON.
     #[error("the identity token is not a well-formed JWT: {0}")]
     Malformed(String),
@@ -51,7 +51,7 @@ impl OidcError {
     /// The stable code of the JSON answer.
     pub fn code(&self) -> &'static str {
         match self {
-            OidcError::TooLarge(_) => "identity-token-too-large",
+            OidcError::TooLarge(..) => "identity-token-too-large",
             OidcError::Malformed(_) => "malformed-identity-token",
             OidcError::Algorithm(_) => "unsupported-algorithm",
             OidcError::UnknownKey(_) => "unknown-key",

@@ -10,8 +10,21 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
 
-use super::{Issuer, OidcError};
+use super::error::OidcError;
+use super::keys::Keys;
+use crate::config::IssuerConfig;
 use crate::time::UnixTime;
+
+/// The longest identity token read (real ones are 1 to 2 KiB).
+pub const MAX_TOKEN_BYTES: usize = 16 << 10;
+
+/// A configured issuer and its keys.
+pub struct Issuer {
+    /// As configured.
+    pub config: IssuerConfig,
+    /// Its key set.
+    pub keys: Keys,
+}
 
 /// The algorithms an identity token may be signed with.
 const ACCEPTED: &[Algorithm] = &[Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA];
@@ -46,8 +59,8 @@ fn malformed(err: jsonwebtoken::errors::Error) -> OidcError {
 
 /// Validates `token` against `issuers` at `now` with `leeway`.
 pub fn validate(token: &str, issuers: &[Issuer], now: UnixTime, leeway: Duration) -> Result<Identity, OidcError> {
-    if token.len() > super::MAX_TOKEN_BYTES {
-        return Err(OidcError::TooLarge(token.len()));
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(OidcError::TooLarge(token.len(), MAX_TOKEN_BYTES));
     }
     let header = jsonwebtoken::decode_header(token).map_err(|e| match e.kind() {
         // An algorithm the library does not know (`none` among them).
@@ -66,10 +79,11 @@ pub fn validate(token: &str, issuers: &[Issuer], now: UnixTime, leeway: Duration
         .find(|i| i.config.issuer == iss)
         .ok_or_else(|| OidcError::UnknownIssuer(iss.chars().take(200).collect()))?;
     let jwk = issuer.keys.key(&kid)?;
-    if let Some(alg) = jwk.common.key_algorithm {
-        if format!("{alg:?}") != format!("{:?}", header.alg) {
-            return Err(OidcError::Algorithm(format!("{:?} with a key for {alg:?}", header.alg)));
-        }
+    // A key published for one algorithm is used for that one only.
+    if let Some(alg) = jwk.common.key_algorithm
+        && Algorithm::try_from(alg).ok() != Some(header.alg)
+    {
+        return Err(OidcError::Algorithm(format!("{:?} with a key for {alg:?}", header.alg)));
     }
     let key = DecodingKey::from_jwk(&jwk).map_err(|e| OidcError::Keys(format!("key `{kid}`: {e}")))?;
     let mut validation = Validation::new(header.alg);

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 
-use super::OidcError;
+use super::error::OidcError;
 
 /// How old a key set may get before it is read again.
 const MAX_AGE: Duration = Duration::from_secs(3600);

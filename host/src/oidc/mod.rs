@@ -10,27 +10,18 @@ mod keys;
 mod rules;
 
 pub use error::OidcError;
-pub use identity::Identity;
-pub use rules::{Rule, claim_pattern};
+pub use identity::{Identity, MAX_TOKEN_BYTES};
+pub use rules::Rule;
 
 use std::time::Duration;
 
 use crate::authority::{Authority, Expiry, IssueRequest, Issued, LifecycleError};
-use crate::config::{IssuerConfig, OidcConfig};
+use crate::config::OidcConfig;
 use crate::contract::Grants;
 use crate::store::TokenOrigin;
 use crate::time::UnixTime;
+use identity::Issuer;
 use keys::{KeySource, Keys};
-
-/// The longest identity token read (real ones are 1 to 2 KiB).
-pub const MAX_TOKEN_BYTES: usize = 16 << 10;
-
-/// A configured issuer and its keys.
-pub struct Issuer {
-    /// As configured.
-    pub config: IssuerConfig,
-    keys: Keys,
-}
 
 /// Validates identity tokens and matches rules, for the exchange endpoint and `tokenscope oidc test`.
 pub struct Exchanger {

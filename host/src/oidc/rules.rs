@@ -6,8 +6,9 @@
 use globset::GlobMatcher;
 use serde_json::Value;
 
-use super::{Identity, OidcError};
-use crate::config::RuleConfig;
+use super::error::OidcError;
+use super::identity::Identity;
+use crate::config::{RuleConfig, claim_pattern};
 
 /// A rule, its claim patterns compiled.
 pub struct Rule {
@@ -16,11 +17,6 @@ pub struct Rule {
     /// As configured.
     pub config: RuleConfig,
     claims: Vec<(String, String, GlobMatcher)>,
-}
-
-/// A claim pattern: `*` matches within one `/`-separated segment, `**` across.
-pub fn claim_pattern(pattern: &str) -> Result<GlobMatcher, globset::Error> {
-    Ok(globset::GlobBuilder::new(pattern).literal_separator(true).build()?.compile_matcher())
 }
 
 impl Rule {

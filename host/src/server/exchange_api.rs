@@ -34,11 +34,20 @@ struct JsonBody {
     subject_token: String,
 }
 
-/// The identity token in `body`, or the answer refusing the request.
-fn subject_token(headers: &HeaderMap, body: &[u8]) -> Result<String, Response> {
+/// Why a request carries no identity token to look at.
+struct BadRequest(StatusCode, &'static str, String);
+
+impl IntoResponse for BadRequest {
+    fn into_response(self) -> Response {
+        json_error(self.0, self.1, &self.2)
+    }
+}
+
+/// The identity token in `body`.
+fn subject_token(headers: &HeaderMap, body: &[u8]) -> Result<String, BadRequest> {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    let bad = |message: &str| json_error(StatusCode::BAD_REQUEST, "bad-request", message);
+    let bad = |message: &str| BadRequest(StatusCode::BAD_REQUEST, "bad-request", message.to_owned());
     match essence.as_str() {
         "application/json" => serde_json::from_slice::<JsonBody>(body)
             .map(|b| b.subject_token)
@@ -60,10 +69,10 @@ fn subject_token(headers: &HeaderMap, body: &[u8]) -> Result<String, Response> {
             }
             token.ok_or_else(|| bad("the form has no `subject_token`"))
         }
-        _ => Err(json_error(
+        _ => Err(BadRequest(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported-media-type",
-            "send a form (`application/x-www-form-urlencoded`) or JSON",
+            "send a form (`application/x-www-form-urlencoded`) or JSON".to_owned(),
         )),
     }
 }
@@ -77,7 +86,7 @@ fn refused(err: &OidcError) -> Response {
 pub async fn exchange(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
     let token = match subject_token(&headers, &body) {
         Ok(token) => token,
-        Err(response) => return response,
+        Err(bad) => return bad.into_response(),
     };
     let exchanger = Arc::clone(&state.oidc);
     if !exchanger.configured() {

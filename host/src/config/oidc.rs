@@ -142,7 +142,28 @@ fn check_key_url(url: &str) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        #[test]
+        fn a_pattern_without_glob_characters_matches_only_itself(a in "[a-zA-Z0-9/._:@-]{0,24}", b in "[a-zA-Z0-9/._:@-]{0,24}") {
+            let pattern = claim_pattern(&a).unwrap();
+            prop_assert!(pattern.is_match(&a));
+            prop_assert_eq!(pattern.is_match(&b), a == b);
+        }
+
+        #[test]
+        fn a_star_stays_within_its_segment(prefix in "[a-z]{1,8}", segment in "[a-z._-]{0,8}", deeper in "[a-z]{1,8}") {
+            let pattern = claim_pattern(&format!("{prefix}/*")).unwrap();
+            let (inside, below, beside) =
+                (format!("{prefix}/{segment}"), format!("{prefix}/{segment}/{deeper}"), format!("{prefix}x/{segment}"));
+            prop_assert!(pattern.is_match(&inside));
+            prop_assert!(!pattern.is_match(&below));
+            prop_assert!(!pattern.is_match(&beside));
+        }
+    }
 
     fn config(text: &str) -> Result<OidcConfig> {
         let config: OidcConfig = toml::from_str(text)?;

@@ -2,7 +2,8 @@
 //! is read when first needed, again when it is an hour old, and again when a
 //! token names a key it lacks: at most once a minute from a URL (so a flood of
 //! made-up key ids cannot make us hammer the issuer), at each such token from a
-//! file. A key that left the set is refused once the set was read again.
+//! file. A key that left the set is refused once the set was read again. After
+//! a failed read none is tried for 5 s; an old set stays in use meanwhile.
 
 use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
@@ -39,7 +40,12 @@ struct State {
     set: Option<JwkSet>,
     read_at: Option<Instant>,
     forced_at: Option<Instant>,
+    /// When a read last failed: none is tried again for `RETRY_AFTER`.
+    failed_at: Option<Instant>,
 }
+
+/// The least time between reads after one failed (an issuer that is down is not hammered).
+const RETRY_AFTER: Duration = Duration::from_secs(5);
 
 impl Keys {
     /// Keys from `source`, read when first needed.
@@ -51,8 +57,16 @@ impl Keys {
     pub fn key(&self, kid: &str) -> Result<Jwk, OidcError> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let stale = state.read_at.is_none_or(|at| at.elapsed() >= MAX_AGE);
-        if stale {
-            self.read(&mut state)?;
+        let resting = state.failed_at.is_some_and(|at| at.elapsed() < RETRY_AFTER);
+        if stale && !(resting && state.set.is_some()) {
+            match self.read(&mut state) {
+                Ok(()) => {}
+                // An hour-old set stays in use while the issuer cannot be reached.
+                Err(err) if state.set.is_some() => {
+                    tracing::warn!("keeping the key set read before: {err}");
+                }
+                Err(err) => return Err(err),
+            }
         }
         if let Some(key) = find(&state, kid) {
             return Ok(key);
@@ -72,15 +86,24 @@ impl Keys {
     }
 
     fn read(&self, state: &mut State) -> Result<(), OidcError> {
+        if state.failed_at.is_some_and(|at| at.elapsed() < RETRY_AFTER) {
+            return Err(OidcError::Keys(format!("the last read failed less than {} s ago", RETRY_AFTER.as_secs())));
+        }
+        let read = self.read_now();
+        state.failed_at = read.is_err().then(Instant::now);
+        let set = read?;
+        state.set = Some(set);
+        state.read_at = Some(Instant::now());
+        Ok(())
+    }
+
+    fn read_now(&self) -> Result<JwkSet, OidcError> {
         let text = match &self.source {
             KeySource::File(path) => std::fs::read_to_string(path)
                 .map_err(|e| OidcError::Keys(format!("cannot read `{}`: {e}", path.display())))?,
             KeySource::Url(url) => fetch(url)?,
         };
-        let set: JwkSet = serde_json::from_str(&text).map_err(|e| OidcError::Keys(format!("not a JWKS: {e}")))?;
-        state.set = Some(set);
-        state.read_at = Some(Instant::now());
-        Ok(())
+        serde_json::from_str(&text).map_err(|e| OidcError::Keys(format!("not a JWKS: {e}")))
     }
 }
 
@@ -98,4 +121,50 @@ fn fetch(url: &str) -> Result<String, OidcError> {
         .limit(MAX_JWKS_BYTES)
         .read_to_string()
         .map_err(|e| OidcError::Keys(format!("GET {url}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpListener;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[test]
+    fn an_issuer_that_fails_is_not_asked_again_for_a_while() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+        let asked = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&asked);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                counted.fetch_add(1, Ordering::Relaxed);
+                drop(stream); // no answer: the read fails
+            }
+        });
+        let keys = Keys::new(KeySource::Url(url));
+        assert!(matches!(keys.key("a"), Err(OidcError::Keys(_))));
+        for _ in 0..20 {
+            assert!(matches!(keys.key("b"), Err(OidcError::Keys(_))));
+        }
+        assert_eq!(asked.load(Ordering::Relaxed), 1, "one attempt within the rest period");
+    }
+
+    #[test]
+    fn a_file_is_read_again_for_an_unknown_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("jwks.json");
+        let set = |kid: &str| {
+            format!(
+                r#"{{"keys":[{{"kty":"EC","crv":"P-256","kid":"{kid}","x":"MIOG3TjZF-E2UIvdbYCzwSbx7Dd2BG9yT1J1KD8C8j4","y":"QXdv8PrloNMR02dXCaj59Gffy8nEJBIQUxI9zZdTq7o"}}]}}"#
+            )
+        };
+        std::fs::write(&file, set("one")).unwrap();
+        let keys = Keys::new(KeySource::File(file.clone()));
+        assert!(keys.key("one").is_ok());
+        std::fs::write(&file, set("two")).unwrap();
+        assert!(keys.key("two").is_ok(), "the new key is found");
+        assert!(matches!(keys.key("one"), Err(OidcError::UnknownKey(_))), "the old one left");
+    }
 }

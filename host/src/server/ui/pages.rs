@@ -148,7 +148,12 @@ pub fn tokens(
                                 th scope="row" { a href={ (viewer.base) "/" (token.id) } { (token.name) } @if revoked { " " span.badge { "revoked" } } }
                                 td { (kind(&token.grants)) }
                                 td { ul.grants { @for grant in token.grants.items() { li { code { (grant) } } } } }
-                                td { (token.description) }
+                                td {
+                                    (token.description)
+                                    @if let Some(origin) = &token.origin {
+                                        br; small.origin { "from " (origin.issuer) " for " code { (origin.subject) } ", rule " (origin.rule) }
+                                    }
+                                }
                                 td { (date(token.created_at)) }
                                 @match token.expires_at {
                                     None => td { "never" },

@@ -1,5 +1,5 @@
 //! An OIDC issuer for the tests: signing keys made here with the openssl CLI
-//! (RSA 2048, EC P-256, Ed25519), their JWKS served by a small HTTP server on
+//! (Debian's `openssl`, installed when missing; RSA 2048, EC P-256, Ed25519), their JWKS served by a small HTTP server on
 //! loopback (which the test may change: key rotation) or written to a file,
 //! and identity tokens signed with them, or forged.
 
@@ -30,6 +30,7 @@ pub struct Key {
 impl Key {
     /// Makes a key for `alg` (RS256, ES256 or EdDSA) in `dir`, named `kid`.
     pub fn new(dir: &Path, alg: Algorithm, kid: &str) -> Result<Key> {
+        crate::apt::ensure("openssl", || Command::new("openssl").arg("version").output().is_ok())?;
         let private = dir.join(format!("{kid}.pem"));
         let public = dir.join(format!("{kid}.pub.pem"));
         let args: &[&str] = match alg {

@@ -25,19 +25,23 @@ pub struct Fleet {
 impl Fleet {
     /// `n` hosts on a new database, with `extra` config beside the store and routes.
     pub fn start(n: usize, extra: &str) -> Result<Fleet> {
+        Self::start_each(&vec![extra; n])
+    }
+
+    /// A host per entry of `extras`, each with that config beside the store and routes.
+    pub fn start_each(extras: &[&str]) -> Result<Fleet> {
         let pg = Postgres::start()?;
         let url = pg.database()?;
-        let config = format!("[store]\nurl = \"{url}\"\n{ROUTES}{extra}");
-        let first = tempfile::tempdir()?;
-        std::fs::write(first.path().join("tokenscope.toml"), &config)?;
-        let admin = init(&first.path().join("tokenscope.toml"))?;
+        let config = format!("[store]\nurl = \"{url}\"\n{ROUTES}");
         let mut hosts = Vec::new();
-        let mut dirs = vec![first];
-        for _ in 1..n {
-            dirs.push(tempfile::tempdir()?);
-        }
-        for dir in dirs {
-            std::fs::write(dir.path().join("tokenscope.toml"), &config)?;
+        let mut admin = String::new();
+        for (i, extra) in extras.iter().enumerate() {
+            let dir = tempfile::tempdir()?;
+            let path = dir.path().join("tokenscope.toml");
+            std::fs::write(&path, format!("{config}{extra}"))?;
+            if i == 0 {
+                admin = init(&path)?;
+            }
             hosts.push(Server::spawn(dir, admin.clone())?);
         }
         Ok(Fleet { hosts, admin, url, config, pg })

@@ -396,3 +396,43 @@ fn a_change_made_while_the_hosts_notification_connections_are_cut_is_not_lost() 
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+#[test]
+fn a_host_whose_gate_refuses_the_published_module_keeps_its_own_and_says_why() {
+    // Hosts A and B accept modules without test vectors; host C (the default) does not.
+    let lenient = "[policy]\nrequire_vectors = false\n";
+    let fleet = Fleet::start_each(&[lenient, lenient, ""]).unwrap();
+    let agent = agent();
+    fleet.principal("ci").unwrap();
+    let (_, secret) = fleet.token(0, "ci").unwrap();
+    let original = modules(&fleet, &agent, &secret)[2].clone();
+    // The default policy without its vectors section.
+    let default = tokenscope::runtime::DEFAULT_POLICY;
+    let text = tokenscope::runtime::embedded_vectors(default).unwrap().unwrap();
+    let size = 1 + tokenscope::runtime::VECTORS_SECTION.len() + text.len();
+    let leb = (1..).find(|n| size < 1 << (7 * n)).unwrap();
+    let bare = default[..default.len() - 1 - leb - size].to_vec();
+    let bare_sha = tokenscope::runtime::sha256_hex(&bare);
+
+    let bearer = format!("Bearer {}", fleet.admin);
+    let headers = [("authorization", bearer.as_str()), ("content-type", "application/wasm")];
+    let published = send_with(&agent, "POST", &fleet.hosts[0].url("/api/system/policy"), &headers, bare).unwrap();
+    assert_eq!(published.status, 200, "{}", published.body);
+    let started = Instant::now();
+    loop {
+        let now = modules(&fleet, &agent, &secret);
+        let status = fleet.call(1, "GET", "/api/system/fleet", None).json();
+        let c = status["hosts"].as_array().unwrap().iter().find(|h| h["active_sha256"] == original.as_str()).cloned();
+        let said = c.as_ref().and_then(|c| c["refused"].as_str()).is_some_and(|why| why.contains("no test vectors"));
+        if now[0] == bare_sha && now[1] == bare_sha && said {
+            assert_eq!(now[2], original, "host C keeps its module");
+            assert_eq!(c.unwrap()["matches_desired"], false);
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(3), "{now:?}\n{status}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // C keeps serving with its own module; nothing else changed there.
+    assert_eq!(decide(&agent, &fleet.hosts[2], &secret).1, "allow");
+    assert!(fleet.hosts[2].log().contains("policy refused by the gate"), "{}", fleet.hosts[2].log());
+}

@@ -222,4 +222,5 @@ fn a_whole_store_copies_between_backends_and_a_full_target_is_refused_unless_rep
     let failed = copy(&secret_url, &back_text, true);
     let said = format!("{}{}", String::from_utf8_lossy(&failed.stdout), String::from_utf8_lossy(&failed.stderr));
     assert!(!failed.status.success() && !said.contains("hunter2"), "{said}");
+    assert!(said.contains("does not exist"), "the database's own reason is given: {said}");
 }

@@ -120,7 +120,24 @@ impl Drop for PgStore {
 
 /// A pooled connection, or why there is none.
 async fn client(pool: &Pool, op: &'static str) -> StoreResult<deadpool_postgres::Object> {
-    pool.get().await.map_err(|e| StoreError::backend(op, e))
+    pool.get().await.map_err(|e| StoreError::backend(op, chain(&e)))
+}
+
+/// An error with its causes (`db error: role "x" does not exist`): the pool's
+/// and the driver's own messages say little without them. Database messages
+/// name roles and databases, never a password.
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(inner) = cause {
+        let said = inner.to_string();
+        if !text.ends_with(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        cause = inner.source();
+    }
+    text
 }
 
 /// Names the operation a PostgreSQL error came from.
@@ -130,7 +147,7 @@ trait Op<T> {
 
 impl<T> Op<T> for Result<T, tokio_postgres::Error> {
     fn op(self, op: &'static str) -> StoreResult<T> {
-        self.map_err(|e| StoreError::backend(op, e))
+        self.map_err(|e| StoreError::backend(op, chain(&e)))
     }
 }
 

@@ -96,7 +96,7 @@ pub async fn load(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
         let by = caller.name.clone();
         let published = blocking(&state, move |_| member.publish(&body, &by)).await;
         return match published {
-            Ok(Ok((outcome, fleet))) => with_fleet(answer(outcome), fleet.map(|f| json!(f))).await,
+            Ok(Ok((outcome, fleet))) => answer(outcome, fleet.map(|f| json!(f))),
             Ok(Err(err)) => store_failure(&err),
             Err(response) => response,
         };
@@ -104,25 +104,9 @@ pub async fn load(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
     let source = format!("upload by {}", caller.name);
     let outcome = blocking(&state, move |a| a.load_policy(&body, &source)).await;
     match outcome {
-        Ok(outcome) => answer(outcome),
+        Ok(outcome) => answer(outcome, None),
         Err(response) => response,
     }
-}
-
-/// The answer with what the fleet's store recorded added to its JSON body.
-async fn with_fleet(response: Response, fleet: Option<serde_json::Value>) -> Response {
-    let Some(fleet) = fleet else { return response };
-    let (parts, body) = response.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
-        return json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the answer could not be made");
-    };
-    let mut value: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_else(|_| json!({}));
-    if let Some(object) = value.as_object_mut() {
-        object.insert("fleet".to_owned(), fleet);
-    }
-    let mut response = Json(value).into_response();
-    *response.status_mut() = parts.status;
-    response
 }
 
 fn store_failure(err: &crate::store::StoreError) -> Response {
@@ -158,33 +142,36 @@ pub async fn rollback(State(state): State<Arc<AppState>>, headers: HeaderMap) ->
     if let Some(member) = state.fleet.clone() {
         let by = caller.name.clone();
         return match blocking(&state, move |_| member.roll_back(&by)).await {
-            Ok(Ok((rolled, outcome))) => with_fleet(answer(outcome), Some(json!(rolled))).await,
+            Ok(Ok((rolled, outcome))) => answer(outcome, Some(json!(rolled))),
             Ok(Err(err)) => store_failure(&err),
             Err(response) => response,
         };
     }
     match blocking(&state, |a| a.rollback_policy()).await {
-        Ok(outcome) => answer(outcome),
+        Ok(outcome) => answer(outcome, None),
         Err(response) => response,
     }
 }
 
-fn answer(outcome: SwapOutcome) -> Response {
-    match &outcome {
+/// The answer to a load or rollback; on a fleet's store, with what the store recorded as `fleet`.
+fn answer(outcome: SwapOutcome, fleet: Option<serde_json::Value>) -> Response {
+    let (status, mut body) = match &outcome {
         SwapOutcome::Refused { report, .. } => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            Json(json!({
+            json!({
                 "code": "gate-refused",
                 "message": format!("the module failed the gate: {}", report.reasons()),
                 "outcome": outcome,
-            })),
-        )
-            .into_response(),
+            }),
+        ),
         SwapOutcome::NoPrevious { .. } => (
             StatusCode::CONFLICT,
-            Json(json!({"code": "no-previous", "message": "there is no earlier module to roll back to", "outcome": outcome})),
-        )
-            .into_response(),
-        _ => Json(outcome).into_response(),
+            json!({"code": "no-previous", "message": "there is no earlier module to roll back to", "outcome": outcome}),
+        ),
+        _ => (StatusCode::OK, json!(outcome)),
+    };
+    if let (Some(fleet), Some(object)) = (fleet, body.as_object_mut()) {
+        object.insert("fleet".to_owned(), fleet);
     }
+    (status, Json(body)).into_response()
 }

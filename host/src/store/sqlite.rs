@@ -15,7 +15,7 @@ use super::migrations::MIGRATIONS;
 use super::snapshot::{Snapshot, StoredLink, StoredToken};
 use super::types::{
     Binding, Changes, Edited, NewToken, Principal, PrincipalId, StoredGrants, TokenEdit, TokenId, TokenOrigin,
-    TokenRecord, UsageDelta,
+    TokenRecord, UsageDelta, stored_hash,
 };
 use super::{Store, StoreResult, StoreSignal, Watch};
 use crate::secret::SecretHash;
@@ -241,14 +241,6 @@ fn token_row(r: &Row<'_>) -> rusqlite::Result<StoreResult<TokenRecord>> {
     Ok(grants.and_then(|grants| Ok(TokenRecord { grants, origin: origin?, ..record })))
 }
 
-/// A stored secret hash.
-fn stored_hash(bytes: Vec<u8>) -> StoreResult<SecretHash> {
-    bytes
-        .try_into()
-        .map(SecretHash)
-        .map_err(|_| StoreError::Unreadable { what: "secret hash", detail: "it has the wrong length".into() })
-}
-
 /// Whether `err` is a UNIQUE (or other constraint) violation.
 fn is_constraint(err: &rusqlite::Error) -> bool {
     matches!(err, rusqlite::Error::SqliteFailure(e, _) if e.code == ErrorCode::ConstraintViolation)
@@ -375,11 +367,7 @@ impl Store for SqliteStore {
             .op("look up a token")?;
         let Some((record, stored)) = found else { return Ok(None) };
         // The index found it by hash; confirm in constant time before trusting it.
-        let stored =
-            SecretHash(stored.try_into().map_err(|_| StoreError::Unreadable {
-                what: "secret hash",
-                detail: "it has the wrong length".into(),
-            })?);
+        let stored = stored_hash(stored)?;
         if !stored.matches(hash) {
             return Ok(None);
         }
@@ -570,11 +558,7 @@ impl Store for SqliteStore {
             }
             changes.cursor = count(seq);
             if let Some(hash) = hash {
-                let hash = hash.try_into().map_err(|_| StoreError::Unreadable {
-                    what: "secret hash",
-                    detail: "a change names a hash of the wrong length".into(),
-                })?;
-                changes.tokens.push(SecretHash(hash));
+                changes.tokens.push(stored_hash(hash)?);
             }
             if let Some(principal) = principal {
                 changes.principals.push(principal);

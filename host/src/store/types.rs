@@ -140,6 +140,14 @@ pub struct TokenRecord {
     pub origin: Option<TokenOrigin>,
 }
 
+/// A secret hash as a backend stored it (32 bytes), or why it cannot be one.
+pub(in crate::store) fn stored_hash(bytes: Vec<u8>) -> Result<SecretHash, StoreError> {
+    bytes
+        .try_into()
+        .map(SecretHash)
+        .map_err(|_| StoreError::Unreadable { what: "secret hash", detail: "it has the wrong length".into() })
+}
+
 /// What a token minted in exchange for an OIDC identity token came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenOrigin {

@@ -32,14 +32,15 @@ pub async fn export(pool: Pool) -> StoreResult<Snapshot> {
             bindings: Vec::new(),
         });
     }
-    for row in
-        tx.query("SELECT principal_id, binding FROM bindings ORDER BY principal_id, binding", &[]).await.op(OP)?
-    {
+    let mut bindings = std::collections::HashMap::<PrincipalId, Vec<Binding>>::new();
+    let rows =
+        tx.query("SELECT principal_id, binding FROM bindings ORDER BY principal_id, binding", &[]).await.op(OP)?;
+    for row in rows {
         let id = PrincipalId::new(get(&row, 0, "binding")?);
-        let binding = Binding::from_text(&get::<String>(&row, 1, "binding")?)?;
-        if let Some(principal) = principals.iter_mut().find(|p| p.id == id) {
-            principal.bindings.push(binding);
-        }
+        bindings.entry(id).or_default().push(Binding::from_text(&get::<String>(&row, 1, "binding")?)?);
+    }
+    for principal in &mut principals {
+        principal.bindings = bindings.remove(&principal.id).unwrap_or_default();
     }
     let sql = format!(
         "SELECT {TOKEN_COLUMNS}, t.secret_sha256 FROM tokens t JOIN principals p ON p.id = t.owner_id ORDER BY t.id"

@@ -4,7 +4,6 @@
 use tokio_postgres::Row;
 use tokio_postgres::types::FromSql;
 
-use crate::secret::SecretHash;
 use crate::store::{StoreError, StoreResult, StoredGrants, TokenOrigin, TokenRecord};
 use crate::time::UnixTime;
 
@@ -41,13 +40,8 @@ pub fn to_i64(what: &str, value: u64) -> StoreResult<i64> {
     i64::try_from(value).map_err(|_| StoreError::OutOfRange(format!("{what} {value}")))
 }
 
-/// A stored secret hash.
-pub fn hash(bytes: Vec<u8>) -> StoreResult<SecretHash> {
-    bytes
-        .try_into()
-        .map(SecretHash)
-        .map_err(|_| StoreError::Unreadable { what: "secret hash", detail: "it has the wrong length".into() })
-}
+/// A stored secret hash (the store's one reading of it).
+pub(in crate::store) use crate::store::types::stored_hash as hash;
 
 /// A row of `TOKEN_COLUMNS`.
 pub fn token(row: &Row) -> StoreResult<TokenRecord> {

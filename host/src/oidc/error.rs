@@ -47,6 +47,21 @@ pub enum OidcError {
     NoRule(String),
 }
 
+/// Text from an identity token as a message or log line may quote it: at most
+/// `max` characters, control characters escaped (a newline in `iss` cannot
+/// start a forged log line).
+pub fn shown(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for c in text.chars().take(max) {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 impl OidcError {
     /// The stable code of the JSON answer.
     pub fn code(&self) -> &'static str {
@@ -75,5 +90,17 @@ impl OidcError {
             OidcError::NoRule(_) => 403,
             _ => 401,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown;
+
+    #[test]
+    fn quoted_token_text_is_bounded_and_cannot_break_a_line() {
+        assert_eq!(shown("https://evil\n2026 INFO forged", 200), "https://evil\\n2026 INFO forged");
+        assert_eq!(shown("naïve/é", 200), "naïve/é");
+        assert_eq!(shown(&"x".repeat(500), 64).len(), 64);
     }
 }

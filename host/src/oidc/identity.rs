@@ -10,7 +10,7 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
 
-use super::error::OidcError;
+use super::error::{OidcError, shown};
 use super::keys::Keys;
 use crate::config::IssuerConfig;
 use crate::time::UnixTime;
@@ -74,10 +74,8 @@ pub fn validate(token: &str, issuers: &[Issuer], now: UnixTime, leeway: Duration
     }
     let kid = header.kid.ok_or_else(|| OidcError::MissingClaim("kid (header)".into()))?;
     let iss = unverified_issuer(token)?;
-    let issuer = issuers
-        .iter()
-        .find(|i| i.config.issuer == iss)
-        .ok_or_else(|| OidcError::UnknownIssuer(iss.chars().take(200).collect()))?;
+    let issuer =
+        issuers.iter().find(|i| i.config.issuer == iss).ok_or_else(|| OidcError::UnknownIssuer(shown(&iss, 200)))?;
     let jwk = issuer.keys.key(&kid)?;
     // A key published for one algorithm is used for that one only.
     if let Some(alg) = jwk.common.key_algorithm
@@ -98,7 +96,7 @@ pub fn validate(token: &str, issuers: &[Issuer], now: UnixTime, leeway: Duration
         ErrorKind::ExpiredSignature => OidcError::Expired,
         ErrorKind::ImmatureSignature => OidcError::NotYetValid,
         ErrorKind::InvalidAudience => OidcError::Audience(issuer.config.audience.clone()),
-        ErrorKind::InvalidIssuer => OidcError::UnknownIssuer(iss.chars().take(200).collect()),
+        ErrorKind::InvalidIssuer => OidcError::UnknownIssuer(shown(&iss, 200)),
         ErrorKind::MissingRequiredClaim(claim) => OidcError::MissingClaim(claim.clone()),
         ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
             OidcError::Algorithm(format!("{:?} with this key", header.alg))

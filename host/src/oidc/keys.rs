@@ -82,7 +82,7 @@ impl Keys {
                 return Ok(key);
             }
         }
-        Err(OidcError::UnknownKey(kid.chars().take(64).collect()))
+        Err(OidcError::UnknownKey(super::error::shown(kid, 64)))
     }
 
     fn read(&self, state: &mut State) -> Result<(), OidcError> {

@@ -42,6 +42,7 @@ impl Rule {
                 None => return Ok(Err(format!("rule {}: no `{name}` claim", self.label()))),
                 Some(Value::String(value)) => {
                     if value != pattern && !glob.is_match(value) {
+                        let value = super::error::shown(value, 200);
                         return Ok(Err(format!("rule {}: `{name}` is `{value}`, not `{pattern}`", self.label())));
                     }
                 }

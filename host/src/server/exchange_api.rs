@@ -98,8 +98,9 @@ pub async fn exchange(State(state): State<Arc<AppState>>, headers: HeaderMap, bo
             Ok((issued, matched)) => {
                 tracing::info!(
                     target: "tokenscope::exchange",
-                    issuer = %matched.identity.issuer,
-                    subject = %matched.identity.subject,
+                    // Debug-quoted: text from the token cannot break the line.
+                    issuer = ?matched.identity.issuer,
+                    subject = ?matched.identity.subject,
                     rule = %matched.rule.label(),
                     token = issued.record.id.get(),
                     expires_at = matched.expires_at.secs(),

@@ -9,6 +9,7 @@ use thiserror::Error;
 use crate::contract::{DenyCode, deny_code_name};
 use crate::secret::RngError;
 use crate::store::StoreError;
+use crate::verdict::Code;
 
 use super::rights::RightsError;
 
@@ -29,6 +30,15 @@ pub enum RefusalCode {
     ExpiryInPast,
     /// The expiry is further away than `tokens.max_ttl`.
     ExpiryTooLong,
+    /// The actor may not do the operation at all (the policy's decision on
+    /// `user.token:edit` or `system.principals:edit`, with its code).
+    NotAllowed(Code),
+    /// The token or person that asked can act no more: deleted, expired or removed.
+    ActorGone,
+    /// The change would leave no principal holding manage on the root.
+    LastAdministrator,
+    /// The principal holds as many live exchanged tokens as its rule allows (`oidc.rules.max_live`).
+    TooManyLive,
 }
 
 impl RefusalCode {
@@ -42,6 +52,10 @@ impl RefusalCode {
             RefusalCode::NoExpiryNotAllowed => "no-expiry-not-allowed",
             RefusalCode::ExpiryInPast => "expiry-in-past",
             RefusalCode::ExpiryTooLong => "expiry-too-long",
+            RefusalCode::NotAllowed(code) => code.as_str(),
+            RefusalCode::ActorGone => "actor-gone",
+            RefusalCode::LastAdministrator => "last-administrator",
+            RefusalCode::TooManyLive => "too-many-live-tokens",
         }
     }
 }

@@ -1,18 +1,21 @@
 //! Issuing and managing tokens: create (the policy's issuance check decides),
 //! reissue (new secret, the old one dead at once), edit, revoke, delete. Expiry
 //! follows the operator's rules: a default lifetime, a maximum, and no-expiry only
-//! where the config allows it. A request made with a token (the API) stays within
-//! that token: its grants (decided by the policy) and its lifetime.
+//! where the config allows it. Every operation names its actor; the actor must
+//! hold `user.token:edit` on the owner's node, and whatever hands out or widens
+//! a secret goes through the one ceiling (`ceiling.rs`).
 
 use std::time::Duration;
 
+use super::actions::{TOKEN_EDIT, user_node};
+use super::ceiling::{Actor, Ceiling};
+use super::{Authority, LifecycleError, RefusalCode};
 use crate::contract::{Grants, ResourceGrant};
 use crate::secret::Secret;
 use crate::store::{Edited, NewToken, Principal, StoredGrants, TokenEdit, TokenId, TokenOrigin, TokenRecord};
 use crate::time::UnixTime;
 
 use super::rights::owner_rights;
-use super::{Authority, LifecycleError, RefusalCode};
 
 /// When a token should expire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,8 +43,6 @@ pub struct IssueRequest {
     pub expiry: Expiry,
     /// What it may do, as asked for (the policy normalises them).
     pub grants: Grants,
-    /// The token the request was made with (the API); `None` for the operator (the CLI).
-    pub asked_by: Option<TokenId>,
     /// Where the request came from, when it is an identity token exchange.
     pub origin: Option<TokenOrigin>,
 }
@@ -57,13 +58,6 @@ pub struct TokenChange {
     pub expiry: Option<Expiry>,
     /// Issue a new secret; the old one is dead once the change is stored.
     pub reissue: bool,
-}
-
-/// What a request made with a token may not exceed: that token's grants and lifetime.
-pub(super) struct Ceiling {
-    id: TokenId,
-    grants: Grants,
-    expires_at: Option<UnixTime>,
 }
 
 /// A token just created or reissued: the only time its secret is available.
@@ -132,21 +126,25 @@ impl Authority {
         Ok(self.store.tokens(owner.map(|p| p.id))?)
     }
 
-    /// Creates a token for `request.owner`, who is also its creator: the grants
-    /// must pass the policy's issuance check against the owner's current rights.
-    pub fn create_token(&self, request: &IssueRequest) -> Result<Issued, LifecycleError> {
+    /// Creates a token for `request.owner`, by `actor`: the actor must hold
+    /// `user.token:edit` on the owner's node, and the grants and expiry pass the
+    /// ceiling (the owner's current rights, the asking token, and the acting
+    /// principal's own current rights when it is not the owner).
+    pub fn create_token(&self, actor: Actor, request: &IssueRequest) -> Result<Issued, LifecycleError> {
         if request.name.trim().is_empty() {
             return Err(LifecycleError::Invalid("a token needs a name".into()));
         }
         check_text("name", &request.name, MAX_NAME)?;
         check_text("description", &request.description, MAX_DESCRIPTION)?;
         let now = self.now();
-        let ceiling = self.ceiling(request.asked_by)?;
-        let expires_at = self.resolve_expiry(request.expiry, now)?;
-        let expires_at = capped(expires_at, request.expiry, ceiling.as_ref())?;
+        let ceiling = self.ceiling(actor)?;
         let owner = self.principal(&request.owner)?;
-        let rights = self.owner_rights(&owner)?;
-        let normalized = self.issuable(&rights, &request.grants, ceiling.as_ref())?;
+        if actor != Actor::Exchange {
+            self.authorize(&ceiling, TOKEN_EDIT, &user_node(&owner.name))?;
+        }
+        let expires_at = self.resolve_expiry(request.expiry, now)?;
+        let expires_at = default_within(expires_at, request.expiry, &ceiling);
+        let normalized = self.admit(&ceiling, &owner, &request.grants, expires_at)?;
         let secret = Secret::generate()?;
         let token = NewToken {
             owner: owner.id,
@@ -165,34 +163,28 @@ impl Authority {
         Ok(Issued { record: self.token(id)?, secret })
     }
 
-    /// A new secret for the token; the old secret is dead once this returns.
-    pub fn reissue_token(&self, id: TokenId) -> Result<Issued, LifecycleError> {
-        let (record, secret) = self.change_token(id, TokenChange { reissue: true, ..TokenChange::default() }, None)?;
+    /// A new secret for token `id`, by `actor`; the old secret is dead once
+    /// this returns.
+    pub fn reissue_token(&self, actor: Actor, id: TokenId) -> Result<Issued, LifecycleError> {
+        let change = TokenChange { reissue: true, ..TokenChange::default() };
+        let (record, secret) = self.change_token(actor, id, None, change)?;
         let secret = secret.ok_or_else(|| LifecycleError::Invalid("no secret was issued".into()))?;
         Ok(Issued { record, secret })
     }
 
-    /// Renames, describes and/or changes the expiry of a token, as the operator.
-    pub fn edit_token(
-        &self,
-        id: TokenId,
-        name: Option<String>,
-        description: Option<String>,
-        expiry: Option<Expiry>,
-    ) -> Result<TokenRecord, LifecycleError> {
-        self.change_token(id, TokenChange { name, description, expiry, reissue: false }, None).map(|(record, _)| record)
-    }
-
-    /// Renames, describes, changes the expiry of and/or reissues a token, all at
-    /// once or not at all. Asked by a token (`asked_by`), the token changed must be
-    /// within the asking one (grants and lifetime) unless it is that token, and no
-    /// new expiry may outlive the asking token. A concurrent change of the same
-    /// token makes this one a `Conflict`.
+    /// Renames, describes, changes the expiry of and/or reissues token `id`
+    /// (of `owner`, when the request names whose it is), by `actor`, all at once
+    /// or not at all. A change that hands out a secret (reissue) or widens what
+    /// one may do (a later expiry, or none) goes through the ceiling, as create
+    /// does; so does any change of one token by another (a token never changes
+    /// what holds more than itself). A concurrent change of the same token
+    /// makes this one a `Conflict`.
     pub fn change_token(
         &self,
+        actor: Actor,
         id: TokenId,
+        owner: Option<&str>,
         change: TokenChange,
-        asked_by: Option<TokenId>,
     ) -> Result<(TokenRecord, Option<Secret>), LifecycleError> {
         if let Some(name) = &change.name {
             if name.trim().is_empty() {
@@ -203,20 +195,42 @@ impl Authority {
         if let Some(description) = &change.description {
             check_text("description", description, MAX_DESCRIPTION)?;
         }
-        let record = self.token(id)?;
-        let ceiling = self.ceiling(asked_by)?;
+        let ceiling = self.ceiling(actor)?;
+        let record = self.addressed(&ceiling, id, owner)?;
         if change.reissue && record.revoked_at.is_some() {
             return Err(refused(RefusalCode::Revoked, format!("token {id} is revoked; create a new one")));
         }
         let expires_at = match change.expiry {
-            Some(expiry) => {
-                let at = self.resolve_expiry(expiry, self.now())?;
-                Some(capped(at, expiry, ceiling.as_ref())?)
-            }
+            Some(expiry) => Some(self.resolve_expiry(expiry, self.now())?),
             None => None,
         };
-        if let Some(ceiling) = ceiling.as_ref().filter(|c| c.id != id) {
-            self.within_ceiling(&record, expires_at.unwrap_or(record.expires_at), ceiling)?;
+        let after = expires_at.unwrap_or(record.expires_at);
+        let later = match (after, record.expires_at) {
+            (None, Some(_)) => true,
+            (Some(new), Some(old)) => new > old,
+            _ => false,
+        };
+        let by_another = ceiling.asking_id().is_some_and(|asking| asking != id);
+        if change.reissue || later || by_another {
+            let owner = self
+                .store
+                .principal_by_id(record.owner)?
+                .ok_or_else(|| LifecycleError::NotFound(format!("the owner of token {id}")))?;
+            let grants = record.grants.to_grants()?;
+            self.admit(&ceiling, &owner, &grants, after).map_err(|err| match err {
+                LifecycleError::Refused { code, message } => refused(
+                    code,
+                    format!("token {id} may not be reissued, extended or changed by this actor: {message}"),
+                ),
+                other => other,
+            })?;
+        } else if let Some(cap) = ceiling.asking.as_ref().and_then(|a| a.expires_at)
+            && after.is_none_or(|at| at > cap)
+        {
+            return Err(refused(
+                RefusalCode::ExpiryBeyondCaller,
+                format!("token {id} would outlive the token that asked (@{}), which may not renew it", cap.secs()),
+            ));
         }
         let secret = if change.reissue { Some(Secret::generate()?) } else { None };
         let edit = TokenEdit {
@@ -243,66 +257,37 @@ impl Authority {
         Ok((self.token(id)?, secret))
     }
 
-    /// The grants and lifetime of the token a request was made with.
-    fn ceiling(&self, asked_by: Option<TokenId>) -> Result<Option<Ceiling>, LifecycleError> {
-        let Some(id) = asked_by else { return Ok(None) };
+    /// Token `id`, when it is `owner`'s (if the request names an owner) and the
+    /// actor may edit its owner's tokens; another principal's token is not found.
+    fn addressed(&self, ceiling: &Ceiling, id: TokenId, owner: Option<&str>) -> Result<TokenRecord, LifecycleError> {
         let record = self.token(id)?;
-        if record.revoked_at.is_some() {
-            return Err(refused(RefusalCode::Revoked, "the token that asked is revoked"));
+        if owner.is_some_and(|owner| owner != record.owner_name) {
+            return Err(LifecycleError::NotFound(format!("token {id}")));
         }
-        let grants = record.grants.to_grants()?;
-        Ok(Some(Ceiling { id, grants, expires_at: record.expires_at }))
+        self.authorize(ceiling, TOKEN_EDIT, &user_node(&record.owner_name))?;
+        Ok(record)
     }
 
     /// The policy's issuance check: `requested` within `rights`, and within the
-    /// asking token's grants when a token asked; the normalised grants.
+    /// grants `caller` when a token asked; the normalised grants.
     pub(super) fn issuable(
         &self,
         rights: &[ResourceGrant],
         requested: &Grants,
-        ceiling: Option<&Ceiling>,
+        caller: Option<&Grants>,
     ) -> Result<Grants, LifecycleError> {
-        match self.policy.active().check_grants(rights, requested, ceiling.map(|c| &c.grants)) {
+        match self.policy.active().check_grants(rights, requested, caller) {
             Ok(Ok(grants)) => Ok(grants),
             Ok(Err(denial)) => Err(refused(RefusalCode::Policy(denial.code), denial.message)),
             Err(fault) => Err(refused(RefusalCode::PolicyFault, fault.message)),
         }
     }
 
-    /// A token changed by another one must hold no more than the one that asks:
-    /// its grants within the asker's, and it must not outlive the asker.
-    fn within_ceiling(
-        &self,
-        record: &TokenRecord,
-        expires_at: Option<UnixTime>,
-        ceiling: &Ceiling,
-    ) -> Result<(), LifecycleError> {
-        let owner = self.store.principal_by_id(record.owner)?;
-        let rights = match &owner {
-            Some(owner) => self.owner_rights(owner)?,
-            None => Vec::new(),
-        };
-        let grants = record.grants.to_grants()?;
-        self.issuable(&rights, &grants, Some(ceiling)).map_err(|err| match err {
-            LifecycleError::Refused { code, message } => refused(
-                code,
-                format!("token {} holds more than the token that asked, which may not change it: {message}", record.id),
-            ),
-            other => other,
-        })?;
-        if let Some(cap) = ceiling.expires_at
-            && expires_at.is_none_or(|at| at > cap)
-        {
-            return Err(refused(
-                RefusalCode::ExpiryBeyondCaller,
-                format!("token {} would outlive the token that asked, which may not change it", record.id),
-            ));
-        }
-        Ok(())
-    }
-
-    /// Revokes a token: refused from its next use on.
-    pub fn revoke_token(&self, id: TokenId) -> Result<TokenRecord, LifecycleError> {
+    /// Revokes token `id` (of `owner`, when the request names whose), by
+    /// `actor`: refused from its next use on.
+    pub fn revoke_token(&self, actor: Actor, id: TokenId, owner: Option<&str>) -> Result<TokenRecord, LifecycleError> {
+        let ceiling = self.ceiling(actor)?;
+        self.addressed(&ceiling, id, owner)?;
         // Forgotten whatever the store answered: a failed write may still have landed.
         let revoked = self.store.revoke_token(id, self.now());
         self.caches.token_changed(id, None);
@@ -313,8 +298,11 @@ impl Authority {
         self.token(id)
     }
 
-    /// Deletes a token: its secret is unknown from then on.
-    pub fn delete_token(&self, id: TokenId) -> Result<(), LifecycleError> {
+    /// Deletes token `id` (of `owner`, when the request names whose), by
+    /// `actor`: its secret is unknown from then on.
+    pub fn delete_token(&self, actor: Actor, id: TokenId, owner: Option<&str>) -> Result<(), LifecycleError> {
+        let ceiling = self.ceiling(actor)?;
+        self.addressed(&ceiling, id, owner)?;
         let deleted = self.store.delete_token(id);
         self.caches.token_changed(id, None);
         if !deleted? {
@@ -358,24 +346,13 @@ impl Authority {
     }
 }
 
-/// An expiry no later than the asking token's: the default lifetime is shortened
-/// to it; an explicit later expiry, or none, is refused.
-fn capped(
-    expires_at: Option<UnixTime>,
-    asked: Expiry,
-    ceiling: Option<&Ceiling>,
-) -> Result<Option<UnixTime>, LifecycleError> {
-    let Some(cap) = ceiling.and_then(|c| c.expires_at) else { return Ok(expires_at) };
-    match expires_at {
-        Some(at) if at <= cap => Ok(Some(at)),
-        Some(_) if asked == Expiry::Default => Ok(Some(cap)),
-        _ => Err(refused(
-            RefusalCode::ExpiryBeyondCaller,
-            format!(
-                "the expiry is later than that of the token that asked (@{}); a token cannot outlive it",
-                cap.secs()
-            ),
-        )),
+/// The default lifetime, shortened to the asking token's when that ends
+/// sooner; an explicit expiry is left for the ceiling to judge.
+fn default_within(expires_at: Option<UnixTime>, asked: Expiry, ceiling: &Ceiling) -> Option<UnixTime> {
+    let cap = ceiling.asking.as_ref().and_then(|a| a.expires_at);
+    match (expires_at, cap) {
+        (Some(at), Some(cap)) if asked == Expiry::Default && at > cap => Some(cap),
+        _ => expires_at,
     }
 }
 

@@ -3,7 +3,9 @@
 //! issues, verifies and manages tokens through these calls, so the rules are the
 //! same everywhere.
 
+pub mod actions;
 mod cache;
+mod ceiling;
 mod check;
 mod error;
 mod introspect;
@@ -14,13 +16,14 @@ mod rights;
 mod usage;
 mod verify;
 
+pub use ceiling::Actor;
 pub use check::{Checked, Outcome};
 pub use error::{LifecycleError, RefusalCode};
 pub use introspect::{Introspected, MAX_CHANGES};
 pub use lifecycle::{Expiry, IssueRequest, Issued, TokenChange};
 pub use people::{MAX_LINK_TTL, Permission};
 pub use principals::bindings_from_texts;
-pub use rights::{RightsError, owner_rights};
+pub use rights::{RightsError, administers_root, binding_right, owner_rights};
 pub use usage::UsageRecorder;
 pub use verify::Verified;
 

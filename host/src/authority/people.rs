@@ -6,10 +6,11 @@
 
 use std::time::Duration;
 
+use super::ceiling::as_itself;
 use super::{Authority, LifecycleError};
 use crate::contract::{Grants, Request, ResourceGrant, Token};
 use crate::secret::Secret;
-use crate::store::TokenId;
+use crate::store::{Principal, PrincipalId, TokenId};
 use crate::time::UnixTime;
 use crate::verdict::Verdict;
 
@@ -45,30 +46,21 @@ impl Authority {
 
     /// Uses a sign-in link: the principal it signs in, or none when the code is
     /// malformed, unknown, used or expired.
-    pub fn use_sign_in_link(&self, code: &str) -> Result<Option<String>, LifecycleError> {
+    pub fn use_sign_in_link(&self, code: &str) -> Result<Option<Principal>, LifecycleError> {
         let Ok(hash) = Secret::hash_of(code.trim()) else { return Ok(None) };
         let Some(id) = self.store.use_sign_in_link(&hash, self.now())? else { return Ok(None) };
-        Ok(self.store.principal_by_id(id)?.map(|p| p.name))
+        Ok(self.store.principal_by_id(id)?)
     }
 
-    /// Whether principal `name`, acting as itself with its own rights, may do
-    /// `action` on `resource` now; a removed principal may do nothing.
-    pub fn principal_may(&self, name: &str, action: &str, resource: &str) -> Result<Verdict, LifecycleError> {
-        let principal = self.principal(name)?;
+    /// Whether principal `id`, acting as itself with its own rights, may do
+    /// `action` on `resource` now; a removed principal (`NotFound`) may do
+    /// nothing, and a new principal of the same name is another id.
+    pub fn person_may(&self, id: PrincipalId, action: &str, resource: &str) -> Result<Verdict, LifecycleError> {
+        let principal =
+            self.store.principal_by_id(id)?.ok_or_else(|| LifecycleError::NotFound(format!("principal {id}")))?;
         let rights = self.owner_rights(&principal)?;
-        let token =
-            Token { grants: Grants::Resources(rights.clone()), owner_rights: rights, expires_at: None, revoked: false };
         let request = Request { action: action.to_owned(), resource: resource.to_owned(), now: self.now().secs() };
-        Ok(self.module().instantiate().decide(&token, &request))
-    }
-
-    /// Whether `requested` stays within the current rights of principal
-    /// `creator` (a token made for someone else stays within its creator's
-    /// rights as well as its owner's), by the policy's issuance check.
-    pub fn within_rights_of(&self, creator: &str, requested: &Grants) -> Result<(), LifecycleError> {
-        let principal = self.principal(creator)?;
-        let rights = self.owner_rights(&principal)?;
-        self.issuable(&rights, requested, None).map(|_| ())
+        Ok(self.module().instantiate().decide(&as_itself(&rights), &request))
     }
 
     /// What token `id` may do now: every catalog action on every node named by

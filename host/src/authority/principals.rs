@@ -1,13 +1,21 @@
 //! Managing token owners: add (with the right to manage their own tokens),
-//! bind and unbind grants and roles, list and remove. A change to a principal's
-//! bindings changes what its tokens may do from their next use on.
+//! bind and unbind grants and roles, list and remove. Every change names its
+//! actor, who must hold `system.principals:edit` on the root; a right bound goes
+//! through the ceiling (valid for the loaded policy, and held by the actor), and
+//! no change may leave the store without a principal that manages the root. A
+//! change to a principal's bindings changes what its tokens may do from their
+//! next use on.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use super::{Authority, LifecycleError};
+use super::actions::{PRINCIPALS_EDIT, ROOT};
+use super::ceiling::{Actor, Ceiling};
+use super::rights::{administers_root, binding_right, owner_rights};
+use super::{Authority, LifecycleError, RefusalCode};
 use crate::config::RoleConfig;
 use crate::grant_text::parse_grant;
-use crate::store::{Binding, Principal};
+use crate::store::{Binding, Guarded, Principal, PrincipalsGuard};
 
 /// The most characters a principal's name may have.
 const MAX_NAME: usize = 128;
@@ -64,9 +72,13 @@ impl Authority {
     }
 
     /// Adds principal `name` with `bindings`, and the right to manage its own
-    /// tokens (`manage` on `user/<name>`).
-    pub fn add_principal(&self, name: &str, bindings: &[Binding]) -> Result<Principal, LifecycleError> {
+    /// tokens (`manage` on `user/<name>`, which needs no ceiling: its tokens
+    /// never exceed the principal's other rights), by `actor`.
+    pub fn add_principal(&self, actor: Actor, name: &str, bindings: &[Binding]) -> Result<Principal, LifecycleError> {
         check_name(name)?;
+        let ceiling = self.ceiling(actor)?;
+        self.authorize(&ceiling, PRINCIPALS_EDIT, ROOT)?;
+        self.admit_bindings(&ceiling, bindings)?;
         let principal = self.store.add_principal(name, self.now())?;
         let own = Binding::Grant(format!("user/{name}=manage"));
         for binding in bindings.iter().chain(std::iter::once(&own)) {
@@ -76,45 +88,95 @@ impl Authority {
         self.principal(name)
     }
 
-    /// Adds `bindings` to principal `name` (one it has already changes nothing).
-    pub fn bind(&self, name: &str, bindings: &[Binding]) -> Result<Principal, LifecycleError> {
+    /// Adds `bindings` to principal `name` (one it has already changes
+    /// nothing), by `actor`: each must pass the ceiling.
+    pub fn bind(&self, actor: Actor, name: &str, bindings: &[Binding]) -> Result<Principal, LifecycleError> {
+        let ceiling = self.ceiling(actor)?;
+        self.authorize(&ceiling, PRINCIPALS_EDIT, ROOT)?;
         let principal = self.principal(name)?;
+        self.admit_bindings(&ceiling, bindings)?;
         let bound = bindings.iter().try_for_each(|binding| self.store.bind(principal.id, binding));
         self.caches.owner_changed(principal.id);
         bound?;
         self.principal(name)
     }
 
-    /// Removes `bindings` from principal `name`; a binding it does not have is
-    /// `NotFound` (the ones before it are removed).
-    pub fn unbind(&self, name: &str, bindings: &[Binding]) -> Result<Principal, LifecycleError> {
+    /// Removes `bindings` from principal `name`, all of them or none, by
+    /// `actor`; a binding it does not have is `NotFound`, and a change that
+    /// would leave nobody managing the root is refused.
+    pub fn unbind(&self, actor: Actor, name: &str, bindings: &[Binding]) -> Result<Principal, LifecycleError> {
+        let ceiling = self.ceiling(actor)?;
+        self.authorize(&ceiling, PRINCIPALS_EDIT, ROOT)?;
         let principal = self.principal(name)?;
-        let unbound = self.unbind_each(&principal, bindings);
+        if let Some(missing) = bindings.iter().find(|b| !principal.bindings.contains(b)) {
+            return Err(LifecycleError::NotFound(format!("binding `{}` of principal `{name}`", missing.to_text())));
+        }
+        let unbound = self.store.unbind(principal.id, bindings, &self.root_kept());
         self.caches.owner_changed(principal.id);
-        unbound?;
-        self.principal(name)
+        match unbound? {
+            Guarded::Done => self.principal(name),
+            Guarded::Missing => Err(LifecycleError::NotFound(format!("a binding of principal `{name}`"))),
+            Guarded::Refused => Err(last_administrator(name, "unbinding this")),
+        }
     }
 
-    fn unbind_each(&self, principal: &Principal, bindings: &[Binding]) -> Result<(), LifecycleError> {
-        for binding in bindings {
-            if !self.store.unbind(principal.id, binding)? {
-                let name = &principal.name;
-                return Err(LifecycleError::NotFound(format!("binding `{}` of principal `{name}`", binding.to_text())));
+    /// Removes principal `name` and every token it owns, by `actor`; removing
+    /// the last principal that manages the root is refused. The principal as
+    /// it was (its id ends its page sessions).
+    pub fn remove_principal(&self, actor: Actor, name: &str) -> Result<Principal, LifecycleError> {
+        let ceiling = self.ceiling(actor)?;
+        self.authorize(&ceiling, PRINCIPALS_EDIT, ROOT)?;
+        let principal = self.principal(name)?;
+        let removed = self.store.remove_principal(name, &self.root_kept());
+        self.caches.owner_changed(principal.id);
+        match removed? {
+            Guarded::Done => {
+                tracing::info!(principal = %name, "principal removed");
+                Ok(principal)
             }
+            Guarded::Missing => Err(LifecycleError::NotFound(format!("principal `{name}`"))),
+            Guarded::Refused => Err(last_administrator(name, "removing")),
+        }
+    }
+
+    /// Every binding through the ceiling, before any is stored.
+    fn admit_bindings(&self, ceiling: &Ceiling, bindings: &[Binding]) -> Result<(), LifecycleError> {
+        for binding in bindings {
+            let right = binding_right(binding, &self.config.roles)
+                .map_err(|e| LifecycleError::Invalid(format!("`{}`: {e:#}", binding.to_text())))?
+                .ok_or_else(|| {
+                    LifecycleError::Invalid(format!("`{}` names no role of the config", binding.to_text()))
+                })?;
+            self.admit_right(ceiling, &right).map_err(|err| match err {
+                LifecycleError::Refused { code, message } => LifecycleError::Refused {
+                    code,
+                    message: format!("`{}` cannot be bound: {message}", binding.to_text()),
+                },
+                other => other,
+            })?;
         }
         Ok(())
     }
 
-    /// Removes principal `name` and every token it owns.
-    pub fn remove_principal(&self, name: &str) -> Result<(), LifecycleError> {
-        let principal = self.principal(name)?;
-        let removed = self.store.remove_principal(name);
-        self.caches.owner_changed(principal.id);
-        if !removed? {
-            return Err(LifecycleError::NotFound(format!("principal `{name}`")));
-        }
-        tracing::info!(principal = %name, "principal removed");
-        Ok(())
+    /// The guard of changes that take rights away: where some principal
+    /// managed the root before, one still does afterwards.
+    fn root_kept(&self) -> PrincipalsGuard {
+        let roles = self.config.roles.clone();
+        Arc::new(move |before: &[Principal], after: &[Principal]| {
+            let any = |principals: &[Principal]| {
+                principals.iter().any(|p| owner_rights(p, &roles).is_ok_and(|rights| administers_root(&rights)))
+            };
+            !any(before) || any(after)
+        })
+    }
+}
+
+fn last_administrator(name: &str, doing: &str) -> LifecycleError {
+    LifecycleError::Refused {
+        code: RefusalCode::LastAdministrator,
+        message: format!(
+            "{doing} `{name}` would leave no principal with manage on the root; bind `/=manage` to another first"
+        ),
     }
 }
 

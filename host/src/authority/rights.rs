@@ -28,24 +28,43 @@ pub fn owner_rights(
     principal: &Principal,
     roles: &std::collections::BTreeMap<String, RoleConfig>,
 ) -> Result<Vec<ResourceGrant>, RightsError> {
-    let bad = |binding: &Binding, err: anyhow::Error| RightsError {
-        principal: principal.name.clone(),
-        binding: binding.to_text(),
-        reason: format!("{err:#}"),
-    };
     let mut rights = Vec::with_capacity(principal.bindings.len());
     for binding in &principal.bindings {
-        match binding {
-            Binding::Grant(text) => rights.push(parse_grant(text).map_err(|e| bad(binding, e))?),
-            Binding::Role { role, at } => match roles.get(role) {
-                Some(def) => rights.push(parse_grant(&format!("{at}={}", def.access)).map_err(|e| bad(binding, e))?),
-                None => {
-                    tracing::warn!(principal = %principal.name, %role, "binding to an undefined role grants nothing")
-                }
-            },
+        let right = binding_right(binding, roles).map_err(|err| RightsError {
+            principal: principal.name.clone(),
+            binding: binding.to_text(),
+            reason: format!("{err:#}"),
+        })?;
+        match right {
+            Some(right) => rights.push(right),
+            None => tracing::warn!(principal = %principal.name, binding = %binding.to_text(),
+                "binding to an undefined role grants nothing"),
         }
     }
     Ok(rights)
+}
+
+/// The right one binding gives: a grant as written, or a role's access at its
+/// node; none for a role the config does not define.
+pub fn binding_right(
+    binding: &Binding,
+    roles: &std::collections::BTreeMap<String, RoleConfig>,
+) -> anyhow::Result<Option<ResourceGrant>> {
+    match binding {
+        Binding::Grant(text) => parse_grant(text).map(Some),
+        Binding::Role { role, at } => match roles.get(role) {
+            Some(def) => parse_grant(&format!("{at}={}", def.access)).map(Some),
+            None => Ok(None),
+        },
+    }
+}
+
+/// Whether `rights` hold manage on the root: a root administrator's.
+pub fn administers_root(rights: &[ResourceGrant]) -> bool {
+    rights.iter().any(|g| {
+        (g.resource.is_empty() || g.resource == "/")
+            && matches!(g.access, crate::contract::Access::Level(crate::contract::Level::Manage))
+    })
 }
 
 #[cfg(test)]

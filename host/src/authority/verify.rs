@@ -18,7 +18,7 @@ use crate::observe::Tapped;
 use crate::observe::decision_log::{self, DecisionLine};
 use crate::runtime::{PolicyModule, Question};
 use crate::secret::{Secret, SecretHash};
-use crate::store::TokenId;
+use crate::store::{PrincipalId, TokenId};
 use crate::swap::ActivePolicy;
 use crate::verdict::{Code, Verdict};
 
@@ -31,6 +31,8 @@ pub struct Verified {
     pub token_name: Option<Arc<str>>,
     /// The token's owner, once the secret matched.
     pub owner: Option<Arc<str>>,
+    /// The owner's id, once the secret matched.
+    pub owner_id: Option<PrincipalId>,
     /// Allowed, or denied with a code and a reason.
     pub verdict: Verdict,
     /// The normalised grant that allowed the request (named for `verify` only).
@@ -45,6 +47,7 @@ impl Verified {
             token: None,
             token_name: None,
             owner: None,
+            owner_id: None,
             verdict: Verdict::deny(code, message),
             grant: None,
             policy: Arc::clone(policy),
@@ -209,6 +212,7 @@ impl Authority {
             token: Some(token.id),
             token_name: Some(Arc::clone(&token.name)),
             owner: Some(Arc::clone(&token.owner_name)),
+            owner_id: Some(token.owner),
             verdict: Verdict::deny(Code::StoreUnavailable, "not decided"),
             grant: None,
             policy: Arc::clone(module),

@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::context::StoreArgs;
 use super::output::print_issued;
-use tokenscope::authority::{Expiry, IssueRequest};
+use tokenscope::authority::{Actor, Expiry, IssueRequest};
 use tokenscope::contract::{Access, Grants, Level, ResourceGrant};
 use tokenscope::store::Binding;
 
@@ -26,17 +26,16 @@ pub fn run(store_args: &StoreArgs, args: &InitArgs) -> Result<ExitCode> {
     if !authority.principals()?.is_empty() {
         bail!("the store `{}` is already initialised", authority.config().store.location());
     }
-    authority.add_principal(&args.admin, &[Binding::Grant("/=manage".into())])?;
+    authority.add_principal(Actor::Operator, &args.admin, &[Binding::Grant("/=manage".into())])?;
     let request = IssueRequest {
         owner: args.admin.clone(),
         name: "bootstrap".into(),
         description: "created by tokenscope init".into(),
         expiry: Expiry::Default,
         grants: Grants::Resources(vec![ResourceGrant { resource: "/".into(), access: Access::Level(Level::Manage) }]),
-        asked_by: None,
         origin: None,
     };
-    let issued = authority.create_token(&request)?;
+    let issued = authority.create_token(Actor::Operator, &request)?;
     if !args.json {
         println!("initialised store `{}` with admin principal `{}`", authority.config().store.location(), args.admin);
     }

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 
 use super::context::StoreArgs;
 use super::output::print_json;
-use tokenscope::authority::bindings_from_texts;
+use tokenscope::authority::{Actor, bindings_from_texts};
 use tokenscope::config::parse_duration;
 use tokenscope::store::Binding;
 
@@ -75,14 +75,14 @@ pub fn run(store_args: &StoreArgs, command: &PrincipalCommand) -> Result<ExitCod
     let roles = &authority.config().roles;
     match command {
         PrincipalCommand::Add { name, bindings } => {
-            let principal = authority.add_principal(name, &bindings.bindings(roles)?)?;
+            let principal = authority.add_principal(Actor::Operator, name, &bindings.bindings(roles)?)?;
             println!("added principal `{name}` (id {})", principal.id);
         }
         PrincipalCommand::Bind { name, bindings } => {
-            authority.bind(name, &bindings.bindings(roles)?)?;
+            authority.bind(Actor::Operator, name, &bindings.bindings(roles)?)?;
         }
         PrincipalCommand::Unbind { name, bindings } => {
-            authority.unbind(name, &bindings.bindings(roles)?)?;
+            authority.unbind(Actor::Operator, name, &bindings.bindings(roles)?)?;
         }
         PrincipalCommand::List { json } => {
             let principals = authority.principals()?;
@@ -96,7 +96,7 @@ pub fn run(store_args: &StoreArgs, command: &PrincipalCommand) -> Result<ExitCod
             }
         }
         PrincipalCommand::Remove { name } => {
-            authority.remove_principal(name)?;
+            authority.remove_principal(Actor::Operator, name)?;
             println!("removed principal `{name}` and its tokens");
         }
         PrincipalCommand::SignInLink { name, ttl, url } => {

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 
 use super::context::StoreArgs;
 use super::output::{lifecycle_exit, print_issued, print_json, token_line};
-use tokenscope::authority::{Authority, Expiry, IssueRequest};
+use tokenscope::authority::{Actor, Authority, Expiry, IssueRequest, TokenChange};
 use tokenscope::config::parse_duration;
 use tokenscope::grant_text::grants_from_texts;
 use tokenscope::store::TokenId;
@@ -153,7 +153,20 @@ fn run_with(authority: &Authority, command: &TokenCommand) -> Result<ExitCode> {
             if args.name.is_none() && args.description.is_none() && expiry.is_none() {
                 bail!("nothing to change: give --name, --description, --expires, --ttl or --no-expiry");
             }
-            match authority.edit_token(args.id, args.name.clone(), args.description.clone(), expiry) {
+            match authority
+                .change_token(
+                    Actor::Operator,
+                    args.id,
+                    None,
+                    TokenChange {
+                        name: args.name.clone(),
+                        description: args.description.clone(),
+                        expiry,
+                        reissue: false,
+                    },
+                )
+                .map(|(record, _)| record)
+            {
                 Ok(t) => {
                     println!("{}", token_line(&t));
                     Ok(ExitCode::SUCCESS)
@@ -161,18 +174,18 @@ fn run_with(authority: &Authority, command: &TokenCommand) -> Result<ExitCode> {
                 Err(err) => Ok(lifecycle_exit(&err)),
             }
         }
-        TokenCommand::Reissue { id, json } => match authority.reissue_token(*id) {
+        TokenCommand::Reissue { id, json } => match authority.reissue_token(Actor::Operator, *id) {
             Ok(issued) => print_issued(&issued, *json).map(|()| ExitCode::SUCCESS),
             Err(err) => Ok(lifecycle_exit(&err)),
         },
-        TokenCommand::Revoke { id } => match authority.revoke_token(*id) {
+        TokenCommand::Revoke { id } => match authority.revoke_token(Actor::Operator, *id, None) {
             Ok(t) => {
                 println!("{}", token_line(&t));
                 Ok(ExitCode::SUCCESS)
             }
             Err(err) => Ok(lifecycle_exit(&err)),
         },
-        TokenCommand::Delete { id } => match authority.delete_token(*id) {
+        TokenCommand::Delete { id } => match authority.delete_token(Actor::Operator, *id, None) {
             Ok(()) => {
                 println!("deleted token {id}");
                 Ok(ExitCode::SUCCESS)
@@ -207,10 +220,9 @@ fn create(authority: &Authority, args: &CreateArgs) -> Result<ExitCode> {
             description: args.description.clone(),
             expiry,
             grants: grants.clone(),
-            asked_by: None,
             origin: None,
         };
-        match authority.create_token(&request) {
+        match authority.create_token(Actor::Operator, &request) {
             Ok(issued) => print_issued(&issued, args.json)?,
             Err(err) => return Ok(lifecycle_exit(&err)),
         }

@@ -15,7 +15,7 @@ pub use rules::Rule;
 
 use std::time::Duration;
 
-use crate::authority::{Authority, Expiry, IssueRequest, Issued, LifecycleError};
+use crate::authority::{Actor, Authority, Expiry, IssueRequest, Issued, LifecycleError};
 use crate::config::OidcConfig;
 use crate::contract::Grants;
 use crate::store::TokenOrigin;
@@ -113,14 +113,13 @@ impl Exchanger {
             ),
             expiry: Expiry::At(matched.expires_at),
             grants,
-            asked_by: None,
             origin: Some(TokenOrigin {
                 issuer: matched.identity.issuer.clone(),
                 subject: matched.identity.subject.clone(),
                 rule: matched.rule.label(),
             }),
         };
-        let issued = authority.create_token(&request)?;
+        let issued = authority.create_token(Actor::Exchange, &request)?;
         Ok((issued, matched))
     }
 }

@@ -23,18 +23,27 @@ use serde_json::json;
 use super::AppState;
 use super::api_body::{CreateBody, EditBody, TokenView};
 use super::error::{deny, json_error, lifecycle_error, status_of};
-use crate::authority::{Authority, Expiry, IssueRequest, LifecycleError, TokenChange};
+use crate::authority::actions::{TOKEN_EDIT, TOKEN_VIEW, user_node};
+use crate::authority::{Actor, Authority, Expiry, IssueRequest, LifecycleError, TokenChange};
 use crate::config::{RoleConfig, parse_duration};
 use crate::contract::Grants;
 use crate::grant_text::{grants_from_texts, parse_grant};
-use crate::store::TokenId;
+use crate::store::{PrincipalId, TokenId};
 use crate::time::UnixTime;
 use crate::verdict::Verdict;
 
-/// The authenticated caller: its owner's name and the token it presented.
+/// The authenticated caller: its owner's name and id, and the token it presented.
 pub(super) struct Caller {
     pub(super) name: String,
+    pub(super) principal: PrincipalId,
     pub(super) token: TokenId,
+}
+
+impl Caller {
+    /// The caller as the actor of an operation.
+    pub(super) fn actor(&self) -> Actor {
+        Actor::Token(self.token)
+    }
 }
 
 /// Runs blocking authority work off the async threads.
@@ -106,12 +115,14 @@ pub(super) async fn caller_of(
             code: "unavailable",
             message: "the request could not be completed".into(),
         })?;
-    match (verified.verdict, verified.owner, verified.token) {
-        (Verdict::Allow { .. }, Some(name), Some(token)) => Ok(Caller { name: name.to_string(), token }),
-        (Verdict::Deny { code, message }, _, _) => {
+    match (verified.verdict, verified.owner, verified.owner_id, verified.token) {
+        (Verdict::Allow { .. }, Some(name), Some(principal), Some(token)) => {
+            Ok(Caller { name: name.to_string(), principal, token })
+        }
+        (Verdict::Deny { code, message }, ..) => {
             Err(Denied { status: status_of(code), code: code.as_str(), message: message.to_string() })
         }
-        (Verdict::Allow { .. }, _, _) => {
+        (Verdict::Allow { .. }, ..) => {
             Err(Denied { status: StatusCode::UNAUTHORIZED, code: "unknown-token", message: "no owner".into() })
         }
     }
@@ -142,11 +153,6 @@ pub(super) async fn authorize_tokens(
             Ok((caller, name))
         }
     }
-}
-
-/// `user/<owner>`, where the `user.token:*` actions are decided.
-pub(super) fn user_node(owner: &str) -> String {
-    format!("user/{owner}")
 }
 
 pub(super) fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T, Response> {
@@ -225,7 +231,7 @@ pub(super) fn own_token(a: &Authority, caller: &str, id: TokenId) -> Result<(), 
 
 /// `GET /api/system/tokens`: the scopes and actions the loaded policy knows.
 pub async fn list_scopes(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    if let Err(response) = authorize(&state, &headers, "user.token:view").await {
+    if let Err(response) = authorize(&state, &headers, TOKEN_VIEW).await {
         return response;
     }
     let catalog: Vec<_> = state
@@ -248,7 +254,7 @@ pub async fn list_tokens(State(state): State<Arc<AppState>>, headers: HeaderMap)
 
 /// The tokens of `whose`, without secrets.
 pub(super) async fn list_tokens_of(state: &Arc<AppState>, headers: &HeaderMap, whose: Whose) -> Response {
-    let (_, owner) = match authorize_tokens(state, headers, "user.token:view", whose).await {
+    let (_, owner) = match authorize_tokens(state, headers, TOKEN_VIEW, whose).await {
         Ok(authorized) => authorized,
         Err(response) => return response,
     };
@@ -279,7 +285,7 @@ pub(super) async fn create_token_for(
     body: &Bytes,
     whose: Whose,
 ) -> Response {
-    let (caller, owner) = match authorize_tokens(state, headers, "user.token:edit", whose).await {
+    let (caller, owner) = match authorize_tokens(state, headers, TOKEN_EDIT, whose).await {
         Ok(authorized) => authorized,
         Err(response) => return response,
     };
@@ -295,23 +301,9 @@ pub(super) async fn create_token_for(
         Ok(expiry) => expiry.unwrap_or(Expiry::Default),
         Err(response) => return response,
     };
-    let creator = (owner != caller.name).then(|| caller.name.clone());
-    let request = IssueRequest {
-        owner,
-        name: body.name,
-        description: body.description,
-        expiry,
-        grants,
-        asked_by: Some(caller.token),
-        origin: None,
-    };
-    let made = blocking(state, move |a| {
-        if let Some(creator) = &creator {
-            a.within_rights_of(creator, &request.grants)?;
-        }
-        a.create_token(&request)
-    })
-    .await;
+    let request = IssueRequest { owner, name: body.name, description: body.description, expiry, grants, origin: None };
+    let actor = caller.actor();
+    let made = blocking(state, move |a| a.create_token(actor, &request)).await;
     match made {
         Ok(Ok(issued)) => {
             let view = TokenView { token: &issued.record, secret: Some(issued.secret.expose()) };
@@ -340,7 +332,7 @@ pub(super) async fn edit_token_of(
     body: &Bytes,
     whose: Whose,
 ) -> Response {
-    let (caller, owner) = match authorize_tokens(state, headers, "user.token:edit", whose).await {
+    let (caller, owner) = match authorize_tokens(state, headers, TOKEN_EDIT, whose).await {
         Ok(authorized) => authorized,
         Err(response) => return response,
     };
@@ -353,11 +345,8 @@ pub(super) async fn edit_token_of(
         Err(response) => return response,
     };
     let change = TokenChange { name: body.name, description: body.description, expiry, reissue: body.reissue };
-    let done = blocking(state, move |a| {
-        own_token(a, &owner, id)?;
-        a.change_token(id, change, Some(caller.token))
-    })
-    .await;
+    let actor = caller.actor();
+    let done = blocking(state, move |a| a.change_token(actor, id, Some(&owner), change)).await;
     match done {
         Ok(Ok((record, secret))) => {
             Json(TokenView { token: &record, secret: secret.as_ref().map(|s| s.expose()) }).into_response()
@@ -374,7 +363,7 @@ pub async fn delete_token(State(state): State<Arc<AppState>>, Path(id): Path<Str
 
 /// Deletes token `id` of `whose`.
 pub(super) async fn delete_token_of(state: &Arc<AppState>, id: &str, headers: &HeaderMap, whose: Whose) -> Response {
-    let (_, owner) = match authorize_tokens(state, headers, "user.token:edit", whose).await {
+    let (caller, owner) = match authorize_tokens(state, headers, TOKEN_EDIT, whose).await {
         Ok(authorized) => authorized,
         Err(response) => return response,
     };
@@ -382,7 +371,8 @@ pub(super) async fn delete_token_of(state: &Arc<AppState>, id: &str, headers: &H
         Ok(id) => id,
         Err(response) => return response,
     };
-    match blocking(state, move |a| own_token(a, &owner, id).and_then(|()| a.delete_token(id))).await {
+    let actor = caller.actor();
+    match blocking(state, move |a| a.delete_token(actor, id, Some(&owner))).await {
         Ok(Ok(())) => StatusCode::NO_CONTENT.into_response(),
         Ok(Err(err)) => lifecycle_error(err),
         Err(response) => response,
@@ -396,7 +386,7 @@ pub async fn revoke_token(State(state): State<Arc<AppState>>, Path(id): Path<Str
 
 /// Revokes token `id` of `whose`.
 pub(super) async fn revoke_token_of(state: &Arc<AppState>, id: &str, headers: &HeaderMap, whose: Whose) -> Response {
-    let (_, owner) = match authorize_tokens(state, headers, "user.token:edit", whose).await {
+    let (caller, owner) = match authorize_tokens(state, headers, TOKEN_EDIT, whose).await {
         Ok(authorized) => authorized,
         Err(response) => return response,
     };
@@ -404,7 +394,8 @@ pub(super) async fn revoke_token_of(state: &Arc<AppState>, id: &str, headers: &H
         Ok(id) => id,
         Err(response) => return response,
     };
-    match blocking(state, move |a| own_token(a, &owner, id).and_then(|()| a.revoke_token(id))).await {
+    let actor = caller.actor();
+    match blocking(state, move |a| a.revoke_token(actor, id, Some(&owner))).await {
         Ok(Ok(record)) => Json(TokenView { token: &record, secret: None }).into_response(),
         Ok(Err(err)) => lifecycle_error(err),
         Err(response) => response,

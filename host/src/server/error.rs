@@ -56,6 +56,10 @@ pub fn refusal_status(code: RefusalCode) -> StatusCode {
         RefusalCode::NoExpiryNotAllowed | RefusalCode::ExpiryInPast | RefusalCode::ExpiryTooLong => {
             StatusCode::UNPROCESSABLE_ENTITY
         }
+        RefusalCode::NotAllowed(code) => status_of(code),
+        RefusalCode::ActorGone => StatusCode::UNAUTHORIZED,
+        RefusalCode::LastAdministrator => StatusCode::CONFLICT,
+        RefusalCode::TooManyLive => StatusCode::TOO_MANY_REQUESTS,
     }
 }
 

@@ -25,8 +25,7 @@ use super::error::{json_error, lifecycle_error};
 use crate::authority::bindings_from_texts;
 use crate::store::{Binding, Principal};
 
-const VIEW: &str = "system.principals:view";
-const EDIT: &str = "system.principals:edit";
+use crate::authority::actions::{PRINCIPALS_EDIT as EDIT, PRINCIPALS_VIEW as VIEW};
 
 /// `POST /api/principals`
 #[derive(Debug, Deserialize)]
@@ -110,9 +109,10 @@ pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
 
 /// `POST /api/principals`
 pub async fn add(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(response) = authorize_at(&state, &headers, EDIT, root()).await {
-        return response;
-    }
+    let caller = match authorize_at(&state, &headers, EDIT, root()).await {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
     let body: AddBody = match parse_json(&headers, &body) {
         Ok(body) => body,
         Err(response) => return response,
@@ -121,14 +121,16 @@ pub async fn add(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
         Ok(bindings) => bindings,
         Err(response) => return response,
     };
-    answer(blocking(&state, move |a| a.add_principal(&body.name, &bindings)).await, StatusCode::CREATED)
+    let actor = caller.actor();
+    answer(blocking(&state, move |a| a.add_principal(actor, &body.name, &bindings)).await, StatusCode::CREATED)
 }
 
 /// `POST /api/principals/{name}/bind` and `/unbind`
 async fn rebind(state: &Arc<AppState>, headers: &HeaderMap, name: String, body: &Bytes, bind: bool) -> Response {
-    if let Err(response) = authorize_at(state, headers, EDIT, root()).await {
-        return response;
-    }
+    let caller = match authorize_at(state, headers, EDIT, root()).await {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
     let body: BindingsBody = match parse_json(headers, body) {
         Ok(body) => body,
         Err(response) => return response,
@@ -138,7 +140,13 @@ async fn rebind(state: &Arc<AppState>, headers: &HeaderMap, name: String, body: 
         Ok(_) => return unprocessable("name at least one grant or role"),
         Err(response) => return response,
     };
-    let done = blocking(state, move |a| if bind { a.bind(&name, &bindings) } else { a.unbind(&name, &bindings) });
+    let actor = caller.actor();
+    let done = blocking(
+        state,
+        move |a| {
+            if bind { a.bind(actor, &name, &bindings) } else { a.unbind(actor, &name, &bindings) }
+        },
+    );
     answer(done.await, StatusCode::OK)
 }
 
@@ -164,11 +172,16 @@ pub async fn unbind(
 
 /// `DELETE /api/principals/{name}`: the principal and every token it owns.
 pub async fn remove(State(state): State<Arc<AppState>>, Path(name): Path<String>, headers: HeaderMap) -> Response {
-    if let Err(response) = authorize_at(&state, &headers, EDIT, root()).await {
-        return response;
-    }
-    match blocking(&state, move |a| a.remove_principal(&name)).await {
-        Ok(Ok(())) => StatusCode::NO_CONTENT.into_response(),
+    let caller = match authorize_at(&state, &headers, EDIT, root()).await {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
+    let actor = caller.actor();
+    match blocking(&state, move |a| a.remove_principal(actor, &name)).await {
+        Ok(Ok(removed)) => {
+            state.ui.sessions.end_principal(removed.id);
+            StatusCode::NO_CONTENT.into_response()
+        }
         Ok(Err(err)) => lifecycle_error(err),
         Err(response) => response,
     }

@@ -18,8 +18,8 @@ pub use postgres::PgStore;
 pub use snapshot::{Snapshot, StoredLink, StoredToken};
 pub use sqlite::SqliteStore;
 pub use types::{
-    Binding, Changes, Edited, NewToken, Principal, PrincipalId, StoredGrants, TokenEdit, TokenId, TokenOrigin,
-    TokenRecord, UsageDelta,
+    Binding, Changes, Edited, Guarded, NewToken, Principal, PrincipalId, PrincipalsGuard, StoredGrants, TokenEdit,
+    TokenId, TokenOrigin, TokenRecord, UsageDelta, unguarded,
 };
 
 use std::sync::Arc;
@@ -40,12 +40,14 @@ pub trait Store: Send + Sync {
     fn principal_by_id(&self, id: PrincipalId) -> StoreResult<Option<Principal>>;
     /// Every principal, by name.
     fn principals(&self) -> StoreResult<Vec<Principal>>;
-    /// Removes a principal and its tokens; false when there was none.
-    fn remove_principal(&self, name: &str) -> StoreResult<bool>;
+    /// Removes a principal and its tokens, unless `guard` refuses the
+    /// principals that would be left.
+    fn remove_principal(&self, name: &str, guard: &PrincipalsGuard) -> StoreResult<Guarded>;
     /// Adds a binding (binding one that is there already changes nothing).
     fn bind(&self, principal: PrincipalId, binding: &Binding) -> StoreResult<()>;
-    /// False when the principal had no such binding.
-    fn unbind(&self, principal: PrincipalId, binding: &Binding) -> StoreResult<bool>;
+    /// Removes every one of `bindings` from the principal, or none: `Missing`
+    /// when it lacks one, `Refused` when `guard` refuses the principals after.
+    fn unbind(&self, principal: PrincipalId, bindings: &[Binding], guard: &PrincipalsGuard) -> StoreResult<Guarded>;
 
     /// Stores a new token; it is durable when this returns.
     fn insert_token(&self, token: &NewToken) -> StoreResult<TokenId>;

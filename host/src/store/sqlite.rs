@@ -14,8 +14,8 @@ use super::error::StoreError;
 use super::migrations::MIGRATIONS;
 use super::snapshot::{Snapshot, StoredLink, StoredToken};
 use super::types::{
-    Binding, Changes, Edited, NewToken, Principal, PrincipalId, StoredGrants, TokenEdit, TokenId, TokenOrigin,
-    TokenRecord, UsageDelta, stored_hash,
+    Binding, Changes, Edited, Guarded, NewToken, Principal, PrincipalId, PrincipalsGuard, StoredGrants, TokenEdit,
+    TokenId, TokenOrigin, TokenRecord, UsageDelta, stored_hash,
 };
 use super::{Store, StoreResult, StoreSignal, Watch};
 use crate::secret::SecretHash;
@@ -143,6 +143,22 @@ impl SqliteStore {
         Ok(Some(Principal { id, name, created_at, bindings }))
     }
 
+    /// Every principal with its bindings, by name, as `conn` sees them.
+    fn principals_on(conn: &Connection) -> StoreResult<Vec<Principal>> {
+        const OP: &str = "list principals";
+        let mut stmt = conn.prepare_cached("SELECT id, name, created_at FROM principals ORDER BY name").op(OP)?;
+        let rows: Vec<(PrincipalId, String, UnixTime)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .op(OP)?
+            .collect::<rusqlite::Result<_>>()
+            .op(OP)?;
+        rows.into_iter()
+            .map(|(id, name, created_at)| {
+                Ok(Principal { id, name, created_at, bindings: Self::bindings_of(conn, id)? })
+            })
+            .collect()
+    }
+
     fn tokens_where(&self, clause: &str, params: &[&dyn ToSql]) -> StoreResult<Vec<TokenRecord>> {
         let conn = self.reader()?;
         let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens t JOIN principals p ON p.id = t.owner_id WHERE {clause}");
@@ -267,24 +283,22 @@ impl Store for SqliteStore {
     }
 
     fn principals(&self) -> StoreResult<Vec<Principal>> {
-        let conn = self.reader()?;
-        let mut stmt =
-            conn.prepare("SELECT id, name, created_at FROM principals ORDER BY name").op("list principals")?;
-        let rows: Vec<(PrincipalId, String, UnixTime)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .op("list principals")?
-            .collect::<rusqlite::Result<_>>()
-            .op("list principals")?;
-        rows.into_iter()
-            .map(|(id, name, created_at)| {
-                Ok(Principal { id, name, created_at, bindings: Self::bindings_of(&conn, id)? })
-            })
-            .collect()
+        Self::principals_on(&*self.reader()?)
     }
 
-    fn remove_principal(&self, name: &str) -> StoreResult<bool> {
-        let conn = self.conn()?;
-        Ok(conn.execute("DELETE FROM principals WHERE name = ?1", [name]).op("remove a principal")? > 0)
+    fn remove_principal(&self, name: &str, guard: &PrincipalsGuard) -> StoreResult<Guarded> {
+        const OP: &str = "remove a principal";
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).op(OP)?;
+        let before = Self::principals_on(&tx)?;
+        if tx.execute("DELETE FROM principals WHERE name = ?1", [name]).op(OP)? == 0 {
+            return Ok(Guarded::Missing);
+        }
+        if !guard(&before, &Self::principals_on(&tx)?) {
+            return Ok(Guarded::Refused);
+        }
+        tx.commit().op(OP)?;
+        Ok(Guarded::Done)
     }
 
     fn bind(&self, principal: PrincipalId, binding: &Binding) -> StoreResult<()> {
@@ -297,15 +311,22 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn unbind(&self, principal: PrincipalId, binding: &Binding) -> StoreResult<bool> {
-        let conn = self.conn()?;
-        let n = conn
-            .execute(
-                "DELETE FROM bindings WHERE principal_id = ?1 AND binding = ?2",
-                params![principal, binding.to_text()],
-            )
-            .op("unbind a principal")?;
-        Ok(n > 0)
+    fn unbind(&self, principal: PrincipalId, bindings: &[Binding], guard: &PrincipalsGuard) -> StoreResult<Guarded> {
+        const OP: &str = "unbind a principal";
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).op(OP)?;
+        let before = Self::principals_on(&tx)?;
+        for binding in bindings {
+            let sql = "DELETE FROM bindings WHERE principal_id = ?1 AND binding = ?2";
+            if tx.execute(sql, params![principal, binding.to_text()]).op(OP)? == 0 {
+                return Ok(Guarded::Missing);
+            }
+        }
+        if !guard(&before, &Self::principals_on(&tx)?) {
+            return Ok(Guarded::Refused);
+        }
+        tx.commit().op(OP)?;
+        Ok(Guarded::Done)
     }
 
     fn insert_token(&self, token: &NewToken) -> StoreResult<TokenId> {
@@ -836,7 +857,7 @@ mod tests {
         store.bind(bob.id, &ci).unwrap();
         store.bind(bob.id, &Binding::Grant("channel/main=read".into())).unwrap();
         assert_eq!(store.principal("bob").unwrap().unwrap().bindings.len(), 2);
-        assert!(store.unbind(bob.id, &ci).unwrap());
+        assert_eq!(store.unbind(bob.id, std::slice::from_ref(&ci), &super::super::unguarded()).unwrap(), Guarded::Done);
         assert_eq!(store.principal("bob").unwrap().unwrap().bindings, [Binding::Grant("channel/main=read".into())]);
         let id = store.insert_token(&new_token(bob.id, &Secret::generate().unwrap())).unwrap();
         assert_eq!(store.expiring(at(0), at(100)).unwrap().len(), 1);
@@ -844,7 +865,7 @@ mod tests {
         store.revoke_token(id, at(5)).unwrap();
         assert_eq!(store.expiring(at(0), at(100)).unwrap().len(), 0);
         assert!(matches!(store.add_principal("bob", at(2)), Err(StoreError::PrincipalExists(_))));
-        assert!(store.remove_principal("bob").unwrap());
+        assert_eq!(store.remove_principal("bob", &super::super::unguarded()).unwrap(), Guarded::Done);
         assert!(store.token(id).unwrap().is_none(), "tokens go with their owner");
     }
 }

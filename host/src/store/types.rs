@@ -221,6 +221,28 @@ pub enum Edited {
     Conflict,
 }
 
+/// A condition a change that takes rights away (unbinding, removing) must
+/// meet, given the principals before and after it: checked inside that
+/// change's transaction and under a lock all such changes take, so two of them
+/// at once cannot both pass it ("someone still administers the root").
+pub type PrincipalsGuard = std::sync::Arc<dyn Fn(&[Principal], &[Principal]) -> bool + Send + Sync>;
+
+/// The guard that lets every change through (tools and tests that hold the store).
+pub fn unguarded() -> PrincipalsGuard {
+    std::sync::Arc::new(|_: &[Principal], _: &[Principal]| true)
+}
+
+/// What became of a guarded change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Guarded {
+    /// Stored.
+    Done,
+    /// The principal, or one of the bindings, is not there; nothing changed.
+    Missing,
+    /// The guard refused the result; nothing changed.
+    Refused,
+}
+
 /// Uses of one token counted since the last flush.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UsageDelta {

@@ -67,6 +67,17 @@ impl ActivePolicy {
     ) -> Result<Result<Grants, Denial>, PolicyFault> {
         self.evaluator().instance().check_grants(creator, requested, caller)
     }
+
+    /// Whether the policy reads `grants` as valid (`compile`, no escalation
+    /// check), on a free evaluator; the compiled set is released at once.
+    pub fn validate(&self, grants: &Grants) -> Result<Result<(), Denial>, PolicyFault> {
+        let mut evaluator = self.evaluator();
+        let instance = evaluator.instance();
+        match instance.compile(grants)? {
+            Ok(compiled) => instance.release(compiled).map(Ok),
+            Err(denial) => Ok(Err(denial)),
+        }
+    }
 }
 
 impl fmt::Debug for ActivePolicy {

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokenscope::authority::{Expiry, TokenChange};
+use tokenscope::authority::{Actor, Expiry, TokenChange};
 use tokenscope::config::Config;
 use tokenscope::secret::Secret;
 use tokenscope::store::{Binding, NewToken, StoredGrants};
@@ -32,7 +32,7 @@ fn decided(t: &TestAuthority, secret: &str) -> &'static str {
 /// A token of `owner` (holding manage on `channel/main`) that may upload; its secret, verified once (cached).
 fn uploader(t: &TestAuthority, owner: &str) -> (tokenscope::store::TokenId, String) {
     principal(t, owner, &[grant("channel/main=manage")]);
-    let issued = t.authority.create_token(&request(owner, scopes(&[ACTION]))).unwrap();
+    let issued = t.authority.create_token(Actor::Operator, &request(owner, scopes(&[ACTION]))).unwrap();
     let secret = issued.secret.expose().to_owned();
     assert_eq!(decided(t, &secret), "allow");
     assert_eq!(decided(t, &secret), "allow", "answered from the cache");
@@ -58,33 +58,34 @@ fn writes_through_the_authority_take_effect_on_the_next_verification() {
     let a = &t.authority;
 
     let (id, secret) = uploader(&t, "rev");
-    a.revoke_token(id).unwrap();
+    a.revoke_token(Actor::Operator, id, None).unwrap();
     assert_eq!(decided(&t, &secret), "revoked");
 
     let (id, old) = uploader(&t, "reis");
-    let new = a.reissue_token(id).unwrap().secret.expose().to_owned();
+    let new = a.reissue_token(Actor::Operator, id).unwrap().secret.expose().to_owned();
     assert_eq!(decided(&t, &old), "unknown-token");
     assert_eq!(decided(&t, &new), "allow");
 
     let (id, secret) = uploader(&t, "del");
-    a.delete_token(id).unwrap();
+    a.delete_token(Actor::Operator, id, None).unwrap();
     assert_eq!(decided(&t, &secret), "unknown-token");
 
     let (id, secret) = uploader(&t, "exp");
     let soon = UnixTime::from_secs(T0 + 60);
-    a.change_token(id, TokenChange { expiry: Some(Expiry::At(soon)), ..TokenChange::default() }, None).unwrap();
+    a.change_token(Actor::Operator, id, None, TokenChange { expiry: Some(Expiry::At(soon)), ..TokenChange::default() })
+        .unwrap();
     assert_eq!(decided(&t, &secret), "allow");
     t.clock.advance(61);
     assert_eq!(decided(&t, &secret), "expired", "expiry is decided at request time, never cached as valid");
 
     let (_, secret) = uploader(&t, "demoted");
-    a.unbind("demoted", &[grant("channel/main=manage")]).unwrap();
+    a.unbind(Actor::Operator, "demoted", &[grant("channel/main=manage")]).unwrap();
     assert_eq!(decided(&t, &secret), "owner-lacks-right");
-    a.bind("demoted", &[grant("channel/main=write")]).unwrap();
+    a.bind(Actor::Operator, "demoted", &[grant("channel/main=write")]).unwrap();
     assert_eq!(decided(&t, &secret), "allow", "a binding added back counts at once too");
 
     let (_, secret) = uploader(&t, "gone");
-    a.remove_principal("gone").unwrap();
+    a.remove_principal(Actor::Operator, "gone").unwrap();
     assert_eq!(decided(&t, &secret), "unknown-token", "an owner's removal takes its tokens");
 }
 
@@ -93,10 +94,10 @@ fn an_unbound_role_takes_its_rights_at_once() {
     let t = TestAuthority::new().unwrap();
     let ci = Binding::Role { role: "continuous-integration".into(), at: "channel/main".into() };
     principal(&t, "robot", std::slice::from_ref(&ci));
-    let issued = t.authority.create_token(&request("robot", scopes(&[ACTION]))).unwrap();
+    let issued = t.authority.create_token(Actor::Operator, &request("robot", scopes(&[ACTION]))).unwrap();
     let secret = issued.secret.expose().to_owned();
     assert_eq!(decided(&t, &secret), "allow");
-    t.authority.unbind("robot", &[ci]).unwrap();
+    t.authority.unbind(Actor::Operator, "robot", &[ci]).unwrap();
     assert_eq!(decided(&t, &secret), "owner-lacks-right");
 }
 
@@ -115,7 +116,7 @@ fn another_connections_writes_are_seen_within_the_bound() {
 
     let (_, secret) = uploader(&t, "x2");
     let owner = other.principal("x2").unwrap().unwrap();
-    other.unbind(owner.id, &grant("channel/main=manage")).unwrap();
+    other.unbind(owner.id, &[grant("channel/main=manage")], &tokenscope::store::unguarded()).unwrap();
     let lag = until("owner-lacks-right", || decided(&t, &secret).to_owned());
     assert!(lag <= Duration::from_secs(1), "demotion seen after {lag:?}");
 
@@ -155,7 +156,14 @@ fn a_flood_of_secrets_keeps_the_caches_within_their_limits() {
     }
     principal(&t, "many", &[grant("channel/main=manage")]);
     let secrets: Vec<String> = (0..40)
-        .map(|_| t.authority.create_token(&request("many", scopes(&[ACTION]))).unwrap().secret.expose().to_owned())
+        .map(|_| {
+            t.authority
+                .create_token(Actor::Operator, &request("many", scopes(&[ACTION])))
+                .unwrap()
+                .secret
+                .expose()
+                .to_owned()
+        })
         .collect();
     for secret in secrets.iter().chain(&secrets) {
         assert_eq!(decided(&t, secret), "allow");

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use tokenscope::authority::{Expiry, IssueRequest, LifecycleError};
+use tokenscope::authority::{Actor, Expiry, IssueRequest, LifecycleError, TokenChange};
 use tokenscope::contract::Grants;
 use tokenscope::store::Binding;
 use tokenscope_tests::authority::TestAuthority;
@@ -18,7 +18,6 @@ pub(super) fn request(owner: &str, grants: Grants) -> IssueRequest {
         description: String::new(),
         expiry: Expiry::Default,
         grants,
-        asked_by: None,
         origin: None,
     }
 }
@@ -46,24 +45,25 @@ fn issue_verify_reissue_revoke_delete() {
     let t = TestAuthority::new().unwrap();
     principal(&t, "alice", &[grant("channel/main=manage")]);
     let a = &t.authority;
-    let issued = a.create_token(&request("alice", resources(&["channel/main=write"]).unwrap())).unwrap();
+    let issued =
+        a.create_token(Actor::Operator, &request("alice", resources(&["channel/main=write"]).unwrap())).unwrap();
     let old = issued.secret.expose().to_owned();
     let v = a.verify(Some(&old), "artifact:create", "channel/main/artifact/pkg.conda");
     assert!(v.verdict.is_allow(), "{v:?}");
     assert_eq!(v.grant.as_deref(), Some("channel/main=write"));
 
-    let reissued = a.reissue_token(issued.record.id).unwrap();
+    let reissued = a.reissue_token(Actor::Operator, issued.record.id).unwrap();
     assert_eq!(a.verify(Some(&old), "artifact:view", "channel/main").verdict.code_str(), "unknown-token");
     let new = reissued.secret.expose().to_owned();
     assert!(a.verify(Some(&new), "artifact:view", "channel/main").verdict.is_allow());
 
-    a.revoke_token(issued.record.id).unwrap();
+    a.revoke_token(Actor::Operator, issued.record.id, None).unwrap();
     assert_eq!(a.verify(Some(&new), "artifact:view", "channel/main").verdict.code_str(), "revoked");
-    assert_eq!(refused_code(a.reissue_token(issued.record.id).err().unwrap()), "revoked");
+    assert_eq!(refused_code(a.reissue_token(Actor::Operator, issued.record.id).err().unwrap()), "revoked");
 
-    a.delete_token(issued.record.id).unwrap();
+    a.delete_token(Actor::Operator, issued.record.id, None).unwrap();
     assert_eq!(a.verify(Some(&new), "artifact:view", "channel/main").verdict.code_str(), "unknown-token");
-    assert!(matches!(a.delete_token(issued.record.id), Err(LifecycleError::NotFound(_))));
+    assert!(matches!(a.delete_token(Actor::Operator, issued.record.id, None), Err(LifecycleError::NotFound(_))));
 }
 
 #[test]
@@ -71,7 +71,7 @@ fn expiry_defaults_to_a_year_and_expired_tokens_are_denied() {
     let t = TestAuthority::new().unwrap();
     principal(&t, "alice", &[grant("/=manage")]);
     let a = &t.authority;
-    let issued = a.create_token(&request("alice", scopes(&["artifact"]))).unwrap();
+    let issued = a.create_token(Actor::Operator, &request("alice", scopes(&["artifact"]))).unwrap();
     assert_eq!(
         issued.record.expires_at,
         Some(
@@ -80,13 +80,14 @@ fn expiry_defaults_to_a_year_and_expired_tokens_are_denied() {
     );
     let mut short = request("alice", scopes(&["artifact"]));
     short.expiry = Expiry::Ttl(Duration::from_secs(3600));
-    let short = a.create_token(&short).unwrap();
+    let short = a.create_token(Actor::Operator, &short).unwrap();
     let secret = short.secret.expose().to_owned();
     assert!(a.verify(Some(&secret), "artifact:view", "channel/a").verdict.is_allow());
     t.clock.advance(3600);
     assert_eq!(a.verify(Some(&secret), "artifact:view", "channel/a").verdict.code_str(), "expired");
     // Moving the expiry with `edit` brings it back.
-    a.edit_token(short.record.id, None, None, Some(Expiry::Ttl(Duration::from_secs(60)))).unwrap();
+    let change = TokenChange { expiry: Some(Expiry::Ttl(Duration::from_secs(60))), ..TokenChange::default() };
+    a.change_token(Actor::Operator, short.record.id, None, change).unwrap();
     assert!(a.verify(Some(&secret), "artifact:view", "channel/a").verdict.is_allow());
 }
 
@@ -97,20 +98,20 @@ fn operator_expiry_rules_are_enforced() {
     let a = &t.authority;
     let mut long = request("alice", scopes(&["artifact"]));
     long.expiry = Expiry::Ttl(Duration::from_secs(3 * 365 * 86_400));
-    assert_eq!(refused_code(a.create_token(&long).err().unwrap()), "expiry-too-long");
+    assert_eq!(refused_code(a.create_token(Actor::Operator, &long).err().unwrap()), "expiry-too-long");
     let mut never = request("alice", scopes(&["artifact"]));
     never.expiry = Expiry::Never;
-    assert_eq!(refused_code(a.create_token(&never).err().unwrap()), "no-expiry-not-allowed");
+    assert_eq!(refused_code(a.create_token(Actor::Operator, &never).err().unwrap()), "no-expiry-not-allowed");
     let mut past = request("alice", scopes(&["artifact"]));
     past.expiry = Expiry::At(tokenscope::time::UnixTime::from_secs(1));
-    assert_eq!(refused_code(a.create_token(&past).err().unwrap()), "expiry-in-past");
+    assert_eq!(refused_code(a.create_token(Actor::Operator, &past).err().unwrap()), "expiry-in-past");
 
     let dir = tempfile::tempdir().unwrap();
     let mut config = tokenscope_tests::authority::test_config(dir.path().join("t.db"));
     config.tokens.allow_no_expiry = true;
     let t = TestAuthority::open(dir, config).unwrap();
     principal(&t, "alice", &[grant("/=manage")]);
-    assert_eq!(t.authority.create_token(&never).unwrap().record.expires_at, None);
+    assert_eq!(t.authority.create_token(Actor::Operator, &never).unwrap().record.expires_at, None);
 }
 
 #[test]
@@ -122,21 +123,32 @@ fn escalation_is_refused_at_issuance() {
     let a = &t.authority;
     // cvescan: a project admin cannot mint a vault token, but can mint a component token.
     let vault = request("pat", resources(&["vault/acme=create-scan"]).unwrap());
-    assert_eq!(refused_code(a.create_token(&vault).err().unwrap()), "admin-required");
+    assert_eq!(refused_code(a.create_token(Actor::Operator, &vault).err().unwrap()), "admin-required");
     let component = request("pat", resources(&["vault/acme/project/web/component/api=create-scan"]).unwrap());
-    a.create_token(&component).unwrap();
+    a.create_token(Actor::Operator, &component).unwrap();
     // acs: the Continuous Integration role cannot mint `role:edit`.
-    assert_eq!(refused_code(a.create_token(&request("ci", scopes(&["role:edit"]))).err().unwrap()), "escalation");
-    a.create_token(&request("ci", scopes(&["artifact:create,download"]))).unwrap();
-    // venafi: an integration caps the scopes a token may ask for.
     assert_eq!(
-        refused_code(a.create_token(&request("certbot", scopes(&["certificate:manage"]))).err().unwrap()),
+        refused_code(a.create_token(Actor::Operator, &request("ci", scopes(&["role:edit"]))).err().unwrap()),
         "escalation"
     );
-    a.create_token(&request("certbot", scopes(&["certificate:approve"]))).unwrap();
+    a.create_token(Actor::Operator, &request("ci", scopes(&["artifact:create,download"]))).unwrap();
+    // venafi: an integration caps the scopes a token may ask for.
+    assert_eq!(
+        refused_code(
+            a.create_token(Actor::Operator, &request("certbot", scopes(&["certificate:manage"]))).err().unwrap()
+        ),
+        "escalation"
+    );
+    a.create_token(Actor::Operator, &request("certbot", scopes(&["certificate:approve"]))).unwrap();
     // psm: resources xor scopes cannot even be expressed; unknown scopes are refused.
-    assert_eq!(refused_code(a.create_token(&request("ci", scopes(&["artifact:fly"]))).err().unwrap()), "unknown-scope");
-    assert!(matches!(a.create_token(&request("nobody", scopes(&["artifact"]))), Err(LifecycleError::NotFound(_))));
+    assert_eq!(
+        refused_code(a.create_token(Actor::Operator, &request("ci", scopes(&["artifact:fly"]))).err().unwrap()),
+        "unknown-scope"
+    );
+    assert!(matches!(
+        a.create_token(Actor::Operator, &request("nobody", scopes(&["artifact"]))),
+        Err(LifecycleError::NotFound(_))
+    ));
 }
 
 #[test]
@@ -144,11 +156,11 @@ fn demoted_owner_tokens_lose_the_right_at_the_next_verify() {
     let t = TestAuthority::new().unwrap();
     principal(&t, "alice", &[grant("channel/main=manage")]);
     let a = &t.authority;
-    let issued = a.create_token(&request("alice", scopes(&["artifact:create"]))).unwrap();
+    let issued = a.create_token(Actor::Operator, &request("alice", scopes(&["artifact:create"]))).unwrap();
     let secret = issued.secret.expose().to_owned();
     assert!(a.verify(Some(&secret), "artifact:create", "channel/main/artifact/x").verdict.is_allow());
-    a.unbind("alice", &[grant("channel/main=manage")]).unwrap();
-    a.bind("alice", &[grant("channel/main=read")]).unwrap();
+    a.unbind(Actor::Operator, "alice", &[grant("channel/main=manage")]).unwrap();
+    a.bind(Actor::Operator, "alice", &[grant("channel/main=read")]).unwrap();
     let v = a.verify(Some(&secret), "artifact:create", "channel/main/artifact/x");
     assert_eq!(v.verdict.code_str(), "owner-lacks-right", "{v:?}");
 }
@@ -159,7 +171,10 @@ fn component_token_never_reaches_a_sibling_component() {
     principal(&t, "pat", &[grant("vault/acme/project/web=manage")]);
     let a = &t.authority;
     let issued = a
-        .create_token(&request("pat", resources(&["vault/acme/project/web/component/api=create-scan"]).unwrap()))
+        .create_token(
+            Actor::Operator,
+            &request("pat", resources(&["vault/acme/project/web/component/api=create-scan"]).unwrap()),
+        )
         .unwrap();
     let s = issued.secret.expose().to_owned();
     assert!(a.verify(Some(&s), "create-scan", "vault/acme/project/web/component/api").verdict.is_allow());
@@ -188,7 +203,7 @@ fn usage_is_counted_in_memory_and_flushed_in_one_batch() {
     let t = TestAuthority::new().unwrap();
     principal(&t, "alice", &[grant("/=manage")]);
     let a = &t.authority;
-    let issued = a.create_token(&request("alice", scopes(&["artifact"]))).unwrap();
+    let issued = a.create_token(Actor::Operator, &request("alice", scopes(&["artifact"]))).unwrap();
     let s = issued.secret.expose().to_owned();
     for _ in 0..5 {
         assert!(a.verify(Some(&s), "artifact:view", "channel/a").verdict.is_allow());

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use tokenscope::secret::Secret;
 use tokenscope::store::{
-    Binding, Edited, NewToken, PrincipalId, Store, StoreError, StoreLocation, StoreSignal, StoredGrants, TokenEdit,
-    UsageDelta,
+    Binding, Edited, Guarded, NewToken, Principal, PrincipalId, PrincipalsGuard, Store, StoreError, StoreLocation,
+    StoreSignal, StoredGrants, TokenEdit, UsageDelta, unguarded,
 };
 use tokenscope::time::UnixTime;
 use tokenscope_tests::binary::tokenscope;
@@ -29,6 +29,11 @@ fn backends() -> Vec<(&'static str, StoreLocation, tempfile::TempDir)> {
     let file = StoreLocation::Sqlite(dir.path().join("t.db"));
     let url = StoreLocation::Postgres(Postgres::shared().unwrap().database().unwrap());
     vec![("sqlite", file, dir), ("postgres", url, tempfile::tempdir().unwrap())]
+}
+
+/// A guard that refuses every change.
+fn refuse_all() -> PrincipalsGuard {
+    Arc::new(|_: &[Principal], _: &[Principal]| false)
 }
 
 fn new_token(owner: PrincipalId, secret: &Secret, expires: u64) -> NewToken {
@@ -92,12 +97,26 @@ fn both_backends_keep_the_same_contract() {
         let changes = store.changes_since(head, 100).unwrap();
         assert!(changes.tokens.contains(&old.hash()) && changes.tokens.contains(&new.hash()), "{name}");
         assert!(!changes.more && !changes.reset, "{name}");
-        assert!(store.unbind(alice.id, &role).unwrap(), "{name}");
+        let role = std::slice::from_ref(&role);
+        assert_eq!(store.unbind(alice.id, role, &refuse_all()).unwrap(), Guarded::Refused, "{name}");
+        assert_eq!(
+            store.principal("alice").unwrap().unwrap().bindings.len(),
+            2,
+            "{name}: a refused unbind changes nothing"
+        );
+        let missing = [role[0].clone(), Binding::Grant("channel/none=read".into())];
+        assert_eq!(store.unbind(alice.id, &missing, &unguarded()).unwrap(), Guarded::Missing, "{name}");
+        assert_eq!(store.principal("alice").unwrap().unwrap().bindings.len(), 2, "{name}: all or nothing");
+        assert_eq!(store.change_head().unwrap(), changes.cursor, "{name}: nothing reached the feed");
+        assert_eq!(store.unbind(alice.id, role, &unguarded()).unwrap(), Guarded::Done, "{name}");
         let later = store.changes_since(changes.cursor, 100).unwrap();
         assert_eq!(later.principals, ["alice"], "{name}");
         assert_eq!(store.change_head().unwrap(), later.cursor, "{name}");
 
-        assert!(store.remove_principal("alice").unwrap(), "{name}");
+        assert_eq!(store.remove_principal("alice", &refuse_all()).unwrap(), Guarded::Refused, "{name}");
+        assert!(store.token(id).unwrap().is_some(), "{name}: a refused removal changes nothing");
+        assert_eq!(store.remove_principal("alice", &unguarded()).unwrap(), Guarded::Done, "{name}");
+        assert_eq!(store.remove_principal("alice", &unguarded()).unwrap(), Guarded::Missing, "{name}");
         assert!(store.token(id).unwrap().is_none(), "{name}: tokens go with their owner");
         assert!(!store.delete_token(id).unwrap(), "{name}");
     }

@@ -19,8 +19,7 @@ use crate::server::AppState;
 use crate::server::api::blocking;
 use crate::store::Binding;
 
-const VIEW: &str = "system.principals:view";
-const EDIT: &str = "system.principals:edit";
+use crate::authority::actions::{PRINCIPALS_EDIT as EDIT, PRINCIPALS_VIEW as VIEW};
 
 fn root() -> Option<String> {
     Some(String::new())
@@ -97,8 +96,8 @@ pub async fn add(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
         Ok(bindings) => bindings,
         Err(message) => return list_page(&state, &signed, Some(&message)).await,
     };
-    let added_name = name.clone();
-    match blocking(&state, move |a| a.add_principal(&name, &bindings)).await {
+    let (added_name, actor) = (name.clone(), signed.actor);
+    match blocking(&state, move |a| a.add_principal(actor, &name, &bindings)).await {
         Ok(Ok(_)) => see_other(&format!("/ui/principals/{added_name}")),
         Ok(Err(err)) => list_page(&state, &signed, Some(&err.to_string())).await,
         Err(_) => unavailable(),
@@ -151,9 +150,12 @@ pub async fn change(
         return response;
     }
     if action == "remove" {
-        let target = name.clone();
-        return match blocking(&state, move |a| a.remove_principal(&target)).await {
-            Ok(Ok(())) => see_other("/ui/principals"),
+        let (target, actor) = (name.clone(), signed.actor);
+        return match blocking(&state, move |a| a.remove_principal(actor, &target)).await {
+            Ok(Ok(removed)) => {
+                state.ui.sessions.end_principal(removed.id);
+                see_other("/ui/principals")
+            }
             Ok(Err(err)) => one_page(&state, &signed, name, Some(&err.to_string())).await,
             Err(_) => unavailable(),
         };
@@ -171,8 +173,14 @@ pub async fn change(
         Ok(_) => return one_page(&state, &signed, name, Some("Name at least one right or role.")).await,
         Err(message) => return one_page(&state, &signed, name, Some(&message)).await,
     };
-    let target = name.clone();
-    let done = blocking(&state, move |a| if bind { a.bind(&target, &bindings) } else { a.unbind(&target, &bindings) });
+    let (target, actor) = (name.clone(), signed.actor);
+    let done =
+        blocking(
+            &state,
+            move |a| {
+                if bind { a.bind(actor, &target, &bindings) } else { a.unbind(actor, &target, &bindings) }
+            },
+        );
     match done.await {
         Ok(Ok(_)) => see_other(&format!("/ui/principals/{name}")),
         Ok(Err(err)) => one_page(&state, &signed, name, Some(&err.to_string())).await,

@@ -1,8 +1,12 @@
 //! The token page's sessions, kept in the server's memory: a random cookie
-//! value (only its SHA-256 is the key), the signing-in token's secret (needed to
-//! decide each action exactly as the API does; never logged, never shown) or
-//! none for a session opened with a one-time link, a CSRF token, idle and
-//! absolute lifetimes, and a secret waiting to be shown once. A restart signs
+//! value (only its SHA-256 is the key), the principal it belongs to (by id, so
+//! a removed principal's session never acts for a new one of the same name),
+//! the signing-in token's secret (needed to decide each action exactly as the
+//! API does; never logged, never shown) or none for a session opened with a
+//! one-time link, a CSRF token, idle and absolute lifetimes, and a secret
+//! waiting to be shown once. Each principal keeps at most `PER_PRINCIPAL`
+//! sessions (a new one ends its own oldest); past `MAX_SESSIONS` in all, new
+//! sign-ins are refused, never someone else's session ended. A restart signs
 //! everyone out.
 
 use std::collections::HashMap;
@@ -13,8 +17,12 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-/// The most sessions kept; beyond it the least recently used goes.
-const MAX_SESSIONS: usize = 10_000;
+use crate::store::PrincipalId;
+
+/// The most sessions kept in all; past it a new sign-in is refused.
+pub const MAX_SESSIONS: usize = 10_000;
+/// The most sessions one principal keeps; a new one ends its own least recently used.
+pub const PER_PRINCIPAL: usize = 16;
 
 /// A secret held for a session: its `Debug` never shows it.
 #[derive(Clone)]
@@ -38,7 +46,9 @@ impl fmt::Debug for Held {
 pub struct Session {
     /// The signing-in token's secret; none when a one-time link opened the session.
     pub secret: Option<Held>,
-    /// Its owner.
+    /// The signed-in principal.
+    pub principal: PrincipalId,
+    /// Its name when it signed in (what pages show; decisions go by `principal`).
     pub owner: String,
     /// The CSRF token every state-changing form carries.
     pub csrf: String,
@@ -51,6 +61,16 @@ struct Entry {
     seen: Instant,
     /// A new secret to show once: (token id, secret).
     shown_once: Option<(i64, Held)>,
+}
+
+/// Why no session was started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StartError {
+    /// The OS gave no random bytes for the cookie.
+    Random,
+    /// `MAX_SESSIONS` sessions are live: the sign-in is refused rather than
+    /// ending another person's session.
+    Full,
 }
 
 /// The sessions of one server.
@@ -85,22 +105,43 @@ impl Sessions {
         self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Starts a session for `owner` signed in with `secret` (none: with a
-    /// one-time link); the cookie value, or none when no random value could be made.
-    pub fn start(&self, owner: &str, secret: Option<&str>) -> Option<String> {
-        let cookie = random_hex()?;
-        let csrf = random_hex()?;
+    /// Starts a session for principal `principal` (named `owner`) signed in
+    /// with `secret` (none: with a one-time link): the cookie value. The
+    /// principal's own least recently used session ends when it has
+    /// `PER_PRINCIPAL`; with `MAX_SESSIONS` live in all, the sign-in is refused.
+    pub fn start(&self, principal: PrincipalId, owner: &str, secret: Option<&str>) -> Result<String, StartError> {
+        let cookie = random_hex().ok_or(StartError::Random)?;
+        let csrf = random_hex().ok_or(StartError::Random)?;
         let now = Instant::now();
         let mut entries = self.lock();
-        entries.retain(|_, e| self.alive(e, now));
-        if entries.len() >= MAX_SESSIONS
-            && let Some(oldest) = entries.iter().min_by_key(|(_, e)| e.seen).map(|(k, _)| *k)
-        {
-            entries.remove(&oldest);
+        if entries.len() >= MAX_SESSIONS {
+            entries.retain(|_, e| self.alive(e, now));
         }
-        let session = Session { secret: secret.map(|s| Held(s.to_owned())), owner: owner.to_owned(), csrf };
+        let mine: Vec<([u8; 32], Instant)> =
+            entries.iter().filter(|(_, e)| e.session.principal == principal).map(|(k, e)| (*k, e.seen)).collect();
+        if mine.len() >= PER_PRINCIPAL {
+            let mut mine = mine;
+            mine.sort_by_key(|(_, seen)| *seen);
+            for (k, _) in mine.iter().take(mine.len() + 1 - PER_PRINCIPAL) {
+                entries.remove(k);
+            }
+        }
+        if entries.len() >= MAX_SESSIONS {
+            return Err(StartError::Full);
+        }
+        let session = Session { secret: secret.map(|s| Held(s.to_owned())), principal, owner: owner.to_owned(), csrf };
         entries.insert(key(&cookie), Entry { session, created: now, seen: now, shown_once: None });
-        Some(cookie)
+        Ok(cookie)
+    }
+
+    /// Ends every session of `principal` (it was removed).
+    pub fn end_principal(&self, principal: PrincipalId) {
+        self.lock().retain(|_, e| e.session.principal != principal);
+    }
+
+    /// How many sessions are kept now (live or not yet pruned).
+    pub fn len(&self) -> usize {
+        self.lock().len()
     }
 
     fn alive(&self, entry: &Entry, now: Instant) -> bool {
@@ -162,7 +203,7 @@ mod tests {
     #[test]
     fn a_session_lives_until_idle_or_ended_and_its_secret_never_shows() {
         let sessions = Sessions::new(Duration::from_secs(60), Duration::from_secs(3600));
-        let cookie = sessions.start("alice", Some("tks_secret")).unwrap();
+        let cookie = sessions.start(PrincipalId::new(1), "alice", Some("tks_secret")).unwrap();
         let session = sessions.get(&cookie).unwrap();
         assert_eq!(session.owner, "alice");
         assert!(!format!("{session:?}").contains("tks_secret"));
@@ -173,17 +214,43 @@ mod tests {
         assert!(sessions.get(&cookie).is_none());
 
         let idle = Sessions::new(Duration::ZERO, Duration::from_secs(3600));
-        let cookie = idle.start("bob", Some("tks_x")).unwrap();
+        let cookie = idle.start(PrincipalId::new(2), "bob", Some("tks_x")).unwrap();
         assert!(idle.get(&cookie).is_none(), "past its idle time");
     }
 
     #[test]
     fn a_new_secret_is_shown_once() {
         let sessions = Sessions::new(Duration::from_secs(60), Duration::from_secs(3600));
-        let cookie = sessions.start("alice", None).unwrap();
+        let cookie = sessions.start(PrincipalId::new(1), "alice", None).unwrap();
         sessions.keep_once(&cookie, 7, "tks_new");
         assert!(sessions.take_once(&cookie, 8).is_none());
         assert_eq!(sessions.take_once(&cookie, 7).map(|s| s.expose().to_owned()), Some("tks_new".into()));
         assert!(sessions.take_once(&cookie, 7).is_none());
+    }
+
+    #[test]
+    fn a_flood_of_sign_ins_ends_only_the_flooders_own_sessions() {
+        let sessions = Sessions::new(Duration::from_secs(60), Duration::from_secs(3600));
+        let victim = sessions.start(PrincipalId::new(1), "alice", None).unwrap();
+        let flooder = PrincipalId::new(2);
+        let first = sessions.start(flooder, "mallory", None).unwrap();
+        for _ in 0..(MAX_SESSIONS + 1) {
+            sessions.start(flooder, "mallory", None).unwrap();
+        }
+        assert!(sessions.get(&victim).is_some(), "another principal's session was ended");
+        assert!(sessions.get(&first).is_none(), "the flooder's oldest session should have gone");
+        assert_eq!(sessions.len(), 1 + PER_PRINCIPAL);
+        sessions.end_principal(flooder);
+        assert_eq!(sessions.len(), 1);
+    }
+
+    #[test]
+    fn past_the_ceiling_new_sign_ins_are_refused_and_nobody_is_signed_out() {
+        let sessions = Sessions::new(Duration::from_secs(60), Duration::from_secs(3600));
+        let cookies: Vec<String> = (0..MAX_SESSIONS)
+            .map(|i| sessions.start(PrincipalId::new(i64::try_from(i).unwrap()), "p", None).unwrap())
+            .collect();
+        assert_eq!(sessions.start(PrincipalId::new(-1), "late", None), Err(StartError::Full));
+        assert!(cookies.iter().all(|c| sessions.get(c).is_some()));
     }
 }

@@ -13,9 +13,12 @@ use axum::response::{IntoResponse, Response};
 
 use super::guard::{see_other, session_cookie};
 use super::pages;
+use super::session::StartError;
 use super::signed_in::{Whose, field, form_fields, signed_in_form, to_sign_in};
+use crate::authority::actions::{TOKEN_VIEW, user_node};
 use crate::server::AppState;
-use crate::server::api::{blocking, caller_of, user_node};
+use crate::server::api::{blocking, caller_of};
+use crate::store::PrincipalId;
 
 /// `GET /ui/`: the tokens when signed in, else the sign-in page.
 pub async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
@@ -35,14 +38,14 @@ pub async fn sign_in(State(state): State<Arc<AppState>>, body: Bytes) -> Respons
     if token.is_empty() {
         return (StatusCode::UNAUTHORIZED, pages::sign_in(Some("Paste a token to sign in."))).into_response();
     }
-    let caller = match caller_of(&state, Some(token.clone()), "user.token:view", user_node).await {
+    let caller = match caller_of(&state, Some(token.clone()), TOKEN_VIEW, user_node).await {
         Ok(caller) => caller,
         Err(denied) => {
             let message = format!("This token cannot sign in: {} ({}).", denied.message, denied.code);
             return (StatusCode::UNAUTHORIZED, pages::sign_in(Some(&message))).into_response();
         }
     };
-    start(&state, &caller.name, Some(&token))
+    start(&state, caller.principal, &caller.name, Some(&token))
 }
 
 /// `GET /ui/sign-in/link`
@@ -59,19 +62,26 @@ pub async fn sign_in_link(State(state): State<Arc<AppState>>, body: Bytes) -> Re
         let message = "This link does not work: it is unknown, used or expired. Ask for a new one.";
         (StatusCode::UNAUTHORIZED, pages::sign_in_link(Some(message))).into_response()
     };
-    let name = match blocking(&state, move |a| a.use_sign_in_link(&code)).await {
-        Ok(Ok(Some(name))) => name,
+    let principal = match blocking(&state, move |a| a.use_sign_in_link(&code)).await {
+        Ok(Ok(Some(principal))) => principal,
         Ok(Ok(None)) | Ok(Err(_)) => return refused(),
         Err(_) => return (StatusCode::SERVICE_UNAVAILABLE, pages::sign_in_link(Some("Try again."))).into_response(),
     };
-    start(&state, &name, None)
+    start(&state, principal.id, &principal.name, None)
 }
 
-/// A new session's cookie, and on to the tokens.
-fn start(state: &AppState, owner: &str, secret: Option<&str>) -> Response {
-    let Some(cookie) = state.ui.sessions.start(owner, secret) else {
-        return (StatusCode::SERVICE_UNAVAILABLE, pages::sign_in(Some("No session could be made; try again.")))
-            .into_response();
+/// A new session's cookie, and on to the tokens; 503 when no session can be
+/// kept now (the server holds as many as it may: nobody else is signed out).
+fn start(state: &AppState, principal: PrincipalId, owner: &str, secret: Option<&str>) -> Response {
+    let cookie = match state.ui.sessions.start(principal, owner, secret) {
+        Ok(cookie) => cookie,
+        Err(why) => {
+            let message = match why {
+                StartError::Full => "The server holds as many sessions as it may; try again later.",
+                StartError::Random => "No session could be made; try again.",
+            };
+            return (StatusCode::SERVICE_UNAVAILABLE, pages::sign_in(Some(message))).into_response();
+        }
     };
     let mut response = see_other("/ui/tokens");
     let set = super::guard::set_cookie(&cookie, state.ui.sessions.max_age().as_secs(), state.ui.secure_cookies);
@@ -84,7 +94,7 @@ fn start(state: &AppState, owner: &str, secret: Option<&str>) -> Response {
 /// `POST /ui/sign-out`
 pub async fn sign_out(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
     let fields = form_fields(&body);
-    match signed_in_form(&state, &headers, "user.token:view", &Whose::Own, &fields).await {
+    match signed_in_form(&state, &headers, TOKEN_VIEW, &Whose::Own, &fields).await {
         Ok(signed) => {
             state.ui.sessions.end(&signed.cookie);
             to_sign_in(&state)

@@ -16,9 +16,10 @@ use axum::response::{IntoResponse, Response};
 use super::guard::{clear_cookie, see_other, session_cookie};
 use super::pages::{self, Viewer};
 use super::session::{Session, csrf_matches};
+use crate::authority::Actor;
+use crate::authority::actions::{TOKEN_VIEW, user_node};
 use crate::server::AppState;
-use crate::server::api::{Denied, blocking, caller_of, user_node};
-use crate::store::TokenId;
+use crate::server::api::{Denied, blocking, caller_of};
 use crate::verdict::Verdict;
 
 /// A signed-in request.
@@ -27,11 +28,10 @@ pub struct SignedIn {
     pub cookie: String,
     /// The session.
     pub session: Session,
-    /// The signed-in principal.
-    pub owner: String,
-    /// The token the session was opened with (what a new token may not exceed);
-    /// none for a one-time link (the principal's own rights bound it).
-    pub token: Option<TokenId>,
+    /// Who acts: the token the session was opened with (its grants and its
+    /// owner's current rights bound what it does), or for a one-time link the
+    /// principal itself (its own current rights).
+    pub actor: Actor,
     /// Whose tokens the request is about: the owner, or another principal.
     pub target: String,
     /// Where the target's token pages live.
@@ -65,31 +65,31 @@ pub fn to_sign_in(state: &AppState) -> Response {
 }
 
 /// Decides `action` on `node_of(owner)` for the session: its token as the API
-/// would, or the principal itself.
+/// would, or the principal itself (by id: a new principal of the same name is
+/// someone else). The session's actor.
 async fn decide(
     state: &Arc<AppState>,
     session: &Session,
     action: &'static str,
     node: Option<String>,
-) -> Result<Option<TokenId>, Denied> {
+) -> Result<Actor, Denied> {
     let node_of = move |owner: &str| node.clone().unwrap_or_else(|| user_node(owner));
     if let Some(secret) = &session.secret {
         let caller = caller_of(state, Some(secret.expose().to_owned()), action, node_of).await?;
-        if caller.name != session.owner {
+        if caller.principal != session.principal {
             return Err(Denied {
                 status: StatusCode::UNAUTHORIZED,
                 code: "unknown-token",
                 message: "not yours".into(),
             });
         }
-        return Ok(Some(caller.token));
+        return Ok(caller.actor());
     }
-    let owner = session.owner.clone();
-    let node = node_of(&owner);
+    let (principal, node) = (session.principal, node_of(&session.owner));
     let unavailable =
         || Denied { status: StatusCode::SERVICE_UNAVAILABLE, code: "unavailable", message: "try again".into() };
-    match blocking(state, move |a| a.principal_may(&owner, action, &node)).await {
-        Ok(Ok(Verdict::Allow { .. })) => Ok(None),
+    match blocking(state, move |a| a.person_may(principal, action, &node)).await {
+        Ok(Ok(Verdict::Allow { .. })) => Ok(Actor::Person(principal)),
         Ok(Ok(Verdict::Deny { code, message })) => Err(Denied {
             status: crate::server::error::status_of(code),
             code: code.as_str(),
@@ -114,16 +114,16 @@ pub async fn signed_in_on(
 ) -> Result<SignedIn, Response> {
     let Some(cookie) = session_cookie(headers) else { return Err(to_sign_in(state)) };
     let Some(session) = state.ui.sessions.get(&cookie) else { return Err(to_sign_in(state)) };
-    let own_view = action == "user.token:view" && node.is_none();
+    let own_view = action == TOKEN_VIEW && node.is_none();
     match decide(state, &session, action, node).await {
-        Ok(token) => {
-            let owner = session.owner.clone();
-            Ok(SignedIn { target: owner.clone(), base: "/ui/tokens".into(), owner, cookie, session, token })
+        Ok(actor) => {
+            let target = session.owner.clone();
+            Ok(SignedIn { target, base: "/ui/tokens".into(), cookie, session, actor })
         }
         Err(denied) => {
             let still_valid = !own_view
                 && denied.status == StatusCode::FORBIDDEN
-                && decide(state, &session, "user.token:view", None).await.is_ok();
+                && decide(state, &session, TOKEN_VIEW, None).await.is_ok();
             if !still_valid {
                 state.ui.sessions.end(&cookie);
                 return Err(to_sign_in(state));

@@ -21,8 +21,7 @@ use crate::server::api::{blocking, own_token};
 use crate::store::{TokenId, TokenRecord};
 use crate::time::UnixTime;
 
-const VIEW: &str = "user.token:view";
-const EDIT: &str = "user.token:edit";
+use crate::authority::actions::{TOKEN_EDIT as EDIT, TOKEN_VIEW as VIEW};
 
 /// `?sort=` of the list.
 #[derive(Debug, Deserialize)]
@@ -162,22 +161,16 @@ pub async fn create(state: &Arc<AppState>, headers: &HeaderMap, body: &Bytes, wh
         Ok(expiry) => expiry.unwrap_or(Expiry::Default),
         Err(message) => return generate_page(state, &signed, &form, Some(&FieldError::Details(message))).await,
     };
-    let creator = (signed.target != signed.owner).then(|| signed.owner.clone());
     let request = IssueRequest {
         owner: signed.target.clone(),
         name: form.name.clone(),
         description: form.description.clone(),
         expiry,
         grants,
-        asked_by: signed.token,
         origin: None,
     };
-    let made = blocking(state, move |a| {
-        if let Some(creator) = &creator {
-            a.within_rights_of(creator, &request.grants)?;
-        }
-        a.create_token(&request)
-    });
+    let actor = signed.actor;
+    let made = blocking(state, move |a| a.create_token(actor, &request));
     match made.await {
         Ok(Ok(issued)) => {
             let id = issued.record.id.get();
@@ -297,8 +290,8 @@ pub async fn update(state: &Arc<AppState>, headers: &HeaderMap, id: &str, body: 
         expiry,
         reissue: field(&fields, "reissue") == "yes",
     };
-    let (id, caller) = (token.id, signed.token);
-    match blocking(state, move |a| a.change_token(id, change, caller)).await {
+    let (id, actor, owner) = (token.id, signed.actor, signed.target.clone());
+    match blocking(state, move |a| a.change_token(actor, id, Some(&owner), change)).await {
         Ok(Ok((record, Some(secret)))) => {
             state.ui.sessions.keep_once(&signed.cookie, record.id.get(), secret.expose());
             see_other(&format!("{}/{}/secret", signed.base, record.id))
@@ -342,10 +335,10 @@ pub async fn act(
         Ok(found) => found,
         Err(response) => return response,
     };
-    let id = token.id;
+    let (id, actor, owner) = (token.id, signed.actor, signed.target.clone());
     let done = match action {
-        "revoke" => blocking(state, move |a| a.revoke_token(id).map(|_| ())).await,
-        "delete" => blocking(state, move |a| a.delete_token(id)).await,
+        "revoke" => blocking(state, move |a| a.revoke_token(actor, id, Some(&owner)).map(|_| ())).await,
+        "delete" => blocking(state, move |a| a.delete_token(actor, id, Some(&owner))).await,
         _ => {
             let viewer = signed.viewer();
             return (StatusCode::NOT_FOUND, pages::refusal(Some(&viewer), "Not found", "No such page."))

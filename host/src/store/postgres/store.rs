@@ -12,8 +12,8 @@ use super::rows::{self, TOKEN_COLUMNS, count, get, opt_secs, secs, to_i64};
 use super::{Op, PgStore, client};
 use crate::secret::SecretHash;
 use crate::store::{
-    Binding, Changes, Edited, Fleet, NewToken, Principal, PrincipalId, Snapshot, Store, StoreError, StoreResult,
-    StoreSignal, TokenEdit, TokenId, TokenRecord, UsageDelta, Watch,
+    Binding, Changes, Edited, Fleet, Guarded, NewToken, Principal, PrincipalId, PrincipalsGuard, Snapshot, Store,
+    StoreError, StoreResult, StoreSignal, TokenEdit, TokenId, TokenRecord, UsageDelta, Watch,
 };
 use crate::time::UnixTime;
 
@@ -65,6 +65,33 @@ async fn tokens_where(
     rows.iter().map(rows::token).collect()
 }
 
+/// The advisory lock every change that takes rights away holds, so that its
+/// guard sees the other such changes (any number unlikely to clash).
+const PRINCIPALS_LOCK: i64 = 0x746f_6b73_7072_6e63;
+
+/// Every principal with its bindings, by name, as `client` sees them.
+async fn principals_on(client: &impl tokio_postgres::GenericClient) -> StoreResult<Vec<Principal>> {
+    const OP: &str = "list principals";
+    let principals = client.query("SELECT id, name, created_at FROM principals ORDER BY name", &[]).await.op(OP)?;
+    let bindings = client.query("SELECT principal_id, binding FROM bindings ORDER BY binding", &[]).await.op(OP)?;
+    let mut by_id = std::collections::HashMap::<i64, Vec<Binding>>::new();
+    for row in &bindings {
+        by_id.entry(get(row, 0, "binding")?).or_default().push(Binding::from_text(&get::<String>(row, 1, "binding")?)?);
+    }
+    principals
+        .iter()
+        .map(|row| {
+            let id: i64 = get(row, 0, "principal")?;
+            Ok(Principal {
+                id: PrincipalId::new(id),
+                name: get(row, 1, "principal")?,
+                created_at: rows::time(get(row, 2, "principal")?),
+                bindings: by_id.remove(&id).unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
 impl Store for PgStore {
     fn add_principal(&self, name: &str, now: UnixTime) -> StoreResult<Principal> {
         const OP: &str = "add a principal";
@@ -100,38 +127,26 @@ impl Store for PgStore {
         const OP: &str = "list principals";
         self.run(OP, |pool| async move {
             let client = client(&pool, OP).await?;
-            let principals =
-                client.query("SELECT id, name, created_at FROM principals ORDER BY name", &[]).await.op(OP)?;
-            let bindings =
-                client.query("SELECT principal_id, binding FROM bindings ORDER BY binding", &[]).await.op(OP)?;
-            let mut by_id = std::collections::HashMap::<i64, Vec<Binding>>::new();
-            for row in &bindings {
-                by_id
-                    .entry(get(row, 0, "binding")?)
-                    .or_default()
-                    .push(Binding::from_text(&get::<String>(row, 1, "binding")?)?);
-            }
-            principals
-                .iter()
-                .map(|row| {
-                    let id: i64 = get(row, 0, "principal")?;
-                    Ok(Principal {
-                        id: PrincipalId::new(id),
-                        name: get(row, 1, "principal")?,
-                        created_at: rows::time(get(row, 2, "principal")?),
-                        bindings: by_id.remove(&id).unwrap_or_default(),
-                    })
-                })
-                .collect()
+            principals_on(&**client).await
         })
     }
 
-    fn remove_principal(&self, name: &str) -> StoreResult<bool> {
+    fn remove_principal(&self, name: &str, guard: &PrincipalsGuard) -> StoreResult<Guarded> {
         const OP: &str = "remove a principal";
-        let name = name.to_owned();
+        let (name, guard) = (name.to_owned(), std::sync::Arc::clone(guard));
         self.run(OP, move |pool| async move {
-            let client = client(&pool, OP).await?;
-            Ok(client.execute("DELETE FROM principals WHERE name = $1", &[&name]).await.op(OP)? > 0)
+            let mut client = client(&pool, OP).await?;
+            let tx = client.transaction().await.op(OP)?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&PRINCIPALS_LOCK]).await.op(OP)?;
+            let before = principals_on(&*tx).await?;
+            if tx.execute("DELETE FROM principals WHERE name = $1", &[&name]).await.op(OP)? == 0 {
+                return Ok(Guarded::Missing);
+            }
+            if !guard(&before, &principals_on(&*tx).await?) {
+                return Ok(Guarded::Refused);
+            }
+            tx.commit().await.op(OP)?;
+            Ok(Guarded::Done)
         })
     }
 
@@ -151,16 +166,26 @@ impl Store for PgStore {
         })
     }
 
-    fn unbind(&self, principal: PrincipalId, binding: &Binding) -> StoreResult<bool> {
+    fn unbind(&self, principal: PrincipalId, bindings: &[Binding], guard: &PrincipalsGuard) -> StoreResult<Guarded> {
         const OP: &str = "unbind a principal";
-        let text = binding.to_text();
+        let texts: Vec<String> = bindings.iter().map(Binding::to_text).collect();
+        let guard = std::sync::Arc::clone(guard);
         self.run(OP, move |pool| async move {
-            let client = client(&pool, OP).await?;
-            let n = client
-                .execute("DELETE FROM bindings WHERE principal_id = $1 AND binding = $2", &[&principal.get(), &text])
-                .await
-                .op(OP)?;
-            Ok(n > 0)
+            let mut client = client(&pool, OP).await?;
+            let tx = client.transaction().await.op(OP)?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&PRINCIPALS_LOCK]).await.op(OP)?;
+            let before = principals_on(&*tx).await?;
+            for text in &texts {
+                let sql = "DELETE FROM bindings WHERE principal_id = $1 AND binding = $2";
+                if tx.execute(sql, &[&principal.get(), text]).await.op(OP)? == 0 {
+                    return Ok(Guarded::Missing);
+                }
+            }
+            if !guard(&before, &principals_on(&*tx).await?) {
+                return Ok(Guarded::Refused);
+            }
+            tx.commit().await.op(OP)?;
+            Ok(Guarded::Done)
         })
     }
 

@@ -13,6 +13,7 @@ pub mod layering;
 pub mod modules;
 pub mod nginx;
 pub mod oidc;
+pub mod page;
 pub mod postgres;
 pub mod routes;
 pub mod schemathesis;

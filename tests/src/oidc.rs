@@ -72,6 +72,34 @@ pub fn jwks(keys: &[&Key]) -> String {
     serde_json::to_string(&JwkSet { keys: keys.iter().map(|k| k.jwk.clone()).collect() }).unwrap_or_default()
 }
 
+/// A token whose header and payload are exactly these JSON texts (say, one
+/// naming a member twice), signed with `key`.
+pub fn signed_raw(key: &Key, header: &str, payload: &str) -> String {
+    let signed = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(payload));
+    let signature = jsonwebtoken::crypto::sign(signed.as_bytes(), &key.encoding, key.alg).unwrap_or_default();
+    format!("{signed}.{signature}")
+}
+
+/// The other valid spelling of an ES256 signature (`r || s` becomes
+/// `r || n - s`, with n the order of P-256): ECDSA signatures are malleable.
+pub fn other_ecdsa_signature(signature: &str) -> String {
+    const N: [u8; 32] = [
+        0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xbc, 0xe6,
+        0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+    ];
+    let mut bytes = URL_SAFE_NO_PAD.decode(signature).unwrap_or_default();
+    if bytes.len() != 64 {
+        return signature.to_owned();
+    }
+    let mut borrow = 0i16;
+    for i in (0..32).rev() {
+        let diff = i16::from(N[i]) - i16::from(bytes[32 + i]) - borrow;
+        borrow = i16::from(diff < 0);
+        bytes[32 + i] = u8::try_from(diff.rem_euclid(256)).unwrap_or(0);
+    }
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
 /// A token from its header and claims as given, with `signature` (forgeries).
 pub fn forged(header: &Value, claims: &Value, signature: &[u8]) -> String {
     let part = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());

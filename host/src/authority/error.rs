@@ -39,6 +39,8 @@ pub enum RefusalCode {
     LastAdministrator,
     /// The principal holds as many live exchanged tokens as its rule allows (`oidc.rules.max_live`).
     TooManyLive,
+    /// The identity token was exchanged before: each is exchanged once.
+    IdentityReplayed,
 }
 
 impl RefusalCode {
@@ -56,6 +58,7 @@ impl RefusalCode {
             RefusalCode::ActorGone => "actor-gone",
             RefusalCode::LastAdministrator => "last-administrator",
             RefusalCode::TooManyLive => "too-many-live-tokens",
+            RefusalCode::IdentityReplayed => "identity-token-replayed",
         }
     }
 }

@@ -12,7 +12,9 @@ use super::ceiling::{Actor, Ceiling};
 use super::{Authority, LifecycleError, RefusalCode};
 use crate::contract::{Grants, ResourceGrant};
 use crate::secret::Secret;
-use crate::store::{Edited, NewToken, Principal, StoredGrants, TokenEdit, TokenId, TokenOrigin, TokenRecord};
+use crate::store::{
+    Edited, ExchangeOnce, Exchanged, NewToken, Principal, StoredGrants, TokenEdit, TokenId, TokenOrigin, TokenRecord,
+};
 use crate::time::UnixTime;
 
 use super::rights::owner_rights;
@@ -43,8 +45,17 @@ pub struct IssueRequest {
     pub expiry: Expiry,
     /// What it may do, as asked for (the policy normalises them).
     pub grants: Grants,
-    /// Where the request came from, when it is an identity token exchange.
-    pub origin: Option<TokenOrigin>,
+    /// What an identity token exchange adds (and only an exchange).
+    pub exchange: Option<ExchangeFacts>,
+}
+
+/// What an identity token exchange adds to a token request.
+#[derive(Clone, Debug)]
+pub struct ExchangeFacts {
+    /// Where the token came from: issuer, subject and rule.
+    pub origin: TokenOrigin,
+    /// The identity token, exchanged once, and the owner's cap of live exchanged tokens.
+    pub once: ExchangeOnce,
 }
 
 /// A change to one token, made at once or not at all.
@@ -136,6 +147,9 @@ impl Authority {
         }
         check_text("name", &request.name, MAX_NAME)?;
         check_text("description", &request.description, MAX_DESCRIPTION)?;
+        if (actor == Actor::Exchange) != request.exchange.is_some() {
+            return Err(LifecycleError::Invalid("only an identity token exchange mints an exchanged token".into()));
+        }
         let now = self.now();
         let ceiling = self.ceiling(actor)?;
         let owner = self.principal(&request.owner)?;
@@ -155,9 +169,29 @@ impl Authority {
             grants: StoredGrants::from_grants(&normalized),
             created_at: now,
             expires_at,
-            origin: request.origin.clone(),
+            origin: request.exchange.as_ref().map(|e| e.origin.clone()),
         };
-        let id = self.store.insert_token(&token)?;
+        let id = match &request.exchange {
+            None => self.store.insert_token(&token)?,
+            Some(exchange) => match self.store.insert_exchanged(&token, &exchange.once, now)? {
+                Exchanged::Stored(id) => id,
+                Exchanged::Replayed => {
+                    return Err(refused(
+                        RefusalCode::IdentityReplayed,
+                        "this identity token was exchanged before: each is exchanged once",
+                    ));
+                }
+                Exchanged::AtCapacity => {
+                    return Err(refused(
+                        RefusalCode::TooManyLive,
+                        format!(
+                            "`{}` holds {} live exchanged tokens, the most its rule allows (oidc.rules.max_live)",
+                            owner.name, exchange.once.max_live
+                        ),
+                    ));
+                }
+            },
+        };
         self.caches.token_changed(id, Some(&token.hash));
         tracing::info!(token = id.get(), owner = %owner.name, name = %request.name, "token created");
         Ok(Issued { record: self.token(id)?, secret })

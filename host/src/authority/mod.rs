@@ -20,7 +20,7 @@ pub use ceiling::Actor;
 pub use check::{Checked, Outcome};
 pub use error::{LifecycleError, RefusalCode};
 pub use introspect::{Introspected, MAX_CHANGES};
-pub use lifecycle::{Expiry, IssueRequest, Issued, TokenChange};
+pub use lifecycle::{ExchangeFacts, Expiry, IssueRequest, Issued, TokenChange};
 pub use people::{MAX_LINK_TTL, Permission};
 pub use principals::bindings_from_texts;
 pub use rights::{RightsError, administers_root, binding_right, owner_rights};

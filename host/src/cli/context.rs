@@ -31,7 +31,7 @@ impl StoreArgs {
     pub fn config(&self) -> Result<Config> {
         let mut config = Config::load(self.config.as_deref())?;
         if let Some(store) = &self.store {
-            config.store.set(StoreLocation::parse(store));
+            config.store.set(StoreLocation::parse(store)?);
         }
         Ok(config)
     }

@@ -33,7 +33,7 @@ pub fn run(store_args: &StoreArgs, args: &InitArgs) -> Result<ExitCode> {
         description: "created by tokenscope init".into(),
         expiry: Expiry::Default,
         grants: Grants::Resources(vec![ResourceGrant { resource: "/".into(), access: Access::Level(Level::Manage) }]),
-        origin: None,
+        exchange: None,
     };
     let issued = authority.create_token(Actor::Operator, &request)?;
     if !args.json {

@@ -30,7 +30,7 @@ pub struct CopyArgs {
 
 pub fn run(command: &StoreCommand) -> Result<ExitCode> {
     let StoreCommand::Copy(args) = command;
-    let (from, to) = (StoreLocation::parse(&args.from), StoreLocation::parse(&args.to));
+    let (from, to) = (StoreLocation::parse(&args.from)?, StoreLocation::parse(&args.to)?);
     if from == to {
         anyhow::bail!("--from and --to name the same store");
     }

@@ -220,7 +220,7 @@ fn create(authority: &Authority, args: &CreateArgs) -> Result<ExitCode> {
             description: args.description.clone(),
             expiry,
             grants: grants.clone(),
-            origin: None,
+            exchange: None,
         };
         match authority.create_token(Actor::Operator, &request) {
             Ok(issued) => print_issued(&issued, args.json)?,

@@ -201,6 +201,17 @@ impl Default for ServerConfig {
 
 pub use tokenscope_request::CheckConfig;
 
+/// The origin (scheme, host and port, as a browser's `Origin` header names
+/// it) of `server.public_url`, which must be an http or https URL with a host;
+/// `https` however it is spelled.
+pub fn public_origin(public_url: &str) -> Result<url::Url> {
+    let url = url::Url::parse(public_url).with_context(|| format!("server.public_url `{public_url}` is not a URL"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        bail!("server.public_url `{public_url}` must be an http or https URL with a host");
+    }
+    Ok(url)
+}
+
 /// The check endpoint as configured (`[check]`), and its reading rules (the
 /// canonical public prefixes and the route map) built from it once, when the
 /// config is read: a config with a bad route is refused there, and nothing
@@ -525,6 +536,14 @@ impl Config {
         }
         if self.server.workers > 256 {
             bail!("server.workers must be at most 256 (0: one per core)");
+        }
+        if let Some(url) = &self.server.public_url {
+            public_origin(url)?;
+        }
+        if let Some(url) = &self.store.url
+            && !matches!(StoreLocation::parse(url), Ok(StoreLocation::Postgres(_)))
+        {
+            bail!("store.url must start with `postgres://` or `postgresql://`: it names a PostgreSQL database");
         }
         if self.server.header_read_timeout > Duration::from_secs(3600) {
             bail!("server.header_read_timeout must be at most 1h");

@@ -76,6 +76,14 @@ pub struct RuleConfig {
     /// by the identity token's own remaining lifetime).
     #[serde(default = "default_rule_ttl", deserialize_with = "duration")]
     pub ttl: Duration,
+    /// The most live (unrevoked, unexpired) exchanged tokens the principal may
+    /// hold at once; an exchange beyond it is refused (429).
+    #[serde(default = "default_max_live")]
+    pub max_live: u32,
+}
+
+fn default_max_live() -> u32 {
+    100
 }
 
 impl OidcConfig {
@@ -112,6 +120,9 @@ impl OidcConfig {
             if rule.principal.is_empty() || rule.ttl.is_zero() {
                 bail!("{at}: `principal` must not be empty and `ttl` must be longer than zero");
             }
+            if rule.max_live == 0 || rule.max_live > 100_000 {
+                bail!("{at}: `max_live` must be between 1 and 100000");
+            }
             for (claim, pattern) in &rule.claims {
                 claim_pattern(pattern).map_err(|e| anyhow::anyhow!("{at}: claim `{claim}`: {e}"))?;
             }
@@ -129,13 +140,20 @@ pub fn claim_pattern(pattern: &str) -> Result<globset::GlobMatcher, globset::Err
     Ok(globset::GlobBuilder::new(pattern).literal_separator(true).build()?.compile_matcher())
 }
 
-/// Keys are fetched over https; plain http only from this machine (tests, a sidecar).
+/// Keys are fetched over https; plain http only from this machine (tests, a
+/// sidecar): an IP literal in 127.0.0.0/8, `::1`, or exactly `localhost`.
+/// The host is parsed, never matched by prefix (`127.evil.example` is a name).
 fn check_key_url(url: &str) -> Result<()> {
-    let uri: axum::http::Uri = url.parse().map_err(|e| anyhow::anyhow!("`jwks_url` `{url}` is not a URL: {e}"))?;
-    let host = uri.host().unwrap_or("");
-    match uri.scheme_str() {
-        Some("https") => Ok(()),
-        Some("http") if host == "localhost" || host == "[::1]" || host.starts_with("127.") => Ok(()),
+    let parsed = url::Url::parse(url).map_err(|e| anyhow::anyhow!("`jwks_url` `{url}` is not a URL: {e}"))?;
+    let loopback = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name == "localhost",
+        None => false,
+    };
+    match parsed.scheme() {
+        "https" if parsed.host().is_some() => Ok(()),
+        "http" if loopback => Ok(()),
         _ => bail!("`jwks_url` must be https (http only on a loopback address), not `{url}`"),
     }
 }
@@ -189,5 +207,24 @@ mod tests {
         let other = rule.replace("githubusercontent", "gitlab");
         assert!(config(&format!("{ok}{other}scopes = [\"a\"]\n")).is_err(), "unknown issuer");
         assert!(config(&format!("{ok}{rule}scopes = [\"a\"]\nclaims = {{ ref = \"refs/[\" }}\n")).is_err());
+        assert!(config(&format!("{ok}{rule}scopes = [\"a\"]\nmax_live = 0\n")).is_err());
+    }
+
+    #[test]
+    fn plain_http_key_urls_must_name_a_loopback_host_not_merely_start_like_one() {
+        for good in ["http://127.0.0.1:9/jwks", "http://127.1.2.3/jwks", "http://[::1]:8/jwks", "http://localhost/k"] {
+            assert!(config(&format!("{ISSUER}jwks_url = \"{good}\"\n")).is_ok(), "{good}");
+        }
+        for bad in [
+            "http://127.evil.example/jwks",
+            "http://127.0.0.1.nip.io/jwks",
+            "http://localhost.evil.example/jwks",
+            "http://[::2]/jwks",
+            "http://0.0.0.0/jwks",
+            "http://128.0.0.1/jwks",
+            "ftp://127.0.0.1/jwks",
+        ] {
+            assert!(config(&format!("{ISSUER}jwks_url = \"{bad}\"\n")).is_err(), "{bad}");
+        }
     }
 }

@@ -45,6 +45,9 @@ pub enum OidcError {
     /// No rule matches the identity.
     #[error("no rule matches this identity ({0})")]
     NoRule(String),
+    /// The header or payload names a member twice (parsers disagree on which counts).
+    #[error("the identity token names the member {0} twice; each member may appear once")]
+    DuplicateMember(String),
 }
 
 /// Text from an identity token as a message or log line may quote it: at most
@@ -79,6 +82,7 @@ impl OidcError {
             OidcError::ClaimType(_) => "invalid-claim",
             OidcError::Keys(_) => "keys-unavailable",
             OidcError::NoRule(_) => "no-matching-rule",
+            OidcError::DuplicateMember(_) => "duplicate-member",
         }
     }
 

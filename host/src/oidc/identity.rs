@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 
 use super::error::{OidcError, shown};
 use super::keys::Keys;
+use super::strict_json::Strictness;
 use crate::config::IssuerConfig;
 use crate::time::UnixTime;
 
@@ -57,10 +58,24 @@ fn malformed(err: jsonwebtoken::errors::Error) -> OidcError {
     OidcError::Malformed(err.to_string())
 }
 
+/// The SHA-256 of a JWT's signed part (`header.payload`): the same for every
+/// signature of it (an ECDSA signature has two valid forms), so an identity
+/// token is known again however its signature is spelled.
+pub fn signed_part_digest(token: &str) -> [u8; 32] {
+    use sha2::Digest;
+    let signed = token.rsplit_once('.').map_or(token, |(signed, _)| signed);
+    sha2::Sha256::digest(signed.as_bytes()).into()
+}
+
 /// Validates `token` against `issuers` at `now` with `leeway`.
 pub fn validate(token: &str, issuers: &[Issuer], now: UnixTime, leeway: Duration) -> Result<Identity, OidcError> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(OidcError::TooLarge(token.len(), MAX_TOKEN_BYTES));
+    }
+    match super::strict_json::check_token(token) {
+        Ok(()) => {}
+        Err(Strictness::Duplicate(name)) => return Err(OidcError::DuplicateMember(shown(&name, 80))),
+        Err(Strictness::Unreadable(why)) => return Err(OidcError::Malformed(why)),
     }
     let header = jsonwebtoken::decode_header(token).map_err(|e| match e.kind() {
         // An algorithm the library does not know (`none` among them).

@@ -8,6 +8,7 @@ mod error;
 mod identity;
 mod keys;
 mod rules;
+mod strict_json;
 
 pub use error::OidcError;
 pub use identity::{Identity, MAX_TOKEN_BYTES};
@@ -15,10 +16,10 @@ pub use rules::Rule;
 
 use std::time::Duration;
 
-use crate::authority::{Actor, Authority, Expiry, IssueRequest, Issued, LifecycleError};
+use crate::authority::{Actor, Authority, ExchangeFacts, Expiry, IssueRequest, Issued, LifecycleError};
 use crate::config::OidcConfig;
 use crate::contract::Grants;
-use crate::store::TokenOrigin;
+use crate::store::{ExchangeOnce, TokenOrigin};
 use crate::time::UnixTime;
 use identity::Issuer;
 use keys::{KeySource, Keys};
@@ -113,10 +114,17 @@ impl Exchanger {
             ),
             expiry: Expiry::At(matched.expires_at),
             grants,
-            origin: Some(TokenOrigin {
-                issuer: matched.identity.issuer.clone(),
-                subject: matched.identity.subject.clone(),
-                rule: matched.rule.label(),
+            exchange: Some(ExchangeFacts {
+                origin: TokenOrigin {
+                    issuer: matched.identity.issuer.clone(),
+                    subject: matched.identity.subject.clone(),
+                    rule: matched.rule.label(),
+                },
+                once: ExchangeOnce {
+                    digest: identity::signed_part_digest(token),
+                    until: matched.identity.expires_at.saturating_add(self.leeway),
+                    max_live: rule.max_live,
+                },
             }),
         };
         let issued = authority.create_token(Actor::Exchange, &request)?;

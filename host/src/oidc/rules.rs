@@ -96,6 +96,7 @@ mod tests {
             scopes: Some(vec!["artifact:view".into()]),
             resources: None,
             ttl: std::time::Duration::from_secs(60),
+            max_live: 100,
         };
         Rule::new(1, config).unwrap()
     }

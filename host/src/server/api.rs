@@ -301,7 +301,8 @@ pub(super) async fn create_token_for(
         Ok(expiry) => expiry.unwrap_or(Expiry::Default),
         Err(response) => return response,
     };
-    let request = IssueRequest { owner, name: body.name, description: body.description, expiry, grants, origin: None };
+    let request =
+        IssueRequest { owner, name: body.name, description: body.description, expiry, grants, exchange: None };
     let actor = caller.actor();
     let made = blocking(state, move |a| a.create_token(actor, &request)).await;
     match made {

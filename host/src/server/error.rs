@@ -60,6 +60,7 @@ pub fn refusal_status(code: RefusalCode) -> StatusCode {
         RefusalCode::ActorGone => StatusCode::UNAUTHORIZED,
         RefusalCode::LastAdministrator => StatusCode::CONFLICT,
         RefusalCode::TooManyLive => StatusCode::TOO_MANY_REQUESTS,
+        RefusalCode::IdentityReplayed => StatusCode::UNAUTHORIZED,
     }
 }
 

@@ -107,10 +107,10 @@ fn app(authority: Arc<Authority>, fleet: Option<Arc<crate::fleet::Member>>) -> R
         metrics: metrics::Metrics::new(),
         uploads: tokio::sync::Semaphore::new(UPLOADS),
         policy_header: arc_swap::ArcSwapOption::empty(),
-        ui: ui::UiState {
-            sessions: ui::Sessions::new(config.server.session_idle, config.server.session_max),
-            secure_cookies: config.server.public_url.as_deref().is_some_and(|url| url.starts_with("https://")),
-        },
+        ui: ui::UiState::new(
+            config.server.public_url.as_deref(),
+            ui::Sessions::new(config.server.session_idle, config.server.session_max),
+        ),
         rights_epoch: introspect_api::rights_epoch(&config),
         fleet,
         oidc: Arc::new(crate::oidc::Exchanger::new(&config.oidc)),
@@ -128,7 +128,7 @@ fn app(authority: Arc<Authority>, fleet: Option<Arc<crate::fleet::Member>>) -> R
         .route("/metrics", get(metrics::metrics))
         .route("/api/openapi.json", get(openapi))
         .route("/", get(|| async { axum::response::Redirect::to("/ui/") }))
-        .merge(ui::routes())
+        .merge(ui::routes(state.ui.origin.clone()))
         .route("/api/system/tokens", get(api::list_scopes))
         .route("/api/account/tokens", get(api::list_tokens).post(api::create_token))
         .route("/api/account/tokens/{id}", patch(api::edit_token).delete(api::delete_token))

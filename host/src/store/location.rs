@@ -17,15 +17,32 @@ pub enum StoreLocation {
     Postgres(String),
 }
 
+/// A store location that names a URL scheme other than PostgreSQL's.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the store `{scheme}://...` names an unknown scheme: give a SQLite file path, or a PostgreSQL URL \
+     starting with `postgres://` or `postgresql://` (lowercase)"
+)]
+pub struct LocationError {
+    /// The scheme as written (a mistyped one is shown; nothing after `://` is).
+    pub scheme: String,
+}
+
 impl StoreLocation {
-    /// A URL with the `postgres` or `postgresql` scheme, else a file path.
-    pub fn parse(text: &str) -> StoreLocation {
-        let lower = text.get(..13).unwrap_or(text).to_ascii_lowercase();
-        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
-            StoreLocation::Postgres(text.to_owned())
-        } else {
-            StoreLocation::Sqlite(PathBuf::from(text))
+    /// A URL with exactly the `postgres` or `postgresql` scheme, or a file
+    /// path; any other `scheme://` is an error (a mistyped URL never becomes a
+    /// SQLite file of that name).
+    pub fn parse(text: &str) -> Result<StoreLocation, LocationError> {
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            return Ok(StoreLocation::Postgres(text.to_owned()));
         }
+        if let Some((scheme, _)) = text.split_once("://")
+            && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        {
+            return Err(LocationError { scheme: scheme.chars().take(32).collect() });
+        }
+        Ok(StoreLocation::Sqlite(PathBuf::from(text)))
     }
 
     /// The file, for a SQLite store.
@@ -76,12 +93,18 @@ mod tests {
 
     #[test]
     fn urls_and_paths_are_told_apart_and_passwords_are_never_shown() {
-        assert_eq!(StoreLocation::parse("t.db"), StoreLocation::Sqlite("t.db".into()));
-        assert_eq!(StoreLocation::parse("./postgres://x"), StoreLocation::Sqlite("./postgres://x".into()));
+        assert_eq!(StoreLocation::parse("t.db").unwrap(), StoreLocation::Sqlite("t.db".into()));
+        assert_eq!(StoreLocation::parse("./postgres://x").unwrap(), StoreLocation::Sqlite("./postgres://x".into()));
+        assert_eq!(StoreLocation::parse("c:t.db").unwrap(), StoreLocation::Sqlite("c:t.db".into()));
         let url = "postgres://ts:hunter2@db.example:5433/tokens";
-        let location = StoreLocation::parse(url);
+        let location = StoreLocation::parse(url).unwrap();
         assert_eq!(location, StoreLocation::Postgres(url.into()));
-        assert!(matches!(StoreLocation::parse("PostgreSQL://h/db"), StoreLocation::Postgres(_)));
+        assert!(matches!(StoreLocation::parse("postgresql://h/db"), Ok(StoreLocation::Postgres(_))));
+        for wrong in ["postgress://u:hunter2@h/db", "PostgreSQL://h/db", "mysql://h/db", "file://t.db", "sqlite://t.db"]
+        {
+            let err = StoreLocation::parse(wrong).unwrap_err().to_string();
+            assert!(err.contains("scheme") && !err.contains("hunter2"), "{wrong}: {err}");
+        }
         for shown in [location.to_string(), format!("{location:?}")] {
             assert!(!shown.contains("hunter2"), "{shown}");
             assert!(shown.contains("db.example") && shown.contains("tokens"), "{shown}");

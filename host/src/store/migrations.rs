@@ -90,4 +90,32 @@ pub const MIGRATIONS: &[&str] = &[
     // 6: where a token came from when it was minted in exchange for an OIDC
     // identity token (issuer, subject, rule; JSON), NULL otherwise.
     "ALTER TABLE tokens ADD COLUMN origin TEXT;",
+    // 7: the feed names a token's hash only when that hash stopped working or
+    // what it may do narrowed (revoked, reissued, grants or owner changed, an
+    // expiry set or made earlier), never for a rename or a later expiry, so a
+    // live token's current hash is not published.
+    "DROP TRIGGER feed_token_changed;
+    CREATE TRIGGER feed_token_changed AFTER UPDATE OF owner_id, secret_sha256, grants, expires_at, revoked_at
+        ON tokens
+        WHEN OLD.secret_sha256 IS NOT NEW.secret_sha256
+          OR OLD.revoked_at IS NOT NEW.revoked_at
+          OR OLD.grants IS NOT NEW.grants
+          OR OLD.owner_id IS NOT NEW.owner_id
+          OR (NEW.expires_at IS NOT NULL AND (OLD.expires_at IS NULL OR NEW.expires_at < OLD.expires_at))
+        BEGIN INSERT INTO change_log (secret_sha256) VALUES (OLD.secret_sha256); END;",
+    // 8: principal ids are never handed out again (the table's INTEGER PRIMARY
+    // KEY would reuse the newest id once it is removed): new principals take
+    // the next number of this counter, which every insert, copied ids included,
+    // moves past.
+    "CREATE TABLE principal_ids (id INTEGER PRIMARY KEY CHECK (id = 1), last INTEGER NOT NULL);
+    INSERT INTO principal_ids (id, last) SELECT 1, COALESCE(MAX(id), 0) FROM principals;
+    CREATE TRIGGER principal_ids_taken AFTER INSERT ON principals
+        BEGIN UPDATE principal_ids SET last = MAX(last, NEW.id); END;",
+    // 9: identity tokens already exchanged (their SHA-256), kept until they
+    // expire, so each is exchanged once.
+    "CREATE TABLE exchanged_identities (
+        digest     BLOB PRIMARY KEY,
+        expires_at INTEGER NOT NULL
+    );
+    CREATE INDEX exchanged_identities_expiry ON exchanged_identities(expires_at);",
 ];

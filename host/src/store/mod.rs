@@ -13,13 +13,13 @@ mod types;
 
 pub use error::{Cause, StoreError};
 pub use fleet::{Desired, Fleet, FleetHost, HostBeat, Published, RolledBack};
-pub use location::{StoreLocation, open, open_existing};
+pub use location::{LocationError, StoreLocation, open, open_existing};
 pub use postgres::PgStore;
 pub use snapshot::{Snapshot, StoredLink, StoredToken};
 pub use sqlite::SqliteStore;
 pub use types::{
-    Binding, Changes, Edited, Guarded, NewToken, Principal, PrincipalId, PrincipalsGuard, StoredGrants, TokenEdit,
-    TokenId, TokenOrigin, TokenRecord, UsageDelta, unguarded,
+    Binding, Changes, Edited, ExchangeOnce, Exchanged, Guarded, NewToken, Principal, PrincipalId, PrincipalsGuard,
+    StoredGrants, TokenEdit, TokenId, TokenOrigin, TokenRecord, UsageDelta, unguarded,
 };
 
 use std::sync::Arc;
@@ -51,6 +51,12 @@ pub trait Store: Send + Sync {
 
     /// Stores a new token; it is durable when this returns.
     fn insert_token(&self, token: &NewToken) -> StoreResult<TokenId>;
+    /// Stores a token minted for an identity token, in one transaction: not
+    /// when that identity token was exchanged before (`Replayed`), nor when
+    /// its owner holds `once.max_live` live exchanged tokens at `now`
+    /// (`AtCapacity`, and the identity token is not used up). Remembered
+    /// identity tokens past their `until` are dropped.
+    fn insert_exchanged(&self, token: &NewToken, once: &ExchangeOnce, now: UnixTime) -> StoreResult<Exchanged>;
     /// Stores many tokens in one transaction (imports, provisioning, benchmarks).
     fn insert_tokens(&self, tokens: &[NewToken]) -> StoreResult<Vec<TokenId>>;
     /// The token with id `id`.

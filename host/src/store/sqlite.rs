@@ -14,8 +14,8 @@ use super::error::StoreError;
 use super::migrations::MIGRATIONS;
 use super::snapshot::{Snapshot, StoredLink, StoredToken};
 use super::types::{
-    Binding, Changes, Edited, Guarded, NewToken, Principal, PrincipalId, PrincipalsGuard, StoredGrants, TokenEdit,
-    TokenId, TokenOrigin, TokenRecord, UsageDelta, stored_hash,
+    Binding, Changes, Edited, ExchangeOnce, Exchanged, Guarded, NewToken, Principal, PrincipalId, PrincipalsGuard,
+    StoredGrants, TokenEdit, TokenId, TokenOrigin, TokenRecord, UsageDelta, stored_hash,
 };
 use super::{Store, StoreResult, StoreSignal, Watch};
 use crate::secret::SecretHash;
@@ -143,6 +143,32 @@ impl SqliteStore {
         Ok(Some(Principal { id, name, created_at, bindings }))
     }
 
+    /// Stores `token` on `conn` (inside the caller's transaction): its id.
+    fn insert_on(conn: &Connection, token: &NewToken) -> StoreResult<TokenId> {
+        const OP: &str = "store a token";
+        let mut stmt = conn
+            .prepare_cached(
+                "INSERT INTO tokens (owner_id, name, description, secret_sha256, hint, grants, created_at, expires_at,
+                    origin)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .op(OP)?;
+        let grants = serde_json::to_string(&token.grants).map_err(|e| StoreError::backend(OP, e))?;
+        stmt.execute(params![
+            token.owner,
+            token.name,
+            token.description,
+            &token.hash.0[..],
+            token.hint,
+            grants,
+            token.created_at,
+            token.expires_at,
+            token.origin.as_ref().map(TokenOrigin::to_text).transpose()?,
+        ])
+        .op(OP)?;
+        Ok(TokenId::new(conn.last_insert_rowid()))
+    }
+
     /// Every principal with its bindings, by name, as `conn` sees them.
     fn principals_on(conn: &Connection) -> StoreResult<Vec<Principal>> {
         const OP: &str = "list principals";
@@ -265,7 +291,10 @@ fn is_constraint(err: &rusqlite::Error) -> bool {
 impl Store for SqliteStore {
     fn add_principal(&self, name: &str, now: UnixTime) -> StoreResult<Principal> {
         let conn = self.conn()?;
-        match conn.execute("INSERT INTO principals (name, created_at) VALUES (?1, ?2)", params![name, now]) {
+        // The next number of the counter: ids are never handed out again.
+        let sql = "INSERT INTO principals (id, name, created_at) \
+                   VALUES ((SELECT last + 1 FROM principal_ids WHERE id = 1), ?1, ?2)";
+        match conn.execute(sql, params![name, now]) {
             Ok(_) => {}
             Err(err) if is_constraint(&err) => return Err(StoreError::PrincipalExists(name.to_owned())),
             Err(err) => return Err(StoreError::backend("add a principal", err)),
@@ -334,36 +363,35 @@ impl Store for SqliteStore {
         ids.pop().ok_or_else(|| StoreError::backend("store a token", "no token id came back"))
     }
 
+    fn insert_exchanged(&self, token: &NewToken, once: &ExchangeOnce, now: UnixTime) -> StoreResult<Exchanged> {
+        const OP: &str = "store an exchanged token";
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).op(OP)?;
+        tx.execute("DELETE FROM exchanged_identities WHERE expires_at < ?1", [now]).op(OP)?;
+        let sql = "INSERT OR IGNORE INTO exchanged_identities (digest, expires_at) VALUES (?1, ?2)";
+        if tx.execute(sql, params![&once.digest[..], once.until]).op(OP)? == 0 {
+            return Ok(Exchanged::Replayed);
+        }
+        let live: i64 = tx
+            .query_row(
+                "SELECT COUNT(*) FROM tokens WHERE owner_id = ?1 AND origin IS NOT NULL AND revoked_at IS NULL
+                 AND (expires_at IS NULL OR expires_at > ?2)",
+                params![token.owner, now],
+                |r| r.get(0),
+            )
+            .op(OP)?;
+        if u64::try_from(live).unwrap_or(u64::MAX) >= u64::from(once.max_live) {
+            return Ok(Exchanged::AtCapacity);
+        }
+        let id = Self::insert_on(&tx, token)?;
+        tx.commit().op(OP)?;
+        Ok(Exchanged::Stored(id))
+    }
+
     fn insert_tokens(&self, tokens: &[NewToken]) -> StoreResult<Vec<TokenId>> {
         let mut conn = self.conn()?;
         let tx = conn.transaction().op("begin storing tokens")?;
-        let mut ids = Vec::with_capacity(tokens.len());
-        {
-            let mut stmt = tx
-                .prepare_cached(
-                    "INSERT INTO tokens (owner_id, name, description, secret_sha256, hint, grants, created_at, expires_at,
-                    origin)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                )
-                .op("store a token")?;
-            for token in tokens {
-                let grants =
-                    serde_json::to_string(&token.grants).map_err(|e| StoreError::backend("store a token", e))?;
-                stmt.execute(params![
-                    token.owner,
-                    token.name,
-                    token.description,
-                    &token.hash.0[..],
-                    token.hint,
-                    grants,
-                    token.created_at,
-                    token.expires_at,
-                    token.origin.as_ref().map(TokenOrigin::to_text).transpose()?,
-                ])
-                .op("store a token")?;
-                ids.push(TokenId::new(tx.last_insert_rowid()));
-            }
-        }
+        let ids = tokens.iter().map(|token| Self::insert_on(&tx, token)).collect::<StoreResult<Vec<_>>>()?;
         tx.commit().op("commit new tokens")?;
         Ok(ids)
     }

@@ -194,6 +194,30 @@ pub struct NewToken {
     pub origin: Option<TokenOrigin>,
 }
 
+/// What makes an exchange's token once-only and bounded: the identity token
+/// it was minted for (by the SHA-256 of its signed part, kept until `until`,
+/// so it is exchanged once) and the most live exchanged tokens its owner may hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExchangeOnce {
+    /// The SHA-256 of the identity token's signed part (`header.payload`).
+    pub digest: [u8; 32],
+    /// Until when it is remembered (the identity token's `exp` and the leeway).
+    pub until: UnixTime,
+    /// The most live (unrevoked, unexpired) exchanged tokens of the owner.
+    pub max_live: u32,
+}
+
+/// What became of an exchange's token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exchanged {
+    /// Stored, with this id.
+    Stored(TokenId),
+    /// The identity token was exchanged before; nothing was stored.
+    Replayed,
+    /// The owner holds `max_live` live exchanged tokens; nothing was stored.
+    AtCapacity,
+}
+
 /// Changes to a token's name, description, expiry or secret (`None`: unchanged),
 /// made at once, and only if the token is still at `revision`.
 #[derive(Clone, Debug, Default)]

@@ -32,7 +32,7 @@ fn secrets(lines: &str) -> Vec<String> {
 /// Opens the store anew (a restart) and verifies every secret.
 fn verify_all(dir: tempfile::TempDir, store: &str, secrets: &[String]) {
     let mut config = test_config(dir.path().join("unused.db"));
-    config.store.set(tokenscope::store::StoreLocation::parse(store));
+    config.store.set(tokenscope::store::StoreLocation::parse(store).unwrap());
     let t = TestAuthority::open(dir, config).unwrap();
     for (i, secret) in secrets.iter().enumerate() {
         let v = t.authority.verify(Some(secret), "artifact:view", "channel/main");

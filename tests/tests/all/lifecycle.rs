@@ -18,7 +18,7 @@ pub(super) fn request(owner: &str, grants: Grants) -> IssueRequest {
         description: String::new(),
         expiry: Expiry::Default,
         grants,
-        origin: None,
+        exchange: None,
     }
 }
 

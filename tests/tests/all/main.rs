@@ -6,6 +6,7 @@
 
 mod api;
 mod api_schema;
+mod attack_findings;
 mod bypass;
 mod caches;
 mod ceilings;

@@ -12,7 +12,7 @@ use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
 use tokenscope_tests::http::{Reply, agent, send, send_with};
 use tokenscope_tests::nginx::Nginx;
-use tokenscope_tests::oidc::{JwksServer, Key, forged, jwks, tampered};
+use tokenscope_tests::oidc::{JwksServer, Key, forged, jwks, signed_raw, tampered};
 use tokenscope_tests::routes::ROUTES;
 use tokenscope_tests::server::Server;
 
@@ -32,12 +32,15 @@ fn now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
 }
 
-/// Claims of a main-branch job of acme/web, valid for `ttl` seconds.
+/// Claims of a main-branch job of acme/web, valid for `ttl` seconds; each
+/// with its own `jti`, as real issuers give them, so no two are the same token.
 fn claims(ttl: u64) -> Value {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let now = now();
+    let jti = format!("{}-{}", std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
     json!({
         "iss": CI, "aud": ["other", "tokenscope"], "sub": "repo:acme/web:ref:refs/heads/main",
-        "repository": "acme/web", "ref": "refs/heads/main", "iat": now, "nbf": now - 5, "exp": now + ttl,
+        "repository": "acme/web", "ref": "refs/heads/main", "iat": now, "nbf": now - 5, "exp": now + ttl, "jti": jti,
     })
 }
 
@@ -94,13 +97,21 @@ issuer = "{FILED}"
 principal = "ci-web"
 scopes = ["artifact:download"]
 ttl = "10m"
+[[oidc.rules]]
+issuer = "{CI}"
+claims = {{ repository = "acme/capped" }}
+principal = "ci-capped"
+scopes = ["artifact:download"]
+max_live = 3
 "#,
         served.url,
         file.display()
     );
     let server = Server::start(&config).unwrap();
     // ci-web may read main; ci-release manages it (a resource token needs manage on its resource).
-    for (name, right) in [("ci-web", "channel/main=read"), ("ci-release", "channel/main=manage")] {
+    let principals =
+        [("ci-web", "channel/main=read"), ("ci-release", "channel/main=manage"), ("ci-capped", "channel/main=read")];
+    for (name, right) in principals {
         let out = server.cli().args(["principal", "add", name, "--grant", right]).output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
@@ -176,7 +187,7 @@ fn an_exchanged_token_is_an_ordinary_token_that_lives_no_longer_than_its_identit
     assert!(server.cli().args(["token", "revoke", &id]).status().unwrap().success());
     let started = Instant::now();
     while check(server, &secret) != "revoked" {
-        assert!(started.elapsed() < Duration::from_secs(1), "still not revoked");
+        assert!(started.elapsed() < Duration::from_secs(30), "still not revoked");
         std::thread::sleep(Duration::from_millis(10));
     }
 
@@ -349,4 +360,92 @@ fn the_cli_exchanges_and_says_which_rule_would_match_and_why() {
     let secret = text.lines().nth(1).unwrap().trim().to_owned();
     assert!(secret.starts_with("tks_"), "{text}");
     assert_eq!(check(server, &secret), "allow");
+}
+
+#[test]
+fn an_identity_token_is_exchanged_once_however_often_or_fast_it_is_sent() {
+    let issuer = start();
+    let server = &issuer.server;
+    let identity = issuer.rsa.sign(&claims(600));
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let (barrier, identity, base) = (std::sync::Arc::clone(&barrier), identity.clone(), server.base.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                let body = json!({ "subject_token": identity }).to_string().into_bytes();
+                let headers = [("content-type", "application/json")];
+                (0..25)
+                    .map(|_| send_with(&agent(), "POST", &format!("{base}/api/auth/exchange"), &headers, body.clone()))
+                    .map(|r| r.unwrap())
+                    .map(|r| (r.status, r.json()["code"].as_str().unwrap_or("").to_owned()))
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let answers: Vec<(u16, String)> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    let minted = answers.iter().filter(|(status, _)| *status == 200).count();
+    assert_eq!(minted, 1, "200 identical exchanges minted {minted} tokens");
+    assert!(
+        answers.iter().all(|a| *a == (200, String::new()) || *a == (401, "identity-token-replayed".to_owned())),
+        "{answers:?}"
+    );
+    let out = server.cli().args(["token", "list", "--owner", "ci-web", "--json"]).output().unwrap();
+    let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+
+    // Another spelling of an ECDSA signature (s and n - s both verify) is the same identity token.
+    let ec = issuer.ec.sign(&claims(600));
+    assert_eq!(exchange_json(server, &ec).status, 200);
+    let (signed, signature) = ec.rsplit_once('.').unwrap();
+    let other = format!("{signed}.{}", tokenscope_tests::oidc::other_ecdsa_signature(signature));
+    assert_ne!(other, ec);
+    let reply = exchange_json(server, &other);
+    assert_eq!(reply.status, 401, "{}", reply.body);
+    assert!(matches!(refused(&reply).1.as_str(), "identity-token-replayed" | "bad-signature"), "{}", reply.body);
+}
+
+#[test]
+fn a_principal_holds_at_most_its_rules_number_of_live_exchanged_tokens() {
+    let issuer = start();
+    let server = &issuer.server;
+    let capped = || with(claims(600), "repository", json!("acme/capped"));
+    let mut secrets = Vec::new();
+    for _ in 0..3 {
+        let reply = exchange_json(server, &issuer.rsa.sign(&capped()));
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        secrets.push(reply.json()["access_token"].as_str().unwrap().to_owned());
+    }
+    let over = issuer.rsa.sign(&capped());
+    let reply = exchange_json(server, &over);
+    assert_eq!(refused(&reply), (429, "too-many-live-tokens".into()), "{}", reply.body);
+    // A revoked one no longer counts, and the refused identity token was not used up.
+    let out = server.cli().args(["token", "list", "--owner", "ci-capped", "--json"]).output().unwrap();
+    let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = listed[0]["id"].to_string();
+    assert!(server.cli().args(["token", "revoke", &id]).status().unwrap().success());
+    assert_eq!(exchange_json(server, &over).status, 200);
+    assert_eq!(refused(&exchange_json(server, &issuer.rsa.sign(&capped()))), (429, "too-many-live-tokens".into()));
+}
+
+#[test]
+fn an_identity_token_naming_a_member_twice_is_refused() {
+    let issuer = start();
+    let server = &issuer.server;
+    let now = now();
+    // Signed by the issuer's own key: the payload says two things about `repository`.
+    let payload = format!(
+        r#"{{"iss":"{CI}","aud":"tokenscope","sub":"repo:evil/web","repository":"evil/web","repository":"acme/web","ref":"refs/heads/main","iat":{now},"exp":{}}}"#,
+        now + 600
+    );
+    let header = json!({"alg": "RS256", "typ": "JWT", "kid": issuer.rsa.kid}).to_string();
+    let token = signed_raw(&issuer.rsa, &header, &payload);
+    let reply = exchange_json(server, &token);
+    assert_eq!(refused(&reply), (401, "duplicate-member".into()), "{}", reply.body);
+    let header = format!(r#"{{"alg":"RS256","kid":"{}","kid":"other"}}"#, issuer.rsa.kid);
+    let payload = with(claims(600), "x", json!(1)).to_string();
+    let reply = exchange_json(server, &signed_raw(&issuer.rsa, &header, &payload));
+    assert_eq!(refused(&reply), (401, "duplicate-member".into()), "{}", reply.body);
+    let out = server.cli().args(["token", "list", "--owner", "ci-web", "--json"]).output().unwrap();
+    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap(), json!([]), "nothing was minted");
 }

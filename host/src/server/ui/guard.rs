@@ -1,12 +1,15 @@
 //! What every page request passes: security headers on every answer (a strict
 //! Content-Security-Policy with no inline script, no framing, no referrer, no
-//! caching), a same-origin check on every POST (`Origin`, `Sec-Fetch-Site`), and
+//! caching), a same-origin check on every POST (`Sec-Fetch-Site`, and `Origin`
+//! compared by scheme, host and port with where the page is served), and
 //! reading the session cookie.
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+
+use crate::server::error::deny;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "tokenscope_session";
@@ -14,12 +17,37 @@ pub const COOKIE: &str = "tokenscope_session";
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
                    form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// Where the page is served from: `server.public_url`'s origin when it is
+/// set, else plain http (what `serve` speaks) at the host the request names.
+#[derive(Clone, Debug, Default)]
+pub struct PageOrigin(Option<String>);
+
+impl PageOrigin {
+    /// The origin of `public_url` (validated with the config), if set.
+    pub fn of(public_url: Option<&str>) -> PageOrigin {
+        PageOrigin(public_url.and_then(|url| url::Url::parse(url).ok()).map(|url| url.origin().ascii_serialization()))
+    }
+
+    /// The origin a same-origin form post from a browser names.
+    fn expected(&self, headers: &HeaderMap) -> Option<String> {
+        if let Some(public) = &self.0 {
+            return Some(public.clone());
+        }
+        let host = headers.get(header::HOST)?.to_str().ok()?;
+        Some(url::Url::parse(&format!("http://{host}")).ok()?.origin().ascii_serialization())
+    }
+}
+
 /// Adds the security headers to every answer under `/ui/`, and refuses a POST
-/// from another origin.
-pub async fn secure(request: Request, next: Next) -> Response {
-    let foreign = request.method() == Method::POST && !same_origin(request.headers());
+/// from another origin (403 `foreign-origin`).
+pub async fn secure(State(origin): State<PageOrigin>, request: Request, next: Next) -> Response {
+    let foreign = request.method() == Method::POST && !same_origin(request.headers(), &origin);
     let mut response = if foreign {
-        (StatusCode::FORBIDDEN, "cross-origin form posts are refused").into_response()
+        deny(
+            StatusCode::FORBIDDEN,
+            "foreign-origin",
+            "form posts from another origin (scheme, host or port) are refused",
+        )
     } else {
         next.run(request).await
     };
@@ -37,21 +65,24 @@ pub async fn secure(request: Request, next: Next) -> Response {
 }
 
 /// A POST is same-origin when the browser says so (`Sec-Fetch-Site`, which
-/// page content cannot set); a browser that does not send it must send an
-/// `Origin` naming this host, if any. (`Referrer-Policy: no-referrer` makes
+/// page content cannot set) and any `Origin` it sends names where the page is
+/// served, scheme, host and port alike. (`Referrer-Policy: no-referrer` makes
 /// browsers send `Origin: null` with same-origin posts, so `null` is judged by
-/// `Sec-Fetch-Site` alone.)
-fn same_origin(headers: &HeaderMap) -> bool {
+/// `Sec-Fetch-Site` alone.) A client that sends neither header is no browser
+/// page of another site.
+fn same_origin(headers: &HeaderMap, page: &PageOrigin) -> bool {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some(site) = text("sec-fetch-site") {
-        return site == "same-origin" || site == "none";
+    let site = text("sec-fetch-site");
+    if site.is_some_and(|site| site != "same-origin" && site != "none") {
+        return false;
     }
-    match (text("origin"), text("host")) {
-        (None, _) => true,
-        (Some(origin), Some(host)) => {
-            origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) == Some(host)
+    match text("origin") {
+        None => true,
+        Some("null") => site.is_some(),
+        Some(origin) => {
+            let named = url::Url::parse(origin).ok().map(|url| url.origin().ascii_serialization());
+            named.is_some() && named == page.expected(headers)
         }
-        (Some(_), None) => false,
     }
 }
 
@@ -105,12 +136,25 @@ mod tests {
 
     #[test]
     fn posts_from_elsewhere_are_foreign() {
-        assert!(same_origin(&headers(&[("host", "a:1"), ("origin", "http://a:1")])));
-        assert!(same_origin(&headers(&[("host", "a:1")])));
-        assert!(!same_origin(&headers(&[("host", "a:1"), ("origin", "http://evil")])));
-        assert!(!same_origin(&headers(&[("host", "a:1"), ("sec-fetch-site", "cross-site")])));
-        assert!(!same_origin(&headers(&[("host", "a:1"), ("origin", "null")])));
-        assert!(same_origin(&headers(&[("host", "a:1"), ("origin", "null"), ("sec-fetch-site", "same-origin")])));
+        let plain = PageOrigin::default();
+        let same = |pairs: &[(&'static str, &str)]| same_origin(&headers(pairs), &plain);
+        assert!(same(&[("host", "a:1"), ("origin", "http://a:1")]));
+        assert!(same(&[("host", "A:1"), ("origin", "http://a:1")]), "hosts compare without case");
+        assert!(same(&[("host", "a:1")]));
+        assert!(!same(&[("host", "a:1"), ("origin", "http://evil")]));
+        assert!(!same(&[("host", "a:1"), ("origin", "https://a:1")]), "another scheme is another origin");
+        assert!(!same(&[("host", "a:1"), ("origin", "http://a:2")]), "another port is another origin");
+        assert!(!same(&[("host", "a:1"), ("origin", "http://a:1.evil")]));
+        assert!(!same(&[("host", "a:1"), ("sec-fetch-site", "cross-site")]));
+        assert!(!same(&[("host", "a:1"), ("origin", "null")]));
+        assert!(same(&[("host", "a:1"), ("origin", "null"), ("sec-fetch-site", "same-origin")]));
+        assert!(!same(&[("host", "a:1"), ("origin", "http://evil"), ("sec-fetch-site", "same-origin")]));
+
+        let public = PageOrigin::of(Some("HTTPS://Tokens.Example:443/ui"));
+        let behind = |pairs: &[(&'static str, &str)]| same_origin(&headers(pairs), &public);
+        assert!(behind(&[("host", "10.0.0.5:8080"), ("origin", "https://tokens.example")]));
+        assert!(!behind(&[("host", "tokens.example"), ("origin", "http://tokens.example")]));
+        assert!(!behind(&[("host", "10.0.0.5:8080"), ("origin", "http://10.0.0.5:8080")]));
     }
 
     #[test]

@@ -22,20 +22,36 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::{get, post};
 
+pub use guard::PageOrigin;
 pub use session::Sessions;
 
 use super::AppState;
 
-/// What the token page keeps: its sessions, and whether cookies are `Secure`.
+/// What the token page keeps: its sessions, whether cookies are `Secure`, and
+/// where it is served from.
 pub struct UiState {
     /// The sessions.
     pub sessions: Sessions,
     /// `server.public_url` is https: cookies carry `Secure`.
     pub secure_cookies: bool,
+    /// The origin form posts must come from.
+    pub origin: PageOrigin,
+}
+
+impl UiState {
+    /// For `server.public_url` (validated with the config) and these session lifetimes.
+    pub fn new(public_url: Option<&str>, sessions: Sessions) -> UiState {
+        let public = public_url.and_then(|url| url::Url::parse(url).ok());
+        UiState {
+            sessions,
+            secure_cookies: public.is_some_and(|url| url.scheme() == "https"),
+            origin: PageOrigin::of(public_url),
+        }
+    }
 }
 
 /// The `/ui/` routes, each answer with the security headers.
-pub fn routes() -> Router<Arc<AppState>> {
+pub fn routes(origin: PageOrigin) -> Router<Arc<AppState>> {
     Router::new()
         .route("/ui", get(sign_in::home))
         .route("/ui/", get(sign_in::home))
@@ -51,5 +67,5 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/ui/policy/rollback", post(policy::rollback))
         .route("/ui/assets/ui.css", get(assets::css))
         .route("/ui/assets/ui.js", get(assets::js))
-        .layer(axum::middleware::from_fn(guard::secure))
+        .layer(axum::middleware::from_fn_with_state(origin, guard::secure))
 }

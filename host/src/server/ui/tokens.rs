@@ -167,7 +167,7 @@ pub async fn create(state: &Arc<AppState>, headers: &HeaderMap, body: &Bytes, wh
         description: form.description.clone(),
         expiry,
         grants,
-        origin: None,
+        exchange: None,
     };
     let actor = signed.actor;
     let made = blocking(state, move |a| a.create_token(actor, &request));

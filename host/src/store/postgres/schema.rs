@@ -145,6 +145,25 @@ const MIGRATIONS: &[&str] = &[
     ",
     // 3: where a token minted for an OIDC identity token came from (JSON).
     "ALTER TABLE tokens ADD COLUMN origin TEXT;",
+    // 4: the feed names a token's hash only when that hash stopped working or
+    // what it may do narrowed (SQLite's migration 7); identity tokens already
+    // exchanged, kept until they expire (SQLite's migration 9).
+    r"
+    DROP TRIGGER feed_token_changed ON tokens;
+    CREATE TRIGGER feed_token_changed AFTER UPDATE OF owner_id, secret_sha256, grants, expires_at, revoked_at
+        ON tokens FOR EACH ROW
+        WHEN (OLD.secret_sha256 IS DISTINCT FROM NEW.secret_sha256
+          OR OLD.revoked_at IS DISTINCT FROM NEW.revoked_at
+          OR OLD.grants IS DISTINCT FROM NEW.grants
+          OR OLD.owner_id IS DISTINCT FROM NEW.owner_id
+          OR (NEW.expires_at IS NOT NULL AND (OLD.expires_at IS NULL OR NEW.expires_at < OLD.expires_at)))
+        EXECUTE FUNCTION tokenscope_feed();
+    CREATE TABLE exchanged_identities (
+        digest     BYTEA PRIMARY KEY,
+        expires_at BIGINT NOT NULL
+    );
+    CREATE INDEX exchanged_identities_expiry ON exchanged_identities(expires_at);
+    ",
 ];
 
 /// How many migrations this build knows.

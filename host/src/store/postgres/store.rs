@@ -12,8 +12,9 @@ use super::rows::{self, TOKEN_COLUMNS, count, get, opt_secs, secs, to_i64};
 use super::{Op, PgStore, client};
 use crate::secret::SecretHash;
 use crate::store::{
-    Binding, Changes, Edited, Fleet, Guarded, NewToken, Principal, PrincipalId, PrincipalsGuard, Snapshot, Store,
-    StoreError, StoreResult, StoreSignal, TokenEdit, TokenId, TokenRecord, UsageDelta, Watch,
+    Binding, Changes, Edited, ExchangeOnce, Exchanged, Fleet, Guarded, NewToken, Principal, PrincipalId,
+    PrincipalsGuard, Snapshot, Store, StoreError, StoreResult, StoreSignal, TokenEdit, TokenId, TokenRecord,
+    UsageDelta, Watch,
 };
 use crate::time::UnixTime;
 
@@ -68,6 +69,39 @@ async fn tokens_where(
 /// The advisory lock every change that takes rights away holds, so that its
 /// guard sees the other such changes (any number unlikely to clash).
 const PRINCIPALS_LOCK: i64 = 0x746f_6b73_7072_6e63;
+
+/// Stores `token` inside the caller's transaction: its id.
+async fn insert_on(tx: &deadpool_postgres::Transaction<'_>, token: &NewToken) -> StoreResult<TokenId> {
+    const OP: &str = "store a token";
+    let stmt = tx
+        .prepare_cached(
+            "INSERT INTO tokens (owner_id, name, description, secret_sha256, hint, grants, created_at, expires_at,
+                origin)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .await
+        .op(OP)?;
+    let grants = serde_json::to_string(&token.grants).map_err(|e| StoreError::backend(OP, e))?;
+    let origin = token.origin.as_ref().map(crate::store::TokenOrigin::to_text).transpose()?;
+    let row = tx
+        .query_one(
+            &stmt,
+            &[
+                &token.owner.get(),
+                &token.name,
+                &token.description,
+                &&token.hash.0[..],
+                &token.hint,
+                &grants,
+                &secs(token.created_at)?,
+                &opt_secs(token.expires_at)?,
+                &origin,
+            ],
+        )
+        .await
+        .op(OP)?;
+    Ok(TokenId::new(get(&row, 0, "token id")?))
+}
 
 /// Every principal with its bindings, by name, as `client` sees them.
 async fn principals_on(client: &impl tokio_postgres::GenericClient) -> StoreResult<Vec<Principal>> {
@@ -194,42 +228,55 @@ impl Store for PgStore {
         ids.pop().ok_or_else(|| StoreError::backend("store a token", "no token id came back"))
     }
 
+    fn insert_exchanged(&self, token: &NewToken, once: &ExchangeOnce, now: UnixTime) -> StoreResult<Exchanged> {
+        const OP: &str = "store an exchanged token";
+        let (token, once, at) = (token.clone(), *once, secs(now)?);
+        self.run(OP, move |pool| async move {
+            let mut client = client(&pool, OP).await?;
+            let tx = client.transaction().await.op(OP)?;
+            // The owner's row lock orders exchanges for one principal, so the count holds.
+            let owner = tx.query_opt("SELECT 1 FROM principals WHERE id = $1 FOR UPDATE", &[&token.owner.get()]).await;
+            if owner.op(OP)?.is_none() {
+                return Err(StoreError::backend(OP, "the token's owner is gone"));
+            }
+            tx.execute("DELETE FROM exchanged_identities WHERE expires_at < $1", &[&at]).await.op(OP)?;
+            let fresh = tx
+                .execute(
+                    "INSERT INTO exchanged_identities (digest, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    &[&&once.digest[..], &secs(once.until)?],
+                )
+                .await
+                .op(OP)?;
+            if fresh == 0 {
+                return Ok(Exchanged::Replayed);
+            }
+            let row = tx
+                .query_one(
+                    "SELECT count(*) FROM tokens WHERE owner_id = $1 AND origin IS NOT NULL AND revoked_at IS NULL
+                     AND (expires_at IS NULL OR expires_at > $2)",
+                    &[&token.owner.get(), &at],
+                )
+                .await
+                .op(OP)?;
+            let live: i64 = get(&row, 0, "live exchanged tokens")?;
+            if u64::try_from(live).unwrap_or(u64::MAX) >= u64::from(once.max_live) {
+                return Ok(Exchanged::AtCapacity);
+            }
+            let id = insert_on(&tx, &token).await?;
+            tx.commit().await.op(OP)?;
+            Ok(Exchanged::Stored(id))
+        })
+    }
+
     fn insert_tokens(&self, tokens: &[NewToken]) -> StoreResult<Vec<TokenId>> {
         const OP: &str = "store a token";
         let tokens = tokens.to_vec();
         self.run(OP, move |pool| async move {
             let mut client = client(&pool, OP).await?;
             let tx = client.transaction().await.op(OP)?;
-            let stmt = tx
-                .prepare_cached(
-                    "INSERT INTO tokens (owner_id, name, description, secret_sha256, hint, grants, created_at, expires_at,
-                        origin)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-                )
-                .await
-                .op(OP)?;
             let mut ids = Vec::with_capacity(tokens.len());
             for token in &tokens {
-                let grants = serde_json::to_string(&token.grants).map_err(|e| StoreError::backend(OP, e))?;
-                let origin = token.origin.as_ref().map(crate::store::TokenOrigin::to_text).transpose()?;
-                let row = tx
-                    .query_one(
-                        &stmt,
-                        &[
-                            &token.owner.get(),
-                            &token.name,
-                            &token.description,
-                            &&token.hash.0[..],
-                            &token.hint,
-                            &grants,
-                            &secs(token.created_at)?,
-                            &opt_secs(token.expires_at)?,
-                            &origin,
-                        ],
-                    )
-                    .await
-                    .op(OP)?;
-                ids.push(TokenId::new(get(&row, 0, "token id")?));
+                ids.push(insert_on(&tx, token).await?);
             }
             tx.commit().await.op("commit new tokens")?;
             Ok(ids)

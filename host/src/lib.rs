@@ -25,6 +25,7 @@ pub mod gate;
 pub mod gateway;
 pub mod grant_text;
 mod ids;
+mod locks;
 pub mod notify;
 pub mod observe;
 pub mod oidc;

@@ -19,6 +19,7 @@ pub mod routes;
 pub mod schemathesis;
 pub mod server;
 pub mod tokens;
+pub mod upstream;
 pub mod wasmtime_cli;
 pub mod wasmtime_serve;
 pub mod wave;

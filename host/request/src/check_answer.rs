@@ -15,6 +15,18 @@ pub const POLICY_HEADER: &str = "x-tokenscope-policy";
 /// The prefix of every header tokenscope sets; a gateway drops client-sent ones.
 pub const HEADER_PREFIX: &str = "x-tokenscope-";
 
+/// Whether a header named `name` is one tokenscope sets (`x-tokenscope-*`),
+/// read the way CGI, WSGI, PHP and many frameworks read header names: without
+/// case, and `_` taken for `-` (`X_Tokenscope_Owner` is `x-tokenscope-owner`
+/// to them). A client-sent one is never passed on.
+pub fn is_reserved_header(name: &str) -> bool {
+    name.len() >= HEADER_PREFIX.len()
+        && name.bytes().zip(HEADER_PREFIX.bytes()).all(|(got, want)| {
+            let got = if got == b'_' { b'-' } else { got.to_ascii_lowercase() };
+            got == want
+        })
+}
+
 /// The status a check answers with for the deny code `code` (`allow` is 200).
 pub fn check_status(code: &str) -> u16 {
     match code {
@@ -30,6 +42,23 @@ pub fn check_status(code: &str) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reserved_headers_are_known_in_every_spelling_a_framework_folds_together() {
+        for reserved in [
+            "x-tokenscope-owner",
+            "X-Tokenscope-Owner",
+            "X_Tokenscope_Owner",
+            "x_tokenscope_token_id",
+            "X-TOKENSCOPE_owner",
+            "x-tokenscope-",
+        ] {
+            assert!(is_reserved_header(reserved), "{reserved}");
+        }
+        for other in ["x-tokenscope", "x-token-scope-owner", "authorization", "xx-tokenscope-owner", ""] {
+            assert!(!is_reserved_header(other), "{other}");
+        }
+    }
 
     #[test]
     fn token_problems_are_401_rights_are_403_failures_503() {

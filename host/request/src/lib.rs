@@ -19,7 +19,9 @@ mod route_map;
 mod secret_shape;
 
 pub use canonical::{CanonicalPath, MAX_PATH_BYTES, PathError, PublicPrefix};
-pub use check_answer::{DENY_CODE_HEADER, HEADER_PREFIX, OWNER_HEADER, POLICY_HEADER, TOKEN_ID_HEADER, check_status};
+pub use check_answer::{
+    DENY_CODE_HEADER, HEADER_PREFIX, OWNER_HEADER, POLICY_HEADER, TOKEN_ID_HEADER, check_status, is_reserved_header,
+};
 pub use check_config::CheckConfig;
 pub use decode::{Decoded, Settings, SettingsError, decode};
 pub use grant_text::{AccessText, GrantTextError, LEVELS, split_grant};

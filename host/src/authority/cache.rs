@@ -9,7 +9,7 @@
 //! is emptied and refills on demand, so no flood of secrets grows memory.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use foldhash::{HashMap, HashMapExt, HashSet};
@@ -199,7 +199,7 @@ impl Caches {
 
     /// The token or unknown mark cached for `hash`.
     pub fn token(&self, hash: &SecretHash) -> Option<Found> {
-        let tokens = self.tokens.read().unwrap_or_else(PoisonError::into_inner);
+        let tokens = crate::locks::read(&self.tokens, "verify caches");
         if let Some(token) = tokens.by_hash.get(hash) {
             return Some(Found::Token(Arc::clone(token)));
         }
@@ -209,7 +209,7 @@ impl Caches {
     /// Keeps what the store said of `hash`, unless something was invalidated
     /// since `ticket` was taken.
     pub fn keep_token(&self, ticket: Ticket, hash: SecretHash, found: &Found) {
-        let mut tokens = self.tokens.write().unwrap_or_else(PoisonError::into_inner);
+        let mut tokens = crate::locks::write(&self.tokens, "verify caches");
         if self.generation.load(Ordering::Acquire) != ticket.0 {
             return;
         }
@@ -235,12 +235,12 @@ impl Caches {
 
     /// The rights cached for `owner`.
     pub fn owner(&self, owner: PrincipalId) -> Option<Arc<[ResourceGrant]>> {
-        self.owners.read().unwrap_or_else(PoisonError::into_inner).get(&owner).cloned()
+        crate::locks::read(&self.owners, "verify caches").get(&owner).cloned()
     }
 
     /// Keeps `owner`'s rights, unless something was invalidated since `ticket`.
     pub fn keep_owner(&self, ticket: Ticket, owner: PrincipalId, rights: &Arc<[ResourceGrant]>) {
-        let mut owners = self.owners.write().unwrap_or_else(PoisonError::into_inner);
+        let mut owners = crate::locks::write(&self.owners, "verify caches");
         if self.generation.load(Ordering::Acquire) != ticket.0 {
             return;
         }
@@ -254,7 +254,7 @@ impl Caches {
     /// forgets it, and `new_hash` (a new or reissued secret) as unknown.
     pub fn token_changed(&self, id: TokenId, new_hash: Option<&SecretHash>) {
         self.generation.fetch_add(1, Ordering::AcqRel);
-        let mut tokens = self.tokens.write().unwrap_or_else(PoisonError::into_inner);
+        let mut tokens = crate::locks::write(&self.tokens, "verify caches");
         if let Some(hash) = tokens.hash_of.remove(&id) {
             tokens.by_hash.remove(&hash);
         }
@@ -266,8 +266,8 @@ impl Caches {
     /// Call after a principal's bindings changed, or it was removed (with its tokens).
     pub fn owner_changed(&self, owner: PrincipalId) {
         self.generation.fetch_add(1, Ordering::AcqRel);
-        self.owners.write().unwrap_or_else(PoisonError::into_inner).remove(&owner);
-        let mut tokens = self.tokens.write().unwrap_or_else(PoisonError::into_inner);
+        crate::locks::write(&self.owners, "verify caches").remove(&owner);
+        let mut tokens = crate::locks::write(&self.tokens, "verify caches");
         let Tokens { by_hash, hash_of, .. } = &mut *tokens;
         by_hash.retain(|_, token| token.owner != owner);
         hash_of.retain(|_, hash| by_hash.contains_key(hash));
@@ -276,14 +276,14 @@ impl Caches {
     /// Empties every cache.
     pub fn clear(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
-        *self.tokens.write().unwrap_or_else(PoisonError::into_inner) = Tokens::default();
-        self.owners.write().unwrap_or_else(PoisonError::into_inner).clear();
+        *crate::locks::write(&self.tokens, "verify caches") = Tokens::default();
+        crate::locks::write(&self.owners, "verify caches").clear();
     }
 
     /// How many tokens, unknown secrets and owners are held now.
     pub fn sizes(&self) -> (usize, usize, usize) {
-        let tokens = self.tokens.read().unwrap_or_else(PoisonError::into_inner);
-        let owners = self.owners.read().unwrap_or_else(PoisonError::into_inner).len();
+        let tokens = crate::locks::read(&self.tokens, "verify caches");
+        let owners = crate::locks::read(&self.owners, "verify caches").len();
         (tokens.by_hash.len(), tokens.unknown.len(), owners)
     }
 

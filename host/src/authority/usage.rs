@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::locks;
 use crate::store::{Store, StoreError, TokenId, UsageDelta};
 use crate::time::UnixTime;
 
@@ -21,18 +22,16 @@ pub struct UsageRecorder {
 impl UsageRecorder {
     /// Counts one use of `token` at `now`.
     pub fn record(&self, token: TokenId, now: UnixTime) {
-        if let Ok(mut pending) = self.pending.lock() {
-            let entry = pending.entry(token).or_insert((0, now));
-            entry.0 += 1;
-            entry.1 = entry.1.max(now);
-        }
+        let mut pending = locks::lock(&self.pending, "usage counts");
+        let entry = pending.entry(token).or_insert((0, now));
+        entry.0 += 1;
+        entry.1 = entry.1.max(now);
     }
 
     /// Writes what was counted; on failure the counts are kept for the next flush.
     pub fn flush(&self, store: &dyn Store) -> Result<usize, StoreError> {
         let taken: Vec<UsageDelta> = {
-            let mut pending =
-                self.pending.lock().map_err(|_| StoreError::backend("count usage", "the counter lock is poisoned"))?;
+            let mut pending = locks::lock(&self.pending, "usage counts");
             pending.drain().map(|(token, (uses, last_used_at))| UsageDelta { token, uses, last_used_at }).collect()
         };
         if taken.is_empty() {
@@ -40,12 +39,11 @@ impl UsageRecorder {
         }
         if let Err(err) = store.add_usage(&taken) {
             self.failed_flushes.fetch_add(1, Ordering::Relaxed);
-            if let Ok(mut pending) = self.pending.lock() {
-                for d in &taken {
-                    let entry = pending.entry(d.token).or_insert((0, d.last_used_at));
-                    entry.0 += d.uses;
-                    entry.1 = entry.1.max(d.last_used_at);
-                }
+            let mut pending = locks::lock(&self.pending, "usage counts");
+            for d in &taken {
+                let entry = pending.entry(d.token).or_insert((0, d.last_used_at));
+                entry.0 += d.uses;
+                entry.1 = entry.1.max(d.last_used_at);
             }
             return Err(err);
         }
@@ -96,6 +94,24 @@ mod tests {
             })
             .unwrap();
         (Arc::new(store), id)
+    }
+
+    #[test]
+    fn counts_survive_a_panic_while_the_counter_was_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, id) = store_with_token(dir.path());
+        let recorder = Arc::new(UsageRecorder::default());
+        recorder.record(id, UnixTime::from_secs(5));
+        let held = Arc::clone(&recorder);
+        let _ = std::thread::spawn(move || {
+            let _guard = held.pending.lock().unwrap();
+            panic!("a bug while counting");
+        })
+        .join();
+        assert!(recorder.pending.is_poisoned());
+        recorder.record(id, UnixTime::from_secs(6));
+        assert_eq!(recorder.flush(store.as_ref()).unwrap(), 1, "neither dropped nor an error");
+        assert_eq!(store.token(id).unwrap().unwrap().use_count, 2);
     }
 
     #[tokio::test(start_paused = true)]

@@ -3,7 +3,7 @@
 //! blocking threads; a store outage is logged once, then retried each beat.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
@@ -103,7 +103,7 @@ impl Member {
     /// Makes this host run the desired module (or, once none is desired, its
     /// own): what changed, if anything.
     pub fn follow(&self) -> Result<Option<SwapOutcome>, StoreError> {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = crate::locks::lock(&self.state, "fleet state");
         self.follow_locked(&mut state)
     }
 
@@ -142,7 +142,7 @@ impl Member {
     /// Gates `bytes` here and, when they pass, publishes them as the fleet's
     /// desired module: the local outcome, and what the store recorded.
     pub fn publish(&self, bytes: &[u8], by: &str) -> Result<(SwapOutcome, Option<Published>), StoreError> {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = crate::locks::lock(&self.state, "fleet state");
         let outcome = self.authority.load_policy(bytes, &format!("upload by {by}"));
         if matches!(outcome, SwapOutcome::Refused { .. }) {
             return Ok((outcome, None));
@@ -171,7 +171,7 @@ impl Member {
     /// the module before its last local swap (a SIGHUP or file reload), as a
     /// host of its own would.
     pub fn roll_back(&self, by: &str) -> Result<(RolledBack, SwapOutcome), StoreError> {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = crate::locks::lock(&self.state, "fleet state");
         let rolled = self.fleet()?.roll_back(by, self.authority.now())?;
         if rolled == RolledBack::NothingPublished {
             return Ok((rolled, self.authority.rollback_policy()));
@@ -188,8 +188,7 @@ impl Member {
 
     /// Writes this host's heartbeat.
     pub fn beat(&self) -> Result<(), StoreError> {
-        let refused =
-            self.state.lock().unwrap_or_else(PoisonError::into_inner).refused.as_ref().map(|(_, why)| why.clone());
+        let refused = crate::locks::lock(&self.state, "fleet state").refused.as_ref().map(|(_, why)| why.clone());
         let (listening, lag) = self.authority.invalidation();
         self.fleet()?.heartbeat(&HostBeat {
             id: self.id.clone(),

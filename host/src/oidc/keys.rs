@@ -6,7 +6,7 @@
 //! a failed read none is tried for 5 s; an old set stays in use meanwhile.
 
 use std::path::PathBuf;
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use jsonwebtoken::jwk::{Jwk, JwkSet};
@@ -55,7 +55,7 @@ impl Keys {
 
     /// The key named `kid`.
     pub fn key(&self, kid: &str) -> Result<Jwk, OidcError> {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = crate::locks::lock(&self.state, "issuer keys");
         let stale = state.read_at.is_none_or(|at| at.elapsed() >= MAX_AGE);
         let resting = state.failed_at.is_some_and(|at| at.elapsed() < RETRY_AFTER);
         if stale && !(resting && state.set.is_some()) {

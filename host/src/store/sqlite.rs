@@ -100,7 +100,7 @@ impl SqliteStore {
     }
 
     fn conn(&self) -> StoreResult<MutexGuard<'_, Connection>> {
-        self.conn.lock().map_err(|_| StoreError::backend("lock the write connection", "the lock is poisoned"))
+        Ok(crate::locks::lock(&self.conn, "SQLite write connection"))
     }
 
     /// A free read connection, or (all busy) one to wait for: never the writer.
@@ -116,9 +116,7 @@ impl SqliteStore {
             usize::try_from(RandomState::new().hash_one(spread)).unwrap_or(0) % self.readers.len().max(1)
         };
         match self.readers.get(index) {
-            Some(reader) => {
-                reader.lock().map_err(|_| StoreError::backend("lock a read connection", "the lock is poisoned"))
-            }
+            Some(reader) => Ok(crate::locks::lock(reader, "SQLite read connection")),
             None => self.conn(),
         }
     }

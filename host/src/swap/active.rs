@@ -5,7 +5,7 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::contract::{Denial, Grants, ResourceGrant};
 use crate::runtime::{Evaluator, PolicyFault, PolicyModule};
@@ -55,7 +55,7 @@ impl ActivePolicy {
                 return guard;
             }
         }
-        self.primary.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::locks::lock(&self.primary, "policy evaluator")
     }
 
     /// The policy's issuance check (`check-grants`) on a free evaluator.

@@ -9,7 +9,7 @@ mod active;
 pub use active::ActivePolicy;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
@@ -170,14 +170,14 @@ impl PolicySlot {
 
     /// Earlier modules, the most recent first.
     pub fn history(&self) -> Vec<ModuleSummary> {
-        let history = self.history.lock().unwrap_or_else(PoisonError::into_inner);
+        let history = crate::locks::lock(&self.history, "policy slot");
         history.iter().rev().map(|m| ModuleSummary::of(m)).collect()
     }
 
     /// Gates the module in `bytes` and, when it passes, makes it active.
     pub fn load(&self, bytes: &[u8], source: &str, now: UnixTime) -> SwapOutcome {
         let started = Instant::now();
-        let _one_at_a_time = self.swapping.lock().unwrap_or_else(PoisonError::into_inner);
+        let _one_at_a_time = crate::locks::lock(&self.swapping, "policy slot");
         let current = self.active();
         if crate::runtime::sha256_hex(bytes) == current.module().sha256() {
             return SwapOutcome::Unchanged { active: ModuleSummary::of(current.module()) };
@@ -207,9 +207,9 @@ impl PolicySlot {
 
     /// Makes the module before the active one active again.
     pub fn rollback(&self) -> SwapOutcome {
-        let _one_at_a_time = self.swapping.lock().unwrap_or_else(PoisonError::into_inner);
+        let _one_at_a_time = crate::locks::lock(&self.swapping, "policy slot");
         let current = self.active();
-        let previous = self.history.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let previous = crate::locks::lock(&self.history, "policy slot").pop();
         let Some(previous) = previous else {
             return SwapOutcome::NoPrevious { active: ModuleSummary::of(current.module()) };
         };
@@ -226,7 +226,7 @@ impl PolicySlot {
     /// host returns to its configured module when the fleet's last published
     /// one is rolled back.
     pub fn restore(&self, module: Arc<PolicyModule>) -> SwapOutcome {
-        let _one_at_a_time = self.swapping.lock().unwrap_or_else(PoisonError::into_inner);
+        let _one_at_a_time = crate::locks::lock(&self.swapping, "policy slot");
         let current = self.active();
         if current.module().sha256() == module.sha256() {
             return SwapOutcome::Unchanged { active: ModuleSummary::of(current.module()) };
@@ -234,14 +234,14 @@ impl PolicySlot {
         let to = ModuleSummary::of(&module);
         self.install(module, &current);
         // Back where it started: there is nothing before this to roll back to.
-        self.history.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        crate::locks::lock(&self.history, "policy slot").clear();
         self.counts.rolled_back.fetch_add(1, Ordering::Relaxed);
         tracing::info!(from = %current.module().label(), to = %to.sha256, name = %to.name, "policy restored");
         SwapOutcome::RolledBack { from: ModuleSummary::of(current.module()), to }
     }
 
     fn install(&self, module: Arc<PolicyModule>, current: &Arc<ActivePolicy>) {
-        let mut history = self.history.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut history = crate::locks::lock(&self.history, "policy slot");
         history.push(Arc::clone(current.module()));
         if history.len() > HISTORY {
             history.remove(0);

@@ -230,6 +230,42 @@ fn filter_mode_forwards_allowed_requests_to_nginx_and_answers_denials_itself() {
 }
 
 #[test]
+fn filter_mode_drops_client_headers_that_frameworks_read_as_the_identity_headers() {
+    // CGI, WSGI, PHP and many frameworks fold `X_Tokenscope_Owner` into the same
+    // variable as `x-tokenscope-owner`: no spelling of one reaches the upstream.
+    let s = setup();
+    let upstream = tokenscope_tests::upstream::RecordingUpstream::start().unwrap();
+    let wasm = s.build("filter-underscores", &["--mode", "filter", "--upstream", &upstream.url]);
+    let serve = WasmtimeServe::start(&wasm, 1).unwrap();
+    let auth = bearer(&s.ci);
+    let forged = [
+        ("X_Tokenscope_Owner", "admin"),
+        ("x_tokenscope_token_id", "1"),
+        ("X-TOKENSCOPE_OWNER", "admin"),
+        ("x-tokenscope_owner", "admin"),
+        ("X-Tokenscope-Owner", "admin"),
+    ];
+    let mut headers = vec![("authorization", auth.as_str())];
+    headers.extend(forged);
+    let reply = send("GET", &serve.url("/api/repo/main/pkg-1.0.conda"), &headers);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let seen = upstream.seen();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    let identity: Vec<(String, String)> = seen[0]
+        .headers
+        .iter()
+        .filter(|(name, _)| name.to_ascii_lowercase().replace('_', "-").starts_with("x-tokenscope-"))
+        .map(|(name, value)| (name.to_ascii_lowercase(), value.clone()))
+        .collect();
+    let mut want =
+        vec![("x-tokenscope-owner".to_owned(), "ci".to_owned()), ("x-tokenscope-token-id".to_owned(), s.id_of("ci"))];
+    let mut got = identity.clone();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "only the gateway's own identity headers: {:?}", seen[0].headers);
+}
+
+#[test]
 fn check_mode_answers_every_request_as_the_check_endpoint_does() {
     let s = setup();
     let wasm = s.build("check", &[]);

@@ -1,9 +1,10 @@
 //! Headers as `wasi:http` fields hold them, read the way the request crate
 //! reads headers, and the header lists the gateway sends on: without
 //! hop-by-hop headers (which `wasi:http` refuses to send) and without any
-//! client-sent `x-tokenscope-*` header (only the gateway sets those).
+//! client-sent `x-tokenscope-*` header in any spelling that frameworks fold
+//! together (`X_Tokenscope_Owner`): only the gateway sets those.
 
-use tokenscope_request::{HEADER_PREFIX, Headers, Sent};
+use tokenscope_request::{Headers, Sent, is_reserved_header};
 
 /// A request's or response's headers, names lowercase.
 pub struct FieldList(pub Vec<(String, Vec<u8>)>);
@@ -14,9 +15,10 @@ impl FieldList {
         FieldList(fields.entries().into_iter().map(|(name, value)| (name.to_ascii_lowercase(), value)).collect())
     }
 
-    /// The entries to pass on: no hop-by-hop header, no `x-tokenscope-*`.
+    /// The entries to pass on: no hop-by-hop header, no `x-tokenscope-*`
+    /// (nor `x_tokenscope_*`, which CGI and WSGI read as the same).
     pub fn passed_on(self) -> Vec<(String, Vec<u8>)> {
-        self.0.into_iter().filter(|(name, _)| !hop_by_hop(name) && !name.starts_with(HEADER_PREFIX)).collect()
+        self.0.into_iter().filter(|(name, _)| !hop_by_hop(name) && !is_reserved_header(name)).collect()
     }
 }
 

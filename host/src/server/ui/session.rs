@@ -102,7 +102,7 @@ impl Sessions {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Entry>> {
-        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        crate::locks::lock(&self.entries, "page sessions")
     }
 
     /// Starts a session for principal `principal` (named `owner`) signed in

@@ -91,11 +91,12 @@ pub fn other_ecdsa_signature(signature: &str) -> String {
     if bytes.len() != 64 {
         return signature.to_owned();
     }
+    let (_, s) = bytes.split_at_mut(32);
     let mut borrow = 0i16;
-    for i in (0..32).rev() {
-        let diff = i16::from(N[i]) - i16::from(bytes[32 + i]) - borrow;
+    for (byte, n) in s.iter_mut().rev().zip(N.iter().rev()) {
+        let diff = i16::from(*n) - i16::from(*byte) - borrow;
         borrow = i16::from(diff < 0);
-        bytes[32 + i] = u8::try_from(diff.rem_euclid(256)).unwrap_or(0);
+        *byte = u8::try_from(diff.rem_euclid(256)).unwrap_or(0);
     }
     URL_SAFE_NO_PAD.encode(bytes)
 }

@@ -2,6 +2,10 @@
 //! a client that follows no redirect and keeps no cookie, sign-in with a token
 //! or a one-time link, and the CSRF token a page's forms carry.
 
+// Assertion helpers, like `http::send`: a page that cannot be had, or a form
+// that is not there, is the calling test failing, with the reason.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
 use crate::server::Server;
 
 /// An HTTP client that does not follow redirects and keeps no cookies.

@@ -23,6 +23,7 @@ mod lifecycle;
 mod limits;
 mod malformed;
 mod nginx;
+mod no_escalation;
 mod oidc;
 mod other_host;
 mod principals_api;

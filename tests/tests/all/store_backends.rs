@@ -123,6 +123,50 @@ fn both_backends_keep_the_same_contract() {
 }
 
 #[test]
+fn two_removals_of_the_last_two_administrators_at_once_never_both_pass() {
+    let root = Binding::Grant("/=manage".into());
+    let administers =
+        move |ps: &[Principal]| ps.iter().any(|p| p.bindings.contains(&Binding::Grant("/=manage".into())));
+    let guard: PrincipalsGuard = Arc::new(move |before, after| !administers(before) || administers(after));
+    for (name, location, _dir) in backends() {
+        for round in 0..10 {
+            let first = tokenscope::store::open(&location).unwrap();
+            let (a, b) = (format!("a{round}"), format!("b{round}"));
+            for admin in [&a, &b] {
+                let p = first.add_principal(admin, at(1)).unwrap();
+                first.bind(p.id, &root).unwrap();
+            }
+            // Two handles, as two hosts: each removes one administrator at the same moment.
+            let handles: Vec<Arc<dyn Store>> = (0..2).map(|_| tokenscope::store::open(&location).unwrap()).collect();
+            let barrier = Arc::new(Barrier::new(2));
+            let outcomes: Vec<Guarded> = std::thread::scope(|scope| {
+                let runs: Vec<_> = handles
+                    .iter()
+                    .zip([&a, &b])
+                    .map(|(store, admin)| {
+                        let (barrier, guard) = (Arc::clone(&barrier), Arc::clone(&guard));
+                        scope.spawn(move || {
+                            barrier.wait();
+                            store.remove_principal(admin, &guard).unwrap()
+                        })
+                    })
+                    .collect();
+                runs.into_iter().map(|r| r.join().unwrap()).collect()
+            });
+            let done = outcomes.iter().filter(|o| **o == Guarded::Done).count();
+            assert_eq!(done, 1, "{name}, round {round}: {outcomes:?}");
+            assert!(outcomes.contains(&Guarded::Refused), "{name}: {outcomes:?}");
+            let left = first.principals().unwrap();
+            assert!(left.iter().any(|p| p.bindings.contains(&root)), "{name}: an administrator is left");
+            // Clear the round's survivor for the next round (nothing guards it now).
+            for p in left {
+                first.remove_principal(&p.name, &unguarded()).unwrap();
+            }
+        }
+    }
+}
+
+#[test]
 fn concurrent_writers_add_usage_exactly_claim_one_warning_and_use_a_link_once() {
     for (name, location, _dir) in backends() {
         let first = tokenscope::store::open(&location).unwrap();

@@ -155,15 +155,10 @@ impl Authority {
         let normalized = self.issuable(&owner_rights, grants, ceiling.asking.as_ref().map(|a| &a.grants))?;
         if let Some(acting) = ceiling.acting.as_ref().filter(|a| a.principal.id != owner.id) {
             let own = Grants::Resources(acting.rights.clone());
-            self.issuable(&acting.rights, grants, Some(&own)).map_err(|err| match err {
-                LifecycleError::Refused { code, message } => LifecycleError::Refused {
-                    code,
-                    message: format!(
-                        "`{}`, who asks, does not hold this now: {message}",
-                        acting.principal.name.escape_debug()
-                    ),
-                },
-                other => other,
+            self.issuable(&acting.rights, grants, Some(&own)).map_err(|err| {
+                err.explained(|| {
+                    format!("`{}`, who asks, does not hold this now", acting.principal.name.escape_debug())
+                })
             })?;
         }
         if let Some(cap) = ceiling.asking.as_ref().and_then(|a| a.expires_at)
@@ -199,18 +194,10 @@ impl Authority {
             }
         }
         if let Some(acting) = &ceiling.acting {
-            self.issuable(&acting.rights, &one, ceiling.asking.as_ref().map(|a| &a.grants)).map_err(
-                |err| match err {
-                    LifecycleError::Refused { code, message } => LifecycleError::Refused {
-                        code,
-                        message: format!(
-                            "only rights the one who asks holds can be bound (`{}`): {message}",
-                            acting.principal.name.escape_debug()
-                        ),
-                    },
-                    other => other,
-                },
-            )?;
+            self.issuable(&acting.rights, &one, ceiling.asking.as_ref().map(|a| &a.grants)).map_err(|err| {
+                let who = acting.principal.name.escape_debug();
+                err.explained(|| format!("only rights the one who asks holds can be bound (`{who}`)"))
+            })?;
         }
         Ok(())
     }

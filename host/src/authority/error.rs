@@ -99,3 +99,16 @@ pub enum LifecycleError {
     #[error("{0}")]
     Rights(#[from] RightsError),
 }
+
+impl LifecycleError {
+    /// A refusal with `what` said before its reason (which operation, whose
+    /// rights); every other error as it is.
+    pub fn explained(self, what: impl FnOnce() -> String) -> LifecycleError {
+        match self {
+            LifecycleError::Refused { code, message } => {
+                LifecycleError::Refused { code, message: format!("{}: {message}", what()) }
+            }
+            other => other,
+        }
+    }
+}

@@ -251,12 +251,8 @@ impl Authority {
                 .principal_by_id(record.owner)?
                 .ok_or_else(|| LifecycleError::NotFound(format!("the owner of token {id}")))?;
             let grants = record.grants.to_grants()?;
-            self.admit(&ceiling, &owner, &grants, after).map_err(|err| match err {
-                LifecycleError::Refused { code, message } => refused(
-                    code,
-                    format!("token {id} may not be reissued, extended or changed by this actor: {message}"),
-                ),
-                other => other,
+            self.admit(&ceiling, &owner, &grants, after).map_err(|err| {
+                err.explained(|| format!("token {id} may not be reissued, extended or changed by this actor"))
             })?;
         } else if let Some(cap) = ceiling.asking.as_ref().and_then(|a| a.expires_at)
             && after.is_none_or(|at| at > cap)

@@ -147,13 +147,8 @@ impl Authority {
                 .ok_or_else(|| {
                     LifecycleError::Invalid(format!("`{}` names no role of the config", binding.to_text()))
                 })?;
-            self.admit_right(ceiling, &right).map_err(|err| match err {
-                LifecycleError::Refused { code, message } => LifecycleError::Refused {
-                    code,
-                    message: format!("`{}` cannot be bound: {message}", binding.to_text()),
-                },
-                other => other,
-            })?;
+            self.admit_right(ceiling, &right)
+                .map_err(|err| err.explained(|| format!("`{}` cannot be bound", binding.to_text())))?;
         }
         Ok(())
     }

@@ -10,18 +10,13 @@
 use serde_json::{Value, json};
 use tokenscope_tests::http::{Reply, agent, send, send_with};
 use tokenscope_tests::page::{csrf_of, page, page_with, secret_shown, sign_in, sign_in_by_link};
+use tokenscope_tests::routes::ROUTES;
 use tokenscope_tests::server::Server;
 
-const CONFIG: &str = r#"
-[roles.project-admin]
-access = "manage"
-
-[[check.routes]]
-method = "GET"
-path = "/api/repo/{channel}/{file}"
-action = "artifact:download"
-resource = "channel/{channel}/artifact/{file}"
-"#;
+/// The tests' check routes and a role with manage, for binding at the root.
+fn config() -> String {
+    format!("[roles.project-admin]\naccess = \"manage\"\n{ROUTES}")
+}
 
 fn call(server: &Server, method: &str, path: &str, secret: &str, body: Option<Value>) -> Reply {
     let auth = format!("Bearer {secret}");
@@ -49,7 +44,7 @@ fn token(server: &Server, owner: &str, args: &[&str]) -> (String, i64) {
 
 /// `/v1/check` for downloading from `channel`: the status.
 fn download(server: &Server, secret: &str, channel: &str) -> u16 {
-    let uri = format!("/api/repo/{channel}/pkg.conda");
+    let uri = format!("/api/repo/{channel}/noarch/pkg.conda");
     let auth = format!("Bearer {secret}");
     let headers = [("x-original-method", "GET"), ("x-original-uri", uri.as_str()), ("authorization", auth.as_str())];
     send("GET", &server.url("/v1/check"), &headers).status
@@ -64,7 +59,7 @@ fn bob_and_helpdesk(server: &Server) -> (String, i64) {
 
 #[test]
 fn a_link_session_reissues_nothing_beyond_the_person_who_reissues() {
-    let server = Server::start(CONFIG).unwrap();
+    let server = Server::start(&config()).unwrap();
     let (bobs, id) = bob_and_helpdesk(&server);
     let (mine, _) = token(&server, "helpdesk", &["--scope", "user.token:view"]);
     assert_eq!(download(&server, &bobs, "secret"), 200);
@@ -95,7 +90,7 @@ fn a_link_session_reissues_nothing_beyond_the_person_who_reissues() {
 
 #[test]
 fn a_token_whose_owner_lost_the_right_reissues_and_extends_nothing_beyond_the_owner_now() {
-    let server = Server::start(CONFIG).unwrap();
+    let server = Server::start(&config()).unwrap();
     let (bobs, id) = bob_and_helpdesk(&server);
     cli(&server, &["principal", "bind", "helpdesk", "--grant", "channel/secret=manage"]);
     let (desk, _) =
@@ -135,7 +130,7 @@ fn a_token_whose_owner_lost_the_right_reissues_and_extends_nothing_beyond_the_ow
 fn scope_tokens_for_someone_else_need_the_action_everywhere() {
     // A scope token acts wherever its owner holds the action, so one made for
     // someone else must stay within the creator's rights everywhere.
-    let server = Server::start(CONFIG).unwrap();
+    let server = Server::start(&config()).unwrap();
     cli(&server, &["principal", "add", "bob", "--grant", "channel/secret=read", "--grant", "channel/public=read"]);
     cli(&server, &["principal", "add", "helpdesk", "--grant", "user/bob=manage", "--grant", "channel/public=read"]);
     let cookie = sign_in_by_link(&server, "helpdesk");
@@ -148,7 +143,7 @@ fn scope_tokens_for_someone_else_need_the_action_everywhere() {
 
 #[test]
 fn bindings_the_policy_rejects_are_refused_when_bound() {
-    let server = Server::start(CONFIG).unwrap();
+    let server = Server::start(&config()).unwrap();
     let admin = server.admin_secret.clone();
     cli(&server, &["principal", "add", "fred", "--grant", "channel/main=manage"]);
     let (freds, _) = token(&server, "fred", &["--resource", "channel/main=read"]);
@@ -192,7 +187,7 @@ fn bindings_the_policy_rejects_are_refused_when_bound() {
 
 #[test]
 fn the_last_root_administrator_cannot_be_removed_or_unbound() {
-    let server = Server::start(CONFIG).unwrap();
+    let server = Server::start(&config()).unwrap();
     let admin = server.admin_secret.clone();
     let (principals, _) =
         token(&server, "admin", &["--scope", "system.principals:edit", "--scope", "system.principals:view"]);
@@ -228,7 +223,7 @@ fn the_last_root_administrator_cannot_be_removed_or_unbound() {
 
 #[test]
 fn a_link_session_ends_with_its_principal_and_never_acts_for_a_new_one_of_that_name() {
-    let server = Server::start(CONFIG).unwrap();
+    let server = Server::start(&config()).unwrap();
     cli(&server, &["principal", "add", "erin", "--grant", "channel/main=manage"]);
     let first: Value = serde_json::from_str(&cli(&server, &["principal", "list", "--json"])).unwrap();
     let cookie = sign_in_by_link(&server, "erin");
@@ -246,7 +241,7 @@ fn a_link_session_ends_with_its_principal_and_never_acts_for_a_new_one_of_that_n
 
 #[test]
 fn removing_the_newest_principal_does_not_free_its_id() {
-    let server = Server::start(CONFIG).unwrap();
+    let server = Server::start(&config()).unwrap();
     cli(&server, &["principal", "add", "newest"]);
     let list: Value = serde_json::from_str(&cli(&server, &["principal", "list", "--json"])).unwrap();
     let old = list.as_array().unwrap().iter().find(|p| p["name"] == "newest").unwrap()["id"].as_i64().unwrap();
@@ -259,7 +254,7 @@ fn removing_the_newest_principal_does_not_free_its_id() {
 
 #[test]
 fn a_sign_in_flood_signs_nobody_else_out() {
-    let server = Server::start(CONFIG).unwrap();
+    let server = Server::start(&config()).unwrap();
     let (victim, _) = token(&server, "admin", &["--scope", "user.token:view"]);
     cli(&server, &["principal", "add", "mallory", "--grant", "channel/main=read"]);
     let (flood, _) = token(&server, "mallory", &["--scope", "user.token:view"]);
@@ -282,7 +277,7 @@ fn a_sign_in_flood_signs_nobody_else_out() {
 
 #[test]
 fn the_feed_names_hashes_that_stopped_working_not_a_renamed_live_one() {
-    let server = Server::start(CONFIG).unwrap();
+    let server = Server::start(&config()).unwrap();
     let (gateway, _) = token(&server, "admin", &["--scope", "system.tokens:introspect"]);
     cli(&server, &["principal", "add", "bob", "--grant", "channel/main=manage"]);
     let (bobs, id) = token(&server, "bob", &["--resource", "channel/main=read", "--ttl", "100d"]);
@@ -305,7 +300,7 @@ fn the_feed_names_hashes_that_stopped_working_not_a_renamed_live_one() {
 
 #[test]
 fn a_form_post_from_another_scheme_is_a_foreign_origin() {
-    let server = Server::start(CONFIG).unwrap();
+    let server = Server::start(&config()).unwrap();
     let cookie = sign_in(&server, &server.admin_secret);
     let csrf = csrf_of(&page(&server.url("/ui/tokens/new"), Some(&cookie), None).2);
     let host = server.base.trim_start_matches("http://").to_owned();

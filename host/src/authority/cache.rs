@@ -3,8 +3,11 @@
 //! know, and owners' current rights by principal. A write made through this
 //! process's authority invalidates what it changes before it returns; a write by
 //! another process on the same store (the CLI beside a server) is noticed by the
-//! store's change counter, read at most every `cache.refresh`, which empties all
-//! of it. Expiry is never cached as "valid": the record holds the expiry time and
+//! store's change counter, which empties all of it when it moved. The counter
+//! is read off the serving threads (a refresher every `cache.refresh`, and a
+//! fleet host's listening connection with every probe), so a check answered
+//! from memory never waits for the store: `fresh` says whether it may be.
+//! Expiry is never cached as "valid": the record holds the expiry time and
 //! the policy decides it at each request. Every map is bounded: past its limit it
 //! is emptied and refills on demand, so no flood of secrets grows memory.
 
@@ -83,8 +86,11 @@ pub struct Caches {
     confirmed_ms: AtomicU64,
     /// Whether a request is reading the counter now.
     checking: AtomicBool,
-    /// Set by the store's change notifications: the next request reads the counter.
-    dirty: AtomicBool,
+    /// When the last change notification arrived (ms since `started`; 0: none).
+    dirty_ms: AtomicU64,
+    /// When the latest counter read taken in began (ms since `started`): the
+    /// caches are clean once that is after the last notification.
+    clean_ms: AtomicU64,
     /// Set while the store's notifications are known not to arrive: nothing
     /// cached can be invalidated, so nothing cached answers.
     deaf: AtomicBool,
@@ -108,7 +114,8 @@ impl Caches {
             counter: AtomicU64::new(0),
             confirmed_ms: AtomicU64::new(0),
             checking: AtomicBool::new(false),
-            dirty: AtomicBool::new(false),
+            dirty_ms: AtomicU64::new(0),
+            clean_ms: AtomicU64::new(0),
             deaf: AtomicBool::new(false),
             lag_ms: AtomicU64::new(u64::MAX),
             started: Instant::now(),
@@ -120,56 +127,98 @@ impl Caches {
         u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX).saturating_add(1)
     }
 
-    /// Whether the caches may answer now. They may while the store's change
-    /// counter was read less than `refresh` ago; else this request reads it (one
-    /// request at a time), and a change empties the caches. While another request
-    /// is reading it they may answer for one more `refresh`; past that, or when
-    /// the counter cannot be read, they may not (the caller reads the store).
+    /// Whether the caches may answer now without reading anything: enabled,
+    /// notifications not lost, none since the counter was last read, and that
+    /// read less than twice `refresh` ago (the documented bound on another
+    /// process's unseen write). The serving threads ask this; when it says no,
+    /// the check is handed to a thread that may wait for the store.
+    pub fn fresh(&self) -> bool {
+        if !self.config.enabled || self.deaf.load(Ordering::Acquire) || self.dirty() {
+            return false;
+        }
+        let confirmed = self.confirmed_ms.load(Ordering::Acquire);
+        let bound = u64::try_from(self.staleness_bound().as_millis()).unwrap_or(u64::MAX);
+        confirmed != 0 && self.elapsed_ms().saturating_sub(confirmed) < bound
+    }
+
+    /// A notification came that no counter read begun after it has answered
+    /// (a read begun in the same millisecond does not count).
+    fn dirty(&self) -> bool {
+        let dirty = self.dirty_ms.load(Ordering::Acquire);
+        dirty != 0 && dirty >= self.clean_ms.load(Ordering::Acquire)
+    }
+
+    /// Whether the caches may answer now, reading the store's change counter
+    /// first when it is due (`refresh` old, or a notification came since): off
+    /// the serving threads, since that read may wait for the store. One caller
+    /// reads at a time; while it does, the others trust what was confirmed for
+    /// one more `refresh`. When the counter cannot be read the caches may not
+    /// answer (the caller reads the store), unless a read that began later
+    /// (the listening connection's) confirmed them meanwhile.
     pub fn usable(&self, store: &dyn Store) -> bool {
         if !self.config.enabled || self.deaf.load(Ordering::Acquire) {
             return false;
         }
         let refresh = u64::try_from(self.config.refresh.as_millis()).unwrap_or(u64::MAX);
-        let now = self.elapsed_ms();
+        let started = self.elapsed_ms();
         let confirmed = self.confirmed_ms.load(Ordering::Acquire);
-        let age = now.saturating_sub(confirmed);
-        let dirty = self.dirty.load(Ordering::Acquire);
-        if confirmed != 0 && age < refresh && !dirty {
+        let age = started.saturating_sub(confirmed);
+        if confirmed != 0 && age < refresh && !self.dirty() {
             return true;
         }
         if self.checking.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_err() {
             // Another request is reading the counter: trust what it confirmed a little longer.
-            return confirmed != 0 && age < refresh.saturating_mul(2);
+            return confirmed != 0 && age < refresh.saturating_mul(2) && !self.dirty();
         }
-        self.dirty.store(false, Ordering::Release);
         let usable = match store.change_counter() {
             Ok(counter) => {
-                let before = self.counter.swap(counter, Ordering::AcqRel);
-                if before != counter || confirmed == 0 {
-                    self.clear();
-                }
-                self.confirmed_ms.store(self.elapsed_ms(), Ordering::Release);
+                self.confirm_at(started, counter);
                 true
             }
             Err(err) => {
-                // Once per outage, not once per request while it lasts.
-                if confirmed != 0 {
-                    tracing::error!("the store's change counter cannot be read; reading through: {err}");
+                if self.confirmed_ms.load(Ordering::Acquire) >= started {
+                    // The listening connection confirmed the caches while this read failed.
+                    !self.dirty()
+                } else {
+                    // Once per outage, not once per request while it lasts.
+                    if confirmed != 0 {
+                        tracing::error!("the store's change counter cannot be read; reading through: {err}");
+                    }
+                    self.clear();
+                    self.confirmed_ms.store(0, Ordering::Release);
+                    false
                 }
-                self.clear();
-                self.confirmed_ms.store(0, Ordering::Release);
-                false
             }
         };
         self.checking.store(false, Ordering::Release);
         usable
     }
 
-    /// Call when the store may have been written by anyone: the next request
-    /// reads the change counter before the caches answer again. `lag_ms` is
-    /// how long the news took to arrive, when known.
+    /// Takes in the change counter as read by something other than a request
+    /// (a fleet host's listening connection probes it), by a read that began
+    /// at `began`: a moved counter empties the caches, and either way they are
+    /// confirmed; notifications that arrived after `began` keep them dirty.
+    pub fn confirm(&self, counter: u64, began: Instant) {
+        let began_ms = u64::try_from(began.saturating_duration_since(self.started).as_millis()).unwrap_or(0);
+        self.confirm_at(began_ms.saturating_add(1), counter);
+    }
+
+    /// `counter` was read by a read that began at `began_ms`.
+    fn confirm_at(&self, began_ms: u64, counter: u64) {
+        let before = self.counter.swap(counter, Ordering::AcqRel);
+        if before != counter || self.confirmed_ms.load(Ordering::Acquire) == 0 {
+            self.clear();
+        }
+        // Confirmed as of when the read began: what it saw is that old.
+        self.clean_ms.fetch_max(began_ms, Ordering::AcqRel);
+        self.confirmed_ms.fetch_max(began_ms, Ordering::AcqRel);
+    }
+
+    /// Call when the store may have been written by anyone: the caches answer
+    /// again once a counter read that began after this was taken in. `lag_ms`
+    /// is how long the news took to arrive, when known.
     pub fn mark_dirty(&self, lag_ms: Option<u64>) {
-        self.dirty.store(true, Ordering::Release);
+        self.dirty_ms.fetch_max(self.elapsed_ms(), Ordering::AcqRel);
         self.deaf.store(false, Ordering::Release);
         if let Some(lag) = lag_ms {
             self.lag_ms.store(lag, Ordering::Relaxed);
@@ -190,6 +239,12 @@ impl Caches {
     /// How late the last change notification arrived, if one said when it was sent.
     pub fn notification_lag_ms(&self) -> Option<u64> {
         Some(self.lag_ms.load(Ordering::Relaxed)).filter(|lag| *lag != u64::MAX)
+    }
+
+    /// Bumped by every invalidation: what a read under another generation saw
+    /// may predate a write.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// A ticket for a fill about to read the store.

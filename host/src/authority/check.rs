@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use tokenscope_request::{Decoded, Headers, Refusal, decode};
 
-use super::verify::{Asker, ResourceOf};
+use super::verify::{Asker, NeedsStore, Reads, ResourceOf};
 use super::{Authority, Verified};
 use crate::runtime::PolicyModule;
 
@@ -51,8 +51,42 @@ impl Checked {
 impl Authority {
     /// Decides one proxied request: `method` and `path` are the check request's
     /// own (Envoy puts the original path under the prefix), `headers` carry the
-    /// original request by the configured convention and the token.
+    /// original request by the configured convention and the token. Reads the
+    /// store where the caches cannot answer, so it may wait for it.
     pub fn check(&self, method: &str, path: &str, headers: &impl Headers) -> Checked {
+        match self.check_reading(method, path, headers, Reads::Store) {
+            Ok(checked) => checked,
+            // The store may be read here, so this cannot be; if it were, deny.
+            Err(NeedsStore) => {
+                let active = self.policy.active();
+                let refused = Verified {
+                    token: None,
+                    token_name: None,
+                    owner: None,
+                    owner_id: None,
+                    verdict: crate::verdict::Verdict::deny(crate::verdict::Code::StoreUnavailable, "not decided"),
+                    grant: None,
+                    policy: Arc::clone(active.module()),
+                };
+                Checked { outcome: Outcome::Verified(refused), policy: Arc::clone(active.module()) }
+            }
+        }
+    }
+
+    /// `check` from memory alone, for a serving thread that must not wait:
+    /// `NeedsStore` when the caches cannot answer (the token, its owner's
+    /// rights, or their freshness), with nothing logged or counted yet.
+    pub fn check_now(&self, method: &str, path: &str, headers: &impl Headers) -> Result<Checked, NeedsStore> {
+        self.check_reading(method, path, headers, Reads::Memory)
+    }
+
+    fn check_reading(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &impl Headers,
+        reads: Reads,
+    ) -> Result<Checked, NeedsStore> {
         let active = self.policy.active();
         let policy = Arc::clone(active.module());
         let outcome = match decode(self.config.check.settings(), method, path, headers) {
@@ -64,15 +98,16 @@ impl Authority {
             }
             Ok(Decoded::Mapped { route, secret, .. }) => {
                 let presented = secret.as_ref().map(|(secret, _)| secret.as_str());
-                Outcome::Verified(self.verify_with(
+                Outcome::Verified(self.verify_reading(
                     &active,
                     presented,
                     &route.action,
                     ResourceOf::Fixed(&route.resource),
                     Asker::Traffic,
-                ))
+                    reads,
+                )?)
             }
         };
-        Checked { outcome, policy }
+        Ok(Checked { outcome, policy })
     }
 }

@@ -13,6 +13,7 @@ mod lifecycle;
 mod people;
 mod principals;
 mod rights;
+mod single_flight;
 mod usage;
 mod verify;
 
@@ -25,7 +26,7 @@ pub use people::{MAX_LINK_TTL, Permission};
 pub use principals::bindings_from_texts;
 pub use rights::{RightsError, administers_root, binding_right, owner_rights};
 pub use usage::UsageRecorder;
-pub use verify::Verified;
+pub use verify::{NeedsStore, Verified};
 
 use std::sync::Arc;
 
@@ -51,6 +52,8 @@ pub struct Authority {
     shadow: Option<Shadow>,
     recorder: Option<Recorder>,
     caches: Arc<Caches>,
+    /// Store reads of one secret hash in flight, shared by concurrent misses.
+    reads: single_flight::SingleFlight<(crate::secret::SecretHash, u64), verify::TokenRead>,
     fleet_wake: Arc<tokio::sync::Notify>,
 }
 
@@ -68,6 +71,7 @@ impl Authority {
             shadow: None,
             recorder: None,
             caches: Arc::new(Caches::new(config_cache)),
+            reads: single_flight::SingleFlight::default(),
             fleet_wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
@@ -144,6 +148,7 @@ impl Authority {
                     caches.mark_dirty(lag);
                 }
                 StoreSignal::Deaf => caches.mark_deaf(),
+                StoreSignal::Counter { counter, began } => caches.confirm(counter, began),
                 StoreSignal::Fleet => fleet_wake.notify_one(),
             }
         }))
@@ -183,6 +188,22 @@ impl Authority {
     /// Usage batches written, and batches that failed (kept for the next flush).
     pub fn usage_flushes(&self) -> (u64, u64) {
         self.usage.flush_counts()
+    }
+
+    /// Reads the store's change counter every half `cache.refresh` on the
+    /// blocking pool, so the caches stay confirmed (`Caches::fresh`) without a
+    /// serving thread ever reading the store; until the handle is aborted.
+    pub fn spawn_counter_refresher(&self) -> tokio::task::JoinHandle<()> {
+        let (caches, store) = (Arc::clone(&self.caches), Arc::clone(&self.store));
+        let every = self.config.cache.refresh / 2;
+        crate::periodic::spawn_periodic(
+            "change counter read",
+            every.max(std::time::Duration::from_millis(1)),
+            move || {
+                caches.usable(store.as_ref());
+                Ok(())
+            },
+        )
     }
 
     /// Flushes counted usage every `usage.flush_interval` until the handle is aborted.

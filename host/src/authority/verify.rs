@@ -4,6 +4,9 @@
 //! secret never reaches a log line or a message. One snapshot of the active
 //! policy decides the whole request, and the decision log line (`log.decisions`)
 //! names that module (name, version, SHA-256) and the time the verification took.
+//! A serving thread verifies from memory only (`Reads::Memory`): what the caches
+//! cannot answer is handed to a thread that may wait for the store, where
+//! concurrent misses for one secret share one read.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -67,6 +70,21 @@ pub(super) enum Asker {
     Operator,
 }
 
+/// What a verification may read: memory only (a serving thread, which must not
+/// wait), or the store too (a thread that may).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Reads {
+    /// The caches only; what they cannot answer is `NeedsStore`.
+    Memory,
+    /// The caches, and the store for what they cannot answer.
+    Store,
+}
+
+/// A verification memory alone cannot decide: hand it to a thread that may
+/// wait for the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NeedsStore;
+
 /// The resource a verification is about: given, or made from the token owner's name.
 pub(super) enum ResourceOf<'a> {
     /// This resource.
@@ -95,8 +113,9 @@ impl Authority {
         self.verify_with(&self.policy.active(), presented, action, ResourceOf::OfOwner(resource_of), Asker::Operator)
     }
 
-    /// Verifies with the snapshot `active`, logs the decision as `log.decisions`
-    /// says, and (for traffic) hands it to the shadow module and the recorder.
+    /// Verifies with the snapshot `active`, reading the store where the caches
+    /// cannot answer; logs the decision as `log.decisions` says, and (for
+    /// traffic) hands it to the shadow module and the recorder.
     pub(super) fn verify_with(
         &self,
         active: &ActivePolicy,
@@ -105,9 +124,28 @@ impl Authority {
         resource: ResourceOf<'_>,
         asker: Asker,
     ) -> Verified {
+        match self.verify_reading(active, presented, action, resource, asker, Reads::Store) {
+            Ok(verified) => verified,
+            // Reading the store is allowed here, so this cannot be; if it were, deny.
+            Err(NeedsStore) => Verified::refused(active.module(), Code::StoreUnavailable, "not decided"),
+        }
+    }
+
+    /// `verify_with`, reading only what `reads` allows: a verification that
+    /// needs the store under `Reads::Memory` is `NeedsStore`, with nothing
+    /// logged, counted or offered to observers.
+    pub(super) fn verify_reading(
+        &self,
+        active: &ActivePolicy,
+        presented: Option<&str>,
+        action: &str,
+        resource: ResourceOf<'_>,
+        asker: Asker,
+        reads: Reads,
+    ) -> Result<Verified, NeedsStore> {
         let started = Instant::now();
         let mut logged = Cow::Borrowed("");
-        let verified = self.verify_inner(active, presented, action, resource, &mut logged, asker);
+        let verified = self.verify_inner(active, presented, action, resource, &mut logged, asker, reads)?;
         let log = match self.config.log.decisions {
             DecisionLog::All => true,
             DecisionLog::Denies => !verified.verdict.is_allow(),
@@ -128,17 +166,34 @@ impl Authority {
                 latency_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
             });
         }
-        verified
+        Ok(verified)
     }
 
     /// The stored token whose secret hashes to `hash`, from the cache when it may
     /// answer, else from the store (and kept). `Err` is the deny to answer.
-    fn stored_token(&self, hash: SecretHash, cached: bool) -> Result<Arc<CachedToken>, (Code, &'static str)> {
+    fn stored_token(
+        &self,
+        hash: SecretHash,
+        cached: bool,
+        reads: Reads,
+    ) -> Result<Result<Arc<CachedToken>, (Code, &'static str)>, NeedsStore> {
         match cached.then(|| self.caches.token(&hash)).flatten() {
-            Some(Found::Token(token)) => return Ok(token),
-            Some(Found::Unknown) => return Err((Code::UnknownToken, UNKNOWN)),
+            Some(Found::Token(token)) => return Ok(Ok(token)),
+            Some(Found::Unknown) => return Ok(Err((Code::UnknownToken, UNKNOWN))),
+            None if reads == Reads::Memory => return Err(NeedsStore),
             None => {}
         }
+        Ok(self.read_token(hash, cached))
+    }
+
+    /// The stored token whose secret hashes to `hash`, read from the store (and
+    /// kept when the caches may answer). Concurrent reads for one hash are one
+    /// read: the others wait for its answer.
+    fn read_token(&self, hash: SecretHash, cached: bool) -> TokenRead {
+        self.reads.once((hash, self.caches.generation()), || self.read_token_now(hash, cached))
+    }
+
+    fn read_token_now(&self, hash: SecretHash, cached: bool) -> TokenRead {
         let ticket = self.caches.ticket();
         let found = match self.store.token_by_hash(&hash) {
             Ok(Some(record)) => match record.grants.to_grants() {
@@ -165,10 +220,22 @@ impl Authority {
 
     /// The current rights of `token`'s owner, from the cache when it may answer,
     /// else from the store (and kept). A removed owner holds nothing.
-    fn rights_of(&self, token: &CachedToken, cached: bool) -> Result<Arc<[ResourceGrant]>, String> {
+    fn rights_of(
+        &self,
+        token: &CachedToken,
+        cached: bool,
+        reads: Reads,
+    ) -> Result<Result<Arc<[ResourceGrant]>, String>, NeedsStore> {
         if let Some(rights) = cached.then(|| self.caches.owner(token.owner)).flatten() {
-            return Ok(rights);
+            return Ok(Ok(rights));
         }
+        if reads == Reads::Memory {
+            return Err(NeedsStore);
+        }
+        Ok(self.read_rights(token, cached))
+    }
+
+    fn read_rights(&self, token: &CachedToken, cached: bool) -> Result<Arc<[ResourceGrant]>, String> {
         let ticket = self.caches.ticket();
         let rights: Arc<[ResourceGrant]> = match self.store.principal_by_id(token.owner) {
             Ok(Some(owner)) => owner_rights(&owner, &self.config.roles).map_err(|e| e.to_string())?.into(),
@@ -181,6 +248,7 @@ impl Authority {
         Ok(rights)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn verify_inner<'r>(
         &self,
         active: &ActivePolicy,
@@ -189,19 +257,24 @@ impl Authority {
         resource_of: ResourceOf<'r>,
         resource_out: &mut Cow<'r, str>,
         asker: Asker,
-    ) -> Verified {
+        reads: Reads,
+    ) -> Result<Verified, NeedsStore> {
         let module = active.module();
         let Some(presented) = presented.filter(|p| !p.is_empty()) else {
-            return Verified::refused(module, Code::MissingToken, "no token was presented");
+            return Ok(Verified::refused(module, Code::MissingToken, "no token was presented"));
         };
         let hash = match Secret::hash_of(presented.trim()) {
             Ok(hash) => hash,
-            Err(err) => return Verified::refused(module, Code::MalformedToken, err.to_string()),
+            Err(err) => return Ok(Verified::refused(module, Code::MalformedToken, err.to_string())),
         };
-        let cached = self.caches.usable(self.store.as_ref());
-        let token = match self.stored_token(hash, cached) {
+        let cached = match reads {
+            Reads::Memory if self.caches.fresh() => true,
+            Reads::Memory => return Err(NeedsStore),
+            Reads::Store => self.caches.usable(self.store.as_ref()),
+        };
+        let token = match self.stored_token(hash, cached, reads)? {
             Ok(token) => token,
-            Err((code, message)) => return Verified::refused(module, code, message),
+            Err((code, message)) => return Ok(Verified::refused(module, code, message)),
         };
         *resource_out = match resource_of {
             ResourceOf::Fixed(resource) => Cow::Borrowed(resource),
@@ -217,12 +290,12 @@ impl Authority {
             grant: None,
             policy: Arc::clone(module),
         };
-        let rights = match self.rights_of(&token, cached) {
+        let rights = match self.rights_of(&token, cached, reads)? {
             Ok(rights) => rights,
             Err(err) => {
                 tracing::error!("reading the owner's rights failed: {err}");
                 verified.verdict = Verdict::deny(Code::StoreUnavailable, "the owner's rights could not be read");
-                return verified;
+                return Ok(verified);
             }
         };
         let Some(action_id) = module.action_id(action) else {
@@ -230,7 +303,7 @@ impl Authority {
                 Code::Policy(DenyCode::UnknownAction),
                 format!("unknown action `{}`", action.escape_debug().to_string().chars().take(64).collect::<String>()),
             );
-            return verified;
+            return Ok(verified);
         };
         let status = TokenStatus { expires_at: token.expires_at.map(|t| t.secs()), revoked: token.revoked };
         let now = self.now();
@@ -261,9 +334,12 @@ impl Authority {
                 recorder.offer(&tapped);
             }
         }
-        verified
+        Ok(verified)
     }
 }
+
+/// What a store read of a secret hash gave: the token, or the deny.
+pub(super) type TokenRead = Result<Arc<CachedToken>, (Code, &'static str)>;
 
 /// Why an unknown secret is refused.
 const UNKNOWN: &str = "no such token (never issued, reissued, or deleted)";

@@ -170,6 +170,10 @@ pub struct ServerConfig {
     /// Threads that accept and serve connections, each with its own event loop
     /// (0: one per core).
     pub workers: usize,
+    /// Checks that may wait for the store at once (a token, or its owner's
+    /// rights, the caches cannot answer); they wait off the serving threads,
+    /// and past this many a check is answered 503 `store-unavailable` at once.
+    pub store_waits: usize,
     /// The URL people reach this server at (behind a proxy); when it is https,
     /// the token page's session cookie is `Secure`.
     pub public_url: Option<String>,
@@ -192,6 +196,7 @@ impl Default for ServerConfig {
             header_read_timeout: Duration::from_secs(10),
             max_connections: 1024,
             workers: 0,
+            store_waits: 64,
             public_url: None,
             session_idle: Duration::from_secs(30 * 60),
             session_max: Duration::from_secs(8 * 3600),
@@ -536,6 +541,9 @@ impl Config {
         }
         if self.server.workers > 256 {
             bail!("server.workers must be at most 256 (0: one per core)");
+        }
+        if self.server.store_waits == 0 || self.server.store_waits > 4096 {
+            bail!("server.store_waits must be between 1 and 4096");
         }
         if let Some(url) = &self.server.public_url {
             public_origin(url)?;

@@ -6,8 +6,15 @@
 //! or unmapped routes, 503 when the store or the policy failed. Denies carry
 //! their code in `x-tokenscope-deny-code`; every answer names the deciding module
 //! in `x-tokenscope-policy` (SHA-256), and the metrics count the outcome's code.
+//! A serving thread decides from memory only; a check the caches cannot answer
+//! waits for the store on the blocking pool, at most `server.store_waits` at a
+//! time (503 `store-unavailable` at once beyond that), so a slow database never
+//! holds up the other connections of a serving thread.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::extract::{OriginalUri, Request, State};
 use axum::http::{self as http, HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
@@ -16,7 +23,7 @@ use axum::response::{IntoResponse, Response};
 use super::AppState;
 use super::error::{deny, json_error, status_of};
 use super::request_headers::HttpHeaders;
-use crate::authority::{Checked, Outcome};
+use crate::authority::{Checked, NeedsStore, Outcome};
 use crate::verdict::Verdict;
 
 pub use tokenscope_request::{OWNER_HEADER, POLICY_HEADER, TOKEN_ID_HEADER};
@@ -37,8 +44,11 @@ pub async fn check(State(state): State<Arc<AppState>>, request: Request) -> Resp
         return response;
     }
     // The request itself, not extractors that copy its headers and URI.
-    let uri = parts.extensions.get::<OriginalUri>().map_or(&parts.uri, |original| &original.0);
-    answer(&state, &parts.method, uri, &parts.headers)
+    let uri = parts.extensions.get::<OriginalUri>().map_or(&parts.uri, |original| &original.0).clone();
+    match answer(&state, &parts.method, &uri, &parts.headers) {
+        Answer::Now(response) => response,
+        Answer::Later(waiting) => waiting.await,
+    }
 }
 
 /// Whether reading a body stopped at the body-limit layer's bound.
@@ -83,27 +93,72 @@ impl Fast {
     }
 
     /// The answer to a request that `takes` accepted.
-    pub fn answer<B>(&self, request: &http::Request<B>) -> Response {
+    pub fn answer<B>(&self, request: &http::Request<B>) -> Answer {
         if let Some(refused) = super::error::headers_over(request.headers(), self.max_header_bytes) {
-            return refused;
+            return Answer::Now(refused);
         }
         answer(&self.state, request.method(), request.uri(), request.headers())
     }
 }
 
-/// Decides one check request and renders its outcome, with the policy header
+/// A check's answer: decided now, from memory, or once the store answered.
+pub enum Answer {
+    /// Decided on the serving thread.
+    Now(Response),
+    /// Waiting for the store off the serving thread.
+    Later(Pin<Box<dyn Future<Output = Response> + Send>>),
+}
+
+/// Decides one check request from memory, or hands it to the blocking pool
+/// when the caches cannot answer; renders the outcome with the policy header
 /// and the metrics.
-fn answer(state: &AppState, method: &Method, uri: &Uri, headers: &HeaderMap) -> Response {
-    let started = std::time::Instant::now();
-    // Decided on this thread: a check is in memory but for a cache miss's store
-    // read (WAL readers never wait for a writer) and a policy call bounded by its
-    // time budget, so the hop to the blocking pool would cost more than it saves.
-    let checked = state.authority.check(method.as_str(), uri.path(), &HttpHeaders(headers));
-    let mut response = render(&checked);
+fn answer(state: &Arc<AppState>, method: &Method, uri: &Uri, headers: &HeaderMap) -> Answer {
+    let started = Instant::now();
+    match state.authority.check_now(method.as_str(), uri.path(), &HttpHeaders(headers)) {
+        Ok(checked) => Answer::Now(finish(state, &checked, started)),
+        Err(NeedsStore) => {
+            let Ok(permit) = Arc::clone(&state.store_waits).try_acquire_owned() else {
+                return Answer::Now(busy(state, started));
+            };
+            let (state, method, uri, headers) = (Arc::clone(state), method.clone(), uri.clone(), headers.clone());
+            Answer::Later(Box::pin(async move {
+                let authority = Arc::clone(&state.authority);
+                let waited = tokio::task::spawn_blocking(move || {
+                    let _permit = permit;
+                    authority.check(method.as_str(), uri.path(), &HttpHeaders(&headers))
+                })
+                .await;
+                match waited {
+                    Ok(checked) => finish(&state, &checked, started),
+                    Err(_) => busy(&state, started),
+                }
+            }))
+        }
+    }
+}
+
+/// The rendered outcome, with the policy header, counted in the metrics.
+fn finish(state: &AppState, checked: &Checked, started: Instant) -> Response {
+    let mut response = render(checked);
     if let Some(value) = policy_header(state, checked.policy.sha256_shared()) {
         response.headers_mut().insert(POLICY_HEADER, value);
     }
     state.metrics.record(checked.code(), checked.policy.sha256_shared(), started.elapsed());
+    response
+}
+
+/// 503 `store-unavailable` at once: `server.store_waits` checks wait for the store already.
+fn busy(state: &AppState, started: Instant) -> Response {
+    let module = state.authority.module();
+    let mut response = deny(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "store-unavailable",
+        "the token store is slow: too many checks wait for it",
+    );
+    if let Some(value) = policy_header(state, module.sha256_shared()) {
+        response.headers_mut().insert(POLICY_HEADER, value);
+    }
+    state.metrics.record("store-unavailable", module.sha256_shared(), started.elapsed());
     response
 }
 

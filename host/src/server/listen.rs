@@ -23,7 +23,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tower::ServiceExt;
 
-use super::check::Fast;
+use super::check::{Answer, Fast};
 
 /// How connections are bounded and served.
 #[derive(Clone, Copy, Debug)]
@@ -120,7 +120,8 @@ async fn accept_loop(
             let app = app.clone();
             async move {
                 match answer {
-                    Some(answer) => Ok(answer),
+                    Some(Answer::Now(answer)) => Ok(answer),
+                    Some(Answer::Later(waiting)) => Ok(waiting.await),
                     None => app.oneshot(request.map(Body::new)).await,
                 }
             }

@@ -88,6 +88,8 @@ pub struct AppState {
     pub fleet: Option<Arc<crate::fleet::Member>>,
     /// Identity token exchange (`[oidc]`).
     pub oidc: Arc<crate::oidc::Exchanger>,
+    /// Checks that may wait for the store at once (`server.store_waits`).
+    pub store_waits: Arc<tokio::sync::Semaphore>,
 }
 
 /// How many module uploads are read at once; more wait for none, they get 429.
@@ -114,6 +116,7 @@ fn app(authority: Arc<Authority>, fleet: Option<Arc<crate::fleet::Member>>) -> R
         rights_epoch: introspect_api::rights_epoch(&config),
         fleet,
         oidc: Arc::new(crate::oidc::Exchanger::new(&config.oidc)),
+        store_waits: Arc::new(tokio::sync::Semaphore::new(config.server.store_waits)),
     });
     let fast = check::Fast::new(Arc::clone(&state), &prefix, config.server.max_header_bytes);
     let bounded = |router: Router<Arc<AppState>>, max: usize| {
@@ -191,6 +194,7 @@ pub async fn serve(authority: Arc<Authority>) -> Result<()> {
     }
     let (app, fast) = app(Arc::clone(&authority), fleet.clone())?;
     let flusher = authority.spawn_usage_flusher();
+    let refresher = authority.spawn_counter_refresher();
     let notifier = authority.expiry_notifier().spawn();
     let reloaders = reload::spawn(&authority)?;
     // Without it, another process's writes still arrive within `cache.refresh` twice.
@@ -214,6 +218,7 @@ pub async fn serve(authority: Arc<Authority>) -> Result<()> {
         .await
         .context("the server failed")?;
     flusher.abort();
+    refresher.abort();
     notifier.abort();
     if let Some(heartbeat) = heartbeat {
         heartbeat.abort();

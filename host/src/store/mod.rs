@@ -135,6 +135,14 @@ pub enum StoreSignal {
     /// Notifications stopped (the connection that brings them is down): until
     /// a `Changed` arrives, nothing cached can be known to be current.
     Deaf,
+    /// The change counter, as a read that began at `began` found it (the
+    /// listening connection reads it with every probe, beside the pool).
+    Counter {
+        /// The counter.
+        counter: u64,
+        /// When the read began.
+        began: std::time::Instant,
+    },
     /// The fleet's desired policy module changed.
     Fleet,
 }

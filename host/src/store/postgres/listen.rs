@@ -12,8 +12,10 @@ use tokio_postgres::{AsyncMessage, NoTls};
 
 use crate::store::{StoreSignal, Watch};
 
-/// How often the listening connection is probed.
-const PROBE: Duration = Duration::from_millis(500);
+/// How often the listening connection is probed; each probe reads the change
+/// counter, which keeps the caches confirmed (within twice `cache.refresh`)
+/// without the pool, so a slow pool does not stop checks answered from memory.
+const PROBE: Duration = Duration::from_millis(150);
 /// How long a probe may take before the connection counts as lost.
 const PROBE_TIMEOUT: Duration = Duration::from_millis(1500);
 /// The wait before connecting again after a loss.
@@ -98,8 +100,13 @@ async fn listen(
                 }
             }
             _ = probe.tick() => {
-                match tokio::time::timeout(PROBE_TIMEOUT, client.simple_query("")).await {
-                    Ok(Ok(_)) => {}
+                let began = std::time::Instant::now();
+                let read = client.query_one("SELECT counter FROM changes WHERE id = 1", &[]);
+                match tokio::time::timeout(PROBE_TIMEOUT, read).await {
+                    Ok(Ok(row)) => {
+                        let counter: i64 = row.try_get(0)?;
+                        signal(StoreSignal::Counter { counter: u64::try_from(counter).unwrap_or(0), began });
+                    }
                     Ok(Err(err)) => return Err(err.into()),
                     Err(_) => anyhow::bail!("no answer to a probe within {} ms", PROBE_TIMEOUT.as_millis()),
                 }

@@ -18,6 +18,7 @@ pub mod postgres;
 pub mod routes;
 pub mod schemathesis;
 pub mod server;
+pub mod tcp_proxy;
 pub mod tokens;
 pub mod upstream;
 pub mod wasmtime_cli;

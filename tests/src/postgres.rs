@@ -132,6 +132,11 @@ impl Postgres {
     }
 
     /// The URL of database `db`.
+    /// The port the cluster listens on (loopback).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     pub fn url(&self, db: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
     }

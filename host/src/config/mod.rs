@@ -266,6 +266,10 @@ pub struct StoreConfig {
     pub path: PathBuf,
     /// A PostgreSQL URL; when set, `path` is not used.
     pub url: Option<String>,
+    /// Where the listening connection (change notifications, and the change
+    /// counter with every probe) goes instead of `url`: the database itself,
+    /// when `url` names a transaction pooler, which does not carry `LISTEN`.
+    pub listen_url: Option<String>,
 }
 
 impl StoreConfig {
@@ -279,6 +283,8 @@ impl StoreConfig {
 
     /// Points at `location` instead.
     pub fn set(&mut self, location: StoreLocation) {
+        // The config's listening URL names the config's database, not this one.
+        self.listen_url = None;
         match location {
             StoreLocation::Sqlite(path) => {
                 self.path = path;
@@ -298,7 +304,7 @@ impl std::fmt::Debug for StoreConfig {
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        StoreConfig { path: PathBuf::from("tokenscope.db"), url: None }
+        StoreConfig { path: PathBuf::from("tokenscope.db"), url: None, listen_url: None }
     }
 }
 
@@ -552,6 +558,11 @@ impl Config {
             && !matches!(StoreLocation::parse(url), Ok(StoreLocation::Postgres(_)))
         {
             bail!("store.url must start with `postgres://` or `postgresql://`: it names a PostgreSQL database");
+        }
+        if let Some(url) = &self.store.listen_url
+            && (self.store.url.is_none() || !matches!(StoreLocation::parse(url), Ok(StoreLocation::Postgres(_))))
+        {
+            bail!("store.listen_url goes with store.url, and must start with `postgres://` or `postgresql://`");
         }
         if self.server.header_read_timeout > Duration::from_secs(3600) {
             bail!("server.header_read_timeout must be at most 1h");

@@ -72,18 +72,29 @@ impl fmt::Debug for StoreLocation {
 
 /// Opens the store at `location`, creating it (file, or schema) when missing.
 pub fn open(location: &StoreLocation) -> StoreResult<Arc<dyn Store>> {
+    open_with(location, None)
+}
+
+/// `open`, a PostgreSQL store's listening connection going to `listen_url`
+/// when given (`store.listen_url`: the database itself, behind a pooler).
+pub fn open_with(location: &StoreLocation, listen_url: Option<&str>) -> StoreResult<Arc<dyn Store>> {
     Ok(match location {
         StoreLocation::Sqlite(path) => Arc::new(SqliteStore::open(path)?),
-        StoreLocation::Postgres(url) => Arc::new(PgStore::open(url)?),
+        StoreLocation::Postgres(url) => Arc::new(PgStore::open_with(url, listen_url)?),
     })
 }
 
 /// Opens an existing store: a missing file is an error (a database is created
 /// by its administrator; its schema is brought up to date here).
 pub fn open_existing(location: &StoreLocation) -> StoreResult<Arc<dyn Store>> {
+    open_existing_with(location, None)
+}
+
+/// `open_existing`, with `listen_url` as for `open_with`.
+pub fn open_existing_with(location: &StoreLocation, listen_url: Option<&str>) -> StoreResult<Arc<dyn Store>> {
     Ok(match location {
         StoreLocation::Sqlite(path) => Arc::new(SqliteStore::open_existing(path)?),
-        StoreLocation::Postgres(url) => Arc::new(PgStore::open(url)?),
+        StoreLocation::Postgres(url) => Arc::new(PgStore::open_with(url, listen_url)?),
     })
 }
 

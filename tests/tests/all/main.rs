@@ -31,6 +31,7 @@ mod psm_scope_table;
 mod secrets_in_logs;
 mod seed_cases;
 mod server;
+mod slow_store;
 mod store_backends;
 mod swap;
 mod ui;

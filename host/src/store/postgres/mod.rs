@@ -29,7 +29,9 @@ const POOL_SIZE: usize = 16;
 /// The PostgreSQL backend of `Store`.
 pub struct PgStore {
     pool: Pool,
-    config: tokio_postgres::Config,
+    /// Where the listening connection goes: the database itself, which a
+    /// transaction pooler in front of the pool's connections would not do.
+    listen: tokio_postgres::Config,
     runtime: Option<tokio::runtime::Runtime>,
     handle: tokio::runtime::Handle,
     shown: String,
@@ -39,19 +41,23 @@ impl PgStore {
     /// Connects to the database at `url` and brings its schema up to date
     /// (under an advisory lock, so hosts starting together migrate once).
     pub fn open(url: &str) -> StoreResult<PgStore> {
+        Self::open_with(url, None)
+    }
+
+    /// `open`, with the listening connection to `listen_url` when given (the
+    /// database itself, when `url` goes through a pooler).
+    pub fn open_with(url: &str, listen_url: Option<&str>) -> StoreResult<PgStore> {
         let shown = redacted(url);
-        Self::connect(url, &shown)
+        Self::connect(url, listen_url, &shown)
             .map_err(|error| StoreError::Open { path: PathBuf::from(&shown), error: Box::new(error) })
     }
 
-    fn connect(url: &str, shown: &str) -> StoreResult<PgStore> {
-        let mut config: tokio_postgres::Config =
-            url.parse().map_err(|e| StoreError::backend("read the PostgreSQL URL", e))?;
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(CONNECT_TIMEOUT);
-        }
-        config.application_name("tokenscope");
-        config.keepalives(true).keepalives_idle(Duration::from_secs(10));
+    fn connect(url: &str, listen_url: Option<&str>, shown: &str) -> StoreResult<PgStore> {
+        let config = connection_config(url, "read the PostgreSQL URL")?;
+        let listen = match listen_url {
+            Some(listen) => connection_config(listen, "read store.listen_url")?,
+            None => config.clone(),
+        };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("tokenscope-store")
@@ -69,7 +75,7 @@ impl PgStore {
             .build()
             .map_err(|e| StoreError::backend("make the connection pool", e))?;
         let handle = runtime.handle().clone();
-        let store = PgStore { pool, config, runtime: Some(runtime), handle, shown: shown.to_owned() };
+        let store = PgStore { pool, listen, runtime: Some(runtime), handle, shown: shown.to_owned() };
         store.run("bring the schema up to date", schema::migrate)?;
         Ok(store)
     }
@@ -116,6 +122,17 @@ impl Drop for PgStore {
             runtime.shutdown_background();
         }
     }
+}
+
+/// A connection's settings from `url`, with our timeouts, name and keepalives.
+fn connection_config(url: &str, op: &'static str) -> StoreResult<tokio_postgres::Config> {
+    let mut config: tokio_postgres::Config = url.parse().map_err(|e| StoreError::backend(op, e))?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    config.application_name("tokenscope");
+    config.keepalives(true).keepalives_idle(Duration::from_secs(10));
+    Ok(config)
 }
 
 /// A pooled connection, or why there is none.

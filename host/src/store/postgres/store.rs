@@ -531,7 +531,7 @@ impl Store for PgStore {
     }
 
     fn watch(&self, signal: Arc<dyn Fn(StoreSignal) + Send + Sync>) -> StoreResult<Option<Watch>> {
-        Ok(Some(super::listen::spawn(&self.handle, self.config.clone(), signal)))
+        Ok(Some(super::listen::spawn(&self.handle, self.listen.clone(), signal)))
     }
 
     fn export(&self) -> StoreResult<Snapshot> {

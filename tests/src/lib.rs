@@ -21,6 +21,7 @@ pub mod server;
 pub mod tcp_proxy;
 pub mod tokens;
 pub mod upstream;
+pub mod wait;
 pub mod wasmtime_cli;
 pub mod wasmtime_serve;
 pub mod wave;

@@ -1,7 +1,8 @@
 //! Fleet mode on a real PostgreSQL 15 with three real `tokenscope serve`
 //! hosts: a revocation, reissue or demotion through one host reaches every
-//! host within a second (measured 100 times each); a module published through
-//! one host runs on all within 2 s, a module the gate refuses changes none, and
+//! host (measured 100 times each; `host/benches/lags.sh` holds the lags to
+//! their goals); a module published through one host runs on all, a module
+//! the gate refuses changes none, and
 //! rollback is fleet-wide; killing PostgreSQL mid-traffic never lets a request
 //! through that should be denied, and the hosts recover by themselves; usage
 //! counts add up exactly across hosts, and `kill -9` loses at most one flush
@@ -17,34 +18,26 @@ use tokenscope_tests::fleet::{Fleet, decide};
 use tokenscope_tests::http::{agent, send_with};
 use tokenscope_tests::modules::{HOSTILE_LENIENT, VARIANT};
 use tokenscope_tests::server::Server;
+use tokenscope_tests::wait;
 
-/// How long until every one of `hosts` refuses `secret`; panics past 3 s.
+/// How long from `started` until every one of `hosts` refuses `secret`.
 fn refused_everywhere(agent: &ureq::Agent, hosts: &[&Server], secret: &str, started: Instant) -> Duration {
     let mut waiting: Vec<&Server> = hosts.to_vec();
-    while !waiting.is_empty() {
+    wait::until("refused on every host", Duration::ZERO, || {
         waiting.retain(|host| decide(agent, host, secret).1 == "allow");
-        assert!(started.elapsed() < Duration::from_secs(3), "still allowed after 3 s");
-    }
+        waiting.is_empty()
+    });
     started.elapsed()
 }
 
-fn report(what: &str, lags: &mut [Duration]) -> Duration {
-    lags.sort();
-    let at = |q: f64| lags[((lags.len() as f64 - 1.0) * q).round() as usize];
-    let (p50, p99, max) = (at(0.5), at(0.99), lags[lags.len() - 1]);
-    eprintln!("fleet {what} lag over {} changes: p50 {p50:?}, p99 {p99:?}, max {max:?}", lags.len());
-    max
-}
-
 #[test]
-fn revocations_reissues_and_demotions_through_one_host_reach_every_host_within_a_second() {
+fn revocations_reissues_and_demotions_through_one_host_reach_every_host() {
     let fleet = Fleet::start(3, "").unwrap();
     let agent = agent();
     let (a, others) = (&fleet.hosts[0], [&fleet.hosts[1], &fleet.hosts[2]]);
     const ROUNDS: usize = 100;
     fleet.principal("ci").unwrap();
 
-    let mut revoked = Vec::new();
     for _ in 0..ROUNDS {
         let (id, secret) = fleet.token(0, "ci").unwrap();
         for host in others {
@@ -61,11 +54,9 @@ fn revocations_reissues_and_demotions_through_one_host_reach_every_host_within_a
         )
         .unwrap();
         assert_eq!(reply.status, 200, "{}", reply.body);
-        revoked.push(refused_everywhere(&agent, &others, &secret, started));
+        wait::report_lag("fleet.revocation", refused_everywhere(&agent, &others, &secret, started));
     }
-    assert!(report("revocation", &mut revoked) <= Duration::from_secs(1));
 
-    let mut reissued = Vec::new();
     for _ in 0..ROUNDS {
         let (id, old) = fleet.token(0, "ci").unwrap();
         for host in others {
@@ -74,15 +65,13 @@ fn revocations_reissues_and_demotions_through_one_host_reach_every_host_within_a
         let started = Instant::now();
         let reply = fleet.call(0, "PATCH", &format!("/api/principals/ci/tokens/{id}"), Some(json!({"reissue": true})));
         assert_eq!(reply.status, 200, "{}", reply.body);
-        reissued.push(refused_everywhere(&agent, &others, &old, started));
+        wait::report_lag("fleet.reissue", refused_everywhere(&agent, &others, &old, started));
         let new = reply.json()["secret"].as_str().unwrap().to_owned();
         for host in others {
             assert_eq!(decide(&agent, host, &new).1, "allow", "the new secret works everywhere");
         }
     }
-    assert!(report("reissue", &mut reissued) <= Duration::from_secs(1));
 
-    let mut demoted = Vec::new();
     for round in 0..ROUNDS {
         let owner = format!("demoted{round}");
         fleet.principal(&owner).unwrap();
@@ -94,9 +83,8 @@ fn revocations_reissues_and_demotions_through_one_host_reach_every_host_within_a
         let body = json!({"grants": ["channel/main=read"]});
         let reply = fleet.call(0, "POST", &format!("/api/principals/{owner}/unbind"), Some(body));
         assert_eq!(reply.status, 200, "{}", reply.body);
-        demoted.push(refused_everywhere(&agent, &others, &secret, started));
+        wait::report_lag("fleet.demotion", refused_everywhere(&agent, &others, &secret, started));
     }
-    assert!(report("owner demotion", &mut demoted) <= Duration::from_secs(1));
 
     // Every host says it listens, and how late the last notification was.
     let status = fleet.call(2, "GET", "/api/system/fleet", None).json();
@@ -125,16 +113,12 @@ fn modules(fleet: &Fleet, agent: &ureq::Agent, secret: &str) -> Vec<String> {
         .collect()
 }
 
-/// How long until every host names `sha256`; panics past 2 s.
+/// How long from `started` until every host names `sha256`.
 fn all_run(fleet: &Fleet, agent: &ureq::Agent, secret: &str, sha256: &str, started: Instant) -> Duration {
-    loop {
-        let now = modules(fleet, agent, secret);
-        if now.iter().all(|m| m == sha256) {
-            return started.elapsed();
-        }
-        assert!(started.elapsed() <= Duration::from_secs(2), "after 2 s the hosts run {now:?}, not {sha256}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait::until(&format!("running {sha256} on every host"), Duration::from_millis(10), || {
+        modules(fleet, agent, secret).iter().all(|m| m == sha256)
+    });
+    started.elapsed()
 }
 
 #[test]
@@ -157,8 +141,7 @@ fn a_module_published_through_one_host_runs_on_every_host_and_rollback_is_fleet_
     let published = upload(1, variant.clone());
     assert_eq!(published.status, 200, "{}", published.body);
     assert_eq!(published.json()["fleet"]["sha256"], variant_sha.as_str(), "{}", published.body);
-    let took = all_run(&fleet, &agent, &secret, &variant_sha, started);
-    eprintln!("a module published through host B ran on all three hosts after {took:?}");
+    wait::report_lag("fleet.publish", all_run(&fleet, &agent, &secret, &variant_sha, started));
     let status = fleet.call(0, "GET", "/api/system/fleet", None).json();
     assert_eq!(status["desired"]["sha256"], variant_sha.as_str());
     assert!(status["hosts"].as_array().unwrap().iter().all(|h| h["matches_desired"] == true), "{status}");
@@ -175,7 +158,7 @@ fn a_module_published_through_one_host_runs_on_every_host_and_rollback_is_fleet_
     let started = Instant::now();
     let rolled = fleet.call(2, "POST", "/api/system/policy/rollback", None);
     assert_eq!(rolled.status, 200, "{}", rolled.body);
-    all_run(&fleet, &agent, &secret, &original[0], started);
+    wait::report_lag("fleet.rollback", all_run(&fleet, &agent, &secret, &original[0], started));
     let status = fleet.call(0, "GET", "/api/system/fleet", None).json();
     assert!(status["desired"].is_null(), "{status}");
 
@@ -238,12 +221,9 @@ fn with_postgresql_killed_mid_traffic_nothing_is_allowed_that_should_be_denied_a
         let agent = agent();
         let back = Instant::now();
         for host in &fleet.hosts {
-            while decide(&agent, host, &good).1 != "allow" {
-                assert!(back.elapsed() < Duration::from_secs(20), "a host did not recover:\n{}", host.log());
-                std::thread::sleep(Duration::from_millis(50));
-            }
+            wait::until("recovered by itself", Duration::from_millis(50), || decide(&agent, host, &good).1 == "allow");
         }
-        eprintln!("every host allowed again {:?} after PostgreSQL came back", back.elapsed());
+        wait::report_lag("fleet.recovery-after-postgresql-restart", back.elapsed());
         stop.store(true, Ordering::Relaxed);
     });
     let seen = seen.lock().unwrap();
@@ -258,7 +238,7 @@ fn with_postgresql_killed_mid_traffic_nothing_is_allowed_that_should_be_denied_a
     }
     eprintln!("{} decisions while PostgreSQL died and came back; {unavailable} were 503 store-unavailable", seen.len());
     assert!(unavailable > 0, "no host said it could not decide while PostgreSQL was down");
-    // And the notifications work again: a revocation now still reaches every host within a second.
+    // And the notifications work again: a revocation now still reaches every host.
     let (id, secret) = fleet.token(1, "ci").unwrap();
     let agent = agent();
     for host in &fleet.hosts {
@@ -267,7 +247,7 @@ fn with_postgresql_killed_mid_traffic_nothing_is_allowed_that_should_be_denied_a
     let started = Instant::now();
     assert_eq!(fleet.call(0, "POST", &format!("/api/principals/ci/tokens/{id}/revoke"), None).status, 200);
     let hosts: Vec<&Server> = fleet.hosts.iter().collect();
-    assert!(refused_everywhere(&agent, &hosts, &secret, started) <= Duration::from_secs(1));
+    wait::report_lag("fleet.revocation-after-restart", refused_everywhere(&agent, &hosts, &secret, started));
 }
 
 /// The stored use count of token `id` of `owner`, read through host `i`.
@@ -295,11 +275,7 @@ fn usage_counts_add_up_across_hosts_and_kill_9_loses_at_most_one_flush_of_the_ki
             });
         }
     });
-    let started = Instant::now();
-    while uses(&fleet, 0, "ci", id) != 900 {
-        assert!(started.elapsed() < Duration::from_secs(5), "counted {} of 900", uses(&fleet, 0, "ci", id));
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait::until("900 uses stored", Duration::from_millis(100), || uses(&fleet, 0, "ci", id) == 900);
 
     // Host A counts steadily and is killed with SIGKILL; B counts meanwhile.
     let sent_at: Mutex<Vec<Instant>> = Mutex::default();
@@ -364,11 +340,9 @@ fn a_change_made_while_the_hosts_notification_connections_are_cut_is_not_lost() 
         }
         // Every host listens again (after the last round's cut)...
         let listening = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'tokenscope-listen'";
-        let waited = Instant::now();
-        while fleet.pg.sql(&db, listening).unwrap() != "3" {
-            assert!(waited.elapsed() < Duration::from_secs(5), "round {round}: the hosts did not listen again");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait::until(&format!("listening on every host again (round {round})"), Duration::from_millis(20), || {
+            fleet.pg.sql(&db, listening).unwrap() == "3"
+        });
         // ...then cut every host's LISTEN connection, and revoke before they are back.
         let cut = fleet
             .pg
@@ -381,20 +355,14 @@ fn a_change_made_while_the_hosts_notification_connections_are_cut_is_not_lost() 
         assert_eq!(cut, "3", "round {round}: one listening connection per host");
         let started = Instant::now();
         assert_eq!(fleet.call(1, "POST", &format!("/api/principals/ci/tokens/{id}/revoke"), None).status, 200);
-        let lag = refused_everywhere(&agent, &hosts, &secret, started);
-        assert!(lag <= Duration::from_secs(1), "round {round}: {lag:?}");
+        wait::report_lag("fleet.revocation-while-deaf", refused_everywhere(&agent, &hosts, &secret, started));
     }
     // They listen again, by themselves.
-    let started = Instant::now();
-    loop {
+    wait::until("listening, by the fleet's status", Duration::from_millis(100), || {
         let status = fleet.call(0, "GET", "/api/system/fleet", None).json();
-        let hosts = status["hosts"].as_array().unwrap();
-        if hosts.len() == 3 && hosts.iter().all(|h| h["listening"] == true) {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(5), "{status}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        let hosts = status["hosts"].as_array().cloned().unwrap_or_default();
+        hosts.len() == 3 && hosts.iter().all(|h| h["listening"] == true)
+    });
 }
 
 #[test]
@@ -429,7 +397,7 @@ fn a_host_whose_gate_refuses_the_published_module_keeps_its_own_and_says_why() {
             assert_eq!(c.unwrap()["matches_desired"], false);
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(3), "{now:?}\n{status}");
+        assert!(started.elapsed() < wait::DEADLINE, "{now:?}\n{status}");
         std::thread::sleep(Duration::from_millis(50));
     }
     // C keeps serving with its own module; nothing else changed there.

@@ -8,7 +8,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokenscope::secret::Secret;
 use tokenscope::store::{
@@ -18,6 +18,7 @@ use tokenscope::store::{
 use tokenscope::time::UnixTime;
 use tokenscope_tests::binary::tokenscope;
 use tokenscope_tests::postgres::Postgres;
+use tokenscope_tests::wait;
 
 fn at(seconds: u64) -> UnixTime {
     UnixTime::from_secs(seconds)
@@ -217,12 +218,10 @@ fn another_handles_write_is_signalled() {
         let other = tokenscope::store::open(&location).unwrap();
         let carol = other.add_principal("carol", at(1)).unwrap();
         other.bind(carol.id, &Binding::Grant("channel/main=read".into())).unwrap();
-        let started = Instant::now();
-        while !signals.lock().unwrap().iter().any(|s| matches!(s, StoreSignal::Changed { .. })) {
-            assert!(started.elapsed() < Duration::from_secs(2), "{name}: no change signalled");
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        eprintln!("{name}: another handle's write was signalled after {:?}", started.elapsed());
+        let lag = wait::until(&format!("{name}: a change signalled"), Duration::from_millis(5), || {
+            signals.lock().unwrap().iter().any(|s| matches!(s, StoreSignal::Changed { .. }))
+        });
+        wait::report_lag(&format!("store.{name}.signal"), lag);
     }
 }
 

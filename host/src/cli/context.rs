@@ -40,7 +40,7 @@ impl StoreArgs {
     pub fn existing_store(&self) -> Result<(Config, Arc<dyn Store>)> {
         let config = self.config()?;
         let store =
-            tokenscope::store::open_existing_with(&config.store.location(), config.store.listen_url.as_deref())?;
+            tokenscope::store::open_existing_with(&config.store.location(), &config.store.pg_options())?;
         Ok((config, store))
     }
 
@@ -53,7 +53,7 @@ impl StoreArgs {
     /// Like `authority`, creating the store when it does not exist.
     pub fn authority_creating_store(&self) -> Result<Authority> {
         let config = self.config()?;
-        let store = tokenscope::store::open_with(&config.store.location(), config.store.listen_url.as_deref())?;
+        let store = tokenscope::store::open_with(&config.store.location(), &config.store.pg_options())?;
         Self::build(config, store)
     }
 
@@ -71,7 +71,7 @@ impl StoreArgs {
     /// must pass the gate before the server starts; and the shadow module and the
     /// decision recorder when the config names them.
     pub fn serving_authority(&self, config: Config) -> Result<Authority> {
-        let store = tokenscope::store::open_with(&config.store.location(), config.store.listen_url.as_deref())?;
+        let store = tokenscope::store::open_with(&config.store.location(), &config.store.pg_options())?;
         let runtime = runtime(&config.policy)?;
         let limits = config.policy.limits();
         let module = match &config.policy.file {

@@ -270,6 +270,8 @@ pub struct StoreConfig {
     /// counter with every probe) goes instead of `url`: the database itself,
     /// when `url` names a transaction pooler, which does not carry `LISTEN`.
     pub listen_url: Option<String>,
+    /// The pool's connections per host (PostgreSQL), beside the listening one.
+    pub pool_size: usize,
 }
 
 impl StoreConfig {
@@ -279,6 +281,11 @@ impl StoreConfig {
             Some(url) => StoreLocation::Postgres(url.clone()),
             None => StoreLocation::Sqlite(self.path.clone()),
         }
+    }
+
+    /// How a PostgreSQL store is opened beside its URL.
+    pub fn pg_options(&self) -> crate::store::PgOptions {
+        crate::store::PgOptions { listen_url: self.listen_url.clone(), pool_size: Some(self.pool_size) }
     }
 
     /// Points at `location` instead.
@@ -304,7 +311,12 @@ impl std::fmt::Debug for StoreConfig {
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        StoreConfig { path: PathBuf::from("tokenscope.db"), url: None, listen_url: None }
+        StoreConfig {
+            path: PathBuf::from("tokenscope.db"),
+            url: None,
+            listen_url: None,
+            pool_size: crate::store::DEFAULT_POOL_SIZE,
+        }
     }
 }
 
@@ -563,6 +575,9 @@ impl Config {
             && (self.store.url.is_none() || !matches!(StoreLocation::parse(url), Ok(StoreLocation::Postgres(_))))
         {
             bail!("store.listen_url goes with store.url, and must start with `postgres://` or `postgresql://`");
+        }
+        if self.store.pool_size == 0 || self.store.pool_size > 256 {
+            bail!("store.pool_size must be between 1 and 256");
         }
         if self.server.header_read_timeout > Duration::from_secs(3600) {
             bail!("server.header_read_timeout must be at most 1h");

@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{PgStore, SqliteStore, Store, StoreResult};
+use super::{PgOptions, PgStore, SqliteStore, Store, StoreResult};
 
 /// A store's location.
 #[derive(Clone, PartialEq, Eq)]
@@ -72,29 +72,29 @@ impl fmt::Debug for StoreLocation {
 
 /// Opens the store at `location`, creating it (file, or schema) when missing.
 pub fn open(location: &StoreLocation) -> StoreResult<Arc<dyn Store>> {
-    open_with(location, None)
+    open_with(location, &PgOptions::default())
 }
 
-/// `open`, a PostgreSQL store's listening connection going to `listen_url`
-/// when given (`store.listen_url`: the database itself, behind a pooler).
-pub fn open_with(location: &StoreLocation, listen_url: Option<&str>) -> StoreResult<Arc<dyn Store>> {
+/// `open`, a PostgreSQL store opened with `options` (`store.listen_url`,
+/// `store.pool_size`).
+pub fn open_with(location: &StoreLocation, options: &PgOptions) -> StoreResult<Arc<dyn Store>> {
     Ok(match location {
         StoreLocation::Sqlite(path) => Arc::new(SqliteStore::open(path)?),
-        StoreLocation::Postgres(url) => Arc::new(PgStore::open_with(url, listen_url)?),
+        StoreLocation::Postgres(url) => Arc::new(PgStore::open_with(url, options)?),
     })
 }
 
 /// Opens an existing store: a missing file is an error (a database is created
 /// by its administrator; its schema is brought up to date here).
 pub fn open_existing(location: &StoreLocation) -> StoreResult<Arc<dyn Store>> {
-    open_existing_with(location, None)
+    open_existing_with(location, &PgOptions::default())
 }
 
-/// `open_existing`, with `listen_url` as for `open_with`.
-pub fn open_existing_with(location: &StoreLocation, listen_url: Option<&str>) -> StoreResult<Arc<dyn Store>> {
+/// `open_existing`, with `options` as for `open_with`.
+pub fn open_existing_with(location: &StoreLocation, options: &PgOptions) -> StoreResult<Arc<dyn Store>> {
     Ok(match location {
         StoreLocation::Sqlite(path) => Arc::new(SqliteStore::open_existing(path)?),
-        StoreLocation::Postgres(url) => Arc::new(PgStore::open_with(url, listen_url)?),
+        StoreLocation::Postgres(url) => Arc::new(PgStore::open_with(url, options)?),
     })
 }
 

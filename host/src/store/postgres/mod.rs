@@ -23,8 +23,19 @@ use super::{StoreError, StoreResult};
 const OP_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long opening a connection may take (unless the URL says `connect_timeout`).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-/// Connections per host.
-const POOL_SIZE: usize = 16;
+/// How a host reaches a fleet's database beside its URL.
+#[derive(Clone, Debug, Default)]
+pub struct PgOptions {
+    /// Where the listening connection goes instead of the URL (`store.listen_url`).
+    pub listen_url: Option<String>,
+    /// The pool's connections (`store.pool_size`); `None`: `DEFAULT_POOL_SIZE`.
+    pub pool_size: Option<usize>,
+}
+
+/// The pool's connections per host unless `store.pool_size` says otherwise:
+/// with the listening connection, five per host, so about twenty hosts fit
+/// PostgreSQL's default `max_connections` of 100 (past that, a pooler).
+pub const DEFAULT_POOL_SIZE: usize = 4;
 
 /// The PostgreSQL backend of `Store`.
 pub struct PgStore {
@@ -41,20 +52,21 @@ impl PgStore {
     /// Connects to the database at `url` and brings its schema up to date
     /// (under an advisory lock, so hosts starting together migrate once).
     pub fn open(url: &str) -> StoreResult<PgStore> {
-        Self::open_with(url, None)
+        Self::open_with(url, &PgOptions::default())
     }
 
-    /// `open`, with the listening connection to `listen_url` when given (the
-    /// database itself, when `url` goes through a pooler).
-    pub fn open_with(url: &str, listen_url: Option<&str>) -> StoreResult<PgStore> {
+    /// `open`, with the listening connection to `options.listen_url` when
+    /// given (the database itself, when `url` goes through a pooler) and
+    /// `options.pool_size` connections in the pool.
+    pub fn open_with(url: &str, options: &PgOptions) -> StoreResult<PgStore> {
         let shown = redacted(url);
-        Self::connect(url, listen_url, &shown)
+        Self::connect(url, options, &shown)
             .map_err(|error| StoreError::Open { path: PathBuf::from(&shown), error: Box::new(error) })
     }
 
-    fn connect(url: &str, listen_url: Option<&str>, shown: &str) -> StoreResult<PgStore> {
+    fn connect(url: &str, options: &PgOptions, shown: &str) -> StoreResult<PgStore> {
         let config = connection_config(url, "read the PostgreSQL URL")?;
-        let listen = match listen_url {
+        let listen = match options.listen_url.as_deref() {
             Some(listen) => connection_config(listen, "read store.listen_url")?,
             None => config.clone(),
         };
@@ -67,7 +79,7 @@ impl PgStore {
         let manager =
             Manager::from_config(config.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
+            .max_size(options.pool_size.unwrap_or(DEFAULT_POOL_SIZE).max(1))
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .wait_timeout(Some(OP_TIMEOUT))
             .create_timeout(Some(CONNECT_TIMEOUT))

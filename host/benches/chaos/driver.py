@@ -142,14 +142,22 @@ by_phase = {}
 for (_, ph, _, which, status, code, _) in seen:
     by_phase.setdefault(ph, {}).setdefault(f"{status} {code}", 0)
     by_phase[ph][f"{status} {code}"] += 1
-violations = [(t, p, s) for (t, _, p, which, status, _, s) in seen
-              if which == "revokee" and status == 200 and s in revoked_at and t > revoked_at[s]]
+# A revocation through host A reaches B and C within the fleet's bound (1 s,
+# BENCHMARKS.md); an allow past it is a violation, one within it is the
+# propagation window, counted apart.
+BOUND = 1.0
+late = [(t - revoked_at[s], p) for (t, _, p, which, status, _, s) in seen
+        if which == "revokee" and status == 200 and s in revoked_at and t > revoked_at[s]]
+violations = [(after, p) for (after, p) in late if after > BOUND]
+window = [(after, p) for (after, p) in late if after <= BOUND]
 print(f"probed requests answered: {sum(1 for r in seen if r[4] != 0)} of {len(seen)} "
       f"(0 = connection refused or reset: a host being killed)")
 for ph, counts in by_phase.items():
     fivexx = {k: v for k, v in counts.items() if k.startswith("5")}
     print(f"  {ph}: {sum(counts.values())} answers; 5xx {fivexx}; all {dict(sorted(counts.items()))}")
-print(f"allows of revoked tokens after their revocation: {len(violations)} (must be 0)")
+print(f"allows of revoked tokens more than {BOUND:.0f} s after their revocation: {len(violations)} (must be 0)")
+print(f"allows within the propagation window: {len(window)}"
+      + (f", the last {max(a for a, _ in window) * 1000:.0f} ms after (host port {max(window)[1]})" if window else ""))
 for name, took in recoveries:
     print(f"  every host allowed the good token again {('%.0f ms' % (took * 1000)) if took is not None else 'NEVER'} after: {name}")
 json.dump({"good_allowed": good_allowed, "violations": len(violations)}, open(os.environ["CHAOS_OUT"], "w"))

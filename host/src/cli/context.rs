@@ -39,8 +39,7 @@ impl StoreArgs {
     /// The store the config names, which must exist (a file) or answer (a database).
     pub fn existing_store(&self) -> Result<(Config, Arc<dyn Store>)> {
         let config = self.config()?;
-        let store =
-            tokenscope::store::open_existing_with(&config.store.location(), &config.store.pg_options())?;
+        let store = tokenscope::store::open_existing_with(&config.store.location(), &config.store.pg_options())?;
         Ok((config, store))
     }
 

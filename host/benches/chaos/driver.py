@@ -60,8 +60,8 @@ def prober(port):
     revokees = [r.split(":", 1)[1] for r in REVOKEES]
     while not stop.is_set():
         for which, secret in [("good", GOOD)] + [("revokee", s) for s in revokees] + [("unknown", unknown_secret())]:
+            now = time.time()  # when asked: an answer to a question asked before a revocation may allow
             status, code = check(port, secret)
-            now = time.time()
             with lock:
                 seen.append((now, phase[0], port, which, status, code, secret))
                 if which == "good" and status == 200:

@@ -27,7 +27,7 @@ cleanup() {
   as_postgres "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate stop >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
-trap cleanup EXIT
+trap 'set +e; cleanup' EXIT
 as_postgres "$PGBIN/initdb" -D "$PGDIR/data" -A trust -U postgres >/dev/null
 as_postgres "$PGBIN/pg_ctl" -D "$PGDIR/data" -o "-p $PGPORT -h 127.0.0.1 -k $PGDIR" -l "$PGDIR/log" -w start >/dev/null
 "$PGBIN/psql" -h 127.0.0.1 -p $PGPORT -U postgres -qAt -c "CREATE DATABASE serve"

@@ -97,7 +97,7 @@ for t in threads:
 print("| minute | requests | check p50 ms | check p99 ms | RSS KiB (max) | open fds (max) | answers |")
 print("| --- | --- | --- | --- | --- | --- | --- |")
 rows = []
-for m in sorted(latencies):
+for m in sorted(m for m in latencies if m < MINUTES):  # not the last moments' partial minute
     lat = sorted(latencies[m])
     p = lambda q: lat[min(len(lat) - 1, round((len(lat) - 1) * q))] * 1000
     rss = max((s[0] for s in samples.get(m, [(0, 0)])), default=0)

@@ -12,7 +12,9 @@ token again after each fault, and usage counts lost.
 Invoked by chaos.sh with the hosts' ports, the CLI command line and the
 PostgreSQL control commands in the environment."""
 
-import http.client, json, os, random, subprocess, sys, threading, time, zlib
+import http.client, json, os, random, subprocess, sys, threading, time
+
+from bench_secrets import unknown_secret
 
 PORTS = [int(p) for p in os.environ["CHAOS_PORTS"].split(",")]
 CLI = os.environ["CHAOS_CLI"].split()            # tokenscope --config ...
@@ -23,17 +25,6 @@ HOST_B_PIDFILE = os.environ["CHAOS_HOST_B_PIDFILE"]
 ADMIN = os.environ["CHAOS_ADMIN"]
 GOOD = os.environ["CHAOS_GOOD"]
 REVOKEES = os.environ["CHAOS_REVOKEES"].split(",")   # id:secret,...
-ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-URI = "/api/repo/main/noarch/pkg.conda"
-
-
-def unknown_secret():
-    body = "tks_" + "".join(random.choice(ALPHABET) for _ in range(27))
-    value, digits = zlib.crc32(body.encode()), []
-    for _ in range(6):
-        digits.append(ALPHABET[value % 62])
-        value //= 62
-    return body + "".join(reversed(digits))
 
 
 def check(port, secret, timeout=10):

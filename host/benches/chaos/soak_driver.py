@@ -5,21 +5,13 @@ and reporting per minute the requests, p50 and p99 of the checks, RSS and fds.
 Exits 1 when the last minute's RSS exceeds the second minute's by more than
 the allowance (the caches are bounded, so memory must level off)."""
 
-import http.client, json, os, random, sys, threading, time, zlib
+import http.client, json, os, random, sys, threading, time
+
+from bench_secrets import unknown_secret
 
 PORT, MINUTES, PID = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
 ADMIN, GOOD, DENIED = os.environ["SOAK_ADMIN"], os.environ["SOAK_GOOD"], os.environ["SOAK_DENIED"]
 ALLOWANCE_KIB = int(os.environ.get("SOAK_RSS_ALLOWANCE_KIB", str(64 * 1024)))
-ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-
-def unknown_secret():
-    body = "tks_" + "".join(random.choice(ALPHABET) for _ in range(27))
-    value, digits = zlib.crc32(body.encode()), []
-    for _ in range(6):
-        digits.append(ALPHABET[value % 62])
-        value //= 62
-    return body + "".join(reversed(digits))
 
 
 def request(conn, method, path, headers=None, body=None):

@@ -11,6 +11,7 @@ use tokenscope_request::{Decoded, Headers, Refusal, decode};
 use super::verify::{Asker, NeedsStore, Reads, ResourceOf};
 use super::{Authority, Verified};
 use crate::runtime::PolicyModule;
+use crate::verdict::Code;
 
 /// What became of one check request.
 #[derive(Debug)]
@@ -59,15 +60,7 @@ impl Authority {
             // The store may be read here, so this cannot be; if it were, deny.
             Err(NeedsStore) => {
                 let active = self.policy.active();
-                let refused = Verified {
-                    token: None,
-                    token_name: None,
-                    owner: None,
-                    owner_id: None,
-                    verdict: crate::verdict::Verdict::deny(crate::verdict::Code::StoreUnavailable, "not decided"),
-                    grant: None,
-                    policy: Arc::clone(active.module()),
-                };
+                let refused = Verified::refused(active.module(), Code::StoreUnavailable, "not decided");
                 Checked { outcome: Outcome::Verified(refused), policy: Arc::clone(active.module()) }
             }
         }

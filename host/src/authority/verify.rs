@@ -45,7 +45,7 @@ pub struct Verified {
 }
 
 impl Verified {
-    fn refused(policy: &Arc<PolicyModule>, code: Code, message: impl Into<String>) -> Verified {
+    pub(super) fn refused(policy: &Arc<PolicyModule>, code: Code, message: impl Into<String>) -> Verified {
         Verified {
             token: None,
             token_name: None,

@@ -1,11 +1,13 @@
 //! A fleet under test: a PostgreSQL cluster of its own (so a test may kill
 //! it), one database, and `tokenscope serve` hosts sharing it, each with its
-//! own directory and log; the store is initialised once.
+//! own directory and log; the store is initialised once. The hosts' pools
+//! reach the database directly or through a real pgbouncer (`Via`).
 
 use anyhow::Result;
 use serde_json::{Value, json};
 
 use crate::http::{Reply, agent, send_with};
+use crate::pgbouncer::PgBouncer;
 use crate::postgres::Postgres;
 use crate::server::{Server, init};
 
@@ -13,26 +15,47 @@ use crate::server::{Server, init};
 pub const ROUTES: &str = "[[check.routes]]\nmethod = \"GET\"\npath = \"/api/repo/{channel}/{file}\"\n\
                           action = \"artifact:download\"\nresource = \"channel/{channel}/artifact/{file}\"\n";
 
+/// How the hosts' pools reach the database.
+#[derive(Clone, Copy, Debug)]
+pub enum Via {
+    /// Straight to PostgreSQL.
+    Direct,
+    /// Through pgbouncer in transaction mode (`store.url`), the listening
+    /// connection straight to PostgreSQL (`store.listen_url`).
+    PgBouncer,
+}
+
 pub struct Fleet {
     pub hosts: Vec<Server>,
     pub admin: String,
+    /// The database itself (not the pooler).
     pub url: String,
     pub config: String,
+    pub bouncer: Option<PgBouncer>,
     // Last: dropped after the hosts, so they never outlive their database by much.
     pub pg: Postgres,
 }
 
 impl Fleet {
     /// `n` hosts on a new database, with `extra` config beside the store and routes.
-    pub fn start(n: usize, extra: &str) -> Result<Fleet> {
-        Self::start_each(&vec![extra; n])
+    pub fn start(via: Via, n: usize, extra: &str) -> Result<Fleet> {
+        Self::start_each(via, &vec![extra; n])
     }
 
     /// A host per entry of `extras`, each with that config beside the store and routes.
-    pub fn start_each(extras: &[&str]) -> Result<Fleet> {
+    pub fn start_each(via: Via, extras: &[&str]) -> Result<Fleet> {
         let pg = Postgres::start()?;
         let url = pg.database()?;
-        let config = format!("[store]\nurl = \"{url}\"\n{ROUTES}");
+        let (bouncer, store) = match via {
+            Via::Direct => (None, format!("url = \"{url}\"\n")),
+            Via::PgBouncer => {
+                let bouncer = PgBouncer::start(&pg)?;
+                let db = url.rsplit('/').next().unwrap_or_default();
+                let store = format!("url = \"{}\"\nlisten_url = \"{url}\"\n", bouncer.url(db));
+                (Some(bouncer), store)
+            }
+        };
+        let config = format!("[store]\n{store}{ROUTES}");
         let mut hosts = Vec::new();
         let mut admin = String::new();
         for (i, extra) in extras.iter().enumerate() {
@@ -44,7 +67,13 @@ impl Fleet {
             }
             hosts.push(Server::spawn(dir, admin.clone())?);
         }
-        Ok(Fleet { hosts, admin, url, config, pg })
+        if let Some(bouncer) = &bouncer {
+            // The pools really go through it (the listening connections do not).
+            let db = url.rsplit('/').next().unwrap_or_default();
+            let clients = bouncer.clients(&pg, db)?;
+            anyhow::ensure!(clients >= hosts.len(), "pgbouncer holds {clients} clients of {} hosts", hosts.len());
+        }
+        Ok(Fleet { hosts, admin, url, config, bouncer, pg })
     }
 
     /// A JSON API call to host `i` with the admin's token.

@@ -14,6 +14,7 @@ pub mod modules;
 pub mod nginx;
 pub mod oidc;
 pub mod page;
+pub mod pgbouncer;
 pub mod postgres;
 pub mod routes;
 pub mod schemathesis;

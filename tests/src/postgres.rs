@@ -37,7 +37,7 @@ fn bin_dir() -> Option<PathBuf> {
     versions.pop()
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
@@ -150,8 +150,13 @@ impl Postgres {
 
     /// Runs `sql` in database `db` with psql; its output.
     pub fn sql(&self, db: &str, sql: &str) -> Result<String> {
+        self.sql_at(self.port, db, sql)
+    }
+
+    /// `sql`, with this cluster's psql, against whatever listens on loopback `port` (a pooler).
+    pub fn sql_at(&self, port: u16, db: &str, sql: &str) -> Result<String> {
         let out = Command::new(self.bin.join("psql"))
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", "-d", db, "-At", "-c", sql])
+            .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", "postgres", "-d", db, "-At", "-c", sql])
             .output()?;
         if !out.status.success() {
             bail!("psql failed: {}", String::from_utf8_lossy(&out.stderr));

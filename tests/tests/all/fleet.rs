@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use tokenscope_tests::fleet::{Fleet, decide};
+use tokenscope_tests::fleet::{Fleet, Via, decide};
 use tokenscope_tests::http::{agent, send_with};
 use tokenscope_tests::modules::{HOSTILE_LENIENT, VARIANT};
 use tokenscope_tests::server::Server;
@@ -30,9 +30,8 @@ fn refused_everywhere(agent: &ureq::Agent, hosts: &[&Server], secret: &str, star
     started.elapsed()
 }
 
-#[test]
-fn revocations_reissues_and_demotions_through_one_host_reach_every_host() {
-    let fleet = Fleet::start(3, "").unwrap();
+fn revocations_reissues_and_demotions_through_one_host_reach_every_host(via: Via) {
+    let fleet = Fleet::start(via, 3, "").unwrap();
     let agent = agent();
     let (a, others) = (&fleet.hosts[0], [&fleet.hosts[1], &fleet.hosts[2]]);
     const ROUNDS: usize = 100;
@@ -121,9 +120,8 @@ fn all_run(fleet: &Fleet, agent: &ureq::Agent, secret: &str, sha256: &str, start
     started.elapsed()
 }
 
-#[test]
-fn a_module_published_through_one_host_runs_on_every_host_and_rollback_is_fleet_wide() {
-    let mut fleet = Fleet::start(3, "").unwrap();
+fn a_module_published_through_one_host_runs_on_every_host_and_rollback_is_fleet_wide(via: Via) {
+    let mut fleet = Fleet::start(via, 3, "").unwrap();
     let agent = agent();
     fleet.principal("ci").unwrap();
     let (_, secret) = fleet.token(0, "ci").unwrap();
@@ -188,9 +186,8 @@ fn a_module_published_through_one_host_runs_on_every_host_and_rollback_is_fleet_
 /// A decision seen during the outage test: host, which token, status, deny code.
 type Decision = (usize, &'static str, u16, String);
 
-#[test]
-fn with_postgresql_killed_mid_traffic_nothing_is_allowed_that_should_be_denied_and_hosts_recover() {
-    let fleet = Fleet::start(3, "").unwrap();
+fn with_postgresql_killed_mid_traffic_nothing_is_allowed_that_should_be_denied_and_hosts_recover(via: Via) {
+    let fleet = Fleet::start(via, 3, "").unwrap();
     fleet.principal("ci").unwrap();
     let (_, good) = fleet.token(0, "ci").unwrap();
     let (revoked_id, revoked) = fleet.token(0, "ci").unwrap();
@@ -256,10 +253,9 @@ fn uses(fleet: &Fleet, i: usize, owner: &str, id: i64) -> u64 {
     list.as_array().unwrap().iter().find(|t| t["id"] == id).unwrap()["use_count"].as_u64().unwrap()
 }
 
-#[test]
-fn usage_counts_add_up_across_hosts_and_kill_9_loses_at_most_one_flush_of_the_killed_hosts_counts() {
+fn usage_counts_add_up_across_hosts_and_kill_9_loses_at_most_one_flush_of_the_killed_hosts_counts(via: Via) {
     let extra = "[usage]\nflush_interval = \"1s\"\n[expiry_notifier]\ninterval = \"1s\"\n";
-    let mut fleet = Fleet::start(3, extra).unwrap();
+    let mut fleet = Fleet::start(via, 3, extra).unwrap();
     fleet.principal("ci").unwrap();
     let (id, secret) = fleet.token(0, "ci").unwrap();
 
@@ -326,9 +322,8 @@ fn usage_counts_add_up_across_hosts_and_kill_9_loses_at_most_one_flush_of_the_ki
     assert_eq!(warned, 1, "the token was warned about {warned} times by the fleet");
 }
 
-#[test]
-fn a_change_made_while_the_hosts_notification_connections_are_cut_is_not_lost() {
-    let fleet = Fleet::start(3, "").unwrap();
+fn a_change_made_while_the_hosts_notification_connections_are_cut_is_not_lost(via: Via) {
+    let fleet = Fleet::start(via, 3, "").unwrap();
     let agent = agent();
     fleet.principal("ci").unwrap();
     let db = fleet.url.rsplit('/').next().unwrap().to_owned();
@@ -365,11 +360,10 @@ fn a_change_made_while_the_hosts_notification_connections_are_cut_is_not_lost() 
     });
 }
 
-#[test]
-fn a_host_whose_gate_refuses_the_published_module_keeps_its_own_and_says_why() {
+fn a_host_whose_gate_refuses_the_published_module_keeps_its_own_and_says_why(via: Via) {
     // Hosts A and B accept modules without test vectors; host C (the default) does not.
     let lenient = "[policy]\nrequire_vectors = false\n";
-    let fleet = Fleet::start_each(&[lenient, lenient, ""]).unwrap();
+    let fleet = Fleet::start_each(via, &[lenient, lenient, ""]).unwrap();
     let agent = agent();
     fleet.principal("ci").unwrap();
     let (_, secret) = fleet.token(0, "ci").unwrap();
@@ -404,3 +398,25 @@ fn a_host_whose_gate_refuses_the_published_module_keeps_its_own_and_says_why() {
     assert_eq!(decide(&agent, &fleet.hosts[2], &secret).1, "allow");
     assert!(fleet.hosts[2].log().contains("policy refused by the gate"), "{}", fleet.hosts[2].log());
 }
+
+/// Every fleet test twice: the hosts' pools straight to PostgreSQL, and
+/// through pgbouncer in transaction mode (the listening connections direct).
+macro_rules! both_ways {
+    ($($name:ident),* $(,)?) => {
+        mod direct {
+            $(#[test] fn $name() { super::$name(super::Via::Direct) })*
+        }
+        mod through_pgbouncer {
+            $(#[test] fn $name() { super::$name(super::Via::PgBouncer) })*
+        }
+    };
+}
+
+both_ways!(
+    revocations_reissues_and_demotions_through_one_host_reach_every_host,
+    a_module_published_through_one_host_runs_on_every_host_and_rollback_is_fleet_wide,
+    with_postgresql_killed_mid_traffic_nothing_is_allowed_that_should_be_denied_and_hosts_recover,
+    usage_counts_add_up_across_hosts_and_kill_9_loses_at_most_one_flush_of_the_killed_hosts_counts,
+    a_change_made_while_the_hosts_notification_connections_are_cut_is_not_lost,
+    a_host_whose_gate_refuses_the_published_module_keeps_its_own_and_says_why
+);

@@ -7,6 +7,7 @@ use std::time::Duration;
 use deadpool_postgres::Pool;
 
 use super::rows::{self, TOKEN_COLUMNS, get, opt_secs, secs, to_i64};
+use super::sql::Sql;
 use super::{Op, client};
 use crate::store::{Binding, Principal, PrincipalId, Snapshot, StoreError, StoreResult, StoredLink, StoredToken};
 
@@ -24,7 +25,7 @@ pub async fn export(pool: Pool) -> StoreResult<Snapshot> {
         .await
         .op(OP)?;
     let mut principals = Vec::new();
-    for row in tx.query("SELECT id, name, created_at FROM principals ORDER BY id", &[]).await.op(OP)? {
+    for row in tx.rows("SELECT id, name, created_at FROM principals ORDER BY id", &[]).await.op(OP)? {
         principals.push(Principal {
             id: PrincipalId::new(get(&row, 0, "principal")?),
             name: get(&row, 1, "principal")?,
@@ -34,7 +35,7 @@ pub async fn export(pool: Pool) -> StoreResult<Snapshot> {
     }
     let mut bindings = std::collections::HashMap::<PrincipalId, Vec<Binding>>::new();
     let rows =
-        tx.query("SELECT principal_id, binding FROM bindings ORDER BY principal_id, binding", &[]).await.op(OP)?;
+        tx.rows("SELECT principal_id, binding FROM bindings ORDER BY principal_id, binding", &[]).await.op(OP)?;
     for row in rows {
         let id = PrincipalId::new(get(&row, 0, "binding")?);
         bindings.entry(id).or_default().push(Binding::from_text(&get::<String>(&row, 1, "binding")?)?);
@@ -46,12 +47,12 @@ pub async fn export(pool: Pool) -> StoreResult<Snapshot> {
         "SELECT {TOKEN_COLUMNS}, t.secret_sha256 FROM tokens t JOIN principals p ON p.id = t.owner_id ORDER BY t.id"
     );
     let mut tokens = Vec::new();
-    for row in tx.query(&sql, &[]).await.op(OP)? {
+    for row in tx.rows(&sql, &[]).await.op(OP)? {
         tokens.push(StoredToken { record: rows::token(&row)?, hash: rows::hash(get(&row, 15, "secret hash")?)? });
     }
     let mut links = Vec::new();
     let link_rows = tx
-        .query("SELECT secret_sha256, principal_id, created_at, expires_at, used_at FROM sign_in_links ORDER BY secret_sha256", &[])
+        .rows("SELECT secret_sha256, principal_id, created_at, expires_at, used_at FROM sign_in_links ORDER BY secret_sha256", &[])
         .await
         .op(OP)?;
     for row in link_rows {
@@ -73,8 +74,7 @@ pub async fn import(pool: Pool, snapshot: Snapshot, replace: bool) -> StoreResul
     let tx = client.transaction().await.op(OP)?;
     // Nobody else writes principals or tokens while we decide and copy.
     tx.batch_execute("LOCK TABLE principals, tokens IN EXCLUSIVE MODE").await.op(OP)?;
-    let row =
-        tx.query_one("SELECT (SELECT count(*) FROM principals) + (SELECT count(*) FROM tokens)", &[]).await.op(OP)?;
+    let row = tx.row("SELECT (SELECT count(*) FROM principals) + (SELECT count(*) FROM tokens)", &[]).await.op(OP)?;
     let held: i64 = get(&row, 0, "row count")?;
     if held > 0 && !replace {
         return Err(StoreError::NotEmpty);
@@ -83,33 +83,25 @@ pub async fn import(pool: Pool, snapshot: Snapshot, replace: bool) -> StoreResul
         .await
         .op(OP)?;
     for p in &snapshot.principals {
-        tx.execute(
+        tx.exec(
             "INSERT INTO principals (id, name, created_at) VALUES ($1, $2, $3)",
             &[&p.id.get(), &p.name, &secs(p.created_at)?],
         )
         .await
         .op(OP)?;
         for binding in &p.bindings {
-            tx.execute(
-                "INSERT INTO bindings (principal_id, binding) VALUES ($1, $2)",
-                &[&p.id.get(), &binding.to_text()],
-            )
-            .await
-            .op(OP)?;
+            tx.exec("INSERT INTO bindings (principal_id, binding) VALUES ($1, $2)", &[&p.id.get(), &binding.to_text()])
+                .await
+                .op(OP)?;
         }
     }
-    let insert = tx
-        .prepare(
-            "INSERT INTO tokens (id, owner_id, name, description, secret_sha256, hint, grants, created_at, expires_at,
-                revoked_at, use_count, last_used_at, last_warned_at, revision, origin)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-        )
-        .await
-        .op(OP)?;
+    let insert = "INSERT INTO tokens (id, owner_id, name, description, secret_sha256, hint, grants, created_at,
+            expires_at, revoked_at, use_count, last_used_at, last_warned_at, revision, origin)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
     for StoredToken { record: t, hash } in &snapshot.tokens {
         let grants = serde_json::to_string(&t.grants).map_err(|e| StoreError::backend(OP, e))?;
-        tx.execute(
-            &insert,
+        tx.exec(
+            insert,
             &[
                 &t.id.get(),
                 &t.owner.get(),
@@ -132,7 +124,7 @@ pub async fn import(pool: Pool, snapshot: Snapshot, replace: bool) -> StoreResul
         .op(OP)?;
     }
     for link in &snapshot.links {
-        tx.execute(
+        tx.exec(
             "INSERT INTO sign_in_links (secret_sha256, principal_id, created_at, expires_at, used_at)
              VALUES ($1, $2, $3, $4, $5)",
             &[

@@ -3,6 +3,7 @@
 //! NOTIFYs `tokenscope_policy`), and heartbeats stamped by the database's clock.
 
 use super::rows::{count, get, secs, time};
+use super::sql::Sql;
 use super::{Op, PgStore, client};
 use crate::store::{Desired, Fleet, FleetHost, HostBeat, Published, RolledBack, StoreResult};
 use crate::time::UnixTime;
@@ -29,21 +30,21 @@ impl Fleet for PgStore {
         self.run(OP, move |pool| async move {
             let mut client = client(&pool, OP).await?;
             let tx = client.transaction().await.op(OP)?;
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&ROLLOUT_LOCK]).await.op(OP)?;
-            if let Some(row) = tx.query_opt(DESIRED, &[]).await.op(OP)? {
+            tx.exec("SELECT pg_advisory_xact_lock($1)", &[&ROLLOUT_LOCK]).await.op(OP)?;
+            if let Some(row) = tx.maybe_row(DESIRED, &[]).await.op(OP)? {
                 let current = desired(&row)?;
                 if current.sha256 == sha256 {
                     return Ok(Published::Unchanged(current));
                 }
             }
-            tx.execute(
+            tx.exec(
                 "INSERT INTO policy_modules (sha256, bytes, published_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
                 &[&sha256, &bytes, &at],
             )
             .await
             .op(OP)?;
             let row = tx
-                .query_one(
+                .row(
                     "INSERT INTO policy_rollout (sha256, published_by, published_at) VALUES ($1, $2, $3)
                      RETURNING seq, sha256, published_by, published_at",
                     &[&sha256, &by, &at],
@@ -60,7 +61,7 @@ impl Fleet for PgStore {
         const OP: &str = "read the desired policy module";
         self.run(OP, |pool| async move {
             let client = client(&pool, OP).await?;
-            client.query_opt(DESIRED, &[]).await.op(OP)?.as_ref().map(desired).transpose()
+            client.maybe_row(DESIRED, &[]).await.op(OP)?.as_ref().map(desired).transpose()
         })
     }
 
@@ -70,7 +71,7 @@ impl Fleet for PgStore {
         self.run(OP, move |pool| async move {
             let client = client(&pool, OP).await?;
             let row =
-                client.query_opt("SELECT bytes FROM policy_modules WHERE sha256 = $1", &[&sha256]).await.op(OP)?;
+                client.maybe_row("SELECT bytes FROM policy_modules WHERE sha256 = $1", &[&sha256]).await.op(OP)?;
             row.map(|r| get(&r, 0, "policy module")).transpose()
         })
     }
@@ -81,17 +82,17 @@ impl Fleet for PgStore {
         self.run(OP, move |pool| async move {
             let mut client = client(&pool, OP).await?;
             let tx = client.transaction().await.op(OP)?;
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&ROLLOUT_LOCK]).await.op(OP)?;
-            let Some(row) = tx.query_opt(DESIRED, &[]).await.op(OP)? else { return Ok(RolledBack::NothingPublished) };
+            tx.exec("SELECT pg_advisory_xact_lock($1)", &[&ROLLOUT_LOCK]).await.op(OP)?;
+            let Some(row) = tx.maybe_row(DESIRED, &[]).await.op(OP)? else { return Ok(RolledBack::NothingPublished) };
             let from = desired(&row)?;
             let seq = i64::try_from(from.seq).unwrap_or(i64::MAX);
-            tx.execute(
+            tx.exec(
                 "UPDATE policy_rollout SET rolled_back_at = $2, rolled_back_by = $3 WHERE seq = $1",
                 &[&seq, &at, &by],
             )
             .await
             .op(OP)?;
-            let to = tx.query_opt(DESIRED, &[]).await.op(OP)?.as_ref().map(desired).transpose()?;
+            let to = tx.maybe_row(DESIRED, &[]).await.op(OP)?.as_ref().map(desired).transpose()?;
             tx.commit().await.op(OP)?;
             Ok(RolledBack::RolledBack { from, to })
         })
@@ -105,7 +106,7 @@ impl Fleet for PgStore {
         self.run(OP, move |pool| async move {
             let client = client(&pool, OP).await?;
             client
-                .execute(
+                .exec(
                     "INSERT INTO fleet_hosts (id, listen, version, started_at, heartbeat_at, active_sha256, refused,
                         invalidation_lag_ms, listening)
                      VALUES ($1, $2, $3, $4, now(), $5, $6, $7, $8)
@@ -124,10 +125,7 @@ impl Fleet for PgStore {
                 )
                 .await
                 .op(OP)?;
-            client
-                .execute("DELETE FROM fleet_hosts WHERE heartbeat_at < now() - interval '1 hour'", &[])
-                .await
-                .op(OP)?;
+            client.exec("DELETE FROM fleet_hosts WHERE heartbeat_at < now() - interval '1 hour'", &[]).await.op(OP)?;
             Ok(())
         })
     }
@@ -137,7 +135,7 @@ impl Fleet for PgStore {
         let id = id.to_owned();
         self.run(OP, move |pool| async move {
             let client = client(&pool, OP).await?;
-            client.execute("DELETE FROM fleet_hosts WHERE id = $1", &[&id]).await.op(OP)?;
+            client.exec("DELETE FROM fleet_hosts WHERE id = $1", &[&id]).await.op(OP)?;
             Ok(())
         })
     }
@@ -148,7 +146,7 @@ impl Fleet for PgStore {
         self.run(OP, move |pool| async move {
             let client = client(&pool, OP).await?;
             let rows = client
-                .query(
+                .rows(
                     "SELECT id, listen, version, started_at, active_sha256, refused, invalidation_lag_ms, listening,
                         (extract(epoch FROM now() - heartbeat_at) * 1000)::bigint
                      FROM fleet_hosts WHERE heartbeat_at >= now() - make_interval(secs => $1) ORDER BY id",

@@ -8,6 +8,7 @@ mod fleet;
 mod listen;
 mod rows;
 mod schema;
+mod sql;
 mod store;
 
 use std::future::Future;

@@ -6,6 +6,7 @@
 
 use deadpool_postgres::Pool;
 
+use super::sql::Sql;
 use super::{Op, client};
 use crate::store::{StoreError, StoreResult};
 
@@ -176,10 +177,10 @@ pub async fn migrate(pool: Pool) -> StoreResult<()> {
     const OP: &str = "bring the schema up to date";
     let mut client = client(&pool, OP).await?;
     let tx = client.transaction().await.op(OP)?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await.op(OP)?;
+    tx.exec("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await.op(OP)?;
     tx.batch_execute("CREATE TABLE IF NOT EXISTS tokenscope_schema (version INT NOT NULL); ").await.op(OP)?;
     let version: Option<i32> =
-        tx.query_opt("SELECT version FROM tokenscope_schema", &[]).await.op(OP)?.map(|r| r.get(0));
+        tx.maybe_row("SELECT version FROM tokenscope_schema", &[]).await.op(OP)?.map(|r| r.get(0));
     let version = usize::try_from(version.unwrap_or(0)).unwrap_or(0);
     if version > known() {
         return Err(StoreError::NewerSchema { found: version, known: known() });
@@ -187,8 +188,8 @@ pub async fn migrate(pool: Pool) -> StoreResult<()> {
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(version) {
         tx.batch_execute(sql).await.op("apply a migration")?;
         let reached = i32::try_from(index + 1).unwrap_or(i32::MAX);
-        tx.execute("DELETE FROM tokenscope_schema", &[]).await.op(OP)?;
-        tx.execute("INSERT INTO tokenscope_schema (version) VALUES ($1)", &[&reached]).await.op(OP)?;
+        tx.exec("DELETE FROM tokenscope_schema", &[]).await.op(OP)?;
+        tx.exec("INSERT INTO tokenscope_schema (version) VALUES ($1)", &[&reached]).await.op(OP)?;
     }
     tx.commit().await.op("commit the migrations")
 }

@@ -9,6 +9,7 @@ use deadpool_postgres::Pool;
 use tokio_postgres::error::SqlState;
 
 use super::rows::{self, TOKEN_COLUMNS, count, get, opt_secs, secs, to_i64};
+use super::sql::{Param, Sql};
 use super::{Op, PgStore, client};
 use crate::secret::SecretHash;
 use crate::store::{
@@ -20,9 +21,8 @@ use crate::time::UnixTime;
 
 async fn bindings_of(client: &deadpool_postgres::Object, id: i64) -> StoreResult<Vec<Binding>> {
     const OP: &str = "read bindings";
-    let stmt =
-        client.prepare_cached("SELECT binding FROM bindings WHERE principal_id = $1 ORDER BY binding").await.op(OP)?;
-    let rows = client.query(&stmt, &[&id]).await.op(OP)?;
+    let rows =
+        client.rows("SELECT binding FROM bindings WHERE principal_id = $1 ORDER BY binding", &[&id]).await.op(OP)?;
     rows.iter().map(|r| Binding::from_text(&get::<String>(r, 0, "binding")?)).collect()
 }
 
@@ -35,10 +35,9 @@ async fn principal_where(
     const OP: &str = "look up a principal";
     let client = client(&pool, OP).await?;
     let sql = format!("SELECT id, name, created_at FROM principals WHERE {clause}");
-    let stmt = client.prepare_cached(&sql).await.op(OP)?;
     let row = match &name {
-        Some(name) => client.query_opt(&stmt, &[name]).await,
-        None => client.query_opt(&stmt, &[&id]).await,
+        Some(name) => client.maybe_row(&sql, &[name]).await,
+        None => client.maybe_row(&sql, &[&id]).await,
     }
     .op(OP)?;
     let Some(row) = row else { return Ok(None) };
@@ -59,10 +58,8 @@ async fn tokens_where(
 ) -> StoreResult<Vec<TokenRecord>> {
     let client = client(&pool, op).await?;
     let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens t JOIN principals p ON p.id = t.owner_id WHERE {clause}");
-    let stmt = client.prepare_cached(&sql).await.op(op)?;
-    let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
-        params.iter().map(|p| p as &(dyn tokio_postgres::types::ToSql + Sync)).collect();
-    let rows = client.query(&stmt, &params).await.op(op)?;
+    let params: Vec<&dyn Param> = params.iter().map(|p| p as &dyn Param).collect();
+    let rows = client.rows(&sql, &params).await.op(op)?;
     rows.iter().map(rows::token).collect()
 }
 
@@ -73,19 +70,13 @@ const PRINCIPALS_LOCK: i64 = 0x746f_6b73_7072_6e63;
 /// Stores `token` inside the caller's transaction: its id.
 async fn insert_on(tx: &deadpool_postgres::Transaction<'_>, token: &NewToken) -> StoreResult<TokenId> {
     const OP: &str = "store a token";
-    let stmt = tx
-        .prepare_cached(
-            "INSERT INTO tokens (owner_id, name, description, secret_sha256, hint, grants, created_at, expires_at,
-                origin)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-        )
-        .await
-        .op(OP)?;
     let grants = serde_json::to_string(&token.grants).map_err(|e| StoreError::backend(OP, e))?;
     let origin = token.origin.as_ref().map(crate::store::TokenOrigin::to_text).transpose()?;
     let row = tx
-        .query_one(
-            &stmt,
+        .row(
+            "INSERT INTO tokens (owner_id, name, description, secret_sha256, hint, grants, created_at, expires_at,
+                origin)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
             &[
                 &token.owner.get(),
                 &token.name,
@@ -104,10 +95,10 @@ async fn insert_on(tx: &deadpool_postgres::Transaction<'_>, token: &NewToken) ->
 }
 
 /// Every principal with its bindings, by name, as `client` sees them.
-async fn principals_on(client: &impl tokio_postgres::GenericClient) -> StoreResult<Vec<Principal>> {
+async fn principals_on(client: &(impl tokio_postgres::GenericClient + Sync)) -> StoreResult<Vec<Principal>> {
     const OP: &str = "list principals";
-    let principals = client.query("SELECT id, name, created_at FROM principals ORDER BY name", &[]).await.op(OP)?;
-    let bindings = client.query("SELECT principal_id, binding FROM bindings ORDER BY binding", &[]).await.op(OP)?;
+    let principals = client.rows("SELECT id, name, created_at FROM principals ORDER BY name", &[]).await.op(OP)?;
+    let bindings = client.rows("SELECT principal_id, binding FROM bindings ORDER BY binding", &[]).await.op(OP)?;
     let mut by_id = std::collections::HashMap::<i64, Vec<Binding>>::new();
     for row in &bindings {
         by_id.entry(get(row, 0, "binding")?).or_default().push(Binding::from_text(&get::<String>(row, 1, "binding")?)?);
@@ -133,7 +124,7 @@ impl Store for PgStore {
         self.run(OP, move |pool| async move {
             let client = client(&pool, OP).await?;
             let row = client
-                .query_one("INSERT INTO principals (name, created_at) VALUES ($1, $2) RETURNING id", &[&name, &at])
+                .row("INSERT INTO principals (name, created_at) VALUES ($1, $2) RETURNING id", &[&name, &at])
                 .await;
             match row {
                 Ok(row) => Ok(Principal {
@@ -171,9 +162,9 @@ impl Store for PgStore {
         self.run(OP, move |pool| async move {
             let mut client = client(&pool, OP).await?;
             let tx = client.transaction().await.op(OP)?;
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&PRINCIPALS_LOCK]).await.op(OP)?;
+            tx.exec("SELECT pg_advisory_xact_lock($1)", &[&PRINCIPALS_LOCK]).await.op(OP)?;
             let before = principals_on(&*tx).await?;
-            if tx.execute("DELETE FROM principals WHERE name = $1", &[&name]).await.op(OP)? == 0 {
+            if tx.exec("DELETE FROM principals WHERE name = $1", &[&name]).await.op(OP)? == 0 {
                 return Ok(Guarded::Missing);
             }
             if !guard(&before, &principals_on(&*tx).await?) {
@@ -190,7 +181,7 @@ impl Store for PgStore {
         self.run(OP, move |pool| async move {
             let client = client(&pool, OP).await?;
             client
-                .execute(
+                .exec(
                     "INSERT INTO bindings (principal_id, binding) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                     &[&principal.get(), &text],
                 )
@@ -207,11 +198,11 @@ impl Store for PgStore {
         self.run(OP, move |pool| async move {
             let mut client = client(&pool, OP).await?;
             let tx = client.transaction().await.op(OP)?;
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&PRINCIPALS_LOCK]).await.op(OP)?;
+            tx.exec("SELECT pg_advisory_xact_lock($1)", &[&PRINCIPALS_LOCK]).await.op(OP)?;
             let before = principals_on(&*tx).await?;
             for text in &texts {
                 let sql = "DELETE FROM bindings WHERE principal_id = $1 AND binding = $2";
-                if tx.execute(sql, &[&principal.get(), text]).await.op(OP)? == 0 {
+                if tx.exec(sql, &[&principal.get(), text]).await.op(OP)? == 0 {
                     return Ok(Guarded::Missing);
                 }
             }
@@ -235,13 +226,13 @@ impl Store for PgStore {
             let mut client = client(&pool, OP).await?;
             let tx = client.transaction().await.op(OP)?;
             // The owner's row lock orders exchanges for one principal, so the count holds.
-            let owner = tx.query_opt("SELECT 1 FROM principals WHERE id = $1 FOR UPDATE", &[&token.owner.get()]).await;
+            let owner = tx.maybe_row("SELECT 1 FROM principals WHERE id = $1 FOR UPDATE", &[&token.owner.get()]).await;
             if owner.op(OP)?.is_none() {
                 return Err(StoreError::backend(OP, "the token's owner is gone"));
             }
-            tx.execute("DELETE FROM exchanged_identities WHERE expires_at < $1", &[&at]).await.op(OP)?;
+            tx.exec("DELETE FROM exchanged_identities WHERE expires_at < $1", &[&at]).await.op(OP)?;
             let fresh = tx
-                .execute(
+                .exec(
                     "INSERT INTO exchanged_identities (digest, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                     &[&&once.digest[..], &secs(once.until)?],
                 )
@@ -251,7 +242,7 @@ impl Store for PgStore {
                 return Ok(Exchanged::Replayed);
             }
             let row = tx
-                .query_one(
+                .row(
                     "SELECT count(*) FROM tokens WHERE owner_id = $1 AND origin IS NOT NULL AND revoked_at IS NULL
                      AND (expires_at IS NULL OR expires_at > $2)",
                     &[&token.owner.get(), &at],
@@ -298,8 +289,7 @@ impl Store for PgStore {
                 "SELECT {TOKEN_COLUMNS}, t.secret_sha256 FROM tokens t JOIN principals p ON p.id = t.owner_id \
                  WHERE t.secret_sha256 = $1"
             );
-            let stmt = client.prepare_cached(&sql).await.op(OP)?;
-            let Some(row) = client.query_opt(&stmt, &[&&wanted.0[..]]).await.op(OP)? else { return Ok(None) };
+            let Some(row) = client.maybe_row(&sql, &[&&wanted.0[..]]).await.op(OP)? else { return Ok(None) };
             // The index found it by hash; confirm in constant time before trusting it.
             let stored = rows::hash(get(&row, 15, "secret hash")?)?;
             if !stored.matches(&wanted) {
@@ -324,20 +314,20 @@ impl Store for PgStore {
             let id = id.get();
             let mut client = client(&pool, OP).await?;
             let tx = client.transaction().await.op(OP)?;
-            let row = tx.query_opt("SELECT revision FROM tokens WHERE id = $1 FOR UPDATE", &[&id]).await.op(OP)?;
+            let row = tx.maybe_row("SELECT revision FROM tokens WHERE id = $1 FOR UPDATE", &[&id]).await.op(OP)?;
             let Some(row) = row else { return Ok(Edited::NotFound) };
             let revision: i64 = get(&row, 0, "token revision")?;
             if edit.revision.is_some_and(|expected| Some(expected) != u64::try_from(revision).ok()) {
                 return Ok(Edited::Conflict);
             }
             if let Some(name) = &edit.name {
-                tx.execute("UPDATE tokens SET name = $2 WHERE id = $1", &[&id, name]).await.op(OP)?;
+                tx.exec("UPDATE tokens SET name = $2 WHERE id = $1", &[&id, name]).await.op(OP)?;
             }
             if let Some(description) = &edit.description {
-                tx.execute("UPDATE tokens SET description = $2 WHERE id = $1", &[&id, description]).await.op(OP)?;
+                tx.exec("UPDATE tokens SET description = $2 WHERE id = $1", &[&id, description]).await.op(OP)?;
             }
             if let Some(expires_at) = edit.expires_at {
-                tx.execute(
+                tx.exec(
                     "UPDATE tokens SET expires_at = $2, last_warned_at = NULL WHERE id = $1",
                     &[&id, &opt_secs(expires_at)?],
                 )
@@ -345,11 +335,11 @@ impl Store for PgStore {
                 .op(OP)?;
             }
             if let Some((hash, hint)) = &edit.secret {
-                tx.execute("UPDATE tokens SET secret_sha256 = $2, hint = $3 WHERE id = $1", &[&id, &&hash.0[..], hint])
+                tx.exec("UPDATE tokens SET secret_sha256 = $2, hint = $3 WHERE id = $1", &[&id, &&hash.0[..], hint])
                     .await
                     .op(OP)?;
             }
-            tx.execute("UPDATE tokens SET revision = revision + 1 WHERE id = $1", &[&id]).await.op(OP)?;
+            tx.exec("UPDATE tokens SET revision = revision + 1 WHERE id = $1", &[&id]).await.op(OP)?;
             tx.commit().await.op("commit the token's change")?;
             Ok(Edited::Done)
         })
@@ -361,7 +351,7 @@ impl Store for PgStore {
         self.run(OP, move |pool| async move {
             let client = client(&pool, OP).await?;
             let n = client
-                .execute("UPDATE tokens SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1", &[&id.get(), &at])
+                .exec("UPDATE tokens SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1", &[&id.get(), &at])
                 .await
                 .op(OP)?;
             Ok(n > 0)
@@ -372,7 +362,7 @@ impl Store for PgStore {
         const OP: &str = "delete a token";
         self.run(OP, move |pool| async move {
             let client = client(&pool, OP).await?;
-            Ok(client.execute("DELETE FROM tokens WHERE id = $1", &[&id.get()]).await.op(OP)? > 0)
+            Ok(client.exec("DELETE FROM tokens WHERE id = $1", &[&id.get()]).await.op(OP)? > 0)
         })
     }
 
@@ -396,7 +386,7 @@ impl Store for PgStore {
             let client = client(&pool, OP).await?;
             // The row lock makes a second claimer re-read the row after the first commits.
             let n = client
-                .execute(
+                .exec(
                     "UPDATE tokens SET last_warned_at = $2
                      WHERE id = $1 AND (last_warned_at IS NULL OR last_warned_at <= $3)",
                     &[&id.get(), &now, &not_since],
@@ -421,16 +411,16 @@ impl Store for PgStore {
             let client = client(&pool, OP).await?;
             // One statement: the batch is added whole or not at all, and each
             // host's increments add to whatever the others wrote.
-            let stmt = client
-                .prepare_cached(
+            client
+                .exec(
                     "UPDATE tokens t SET use_count = t.use_count + d.uses,
                         last_used_at = greatest(coalesce(t.last_used_at, 0), d.last_used)
                      FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS d(id, uses, last_used)
                      WHERE t.id = d.id",
+                    &[&ids, &uses, &last],
                 )
                 .await
                 .op(OP)?;
-            client.execute(&stmt, &[&ids, &uses, &last]).await.op(OP)?;
             Ok(())
         })
     }
@@ -439,8 +429,7 @@ impl Store for PgStore {
         const OP: &str = "read the change counter";
         self.run(OP, |pool| async move {
             let client = client(&pool, OP).await?;
-            let stmt = client.prepare_cached("SELECT counter FROM changes WHERE id = 1").await.op(OP)?;
-            let row = client.query_one(&stmt, &[]).await.op(OP)?;
+            let row = client.row("SELECT counter FROM changes WHERE id = 1", &[]).await.op(OP)?;
             Ok(count(get(&row, 0, "change counter")?))
         })
     }
@@ -451,14 +440,14 @@ impl Store for PgStore {
         let take = to_i64("limit", u64::try_from(limit).unwrap_or(u64::MAX))?.saturating_add(1);
         self.run(OP, move |pool| async move {
             let client = client(&pool, OP).await?;
-            let oldest: Option<i64> = client.query_one("SELECT min(seq) FROM change_log", &[]).await.op(OP)?.get(0);
+            let oldest: Option<i64> = client.row("SELECT min(seq) FROM change_log", &[]).await.op(OP)?.get(0);
             let mut changes = Changes {
                 cursor,
                 reset: oldest.is_some_and(|oldest| oldest > after.saturating_add(1)),
                 ..Changes::default()
             };
             let rows = client
-                .query(
+                .rows(
                     "SELECT seq, secret_sha256, principal FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2",
                     &[&after, &take],
                 )
@@ -485,7 +474,7 @@ impl Store for PgStore {
         const OP: &str = "read the change feed's head";
         self.run(OP, |pool| async move {
             let client = client(&pool, OP).await?;
-            let row = client.query_one("SELECT coalesce(max(seq), 0) FROM change_log", &[]).await.op(OP)?;
+            let row = client.row("SELECT coalesce(max(seq), 0) FROM change_log", &[]).await.op(OP)?;
             Ok(count(get(&row, 0, "change feed head")?))
         })
     }
@@ -502,8 +491,8 @@ impl Store for PgStore {
         self.run(OP, move |pool| async move {
             let mut client = client(&pool, OP).await?;
             let tx = client.transaction().await.op(OP)?;
-            tx.execute("DELETE FROM sign_in_links WHERE expires_at < $1", &[&now.saturating_sub(86_400)]).await.op(OP)?;
-            tx.execute(
+            tx.exec("DELETE FROM sign_in_links WHERE expires_at < $1", &[&now.saturating_sub(86_400)]).await.op(OP)?;
+            tx.exec(
                 "INSERT INTO sign_in_links (secret_sha256, principal_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
                 &[&hash, &principal.get(), &now, &expires_at],
             )
@@ -519,7 +508,7 @@ impl Store for PgStore {
         self.run(OP, move |pool| async move {
             let client = client(&pool, OP).await?;
             let row = client
-                .query_opt(
+                .maybe_row(
                     "UPDATE sign_in_links SET used_at = $2
                      WHERE secret_sha256 = $1 AND used_at IS NULL AND expires_at > $2 RETURNING principal_id",
                     &[&hash, &now],

@@ -12,7 +12,7 @@ token again after each fault, and usage counts lost.
 Invoked by chaos.sh with the hosts' ports, the CLI command line and the
 PostgreSQL control commands in the environment."""
 
-import http.client, json, os, random, subprocess, sys, threading, time
+import http.client, json, os, subprocess, sys, threading, time
 
 from bench_secrets import unknown_secret
 
@@ -25,6 +25,7 @@ HOST_B_PIDFILE = os.environ["CHAOS_HOST_B_PIDFILE"]
 ADMIN = os.environ["CHAOS_ADMIN"]
 GOOD = os.environ["CHAOS_GOOD"]
 REVOKEES = os.environ["CHAOS_REVOKEES"].split(",")   # id:secret,...
+URI = "/api/repo/main/noarch/pkg.conda"
 
 
 def check(port, secret, timeout=10):
@@ -35,7 +36,7 @@ def check(port, secret, timeout=10):
         r = conn.getresponse()
         r.read()
         return r.status, r.getheader("x-tokenscope-deny-code") or ("allow" if r.status == 200 else "")
-    except Exception as err:  # a host down (killed) answers nothing
+    except (OSError, http.client.HTTPException) as err:  # a host down (killed) answers nothing
         return 0, type(err).__name__
 
 

@@ -56,7 +56,7 @@ def worker():
             else:
                 status = request(conn, "POST", "/ui/sign-in",
                                  {"Content-Type": "application/x-www-form-urlencoded"}, f"token={GOOD}")[0]
-        except Exception as err:
+        except (OSError, http.client.HTTPException) as err:
             status = type(err).__name__
             conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
         took = time.time() - t0

@@ -5,8 +5,8 @@
 # second), a cached check, a check of a secret the host has not seen, a token
 # created and revoked through the API, and usage flushes; then how many of the
 # check path's one read (the token lookup by hash) and of token creations this
-# PostgreSQL answers per second (pgbench, the host's own statements, unnamed as
-# the host sends them). Loopback only; about two minutes. Needs wrk and
+# PostgreSQL answers per second (pgbench, the host's own statements, prepared as
+# the host sends them by default and unnamed as it does behind a pooler). Loopback only; about two minutes. Needs wrk and
 # postgresql (apt-get install wrk postgresql). Usage:
 #   host/benches/capacity.sh [pgbench clients]
 set -euo pipefail
@@ -167,11 +167,14 @@ PY
 kill "$HOST"; wait "$HOST" || true   # pgbench alone on the database
 sleep 1
 echo
-echo "pgbench, $CLIENTS clients, 10 s each, extended protocol (unnamed statements, as the host sends them):"
-for script in lookup create; do
-  if "$PGBIN/pgbench" -h 127.0.0.1 -p $PGPORT -U postgres -n -M extended -c "$CLIENTS" -j 2 -T 10 \
+echo "pgbench, $CLIENTS clients, 10 s each (prepared: named once per connection; extended: unnamed, planned every time):"
+# Prepared (the default) and unnamed (`store.prepared_statements = false`,
+# behind a pooler that cannot keep them): what planning every statement costs.
+for run in lookup:prepared lookup:extended create:prepared create:extended; do
+  script=${run%:*}; mode=${run#*:}
+  if "$PGBIN/pgbench" -h 127.0.0.1 -p $PGPORT -U postgres -n -M "$mode" -c "$CLIENTS" -j 2 -T 10 \
       -f "$WORK/$script.sql" cap > "$WORK/$script.out" 2>&1; then
-    echo "  $script: $(awk '/^tps/ {print int($3)}' "$WORK/$script.out") per second"
+    echo "  $script ($mode): $(awk '/^tps/ {print int($3)}' "$WORK/$script.out") per second"
   else
     echo "  $script: pgbench failed:"; tail -5 "$WORK/$script.out"; cat "$WORK/$script.sql"; exit 1
   fi

@@ -20,8 +20,9 @@ pub const ROUTES: &str = "[[check.routes]]\nmethod = \"GET\"\npath = \"/api/repo
 pub enum Via {
     /// Straight to PostgreSQL.
     Direct,
-    /// Through pgbouncer in transaction mode (`store.url`), the listening
-    /// connection straight to PostgreSQL (`store.listen_url`).
+    /// Through pgbouncer 1.18 in transaction mode (`store.url`, with
+    /// `store.prepared_statements = false`: it cannot keep them), the
+    /// listening connection straight to PostgreSQL (`store.listen_url`).
     PgBouncer,
 }
 
@@ -51,7 +52,8 @@ impl Fleet {
             Via::PgBouncer => {
                 let bouncer = PgBouncer::start(&pg)?;
                 let db = url.rsplit('/').next().unwrap_or_default();
-                let store = format!("url = \"{}\"\nlisten_url = \"{url}\"\n", bouncer.url(db));
+                let store =
+                    format!("url = \"{}\"\nlisten_url = \"{url}\"\nprepared_statements = false\n", bouncer.url(db));
                 (Some(bouncer), store)
             }
         };

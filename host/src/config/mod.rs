@@ -272,6 +272,11 @@ pub struct StoreConfig {
     pub listen_url: Option<String>,
     /// The pool's connections per host (PostgreSQL), beside the listening one.
     pub pool_size: usize,
+    /// Prepare each statement once per pooled connection (PostgreSQL). Off
+    /// when `url` names a transaction pooler that cannot keep prepared
+    /// statements (pgbouncer before 1.21, or without `max_prepared_statements`):
+    /// every statement is then sent unnamed, planned each time.
+    pub prepared_statements: bool,
 }
 
 impl StoreConfig {
@@ -285,7 +290,11 @@ impl StoreConfig {
 
     /// How a PostgreSQL store is opened beside its URL.
     pub fn pg_options(&self) -> crate::store::PgOptions {
-        crate::store::PgOptions { listen_url: self.listen_url.clone(), pool_size: Some(self.pool_size) }
+        crate::store::PgOptions {
+            listen_url: self.listen_url.clone(),
+            pool_size: Some(self.pool_size),
+            unnamed_statements: !self.prepared_statements,
+        }
     }
 
     /// Points at `location` instead.
@@ -316,6 +325,7 @@ impl Default for StoreConfig {
             url: None,
             listen_url: None,
             pool_size: crate::store::DEFAULT_POOL_SIZE,
+            prepared_statements: true,
         }
     }
 }

@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use tokio_postgres::{AsyncMessage, NoTls};
 
-use super::sql::Sql;
 use crate::store::{StoreSignal, Watch};
 
 /// How often the listening connection is probed; each probe reads the change
@@ -102,7 +101,7 @@ async fn listen(
             }
             _ = probe.tick() => {
                 let began = std::time::Instant::now();
-                let read = client.row("SELECT counter FROM changes WHERE id = 1", &[]);
+                let read = client.query_typed_one("SELECT counter FROM changes WHERE id = 1", &[]);
                 match tokio::time::timeout(PROBE_TIMEOUT, read).await {
                     Ok(Ok(row)) => {
                         let counter: i64 = row.try_get(0)?;

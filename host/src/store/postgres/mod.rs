@@ -31,6 +31,10 @@ pub struct PgOptions {
     pub listen_url: Option<String>,
     /// The pool's connections (`store.pool_size`); `None`: `DEFAULT_POOL_SIZE`.
     pub pool_size: Option<usize>,
+    /// Send every statement unnamed instead of preparing it once per
+    /// connection (`store.prepared_statements = false`): for a transaction
+    /// pooler that cannot keep prepared statements (see `sql.rs`).
+    pub unnamed_statements: bool,
 }
 
 /// The pool's connections per host unless `store.pool_size` says otherwise:
@@ -47,6 +51,8 @@ pub struct PgStore {
     runtime: Option<tokio::runtime::Runtime>,
     handle: tokio::runtime::Handle,
     shown: String,
+    /// `PgOptions::unnamed_statements`, for every operation's task.
+    unnamed: bool,
 }
 
 impl PgStore {
@@ -88,7 +94,14 @@ impl PgStore {
             .build()
             .map_err(|e| StoreError::backend("make the connection pool", e))?;
         let handle = runtime.handle().clone();
-        let store = PgStore { pool, listen, runtime: Some(runtime), handle, shown: shown.to_owned() };
+        let store = PgStore {
+            pool,
+            listen,
+            runtime: Some(runtime),
+            handle,
+            shown: shown.to_owned(),
+            unnamed: options.unnamed_statements,
+        };
         store.run("bring the schema up to date", schema::migrate)?;
         Ok(store)
     }
@@ -111,14 +124,14 @@ impl PgStore {
     {
         let future = work(self.pool.clone());
         let (answer, answered) = std::sync::mpsc::sync_channel(1);
-        self.handle.spawn(async move {
+        self.handle.spawn(sql::UNNAMED.scope(self.unnamed, async move {
             let result = match tokio::time::timeout(bound, future).await {
                 Ok(result) => result,
                 Err(_) => Err(StoreError::backend(op, format!("no answer within {} s", bound.as_secs()))),
             };
             // The caller waits on the other end; it is never dropped first.
             let _ = answer.send(result);
-        });
+        }));
         answered.recv().map_err(|_| StoreError::backend(op, "the store's runtime stopped"))?
     }
 

@@ -1,12 +1,23 @@
-//! How the fleet store sends a statement: one round trip with an unnamed
-//! statement whose parameters carry their PostgreSQL types (`query_typed`).
-//! Nothing is prepared by name, so the pool's connections may go through a
-//! transaction pooler (pgbouncer) that hands each transaction to any server.
+//! How the fleet store sends a statement, the one place that decides it:
+//! prepared by name once per connection and cached (the default), or, with
+//! `store.prepared_statements = false`, unnamed in one round trip with its
+//! parameters' types, for a transaction pooler (pgbouncer before 1.21) that
+//! hands each transaction to any server connection.
 
 use std::future::Future;
 
 use tokio_postgres::types::{ToSql, Type};
-use tokio_postgres::{Error, GenericClient, Row};
+use tokio_postgres::{Error, Row};
+
+tokio::task_local! {
+    /// Whether the store operation running on this task sends unnamed statements
+    /// (`PgStore::run_for` sets it from `store.prepared_statements`).
+    pub static UNNAMED: bool;
+}
+
+fn unnamed() -> bool {
+    UNNAMED.try_with(|unnamed| *unnamed).unwrap_or(true)
+}
 
 /// A value the store sends, with the type it is sent as.
 pub trait Typed: ToSql + Sync {
@@ -39,12 +50,20 @@ impl<T: Typed> Param for T {
     }
 }
 
+fn types(params: &[&dyn Param]) -> Vec<Type> {
+    params.iter().map(|p| p.typed().1).collect()
+}
+
+fn values<'a>(params: &'a [&'a dyn Param]) -> Vec<&'a (dyn ToSql + Sync)> {
+    params.iter().map(|p| p.typed().0).collect()
+}
+
 fn typed<'a>(params: &'a [&'a dyn Param]) -> Vec<(&'a (dyn ToSql + Sync), Type)> {
     params.iter().map(|p| p.typed()).collect()
 }
 
-/// The statements the store sends on a connection or inside a transaction.
-pub trait Sql {
+/// The statements the store sends on a pooled connection or inside a transaction.
+pub trait Sql: Sync {
     /// Every row `sql` returns.
     fn rows(&self, sql: &str, params: &[&dyn Param]) -> impl Future<Output = Result<Vec<Row>, Error>> + Send;
     /// The one row `sql` returns (an error when there are none or more).
@@ -55,20 +74,46 @@ pub trait Sql {
     fn exec(&self, sql: &str, params: &[&dyn Param]) -> impl Future<Output = Result<u64, Error>> + Send;
 }
 
-impl<C: GenericClient + Sync> Sql for C {
-    async fn rows(&self, sql: &str, params: &[&dyn Param]) -> Result<Vec<Row>, Error> {
-        self.query_typed(sql, &typed(params)).await
-    }
+// The one place that calls the driver's statement methods (clippy refuses them
+// elsewhere): each either prepares through the connection's cache or goes unnamed.
+macro_rules! sql_on {
+    ($on:ty) => {
+        #[allow(clippy::disallowed_methods)]
+        impl Sql for $on {
+            async fn rows(&self, sql: &str, params: &[&dyn Param]) -> Result<Vec<Row>, Error> {
+                if unnamed() {
+                    return self.query_typed(sql, &typed(params)).await;
+                }
+                let statement = self.prepare_typed_cached(sql, &types(params)).await?;
+                self.query(&statement, &values(params)).await
+            }
 
-    async fn row(&self, sql: &str, params: &[&dyn Param]) -> Result<Row, Error> {
-        self.query_typed_one(sql, &typed(params)).await
-    }
+            async fn row(&self, sql: &str, params: &[&dyn Param]) -> Result<Row, Error> {
+                if unnamed() {
+                    return self.query_typed_one(sql, &typed(params)).await;
+                }
+                let statement = self.prepare_typed_cached(sql, &types(params)).await?;
+                self.query_one(&statement, &values(params)).await
+            }
 
-    async fn maybe_row(&self, sql: &str, params: &[&dyn Param]) -> Result<Option<Row>, Error> {
-        self.query_typed_opt(sql, &typed(params)).await
-    }
+            async fn maybe_row(&self, sql: &str, params: &[&dyn Param]) -> Result<Option<Row>, Error> {
+                if unnamed() {
+                    return self.query_typed_opt(sql, &typed(params)).await;
+                }
+                let statement = self.prepare_typed_cached(sql, &types(params)).await?;
+                self.query_opt(&statement, &values(params)).await
+            }
 
-    async fn exec(&self, sql: &str, params: &[&dyn Param]) -> Result<u64, Error> {
-        self.execute_typed(sql, &typed(params)).await
-    }
+            async fn exec(&self, sql: &str, params: &[&dyn Param]) -> Result<u64, Error> {
+                if unnamed() {
+                    return self.execute_typed(sql, &typed(params)).await;
+                }
+                let statement = self.prepare_typed_cached(sql, &types(params)).await?;
+                self.execute(&statement, &values(params)).await
+            }
+        }
+    };
 }
+
+sql_on!(deadpool_postgres::ClientWrapper);
+sql_on!(deadpool_postgres::Transaction<'_>);

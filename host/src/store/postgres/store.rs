@@ -95,7 +95,7 @@ async fn insert_on(tx: &deadpool_postgres::Transaction<'_>, token: &NewToken) ->
 }
 
 /// Every principal with its bindings, by name, as `client` sees them.
-async fn principals_on(client: &(impl tokio_postgres::GenericClient + Sync)) -> StoreResult<Vec<Principal>> {
+async fn principals_on(client: &impl Sql) -> StoreResult<Vec<Principal>> {
     const OP: &str = "list principals";
     let principals = client.rows("SELECT id, name, created_at FROM principals ORDER BY name", &[]).await.op(OP)?;
     let bindings = client.rows("SELECT principal_id, binding FROM bindings ORDER BY binding", &[]).await.op(OP)?;
@@ -152,7 +152,7 @@ impl Store for PgStore {
         const OP: &str = "list principals";
         self.run(OP, |pool| async move {
             let client = client(&pool, OP).await?;
-            principals_on(&**client).await
+            principals_on(&*client).await
         })
     }
 
@@ -163,11 +163,11 @@ impl Store for PgStore {
             let mut client = client(&pool, OP).await?;
             let tx = client.transaction().await.op(OP)?;
             tx.exec("SELECT pg_advisory_xact_lock($1)", &[&PRINCIPALS_LOCK]).await.op(OP)?;
-            let before = principals_on(&*tx).await?;
+            let before = principals_on(&tx).await?;
             if tx.exec("DELETE FROM principals WHERE name = $1", &[&name]).await.op(OP)? == 0 {
                 return Ok(Guarded::Missing);
             }
-            if !guard(&before, &principals_on(&*tx).await?) {
+            if !guard(&before, &principals_on(&tx).await?) {
                 return Ok(Guarded::Refused);
             }
             tx.commit().await.op(OP)?;
@@ -199,14 +199,14 @@ impl Store for PgStore {
             let mut client = client(&pool, OP).await?;
             let tx = client.transaction().await.op(OP)?;
             tx.exec("SELECT pg_advisory_xact_lock($1)", &[&PRINCIPALS_LOCK]).await.op(OP)?;
-            let before = principals_on(&*tx).await?;
+            let before = principals_on(&tx).await?;
             for text in &texts {
                 let sql = "DELETE FROM bindings WHERE principal_id = $1 AND binding = $2";
                 if tx.exec(sql, &[&principal.get(), text]).await.op(OP)? == 0 {
                     return Ok(Guarded::Missing);
                 }
             }
-            if !guard(&before, &principals_on(&*tx).await?) {
+            if !guard(&before, &principals_on(&tx).await?) {
                 return Ok(Guarded::Refused);
             }
             tx.commit().await.op(OP)?;

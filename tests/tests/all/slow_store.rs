@@ -33,7 +33,7 @@ fn setup(store_waits: usize) -> Setup {
     let config = dir.path().join("tokenscope.toml");
     let text = format!(
         "[store]\nurl = \"{proxied}\"\nlisten_url = \"{direct}\"\n[server]\nworkers = 1\nstore_waits = {store_waits}\n\
-         [log]\ndecisions = \"none\"\n{ROUTES}"
+         [cache]\nrefresh = \"500ms\"\n[log]\ndecisions = \"none\"\n{ROUTES}"
     );
     std::fs::write(&config, text).unwrap();
     let admin = init(&config).unwrap();
@@ -53,7 +53,7 @@ fn check(server: &Server, secret: &str) -> (u16, String) {
 }
 
 /// Waits (30 s at most) until `done` holds.
-fn until(what: &str, done: impl Fn() -> bool) {
+fn until(what: &str, mut done: impl FnMut() -> bool) {
     let started = Instant::now();
     while !done() {
         assert!(started.elapsed() < Duration::from_secs(30), "never: {what}");
@@ -104,9 +104,14 @@ fn a_held_database_holds_up_only_the_checks_that_need_it() {
     until("the miss's lookup is held", || s.proxy.holds(&hash.0) || s.proxy.holds(b"t.secret_sha256 = $1"));
     // The one serving thread keeps answering what memory can decide meanwhile
     // (inline, the lookup would hold the thread until the store's 5 s timeout).
-    for _ in 0..5 {
-        assert_eq!(check(&s.server, &cached), (200, String::new()), "a cached check was not answered");
-    }
+    // On a busy machine a probe of the listening connection may come later than
+    // the caches' bound (twice `cache.refresh`): that check then waits for the
+    // held store like a miss, so it is not counted, and the next is asked.
+    let mut answered_meanwhile = 0;
+    until("five cached checks answered while the miss is held", || {
+        answered_meanwhile += usize::from(check(&s.server, &cached) == (200, String::new()));
+        answered_meanwhile >= 5
+    });
     assert!(answer.try_recv().is_err(), "the cached checks were answered only after the miss gave up");
     s.proxy.release();
     let status = answer.recv_timeout(Duration::from_secs(30)).unwrap();
@@ -152,7 +157,9 @@ fn past_store_waits_a_miss_is_refused_at_once_not_queued() {
         *status == 503 && code == "store-unavailable" && message.contains("too many checks wait")
     };
     assert!(early.iter().all(at_once), "{early:?}");
-    assert_eq!(check(&s.server, &cached), (200, String::new()), "cached checks go on meanwhile");
+    // Cached checks go on meanwhile (one that came past the caches' bound on a
+    // busy machine is refused for the full queue like a miss: asked again).
+    until("a cached check answered while the queue is full", || check(&s.server, &cached) == (200, String::new()));
     s.proxy.release();
     for _ in 0..2 {
         let (status, code, _) = answers.recv_timeout(Duration::from_secs(30)).unwrap();

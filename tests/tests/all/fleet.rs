@@ -354,7 +354,9 @@ fn a_change_made_while_the_hosts_notification_connections_are_cut_is_not_lost(vi
                  WHERE application_name = 'tokenscope-listen'",
             )
             .unwrap();
-        assert_eq!(cut, "3", "round {round}: one listening connection per host");
+        // At least one per host: a backend the last round terminated may still be
+        // on its way out on a busy machine, and is counted again.
+        assert!(cut.parse::<u32>().is_ok_and(|n| n >= 3), "round {round}: {cut} listening connections cut");
         let started = Instant::now();
         assert_eq!(fleet.call(1, "POST", &format!("/api/principals/ci/tokens/{id}/revoke"), None).status, 200);
         wait::report_lag("fleet.revocation-while-deaf", refused_everywhere(&agent, &hosts, &secret, started));

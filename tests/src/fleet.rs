@@ -88,7 +88,19 @@ impl Fleet {
         let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
         let unanswered = |why: String| Reply { status: 0, headers: ureq::http::HeaderMap::new(), body: why };
         let Some(host) = self.hosts.get(i) else { return unanswered(format!("no host {i}")) };
-        send_with(&agent(), method, &host.url(path), &headers, body).unwrap_or_else(|e| unanswered(e.to_string()))
+        let mut reply =
+            send_with(&agent(), method, &host.url(path), &headers, body).unwrap_or_else(|e| unanswered(e.to_string()));
+        if reply.status >= 500 {
+            // The host's reason is in its log, not its answer: show it with the failure.
+            let log = host.log();
+            let tail: Vec<&str> = log.lines().rev().take(20).collect();
+            reply.body.push_str(&format!("\n--- the last lines of host {i}'s log ---\n"));
+            for line in tail.iter().rev() {
+                reply.body.push_str(line);
+                reply.body.push('\n');
+            }
+        }
+        reply
     }
 
     /// Adds principal `name` with read on `channel/main` (through host 0).

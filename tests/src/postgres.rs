@@ -37,6 +37,22 @@ fn bin_dir() -> Option<PathBuf> {
     versions.pop()
 }
 
+/// A directory for a new cluster: in memory (`/dev/shm`) where there is one.
+/// On a disk, a machine busy writing (a build beside the tests) can hold every
+/// write of the cluster's for seconds while the kernel flushes dirty pages, and
+/// the hosts rightly answer 503 `store-unavailable` past their 5 s bound: the
+/// tests are about the hosts, not about the disk.
+fn cluster_dir() -> Result<tempfile::TempDir> {
+    let builder = tempfile::Builder::new().prefix("tokenscope-pg").clone();
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir()
+        && let Ok(dir) = builder.tempdir_in(shm)
+    {
+        return Ok(dir);
+    }
+    Ok(builder.tempdir()?)
+}
+
 pub(crate) fn is_root() -> bool {
     Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
@@ -46,7 +62,7 @@ impl Postgres {
     pub fn start() -> Result<Postgres> {
         crate::apt::ensure("postgresql", || bin_dir().is_some())?;
         let bin = bin_dir().context("no PostgreSQL server binaries under /usr/lib/postgresql")?;
-        let dir = tempfile::Builder::new().prefix("tokenscope-pg").tempdir()?;
+        let dir = cluster_dir()?;
         if is_root() {
             let chown = Command::new("chown").arg("postgres:postgres").arg(dir.path()).status()?;
             if !chown.success() {

@@ -78,7 +78,7 @@ fn a_person_manages_tokens_in_a_real_browser() {
             if got.as_ref().is_ok_and(|got| got.contains(text)) {
                 return;
             }
-            if started.elapsed() > Duration::from_secs(10) {
+            if started.elapsed() > tokenscope_tests::wait::DEADLINE {
                 let url = browser.run(c.current_url()).map(|u| u.to_string()).unwrap_or_default();
                 let page = browser.run(c.source()).unwrap_or_default();
                 panic!("waiting for a page titled {text:?}, got {got:?} at {url}:\n{page}");

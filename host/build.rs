@@ -39,6 +39,7 @@ fn write_template(workspace: &Path) -> anyhow::Result<()> {
     let mut files = vec![
         ("vectors.toml".to_owned(), workspace.join("policy/vectors.toml")),
         ("wit/policy.wit".to_owned(), workspace.join("wit/policy.wit")),
+        ("rust-toolchain.toml".to_owned(), workspace.join("rust-toolchain.toml")),
     ];
     let src = workspace.join("policy/src");
     let mut sources: Vec<_> = std::fs::read_dir(&src)

@@ -9,6 +9,7 @@ pub mod caddy;
 pub mod fleet;
 pub mod http;
 pub mod jco;
+pub mod jco_serve;
 pub mod layering;
 pub mod modules;
 pub mod nginx;

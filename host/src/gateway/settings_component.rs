@@ -28,7 +28,7 @@ pub fn settings_component(json: &str) -> Result<Vec<u8>> {
     let package = resolve.push_str("gateway.wit", GATEWAY_WIT).context("wit/gateway/gateway.wit does not parse")?;
     let world = resolve.select_world(&[package], Some("settings-provider")).context("no settings-provider world")?;
     let mut core = core_module(json.as_bytes())?;
-    embed_component_metadata(&mut core, &resolve, world, StringEncoding::UTF8)
+    embed_component_metadata(&mut core, &resolve, world, StringEncoding::UTF8, false)
         .context("failed to embed the settings world")?;
     ComponentEncoder::default()
         .module(&core)

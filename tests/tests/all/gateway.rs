@@ -1,5 +1,6 @@
 //! The `wasi:http` gateway under a real `wasmtime serve` (the wasmtime CLI 49
-//! from PyPI), beside a real `tokenscope serve` that it introspects and in
+//! from PyPI) and, for filter and check mode, under a second `wasi:http` host,
+//! jco's `jco serve` in Node; beside a real `tokenscope serve` that it introspects and in
 //! front of, or behind, a real nginx: filter mode forwards allowed requests with
 //! the identity headers and answers denials itself; check mode answers as
 //! `/v1/check` does, request for request; with instance reuse, revocations,
@@ -11,6 +12,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use tokenscope_tests::http::{Reply, send};
+use tokenscope_tests::jco_serve::JcoServe;
 use tokenscope_tests::modules::{HOSTILE, HOSTILE_LENIENT, VARIANT};
 use tokenscope_tests::nginx::Nginx;
 use tokenscope_tests::server::Server;
@@ -113,6 +115,40 @@ impl Setup {
     }
 }
 
+/// The `wasi:http` host a test runs the gateway under.
+#[derive(Clone, Copy)]
+enum Runtime {
+    Wasmtime,
+    Jco,
+}
+
+/// A gateway being served: dropping it stops the host.
+struct Served {
+    _host: Box<dyn std::any::Any>,
+    base: String,
+}
+
+impl Served {
+    /// Serves `wasm` under `runtime`, a new instance per request.
+    fn start(runtime: Runtime, wasm: &std::path::Path) -> Served {
+        match runtime {
+            Runtime::Wasmtime => {
+                let host = WasmtimeServe::start(wasm, 1).unwrap();
+                Served { base: host.base.clone(), _host: Box::new(host) }
+            }
+            Runtime::Jco => {
+                let work = wasm.parent().unwrap();
+                let host = JcoServe::start(wasm, work, true).unwrap();
+                Served { base: host.base.clone(), _host: Box::new(host) }
+            }
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
 fn bearer(secret: &str) -> String {
     format!("Bearer {secret}")
 }
@@ -142,10 +178,19 @@ fn until(want: (u16, &str), mut answer: impl FnMut() -> (u16, String)) -> Durati
 
 #[test]
 fn filter_mode_forwards_allowed_requests_to_nginx_and_answers_denials_itself() {
+    filter_mode_under(Runtime::Wasmtime);
+}
+
+#[test]
+fn filter_mode_under_jco_serve_forwards_and_denies_as_under_wasmtime() {
+    filter_mode_under(Runtime::Jco);
+}
+
+fn filter_mode_under(runtime: Runtime) {
     let s = setup();
     let nginx = Nginx::start(&s.server.base).unwrap();
     let wasm = s.build("filter", &["--mode", "filter", "--upstream", &nginx.upstream]);
-    let serve = WasmtimeServe::start(&wasm, 1).unwrap();
+    let serve = Served::start(runtime, &wasm);
     let ci_id = s.id_of("ci");
     let get = |path: &str, headers: &[(&str, &str)]| send("GET", &serve.url(path), headers);
 
@@ -263,9 +308,18 @@ fn filter_mode_drops_client_headers_that_frameworks_read_as_the_identity_headers
 
 #[test]
 fn check_mode_answers_every_request_as_the_check_endpoint_does() {
+    check_mode_under(Runtime::Wasmtime);
+}
+
+#[test]
+fn check_mode_under_jco_serve_answers_as_the_check_endpoint_does() {
+    check_mode_under(Runtime::Jco);
+}
+
+fn check_mode_under(runtime: Runtime) {
     let s = setup();
     let wasm = s.build("check", &[]);
-    let serve = WasmtimeServe::start(&wasm, 1).unwrap();
+    let serve = Served::start(runtime, &wasm);
     let (_, reader) = s.token("reader", "channel/main=manage", &["--resource", "channel/main=read"]);
     let (_, demoted) = s.token("demoted", "channel/main=read", &["--scope", "artifact:download"]);
     s.cli(&["principal", "unbind", "demoted", "--grant", "channel/main=read"]);

@@ -17,6 +17,9 @@ fn home() -> Result<PathBuf> {
 
 /// The jco command line, installed when missing (needs `npm` and `node`).
 pub fn jco() -> Result<PathBuf> {
+    // Tests that need jco run in parallel: one installs it, the others wait.
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _installing = INSTALL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let home = home()?;
     let bin = home.join("node_modules/.bin/jco");
     if bin.is_file() {

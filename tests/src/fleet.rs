@@ -78,8 +78,32 @@ impl Fleet {
         Ok(Fleet { hosts, admin, url, config, bouncer, pg })
     }
 
-    /// A JSON API call to host `i` with the admin's token.
+    /// A JSON API call to host `i` with the admin's token. A 503
+    /// `store-unavailable` (the database did not answer within the host's 5 s
+    /// bound: on a machine busy with other work it may not) is asked again
+    /// until `wait::DEADLINE`, and said on stderr with the host's log.
     pub fn call(&self, i: usize, method: &str, path: &str, body: Option<Value>) -> Reply {
+        self.call_again(i, method, path, body).0
+    }
+
+    /// `call`, and whether it was asked again after a 503: a write asked again
+    /// may find its own first attempt done (409 for an add, 404 for an unbind).
+    pub fn call_again(&self, i: usize, method: &str, path: &str, body: Option<Value>) -> (Reply, bool) {
+        let started = std::time::Instant::now();
+        let mut again = false;
+        loop {
+            let reply = self.call_once(i, method, path, body.clone());
+            let unavailable = reply.status == 503 && reply.body.contains("\"store-unavailable\"");
+            if !unavailable || started.elapsed() > crate::wait::DEADLINE {
+                return (reply, again);
+            }
+            eprintln!("{method} {path} on host {i}: 503 store-unavailable, asked again\n{}", reply.body);
+            again = true;
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+
+    fn call_once(&self, i: usize, method: &str, path: &str, body: Option<Value>) -> Reply {
         let bearer = format!("Bearer {}", self.admin);
         let mut headers = vec![("authorization", bearer.as_str())];
         if body.is_some() {
@@ -105,9 +129,10 @@ impl Fleet {
 
     /// Adds principal `name` with read on `channel/main` (through host 0).
     pub fn principal(&self, name: &str) -> Result<()> {
-        let reply =
-            self.call(0, "POST", "/api/principals", Some(json!({"name": name, "grants": ["channel/main=read"]})));
-        anyhow::ensure!(reply.status == 201 || reply.status == 200, "add principal: {} {}", reply.status, reply.body);
+        let (reply, again) =
+            self.call_again(0, "POST", "/api/principals", Some(json!({"name": name, "grants": ["channel/main=read"]})));
+        let done = reply.status == 201 || reply.status == 200 || (again && reply.status == 409);
+        anyhow::ensure!(done, "add principal: {} {}", reply.status, reply.body);
         Ok(())
     }
 

@@ -1,7 +1,8 @@
 //! A policy instance with its caches of compiled grants, as the host decides
 //! live requests: a token's grants are compiled once per instance (they never
-//! change after issuance), an owner's rights once per distinct set. A fault
-//! replaces the instance and drops the caches with it.
+//! change after issuance), an owner's rights once per distinct set, and a
+//! deny's reason once per distinct question in a second. A fault replaces the
+//! instance and drops the caches with it.
 
 use foldhash::{HashMap, HashMapExt};
 
@@ -14,6 +15,48 @@ use crate::verdict::{Code, Verdict};
 
 /// Past this many cached entries a cache is emptied and refilled on demand.
 const MAX_CACHED: usize = 100_000;
+/// Past this many cached explanations they are all forgotten.
+const MAX_EXPLAINED: usize = 4_096;
+
+/// Every input of `explain` but the resource (the inner map's key). The module
+/// imports nothing, so the same inputs give the same reason: a cached one is
+/// the one it would give, and a flood of one denied request (a stolen token
+/// tried again and again) is explained once a second, not once a request.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct ExplainKey {
+    token: u32,
+    owner: u32,
+    status: TokenStatus,
+    action: ActionId,
+    now: u64,
+}
+
+/// Deny reasons already asked for, by question.
+#[derive(Default)]
+struct Explained {
+    by_question: HashMap<ExplainKey, HashMap<Box<str>, Verdict>>,
+    len: usize,
+}
+
+impl Explained {
+    fn get(&self, key: &ExplainKey, resource: &str) -> Option<&Verdict> {
+        self.by_question.get(key)?.get(resource)
+    }
+
+    fn insert(&mut self, key: ExplainKey, resource: &str, verdict: Verdict) {
+        if self.len >= MAX_EXPLAINED {
+            self.clear();
+        }
+        if self.by_question.entry(key).or_default().insert(resource.into(), verdict).is_none() {
+            self.len += 1;
+        }
+    }
+
+    fn clear(&mut self) {
+        self.by_question.clear();
+        self.len = 0;
+    }
+}
 
 /// One request for a stored token, with everything a decision needs.
 #[derive(Clone, Copy)]
@@ -45,6 +88,8 @@ pub struct Evaluator {
     owners: HashMap<Vec<ResourceGrant>, CompiledGrants>,
     /// Normalised grants, fetched from the instance once per grant set (for reports).
     normalized: HashMap<Grants, Grants>,
+    /// Deny reasons, keyed by compiled ids: forgotten whenever ids are released.
+    explained: Explained,
 }
 
 impl Evaluator {
@@ -57,6 +102,7 @@ impl Evaluator {
             tokens: HashMap::new(),
             owners: HashMap::new(),
             normalized: HashMap::new(),
+            explained: Explained::default(),
         }
     }
 
@@ -76,7 +122,7 @@ impl Evaluator {
         self.drop_stale_handles();
         // The hit path hashes each key once.
         if let (Some(token), Some(owner)) = (self.tokens.get(grants), self.owners.get(owner_rights)) {
-            let verdict = Self::ask(&mut self.instance, token, owner, q);
+            let verdict = Self::ask(&mut self.instance, &mut self.explained, token, owner, q);
             self.drop_stale_handles();
             return Ok(verdict);
         }
@@ -85,6 +131,7 @@ impl Evaluator {
                 Ok(compiled) => {
                     if Self::make_room(&mut self.instance, &mut self.tokens) {
                         self.normalized.clear();
+                        self.explained.clear();
                     }
                     self.tokens.insert(grants.clone(), compiled);
                 }
@@ -94,7 +141,9 @@ impl Evaluator {
         if !self.owners.contains_key(owner_rights) {
             match self.instance.compile(&Grants::Resources(owner_rights.to_vec()))? {
                 Ok(compiled) => {
-                    Self::make_room(&mut self.instance, &mut self.owners);
+                    if Self::make_room(&mut self.instance, &mut self.owners) {
+                        self.explained.clear();
+                    }
                     self.owners.insert(owner_rights.to_vec(), compiled);
                 }
                 Err(denial) => {
@@ -108,20 +157,37 @@ impl Evaluator {
         let (Some(token), Some(owner)) = (self.tokens.get(grants), self.owners.get(owner_rights)) else {
             return Err(PolicyFault { message: "compiled grants vanished from the cache".into() });
         };
-        let verdict = Self::ask(&mut self.instance, token, owner, q);
+        let verdict = Self::ask(&mut self.instance, &mut self.explained, token, owner, q);
         self.drop_stale_handles();
         Ok(verdict)
     }
 
-    /// The ruling for `q` with compiled sets; a deny is explained (its reason asked for).
-    fn ask(instance: &mut PolicyInstance, token: &CompiledGrants, owner: &CompiledGrants, q: &Question<'_>) -> Verdict {
+    /// The ruling for `q` with compiled sets; a deny is explained (its reason
+    /// asked for, or taken from `explained` when this very question was
+    /// explained this second with the same code).
+    fn ask(
+        instance: &mut PolicyInstance,
+        explained: &mut Explained,
+        token: &CompiledGrants,
+        owner: &CompiledGrants,
+        q: &Question<'_>,
+    ) -> Verdict {
         let call =
             HotCall { token, owner, status: q.status, action: q.action, resource: q.resource, now: q.now.secs() };
         let verdict = instance.decide_compiled(&call);
-        if matches!(verdict, Verdict::Deny { code: Code::Policy(_), .. }) {
-            return instance.explain(&verdict, &call);
+        let Verdict::Deny { code: ruled @ Code::Policy(_), .. } = &verdict else {
+            return verdict;
+        };
+        let key =
+            ExplainKey { token: token.id(), owner: owner.id(), status: q.status, action: q.action, now: call.now };
+        if let Some(known) = explained.get(&key, q.resource).filter(|known| known.code() == Some(*ruled)) {
+            return known.clone();
         }
-        verdict
+        let reason = instance.explain(&verdict, &call);
+        if reason.code() == Some(*ruled) {
+            explained.insert(key, q.resource, reason.clone());
+        }
+        reason
     }
 
     /// The normalised text of grant `index` of `grants` (compiled by an earlier
@@ -140,6 +206,7 @@ impl Evaluator {
             self.tokens.clear();
             self.owners.clear();
             self.normalized.clear();
+            self.explained.clear();
             self.generation = self.instance.generation();
         }
     }
@@ -153,5 +220,54 @@ impl Evaluator {
             let _ = instance.release(compiled);
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::{Access, Level};
+    use crate::runtime::{Limits, PolicyModule, Runtime};
+
+    #[test]
+    fn a_cached_reason_is_the_one_the_module_gives_for_that_very_question() {
+        let runtime = Runtime::new().unwrap();
+        let module = PolicyModule::embedded(&runtime, Limits::default()).unwrap();
+        let download = module.action_id("artifact:download").unwrap();
+        let create = module.action_id("artifact:create").unwrap();
+        let grants = Grants::Scopes(vec!["artifact:download".into()]);
+        let owner = vec![ResourceGrant { resource: "channel/main".into(), access: Access::Level(Level::Read) }];
+        let live = TokenStatus { expires_at: None, revoked: false };
+        let expired = TokenStatus { expires_at: Some(1_000), revoked: false };
+        let question = |status, action, resource, now| Question {
+            token: TokenId::new(1),
+            grants: &grants,
+            owner_rights: &owner,
+            status,
+            action,
+            resource,
+            now: UnixTime::from_secs(now),
+        };
+        let questions = [
+            question(live, download, "channel/private/artifact/a", 500),
+            question(live, download, "channel/other/artifact/a", 500),
+            question(live, create, "channel/main/artifact/a", 500),
+            question(expired, download, "channel/main/artifact/a", 2_000),
+            question(expired, download, "channel/private/artifact/a", 2_000),
+            question(live, download, "channel/main/artifact/a", 500),
+            question(live, download, "channel/private/artifact/a", 501),
+        ];
+        let mut cached = Evaluator::new(&module);
+        // Asked over and over in an interleaved order, each answer is what a
+        // fresh evaluator (nothing cached) answers for that question.
+        for round in 0..3 {
+            for (i, q) in questions.iter().enumerate().cycle().skip(round).take(questions.len()) {
+                let fresh = Evaluator::new(&module).decide(q);
+                assert_eq!(cached.decide(q), fresh, "question {i}, round {round}");
+            }
+        }
+        assert!(cached.explained.len > 0 && cached.explained.len < questions.len(), "denies are kept, allows not");
+        let Verdict::Deny { message, .. } = cached.decide(&questions[0]) else { panic!("a deny") };
+        assert!(message.contains("channel/private"), "{message}");
     }
 }

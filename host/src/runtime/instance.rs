@@ -46,6 +46,14 @@ pub struct CompiledGrants {
     generation: u64,
 }
 
+impl CompiledGrants {
+    /// Its `grant-set-id` in the instance that compiled it (ids are reused
+    /// once released, so a cache keyed by them must forget them then).
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+}
+
 /// One hot-path request against sets compiled in this instance.
 #[derive(Clone, Copy)]
 pub struct HotCall<'a> {

@@ -33,33 +33,26 @@ fn refused_everywhere(agent: &ureq::Agent, hosts: &[&Server], secret: &str, star
 fn revocations_reissues_and_demotions_through_one_host_reach_every_host(via: Via) {
     let fleet = Fleet::start(via, 3, "").unwrap();
     let agent = agent();
-    let (a, others) = (&fleet.hosts[0], [&fleet.hosts[1], &fleet.hosts[2]]);
+    let others = [&fleet.hosts[1], &fleet.hosts[2]];
     const ROUNDS: usize = 100;
     fleet.principal("ci").unwrap();
 
     for _ in 0..ROUNDS {
         let (id, secret) = fleet.token(0, "ci").unwrap();
         for host in others {
-            assert_eq!(decide(&agent, host, &secret).1, "allow");
+            allows(&agent, host, &secret);
             assert_eq!(decide(&agent, host, &secret).1, "allow", "now cached");
         }
         let started = Instant::now();
-        let reply = send_with(
-            &agent,
-            "POST",
-            &a.url(&format!("/api/principals/ci/tokens/{id}/revoke")),
-            &[("authorization", &format!("Bearer {}", fleet.admin))],
-            Vec::new(),
-        )
-        .unwrap();
-        assert_eq!(reply.status, 200, "{}", reply.body);
+        let (reply, again) = fleet.call_again(0, "POST", &format!("/api/principals/ci/tokens/{id}/revoke"), None);
+        assert!(reply.status == 200 || (again && reply.status == 409), "{} {}", reply.status, reply.body);
         wait::report_lag("fleet.revocation", refused_everywhere(&agent, &others, &secret, started));
     }
 
     for _ in 0..ROUNDS {
         let (id, old) = fleet.token(0, "ci").unwrap();
         for host in others {
-            assert_eq!(decide(&agent, host, &old).1, "allow");
+            allows(&agent, host, &old);
         }
         let started = Instant::now();
         let reply = fleet.call(0, "PATCH", &format!("/api/principals/ci/tokens/{id}"), Some(json!({"reissue": true})));
@@ -67,7 +60,7 @@ fn revocations_reissues_and_demotions_through_one_host_reach_every_host(via: Via
         wait::report_lag("fleet.reissue", refused_everywhere(&agent, &others, &old, started));
         let new = reply.json()["secret"].as_str().unwrap().to_owned();
         for host in others {
-            assert_eq!(decide(&agent, host, &new).1, "allow", "the new secret works everywhere");
+            allows(&agent, host, &new);
         }
     }
 
@@ -76,12 +69,12 @@ fn revocations_reissues_and_demotions_through_one_host_reach_every_host(via: Via
         fleet.principal(&owner).unwrap();
         let (_, secret) = fleet.token(0, &owner).unwrap();
         for host in others {
-            assert_eq!(decide(&agent, host, &secret).1, "allow");
+            allows(&agent, host, &secret);
         }
         let started = Instant::now();
         let body = json!({"grants": ["channel/main=read"]});
-        let reply = fleet.call(0, "POST", &format!("/api/principals/{owner}/unbind"), Some(body));
-        assert_eq!(reply.status, 200, "{}", reply.body);
+        let (reply, again) = fleet.call_again(0, "POST", &format!("/api/principals/{owner}/unbind"), Some(body));
+        assert!(reply.status == 200 || (again && reply.status == 404), "{} {}", reply.status, reply.body);
         wait::report_lag("fleet.demotion", refused_everywhere(&agent, &others, &secret, started));
     }
 
@@ -97,6 +90,16 @@ fn revocations_reissues_and_demotions_through_one_host_reach_every_host(via: Via
     }
     let metrics = tokenscope_tests::http::send("GET", &fleet.hosts[1].url("/metrics"), &[]).body;
     assert!(metrics.contains("tokenscope_store_listening 1"), "{metrics}");
+}
+
+/// Waits until `host` allows `secret`: a miss the store is too slow for is a
+/// 503 `store-unavailable` on a busy machine (asked again); any other answer fails.
+fn allows(agent: &ureq::Agent, host: &Server, secret: &str) {
+    wait::until("the secret allowed", Duration::from_millis(50), || {
+        let (status, code) = decide(agent, host, secret);
+        assert!(code == "allow" || (status == 503 && code == "store-unavailable"), "refused: {status} {code}");
+        code == "allow"
+    });
 }
 
 /// The `x-tokenscope-policy` of each host, for one check.

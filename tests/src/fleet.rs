@@ -57,7 +57,7 @@ impl Fleet {
                 (Some(bouncer), store)
             }
         };
-        let config = format!("[store]\n{store}{ROUTES}");
+        let config = format!("[store]\n{store}{}\n{ROUTES}", crate::postgres::STORE_TIMEOUT);
         let mut hosts = Vec::new();
         let mut admin = String::new();
         for (i, extra) in extras.iter().enumerate() {

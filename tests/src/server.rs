@@ -26,7 +26,11 @@ impl Server {
     pub fn start(config: &str) -> Result<Server> {
         let dir = tempfile::tempdir()?;
         let store = if crate::postgres::backend_is_postgres() {
-            format!("url = \"{}\"", crate::postgres::Postgres::shared()?.database()?)
+            format!(
+                "url = \"{}\"\n{}",
+                crate::postgres::Postgres::shared()?.database()?,
+                crate::postgres::STORE_TIMEOUT
+            )
         } else {
             format!("path = \"{}\"", dir.path().join("t.db").display())
         };

@@ -277,6 +277,10 @@ pub struct StoreConfig {
     /// statements (pgbouncer before 1.21, or without `max_prepared_statements`):
     /// every statement is then sent unnamed, planned each time.
     pub prepared_statements: bool,
+    /// The longest one store operation may take (PostgreSQL): past it the
+    /// operation fails, a check or a change answers 503 `store-unavailable`.
+    #[serde(deserialize_with = "duration")]
+    pub timeout: Duration,
 }
 
 impl StoreConfig {
@@ -294,6 +298,7 @@ impl StoreConfig {
             listen_url: self.listen_url.clone(),
             pool_size: Some(self.pool_size),
             unnamed_statements: !self.prepared_statements,
+            op_timeout: Some(self.timeout),
         }
     }
 
@@ -326,6 +331,7 @@ impl Default for StoreConfig {
             listen_url: None,
             pool_size: crate::store::DEFAULT_POOL_SIZE,
             prepared_statements: true,
+            timeout: crate::store::DEFAULT_OP_TIMEOUT,
         }
     }
 }
@@ -585,6 +591,9 @@ impl Config {
             && (self.store.url.is_none() || !matches!(StoreLocation::parse(url), Ok(StoreLocation::Postgres(_))))
         {
             bail!("store.listen_url goes with store.url, and must start with `postgres://` or `postgresql://`");
+        }
+        if self.store.timeout < Duration::from_millis(100) || self.store.timeout > Duration::from_secs(600) {
+            bail!("store.timeout must be between 100ms and 10m");
         }
         if self.store.pool_size == 0 || self.store.pool_size > 256 {
             bail!("store.pool_size must be between 1 and 256");

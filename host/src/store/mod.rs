@@ -14,7 +14,7 @@ mod types;
 pub use error::{Cause, StoreError};
 pub use fleet::{Desired, Fleet, FleetHost, HostBeat, Published, RolledBack};
 pub use location::{LocationError, StoreLocation, open, open_existing, open_existing_with, open_with};
-pub use postgres::{DEFAULT_POOL_SIZE, PgOptions, PgStore};
+pub use postgres::{DEFAULT_OP_TIMEOUT, DEFAULT_POOL_SIZE, PgOptions, PgStore};
 pub use snapshot::{Snapshot, StoredLink, StoredToken};
 pub use sqlite::SqliteStore;
 pub use types::{

@@ -1,7 +1,8 @@
 //! The fleet store: one PostgreSQL database shared by any number of hosts,
 //! through a `deadpool-postgres` pool of `tokio-postgres` connections. The
 //! `Store` trait is synchronous, so every operation runs on the store's own
-//! small runtime and the caller waits for its answer, bounded by `OP_TIMEOUT`.
+//! small runtime and the caller waits for its answer, bounded by `store.timeout`
+//! (`DEFAULT_OP_TIMEOUT`).
 
 mod copy;
 mod fleet;
@@ -20,8 +21,9 @@ use tokio_postgres::NoTls;
 
 use super::{StoreError, StoreResult};
 
-/// The longest one store operation may take before it fails (`store-unavailable`).
-const OP_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest one store operation may take before it fails (`store-unavailable`)
+/// unless `store.timeout` says otherwise.
+pub const DEFAULT_OP_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long opening a connection may take (unless the URL says `connect_timeout`).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// How a host reaches a fleet's database beside its URL.
@@ -35,6 +37,8 @@ pub struct PgOptions {
     /// connection (`store.prepared_statements = false`): for a transaction
     /// pooler that cannot keep prepared statements (see `sql.rs`).
     pub unnamed_statements: bool,
+    /// The longest one operation may take (`store.timeout`); `None`: `DEFAULT_OP_TIMEOUT`.
+    pub op_timeout: Option<Duration>,
 }
 
 /// The pool's connections per host unless `store.pool_size` says otherwise:
@@ -53,6 +57,8 @@ pub struct PgStore {
     shown: String,
     /// `PgOptions::unnamed_statements`, for every operation's task.
     unnamed: bool,
+    /// The longest one operation may take.
+    op_timeout: Duration,
 }
 
 impl PgStore {
@@ -85,10 +91,11 @@ impl PgStore {
             .map_err(|e| StoreError::backend("start the store's runtime", e))?;
         let manager =
             Manager::from_config(config.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let op_timeout = options.op_timeout.unwrap_or(DEFAULT_OP_TIMEOUT);
         let pool = Pool::builder(manager)
             .max_size(options.pool_size.unwrap_or(DEFAULT_POOL_SIZE).max(1))
             .runtime(deadpool_postgres::Runtime::Tokio1)
-            .wait_timeout(Some(OP_TIMEOUT))
+            .wait_timeout(Some(op_timeout))
             .create_timeout(Some(CONNECT_TIMEOUT))
             .recycle_timeout(Some(CONNECT_TIMEOUT))
             .build()
@@ -101,6 +108,7 @@ impl PgStore {
             handle,
             shown: shown.to_owned(),
             unnamed: options.unnamed_statements,
+            op_timeout,
         };
         store.run("bring the schema up to date", schema::migrate)?;
         Ok(store)
@@ -113,7 +121,7 @@ impl PgStore {
         T: Send + 'static,
         F: Future<Output = StoreResult<T>> + Send + 'static,
     {
-        self.run_for(op, OP_TIMEOUT, work)
+        self.run_for(op, self.op_timeout, work)
     }
 
     /// `run` with another bound (whole-store copies).

@@ -45,6 +45,18 @@ impl Fleet {
 
     /// A host per entry of `extras`, each with that config beside the store and routes.
     pub fn start_each(via: Via, extras: &[&str]) -> Result<Fleet> {
+        Self::start_bounded(via, crate::postgres::STORE_TIMEOUT, extras)
+    }
+
+    /// `n` hosts whose store operations end after the default 5 s: for a test
+    /// that needs a dead database's answer (503) before a pooler gives up on it.
+    pub fn start_with_default_timeout(via: Via, n: usize) -> Result<Fleet> {
+        Self::start_bounded(via, "", &vec![""; n])
+    }
+
+    /// A host per entry of `extras`, with `bound` (a `timeout = ...` line, or
+    /// nothing for the default) in `[store]`.
+    fn start_bounded(via: Via, bound: &str, extras: &[&str]) -> Result<Fleet> {
         let pg = Postgres::start()?;
         let url = pg.database()?;
         let (bouncer, store) = match via {
@@ -57,7 +69,7 @@ impl Fleet {
                 (Some(bouncer), store)
             }
         };
-        let config = format!("[store]\n{store}{}\n{ROUTES}", crate::postgres::STORE_TIMEOUT);
+        let config = format!("[store]\n{store}{bound}\n{ROUTES}");
         let mut hosts = Vec::new();
         let mut admin = String::new();
         for (i, extra) in extras.iter().enumerate() {
@@ -79,9 +91,9 @@ impl Fleet {
     }
 
     /// A JSON API call to host `i` with the admin's token. A 503
-    /// `store-unavailable` (the database did not answer within the host's 5 s
-    /// bound: on a machine busy with other work it may not) is asked again
-    /// until `wait::DEADLINE`, and said on stderr with the host's log.
+    /// `store-unavailable` or a 408 (the database did not answer within the
+    /// host's bound: on a machine busy with other work it may not) is asked
+    /// again until `wait::DEADLINE`, and said on stderr with the host's log.
     pub fn call(&self, i: usize, method: &str, path: &str, body: Option<Value>) -> Reply {
         self.call_again(i, method, path, body).0
     }
@@ -93,11 +105,13 @@ impl Fleet {
         let mut again = false;
         loop {
             let reply = self.call_once(i, method, path, body.clone());
-            let unavailable = reply.status == 503 && reply.body.contains("\"store-unavailable\"");
+            // 408: the server's own request bound ran out while it waited for the store.
+            let unavailable = (reply.status == 503 && reply.body.contains("\"store-unavailable\""))
+                || (reply.status == 408 && reply.body.contains("\"timeout\""));
             if !unavailable || started.elapsed() > crate::wait::DEADLINE {
                 return (reply, again);
             }
-            eprintln!("{method} {path} on host {i}: 503 store-unavailable, asked again\n{}", reply.body);
+            eprintln!("{method} {path} on host {i}: {}, asked again\n{}", reply.status, reply.body);
             again = true;
             std::thread::sleep(std::time::Duration::from_millis(200));
         }

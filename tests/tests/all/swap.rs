@@ -186,15 +186,17 @@ fn bad_modules_are_refused_and_a_late_misbehaver_only_faults() {
     let again = send("POST", &server.url("/api/system/policy/rollback"), &[("authorization", auth.as_str())]);
     assert_eq!((again.status, again.json()["code"].as_str()), (409, Some("no-previous")));
 
-    // Only a token with `system.policy:edit` may load.
-    let reply = send_with(
-        &agent(),
-        "POST",
-        &server.url("/api/system/policy"),
-        &[("authorization", &format!("Bearer {secret}")), ("content-type", "application/wasm")],
-        bytes(VARIANT),
-    )
-    .unwrap();
+    // Only a token with `system.policy:edit` may load. The refusal comes before
+    // the body is read, so a slow client may still be writing it when the server
+    // answers and closes (a broken pipe): asked again until the answer is read.
+    let auth = format!("Bearer {secret}");
+    let mut reply = None;
+    tokenscope_tests::wait::until("the refusal read", Duration::from_millis(100), || {
+        let headers = [("authorization", auth.as_str()), ("content-type", "application/wasm")];
+        reply = send_with(&agent(), "POST", &server.url("/api/system/policy"), &headers, bytes(VARIANT)).ok();
+        reply.is_some()
+    });
+    let reply = reply.unwrap();
     assert_eq!((reply.status, reply.json()["code"].as_str()), (403, Some("no-grant")), "{}", reply.body);
     assert_eq!(active(&server), default_sha);
     let metrics = send("GET", &server.url("/metrics"), &[]).body;

@@ -85,7 +85,7 @@ fn proxy_conventions_statuses_and_identity_headers() {
 }
 
 #[test]
-fn psm_path_token_download_and_revocation_take_effect_at_once() {
+fn psm_path_token_download_and_a_revocation_by_another_process_take_effect() {
     let server = start();
     let token = server.issue("ci", "channel/main=read", &["--scope", "artifact:download"]).unwrap();
     let path = format!("/api/repo/t/{token}/main/noarch/pkg-1.0.conda");
@@ -100,8 +100,16 @@ fn psm_path_token_download_and_revocation_take_effect_at_once() {
     let id = ok.header("x-tokenscope-token-id").unwrap().to_owned();
     let out = server.cli().args(["token", "revoke", &id]).output().unwrap();
     assert!(out.status.success());
-    let revoked = send("GET", &server.url("/v1/check"), &[("x-original-method", "GET"), ("x-original-uri", &path)]);
-    assert_eq!((revoked.status, revoked.json()["code"].as_str()), (401, Some("revoked")));
+    let answer = || {
+        let reply = send("GET", &server.url("/v1/check"), &[("x-original-method", "GET"), ("x-original-uri", &path)]);
+        (reply.status, reply.json()["code"].as_str().map(str::to_owned))
+    };
+    let revoked = (401, Some("revoked".to_owned()));
+    // Another process's write reaches the server by a notification (the SQLite
+    // file's watch, PostgreSQL's NOTIFY) within milliseconds, but not always
+    // before the very next request on a busy machine: the lag is the lag
+    // benchmark's (`host/benches/lags.sh`), the refusal is this test's.
+    tokenscope_tests::wait::until("the revocation seen", std::time::Duration::from_millis(20), || answer() == revoked);
 }
 
 #[test]

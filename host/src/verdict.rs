@@ -2,6 +2,8 @@
 //! or deny with a stable code and a reason. Policy deny codes come from the WIT
 //! contract; the host adds its own (a policy fault) and never allows on doubt.
 
+use std::sync::{Arc, LazyLock};
+
 use serde::Serialize;
 
 use crate::contract::{Decision, DenyCode, deny_code_name, oversized_reason};
@@ -55,15 +57,21 @@ pub enum Verdict {
     Deny {
         /// Why, as a stable code.
         code: Code,
-        /// Why, in words.
-        message: String,
+        /// Why, in words (shared: a kept reason is handed out without a copy).
+        message: Arc<str>,
     },
 }
 
 impl Verdict {
     /// A deny with `code` and `message`.
-    pub fn deny(code: Code, message: impl Into<String>) -> Verdict {
+    pub fn deny(code: Code, message: impl Into<Arc<str>>) -> Verdict {
         Verdict::Deny { code, message: message.into() }
+    }
+
+    /// The empty reason of a ruling not yet explained, shared (no allocation per deny).
+    pub fn no_reason() -> Arc<str> {
+        static EMPTY: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from(""));
+        Arc::clone(&EMPTY)
     }
 
     /// Whether it allows.
@@ -92,8 +100,8 @@ impl From<Decision> for Verdict {
         match decision {
             Decision::Allow(allowance) => Verdict::Allow { grant: allowance.grant },
             Decision::Deny(denial) => match oversized_reason(&denial) {
-                Some(message) => Verdict::Deny { code: Code::PolicyFault, message },
-                None => Verdict::Deny { code: Code::Policy(denial.code), message: denial.message },
+                Some(message) => Verdict::deny(Code::PolicyFault, message),
+                None => Verdict::deny(Code::Policy(denial.code), denial.message),
             },
         }
     }

@@ -73,7 +73,7 @@ fuzz_target!(
             if let (tokenscope_policy::Decision::Deny(denial), tokenscope::verdict::Verdict::Deny { message, .. }) =
                 (&native, &wasm)
             {
-                assert_eq!(&denial.message, message, "explain's words {token:?} {request:?}");
+                assert_eq!(denial.message.as_str(), &**message, "explain's words {token:?} {request:?}");
             }
         } else {
             assert!(policy.module.action_id(&request.action).is_none(), "catalogs differ on {}", request.action);

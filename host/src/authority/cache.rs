@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 use foldhash::{HashMap, HashMapExt, HashSet};
 
 use crate::config::CacheConfig;
-use crate::contract::{Grants, ResourceGrant};
+use crate::contract::Grants;
+use crate::runtime::{KeyedGrants, KeyedRights};
 use crate::secret::SecretHash;
 use crate::store::{PrincipalId, Store, TokenId, TokenRecord};
 use crate::time::UnixTime;
@@ -34,8 +35,8 @@ pub struct CachedToken {
     pub owner_name: Arc<str>,
     /// Its name.
     pub name: Arc<str>,
-    /// Its grants, as the policy takes them.
-    pub grants: Grants,
+    /// Its grants, as the policy takes them (keyed once, for the evaluator's caches).
+    pub grants: KeyedGrants,
     /// When it expires (decided by the policy at each request).
     pub expires_at: Option<UnixTime>,
     /// Whether it is revoked.
@@ -50,7 +51,7 @@ impl CachedToken {
             owner: record.owner,
             owner_name: record.owner_name.as_str().into(),
             name: record.name.as_str().into(),
-            grants,
+            grants: KeyedGrants::from(grants),
             expires_at: record.expires_at,
             revoked: record.revoked_at.is_some(),
         }
@@ -76,7 +77,7 @@ struct Tokens {
 pub struct Caches {
     config: CacheConfig,
     tokens: RwLock<Tokens>,
-    owners: RwLock<HashMap<PrincipalId, Arc<[ResourceGrant]>>>,
+    owners: RwLock<HashMap<PrincipalId, KeyedRights>>,
     /// Bumped by every invalidation; a fill read from the store under an older
     /// generation is not kept (it may predate the write).
     generation: AtomicU64,
@@ -289,12 +290,12 @@ impl Caches {
     }
 
     /// The rights cached for `owner`.
-    pub fn owner(&self, owner: PrincipalId) -> Option<Arc<[ResourceGrant]>> {
+    pub fn owner(&self, owner: PrincipalId) -> Option<KeyedRights> {
         crate::locks::read(&self.owners, "verify caches").get(&owner).cloned()
     }
 
     /// Keeps `owner`'s rights, unless something was invalidated since `ticket`.
-    pub fn keep_owner(&self, ticket: Ticket, owner: PrincipalId, rights: &Arc<[ResourceGrant]>) {
+    pub fn keep_owner(&self, ticket: Ticket, owner: PrincipalId, rights: &KeyedRights) {
         let mut owners = crate::locks::write(&self.owners, "verify caches");
         if self.generation.load(Ordering::Acquire) != ticket.0 {
             return;
@@ -302,7 +303,7 @@ impl Caches {
         if owners.len() >= self.config.owners {
             owners.clear();
         }
-        owners.insert(owner, Arc::clone(rights));
+        owners.insert(owner, KeyedRights::clone(rights));
     }
 
     /// Call after a token was stored, edited, reissued, revoked or deleted:

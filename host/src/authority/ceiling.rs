@@ -132,7 +132,7 @@ impl Authority {
         match self.module().instantiate().decide(&token, &request) {
             Verdict::Allow { .. } => Ok(()),
             Verdict::Deny { code, message } => {
-                Err(LifecycleError::Refused { code: RefusalCode::NotAllowed(code), message })
+                Err(LifecycleError::Refused { code: RefusalCode::NotAllowed(code), message: message.to_string() })
             }
         }
     }

@@ -16,10 +16,10 @@ use super::Authority;
 use super::cache::{CachedToken, Found};
 use super::rights::owner_rights;
 use crate::config::DecisionLog;
-use crate::contract::{DenyCode, ResourceGrant, TokenStatus};
+use crate::contract::{DenyCode, TokenStatus};
 use crate::observe::Tapped;
 use crate::observe::decision_log::{self, DecisionLine};
-use crate::runtime::{PolicyModule, Question};
+use crate::runtime::{KeyedRights, PolicyModule, Question};
 use crate::secret::{Secret, SecretHash};
 use crate::store::{PrincipalId, TokenId};
 use crate::swap::ActivePolicy;
@@ -45,7 +45,7 @@ pub struct Verified {
 }
 
 impl Verified {
-    pub(super) fn refused(policy: &Arc<PolicyModule>, code: Code, message: impl Into<String>) -> Verified {
+    pub(super) fn refused(policy: &Arc<PolicyModule>, code: Code, message: impl Into<Arc<str>>) -> Verified {
         Verified {
             token: None,
             token_name: None,
@@ -143,7 +143,8 @@ impl Authority {
         asker: Asker,
         reads: Reads,
     ) -> Result<Verified, NeedsStore> {
-        let started = Instant::now();
+        // The clock is read for the line's latency only when a line can be written.
+        let started = (self.config.log.decisions != DecisionLog::None && decision_log::enabled()).then(Instant::now);
         let mut logged = Cow::Borrowed("");
         let verified = self.verify_inner(active, presented, action, resource, &mut logged, asker, reads)?;
         let log = match self.config.log.decisions {
@@ -151,7 +152,7 @@ impl Authority {
             DecisionLog::Denies => !verified.verdict.is_allow(),
             DecisionLog::None => false,
         };
-        if log {
+        if let (true, Some(started)) = (log, started) {
             let module = active.module();
             let info = module.info();
             decision_log::write(&DecisionLine {
@@ -225,7 +226,7 @@ impl Authority {
         token: &CachedToken,
         cached: bool,
         reads: Reads,
-    ) -> Result<Result<Arc<[ResourceGrant]>, String>, NeedsStore> {
+    ) -> Result<Result<KeyedRights, String>, NeedsStore> {
         if let Some(rights) = cached.then(|| self.caches.owner(token.owner)).flatten() {
             return Ok(Ok(rights));
         }
@@ -235,11 +236,13 @@ impl Authority {
         Ok(self.read_rights(token, cached))
     }
 
-    fn read_rights(&self, token: &CachedToken, cached: bool) -> Result<Arc<[ResourceGrant]>, String> {
+    fn read_rights(&self, token: &CachedToken, cached: bool) -> Result<KeyedRights, String> {
         let ticket = self.caches.ticket();
-        let rights: Arc<[ResourceGrant]> = match self.store.principal_by_id(token.owner) {
-            Ok(Some(owner)) => owner_rights(&owner, &self.config.roles).map_err(|e| e.to_string())?.into(),
-            Ok(None) => Arc::from([]),
+        let rights = match self.store.principal_by_id(token.owner) {
+            Ok(Some(owner)) => {
+                KeyedRights::new(owner_rights(&owner, &self.config.roles).map_err(|e| e.to_string())?.into())
+            }
+            Ok(None) => KeyedRights::from(&[][..]),
             Err(err) => return Err(err.to_string()),
         };
         if cached {
@@ -281,12 +284,12 @@ impl Authority {
             ResourceOf::OfOwner(of) => Cow::Owned(of(&token.owner_name)),
         };
         let resource: &str = resource_out;
-        let mut verified = Verified {
+        let answer = |verdict| Verified {
             token: Some(token.id),
             token_name: Some(Arc::clone(&token.name)),
             owner: Some(Arc::clone(&token.owner_name)),
             owner_id: Some(token.owner),
-            verdict: Verdict::deny(Code::StoreUnavailable, "not decided"),
+            verdict,
             grant: None,
             policy: Arc::clone(module),
         };
@@ -294,16 +297,14 @@ impl Authority {
             Ok(rights) => rights,
             Err(err) => {
                 tracing::error!("reading the owner's rights failed: {err}");
-                verified.verdict = Verdict::deny(Code::StoreUnavailable, "the owner's rights could not be read");
-                return Ok(verified);
+                return Ok(answer(Verdict::deny(Code::StoreUnavailable, "the owner's rights could not be read")));
             }
         };
         let Some(action_id) = module.action_id(action) else {
-            verified.verdict = Verdict::deny(
+            return Ok(answer(Verdict::deny(
                 Code::Policy(DenyCode::UnknownAction),
                 format!("unknown action `{}`", action.escape_debug().to_string().chars().take(64).collect::<String>()),
-            );
-            return Ok(verified);
+            )));
         };
         let status = TokenStatus { expires_at: token.expires_at.map(|t| t.secs()), revoked: token.revoked };
         let now = self.now();
@@ -317,7 +318,7 @@ impl Authority {
             resource,
             now,
         };
-        verified.verdict = evaluator.decide(&question);
+        let mut verified = answer(evaluator.decide(&question));
         if let (Verdict::Allow { grant }, Asker::Direct) = (&verified.verdict, asker) {
             verified.grant = evaluator.grant_text(&token.grants, *grant);
         }

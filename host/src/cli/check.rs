@@ -115,11 +115,11 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode> {
             };
             (verdict, grant, Some(module))
         }
-        Err(err) => (Verdict::Deny { code: Code::PolicyFault, message: format!("{err:#}") }, None, None),
+        Err(err) => (Verdict::Deny { code: Code::PolicyFault, message: format!("{err:#}").into() }, None, None),
     };
     let (code, message) = match &verdict {
         Verdict::Allow { .. } => (None, None),
-        Verdict::Deny { code, message } => (Some(*code), Some(message.as_str())),
+        Verdict::Deny { code, message } => (Some(*code), Some(&**message)),
     };
     let report = Report {
         decision: if verdict.is_allow() { "allow" } else { "deny" },

@@ -52,7 +52,7 @@ pub fn run(store: &StoreArgs, args: &VerifyArgs) -> Result<ExitCode> {
     authority.flush_usage()?;
     let (code, message) = match &verified.verdict {
         tokenscope::verdict::Verdict::Allow { .. } => (None, None),
-        tokenscope::verdict::Verdict::Deny { code, message } => (Some(code.as_str()), Some(message.as_str())),
+        tokenscope::verdict::Verdict::Deny { code, message } => (Some(code.as_str()), Some(&**message)),
     };
     let report = Report {
         decision: if verified.verdict.is_allow() { "allow" } else { "deny" },

@@ -57,6 +57,15 @@ pub fn install(writer: NonBlocking, format: LogFormat) {
     let _ = SINK.set(Sink { writer, format });
 }
 
+/// Whether a line written now would go anywhere (the installed writer, or a
+/// `tracing` subscriber that takes INFO here).
+pub fn enabled() -> bool {
+    match SINK.get() {
+        Some(_) => tracing::level_filters::LevelFilter::current() >= tracing::Level::INFO,
+        None => tracing::enabled!(tracing::Level::INFO),
+    }
+}
+
 /// Logs `line` at INFO: through the installed writer, or else through `tracing`.
 pub fn write(line: &DecisionLine<'_>) {
     let Some(sink) = SINK.get() else {

@@ -18,9 +18,9 @@ use std::thread;
 
 use anyhow::{Context, Result};
 
-use crate::contract::{Grants, ResourceGrant, TokenStatus};
+use crate::contract::TokenStatus;
 use crate::ids::TokenId;
-use crate::runtime::{PolicyModule, Question};
+use crate::runtime::{KeyedGrants, KeyedRights, PolicyModule, Question};
 use crate::time::UnixTime;
 use crate::verdict::Verdict;
 
@@ -42,10 +42,10 @@ pub struct Tapped<'a> {
 pub struct Observed {
     /// The token, by id.
     pub token: TokenId,
-    /// Its grants, as the policy saw them.
-    pub grants: Grants,
-    /// Its owner's rights then.
-    pub owner_rights: Vec<ResourceGrant>,
+    /// Its grants, as the policy saw them (shared with the caches).
+    pub grants: KeyedGrants,
+    /// Its owner's rights then (shared with the caches).
+    pub owner_rights: KeyedRights,
     /// Its expiry and revocation then.
     pub status: TokenStatus,
     /// The action asked for.
@@ -66,8 +66,8 @@ impl Tapped<'_> {
         let q = self.question;
         Observed {
             token: q.token,
-            grants: q.grants.clone(),
-            owner_rights: q.owner_rights.to_vec(),
+            grants: KeyedGrants::clone(q.grants),
+            owner_rights: KeyedRights::clone(q.owner_rights),
             status: q.status,
             action: self.action.to_owned(),
             resource: q.resource.to_owned(),

@@ -7,8 +7,9 @@
 use foldhash::{HashMap, HashMapExt};
 
 use super::instance::{CompiledGrants, HotCall, PolicyFault, PolicyInstance};
+use super::keyed::{KeyedGrants, KeyedRights};
 use super::module::PolicyModule;
-use crate::contract::{ActionId, Grants, ResourceGrant, TokenStatus};
+use crate::contract::{ActionId, Grants, TokenStatus};
 use crate::ids::TokenId;
 use crate::time::UnixTime;
 use crate::verdict::{Code, Verdict};
@@ -64,9 +65,9 @@ pub struct Question<'a> {
     /// The token, by id (the caches' key).
     pub token: TokenId,
     /// Its stored grants.
-    pub grants: &'a Grants,
+    pub grants: &'a KeyedGrants,
     /// Its owner's rights now.
-    pub owner_rights: &'a [ResourceGrant],
+    pub owner_rights: &'a KeyedRights,
     /// Its expiry and revocation.
     pub status: TokenStatus,
     /// The action, as the module numbers it.
@@ -79,15 +80,15 @@ pub struct Question<'a> {
 
 /// One policy instance with its caches of compiled grants: what decides live
 /// requests. Grants are keyed by value, so every token with the same grants (and
-/// every owner with the same rights) shares one compiled handle, and a lookup
-/// builds no key.
+/// every owner with the same rights) shares one compiled handle; a lookup takes
+/// the hash the key carries and compares by address first (`Keyed`).
 pub struct Evaluator {
     instance: PolicyInstance,
     generation: u64,
-    tokens: HashMap<Grants, CompiledGrants>,
-    owners: HashMap<Vec<ResourceGrant>, CompiledGrants>,
+    tokens: HashMap<KeyedGrants, CompiledGrants>,
+    owners: HashMap<KeyedRights, CompiledGrants>,
     /// Normalised grants, fetched from the instance once per grant set (for reports).
-    normalized: HashMap<Grants, Grants>,
+    normalized: HashMap<KeyedGrants, Grants>,
     /// Deny reasons, keyed by compiled ids: forgotten whenever ids are released.
     explained: Explained,
 }
@@ -120,7 +121,7 @@ impl Evaluator {
     fn decide_inner(&mut self, q: &Question<'_>) -> Result<Verdict, PolicyFault> {
         let Question { grants, owner_rights, .. } = *q;
         self.drop_stale_handles();
-        // The hit path hashes each key once.
+        // The hit path reads each key's hash once.
         if let (Some(token), Some(owner)) = (self.tokens.get(grants), self.owners.get(owner_rights)) {
             let verdict = Self::ask(&mut self.instance, &mut self.explained, token, owner, q);
             self.drop_stale_handles();
@@ -133,9 +134,9 @@ impl Evaluator {
                         self.normalized.clear();
                         self.explained.clear();
                     }
-                    self.tokens.insert(grants.clone(), compiled);
+                    self.tokens.insert(KeyedGrants::clone(grants), compiled);
                 }
-                Err(denial) => return Ok(Verdict::Deny { code: Code::Policy(denial.code), message: denial.message }),
+                Err(denial) => return Ok(Verdict::deny(Code::Policy(denial.code), denial.message)),
             }
         }
         if !self.owners.contains_key(owner_rights) {
@@ -144,13 +145,13 @@ impl Evaluator {
                     if Self::make_room(&mut self.instance, &mut self.owners) {
                         self.explained.clear();
                     }
-                    self.owners.insert(owner_rights.to_vec(), compiled);
+                    self.owners.insert(KeyedRights::clone(owner_rights), compiled);
                 }
                 Err(denial) => {
-                    return Ok(Verdict::Deny {
-                        code: Code::Policy(denial.code),
-                        message: format!("the owner's rights are not valid: {}", denial.message),
-                    });
+                    return Ok(Verdict::deny(
+                        Code::Policy(denial.code),
+                        format!("the owner's rights are not valid: {}", denial.message),
+                    ));
                 }
             }
         }
@@ -192,10 +193,10 @@ impl Evaluator {
 
     /// The normalised text of grant `index` of `grants` (compiled by an earlier
     /// `decide`), for reports; normalised grants cross the boundary once per grant set.
-    pub fn grant_text(&mut self, grants: &Grants, index: u32) -> Option<String> {
+    pub fn grant_text(&mut self, grants: &KeyedGrants, index: u32) -> Option<String> {
         if !self.normalized.contains_key(grants) {
             let normalized = self.instance.normalized(self.tokens.get(grants)?).ok()?;
-            self.normalized.insert(grants.clone(), normalized);
+            self.normalized.insert(KeyedGrants::clone(grants), normalized);
         }
         crate::grant_text::print_nth(self.normalized.get(grants)?, index)
     }
@@ -226,7 +227,7 @@ impl Evaluator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contract::{Access, Level};
+    use crate::contract::{Access, Level, ResourceGrant};
     use crate::runtime::{Limits, PolicyModule, Runtime};
 
     #[test]
@@ -235,8 +236,10 @@ mod tests {
         let module = PolicyModule::embedded(&runtime, Limits::default()).unwrap();
         let download = module.action_id("artifact:download").unwrap();
         let create = module.action_id("artifact:create").unwrap();
-        let grants = Grants::Scopes(vec!["artifact:download".into()]);
-        let owner = vec![ResourceGrant { resource: "channel/main".into(), access: Access::Level(Level::Read) }];
+        let grants = KeyedGrants::from(Grants::Scopes(vec!["artifact:download".into()]));
+        let owner = KeyedRights::from(
+            &[ResourceGrant { resource: "channel/main".into(), access: Access::Level(Level::Read) }][..],
+        );
         let live = TokenStatus { expires_at: None, revoked: false };
         let expired = TokenStatus { expires_at: Some(1_000), revoked: false };
         let question = |status, action, resource, now| Question {

@@ -35,7 +35,7 @@ pub struct PolicyFault {
 
 impl From<PolicyFault> for Verdict {
     fn from(fault: PolicyFault) -> Verdict {
-        Verdict::Deny { code: Code::PolicyFault, message: fault.message }
+        Verdict::deny(Code::PolicyFault, fault.message)
     }
 }
 
@@ -225,7 +225,8 @@ impl PolicyInstance {
         });
         match ruled {
             Ok(Ruling::Allow(grant)) => Verdict::Allow { grant },
-            Ok(Ruling::Deny(code)) => Verdict::Deny { code: Code::Policy(code), message: String::new() },
+            // The reason is `explain`'s to give; the empty one is shared, not allocated.
+            Ok(Ruling::Deny(code)) => Verdict::Deny { code: Code::Policy(code), message: Verdict::no_reason() },
             Err(fault) => Verdict::from(fault),
         }
     }

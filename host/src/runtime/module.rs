@@ -3,7 +3,7 @@
 //! `evaluator` export), pre-instantiated, and its identity (name, version,
 //! SHA-256), catalog, resource kinds and embedded test vectors read once.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -106,18 +106,42 @@ fn store_error(err: &StoreError) -> Response {
     }
 }
 
-pub fn deny(status: StatusCode, code: &str, message: &str) -> Response {
+pub fn deny(status: StatusCode, code: &'static str, message: &str) -> Response {
     let mut response = json_error(status, code, message);
-    if let Ok(value) = HeaderValue::from_str(code) {
-        response.headers_mut().insert(DENY_CODE_HEADER, value);
+    // Codes are static words: their header values are made without a copy.
+    if code.bytes().all(|b| b.is_ascii_graphic()) {
+        response.headers_mut().insert(DENY_CODE_HEADER, HeaderValue::from_static(code));
     }
     if status == StatusCode::UNAUTHORIZED {
-        let challenge = format!("Bearer realm=\"tokenscope\", error=\"invalid_token\", error_description=\"{code}\"");
-        if let Ok(value) = HeaderValue::from_str(&challenge) {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
-        }
+        let value = match challenge(code) {
+            Some(known) => HeaderValue::from_static(known),
+            None => HeaderValue::from_str(&format!(
+                "Bearer realm=\"tokenscope\", error=\"invalid_token\", error_description=\"{code}\""
+            ))
+            .unwrap_or_else(|_| HeaderValue::from_static(CHALLENGE)),
+        };
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
     }
     response
+}
+
+/// The Bearer challenge without a description.
+const CHALLENGE: &str = "Bearer realm=\"tokenscope\", error=\"invalid_token\"";
+
+/// The Bearer challenge of a 401 code, written out once (a flood of bad
+/// tokens is answered without formatting one per request).
+fn challenge(code: &str) -> Option<&'static str> {
+    macro_rules! challenges {
+        ($($code:literal),*) => {
+            match code {
+                $($code => Some(concat!(
+                    "Bearer realm=\"tokenscope\", error=\"invalid_token\", error_description=\"", $code, "\""
+                )),)*
+                _ => None,
+            }
+        };
+    }
+    challenges!("missing-token", "malformed-token", "unknown-token", "expired", "revoked")
 }
 
 pub async fn not_found() -> Response {
@@ -173,4 +197,29 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
         }
     }
     answer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_401_code_has_its_challenge_written_out() {
+        for code in ["missing-token", "malformed-token", "unknown-token", "expired", "revoked"] {
+            assert_eq!(status_of_code(code), StatusCode::UNAUTHORIZED, "{code}");
+            let response = deny(StatusCode::UNAUTHORIZED, code, "why");
+            let got = response.headers().get(header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok());
+            let want = format!("Bearer realm=\"tokenscope\", error=\"invalid_token\", error_description=\"{code}\"");
+            assert_eq!(got, Some(want.as_str()));
+            assert_eq!(response.headers().get(DENY_CODE_HEADER).and_then(|v| v.to_str().ok()), Some(code));
+        }
+        let other = deny(StatusCode::UNAUTHORIZED, "actor-gone", "why");
+        assert!(
+            other.headers().get(header::WWW_AUTHENTICATE).is_some_and(|v| v.as_bytes().ends_with(b"\"actor-gone\""))
+        );
+    }
+
+    fn status_of_code(code: &str) -> StatusCode {
+        StatusCode::from_u16(tokenscope_request::check_status(code)).unwrap_or(StatusCode::FORBIDDEN)
+    }
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{Vector, Vectors};
 use crate::contract::{DenyCode, Request, Token, TokenStatus};
 use crate::ids::TokenId;
-use crate::runtime::{Evaluator, PolicyModule, Question};
+use crate::runtime::{Evaluator, KeyedGrants, KeyedRights, PolicyModule, Question};
 use crate::time::UnixTime;
 use crate::verdict::{Code, Verdict};
 
@@ -38,10 +38,11 @@ pub fn decide_case(
         let disagreement = oneshot.is_allow().then_some("the one-shot path allows an action the catalog does not list");
         return Decided { verdict, grant: None, disagreement: disagreement.map(str::to_owned) };
     };
+    let (grants, owner_rights) = (KeyedGrants::from(token.grants.clone()), KeyedRights::from(&token.owner_rights[..]));
     let question = Question {
         token: key,
-        grants: &token.grants,
-        owner_rights: &token.owner_rights,
+        grants: &grants,
+        owner_rights: &owner_rights,
         status: TokenStatus { expires_at: token.expires_at, revoked: token.revoked },
         action,
         resource: &request.resource,
@@ -49,7 +50,7 @@ pub fn decide_case(
     };
     let verdict = evaluator.decide(&question);
     let grant = match verdict {
-        Verdict::Allow { grant } => evaluator.grant_text(&token.grants, grant),
+        Verdict::Allow { grant } => evaluator.grant_text(&grants, grant),
         Verdict::Deny { .. } => None,
     };
     let agree = match (&verdict, &oneshot) {
@@ -140,7 +141,7 @@ fn run_case(module: &PolicyModule, evaluator: &mut Evaluator, key: TokenId, case
     let decided = decide_case(module, evaluator, key, &token, &request);
     result.got = decided.verdict.code_str().to_owned();
     if let Verdict::Deny { message, .. } = &decided.verdict {
-        result.message = Some(message.clone());
+        result.message = Some(message.to_string());
     }
     result.grant.clone_from(&decided.grant);
     let grant_ok = match (&case.grant, &decided.grant) {

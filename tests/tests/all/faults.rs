@@ -84,10 +84,12 @@ fn an_explanation_that_contradicts_the_ruling_is_a_fault_never_an_allow() {
     // And through the evaluator a live check uses: a deny, never the allow.
     let mut evaluator = tokenscope::runtime::Evaluator::new(&module);
     let token = reader();
+    let grants = tokenscope::runtime::KeyedGrants::from(token.grants.clone());
+    let owner_rights = tokenscope::runtime::KeyedRights::from(&token.owner_rights[..]);
     let question = tokenscope::runtime::Question {
         token: tokenscope::store::TokenId::new(1),
-        grants: &token.grants,
-        owner_rights: &token.owner_rights,
+        grants: &grants,
+        owner_rights: &owner_rights,
         status: lies.status,
         action: lies.action,
         resource: lies.resource,

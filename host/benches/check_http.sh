@@ -8,14 +8,18 @@
 # connections and duration, one after another on this machine (wrk and the
 # server share its cores). Prints wrk's output and a table of req/s, p50, p99
 # and each row's ratio to nginx. Needs wrk and nginx (apt-get install wrk
-# nginx-light). Usage:
-#   host/benches/check_http.sh [seconds] [connections] [threads] [log.decisions: all|denies|none]
+# nginx-light). With a fifth argument R above 1, the allowed and the denied
+# check alternate R times (seconds/R each) and a last line gives deny/allow over
+# all rounds: on a machine whose speed drifts, the pair is then measured under
+# the same conditions. Usage:
+#   host/benches/check_http.sh [seconds] [connections] [threads] [log.decisions: all|denies|none] [rounds]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_=${1:-15}
 CONNS=${2:-32}
 THREADS=${3:-2}
 DECISIONS=${4:-all}
+ROUNDS=${5:-1}
 cargo build --release -p tokenscope --locked -q
 BIN=$PWD/target/release/tokenscope
 WORK=$(mktemp -d)
@@ -61,8 +65,30 @@ check() {
 [ "$(check main)" = "200 " ] || { echo "the allowed check is not a 200: $(check main)"; exit 1; }
 [ "$(check private)" = "403 owner-lacks-right" ] || { echo "the denied check is not a 403: $(check private)"; exit 1; }
 
-run tokenscope-allow "$SERVER_PID" -s "$WORK/allow.lua" http://127.0.0.1:18181/v1/check
-run tokenscope-deny "$SERVER_PID" -s "$WORK/deny.lua" http://127.0.0.1:18181/v1/check
+if [ "$ROUNDS" -le 1 ]; then
+  run tokenscope-allow "$SERVER_PID" -s "$WORK/allow.lua" http://127.0.0.1:18181/v1/check
+  run tokenscope-deny "$SERVER_PID" -s "$WORK/deny.lua" http://127.0.0.1:18181/v1/check
+  run tokenscope-200 "$SERVER_PID" http://127.0.0.1:18181/healthz
+  run nginx-200 "$NGINX_WORKER" http://127.0.0.1:18182/
+  table tokenscope-allow tokenscope-deny tokenscope-200 nginx-200
+  exit 0
+fi
+
+FULL=$SECONDS_
+SECONDS_=$(( FULL / ROUNDS > 0 ? FULL / ROUNDS : 1 ))
+rows=()
+for r in $(seq 1 "$ROUNDS"); do
+  run "tokenscope-allow-$r" "$SERVER_PID" -s "$WORK/allow.lua" http://127.0.0.1:18181/v1/check
+  run "tokenscope-deny-$r" "$SERVER_PID" -s "$WORK/deny.lua" http://127.0.0.1:18181/v1/check
+  rows+=("tokenscope-allow-$r" "tokenscope-deny-$r")
+done
+SECONDS_=$FULL
 run tokenscope-200 "$SERVER_PID" http://127.0.0.1:18181/healthz
 run nginx-200 "$NGINX_WORKER" http://127.0.0.1:18182/
-table tokenscope-allow tokenscope-deny tokenscope-200 nginx-200
+table "${rows[@]}" tokenscope-200 nginx-200
+# Requests and CPU ticks summed over the rounds of each kind.
+sum() { cat "$WORK"/tokenscope-"$1"-*."$2" | awk -v what="$2" 'what == "out" && /requests in/ {n += $1} what == "ticks" {n += $1} END {print n}'; }
+hz=$(getconf CLK_TCK)
+echo
+awk -v ar="$(sum allow out)" -v dr="$(sum deny out)" -v at="$(sum allow ticks)" -v dt="$(sum deny ticks)" -v hz="$hz" -v r="$ROUNDS" \
+  'BEGIN { printf "over %d rounds: deny/allow %.2fx (requests %d / %d); CPU per request allow %.1f µs, deny %.1f µs\n", r, dr / ar, dr, ar, at / hz * 1e6 / ar, dt / hz * 1e6 / dr }'

@@ -250,23 +250,8 @@ fn cut(text: &str) -> (&str, Option<&str>) {
 
 /// Names are short runs of `[A-Za-z0-9._+-]`, never `.` or `..`.
 fn name_byte(b: u8) -> bool {
-    NAME_BYTES.get(usize::from(b)).copied().unwrap_or(false)
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'+' | b'-')
 }
-
-/// `name_byte` as a table: every decision reads each byte of the path through
-/// it, and one load is cheaper inside wasm than the comparisons it replaces.
-// The loop's index stays below the table's length.
-#[allow(clippy::indexing_slicing)]
-static NAME_BYTES: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let byte = b as u8;
-        table[b] = byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'+' | b'-');
-        b += 1;
-    }
-    table
-};
 
 /// An owned, validated node, kept in compiled grants.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -126,7 +126,9 @@ fn the_wasmtime_cli_decides_every_vector_and_issuance_like_this_host() {
             let (token, request) = (case.token.to_token().unwrap(), case.request.to_request(now).unwrap());
             let ours = match instance.decide(&token, &request) {
                 Verdict::Allow { grant } => Printed::Allow(grant),
-                Verdict::Deny { code, message } => Printed::Refused { code: code.as_str().to_owned(), message: message.to_string() },
+                Verdict::Deny { code, message } => {
+                    Printed::Refused { code: code.as_str().to_owned(), message: message.to_string() }
+                }
             };
             (case.label(), format!("decide({}, {})", wave::token(&token), wave::request(&request)), ours)
         })

@@ -312,6 +312,22 @@ mod tests {
     }
 
     #[test]
+    fn every_kind_but_the_root_is_found_by_its_segment_name_and_nothing_else_is() {
+        for def in KINDS.iter().skip(1) {
+            assert_eq!(Kind::from_segment(def.name), Some(def.kind), "{}", def.name);
+            let longer = format!("{}s", def.name);
+            let shorter = def.name.get(..def.name.len() - 1).unwrap_or_default();
+            let upper = def.name.to_uppercase();
+            for near in [longer.as_str(), shorter, upper.as_str()] {
+                assert_eq!(Kind::from_segment(near), None, "{near}");
+            }
+        }
+        for other in ["root", "", "projekt", "chamnel"] {
+            assert_eq!(Kind::from_segment(other), None, "{other}");
+        }
+    }
+
+    #[test]
     fn empty_and_slash_are_the_root() {
         assert_eq!(NodeRef::parse("").map(|n| n.kind()), Ok(Kind::Root));
         assert_eq!(NodeRef::parse("/").map(|n| n.kind()), Ok(Kind::Root));

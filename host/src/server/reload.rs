@@ -1,7 +1,7 @@
 //! What makes `tokenscope serve` reload its policy file (`policy.file`): SIGHUP,
 //! and changes to the file on disk (watched with `notify`, when `policy.watch`).
 //! A changed file is read only once it has settled: two reads `policy.settle`
-//! apart must have the same SHA-256, so a half-written file is never loaded
+//! apart must give the same bytes, so a half-written file is never loaded
 //! (shipping by writing a new file and renaming it over the old one is atomic).
 //! The module then goes through the gate; on any failure the active one stays.
 
@@ -15,7 +15,6 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::authority::Authority;
-use crate::runtime::sha256_hex;
 use crate::swap::SwapOutcome;
 
 /// How many settle periods a file may keep changing before the reload gives up.
@@ -23,17 +22,21 @@ const MAX_SETTLE_ROUNDS: usize = 50;
 
 /// Reads `path` once its content is the same on two reads `settle` apart.
 pub async fn read_settled(path: &Path, settle: Duration) -> Result<Vec<u8>> {
-    let read = |path: &Path| std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()));
-    let mut previous = read(path)?;
+    let mut previous = read(path).await?;
     for _ in 0..MAX_SETTLE_ROUNDS {
         tokio::time::sleep(settle).await;
-        let bytes = read(path)?;
-        if bytes.len() == previous.len() && sha256_hex(&bytes) == sha256_hex(&previous) {
+        let bytes = read(path).await?;
+        if bytes == previous {
             return Ok(bytes);
         }
         previous = bytes;
     }
     bail!("`{}` kept changing for {} ms; not loaded", path.display(), (settle * MAX_SETTLE_ROUNDS as u32).as_millis())
+}
+
+/// The file's bytes, read off the async threads.
+async fn read(path: &Path) -> Result<Vec<u8>> {
+    tokio::fs::read(path).await.with_context(|| format!("failed to read `{}`", path.display()))
 }
 
 /// Loads `bytes` into the authority's policy slot off the async threads.
@@ -58,7 +61,7 @@ pub fn spawn(authority: &Arc<Authority>) -> Result<Vec<JoinHandle<()>>> {
     let signals = tx.clone();
     tasks.push(tokio::spawn(async move {
         while hangup.recv().await.is_some() {
-            let _ = signals.send(Trigger { kind: "sighup", at: Instant::now() }).await;
+            let _ = signals.send(Trigger { kind: TriggerKind::Sighup, at: Instant::now() }).await;
         }
     }));
     if authority.config().policy.watch {
@@ -68,8 +71,27 @@ pub fn spawn(authority: &Arc<Authority>) -> Result<Vec<JoinHandle<()>>> {
 }
 
 struct Trigger {
-    kind: &'static str,
+    kind: TriggerKind,
     at: Instant,
+}
+
+/// What asked for a reload.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TriggerKind {
+    /// SIGHUP: the operator says the file is ready.
+    Sighup,
+    /// The watcher saw the file change: it must settle first.
+    FileChange,
+}
+
+impl TriggerKind {
+    /// The name in log lines.
+    fn as_str(self) -> &'static str {
+        match self {
+            TriggerKind::Sighup => "sighup",
+            TriggerKind::FileChange => "file-change",
+        }
+    }
 }
 
 /// Turns file events about `path` into reload triggers. The watcher looks at the
@@ -83,7 +105,7 @@ fn watch(path: &Path, tx: mpsc::Sender<Trigger>) -> Result<JoinHandle<()>> {
             && event.paths.iter().any(|p| p.file_name() == Some(name.as_os_str()));
         if relevant {
             // A full queue already holds a trigger: this change will be read with it.
-            let _ = tx.try_send(Trigger { kind: "file-change", at: Instant::now() });
+            let _ = tx.try_send(Trigger { kind: TriggerKind::FileChange, at: Instant::now() });
         }
     })
     .context("failed to start watching the policy file")?;
@@ -99,26 +121,25 @@ fn watch(path: &Path, tx: mpsc::Sender<Trigger>) -> Result<JoinHandle<()>> {
 async fn reloader(authority: Arc<Authority>, path: PathBuf, settle: Duration, mut rx: mpsc::Receiver<Trigger>) {
     while let Some(trigger) = rx.recv().await {
         // SIGHUP says the file is ready; a file change must settle first.
-        let bytes = if trigger.kind == "sighup" {
-            std::fs::read(&path).with_context(|| format!("failed to read `{}`", path.display()))
-        } else {
-            read_settled(&path, settle).await
+        let bytes = match trigger.kind {
+            TriggerKind::Sighup => read(&path).await,
+            TriggerKind::FileChange => read_settled(&path, settle).await,
         };
         let bytes = match bytes {
             Ok(bytes) => bytes,
             Err(err) => {
-                tracing::warn!(trigger = trigger.kind, "policy not reloaded: {err:#}");
+                tracing::warn!(trigger = trigger.kind.as_str(), "policy not reloaded: {err:#}");
                 continue;
             }
         };
         match swap_in(&authority, bytes, path.display().to_string()).await {
             Ok(outcome) => tracing::info!(
-                trigger = trigger.kind,
+                trigger = trigger.kind.as_str(),
                 outcome = outcome.as_str(),
                 since_trigger_ms = trigger.at.elapsed().as_secs_f64() * 1000.0,
                 "policy reload"
             ),
-            Err(err) => tracing::error!(trigger = trigger.kind, "policy reload failed: {err:#}"),
+            Err(err) => tracing::error!(trigger = trigger.kind.as_str(), "policy reload failed: {err:#}"),
         }
     }
 }

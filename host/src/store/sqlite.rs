@@ -25,6 +25,8 @@ use crate::time::UnixTime;
 pub struct SqliteStore {
     conn: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
+    /// Which reader the next caller waits for when every one is busy (round robin).
+    next_reader: std::sync::atomic::AtomicUsize,
     path: std::path::PathBuf,
 }
 
@@ -72,7 +74,12 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL").op("switch to WAL")?;
         conn.pragma_update(None, "synchronous", "FULL").op("set synchronous = FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON").op("turn on foreign keys")?;
-        let mut store = SqliteStore { conn: Mutex::new(conn), readers: Vec::new(), path: path.to_path_buf() };
+        let mut store = SqliteStore {
+            conn: Mutex::new(conn),
+            readers: Vec::new(),
+            next_reader: std::sync::atomic::AtomicUsize::new(0),
+            path: path.to_path_buf(),
+        };
         store.migrate()?;
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         for _ in 0..reader_count() {
@@ -110,11 +117,8 @@ impl SqliteStore {
                 return Ok(guard);
             }
         }
-        let spread = std::thread::current().id();
-        let index = {
-            use std::hash::{BuildHasher, RandomState};
-            usize::try_from(RandomState::new().hash_one(spread)).unwrap_or(0) % self.readers.len().max(1)
-        };
+        // Waiters are spread over the readers in turn, not piled onto one.
+        let index = self.next_reader.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.readers.len().max(1);
         match self.readers.get(index) {
             Some(reader) => Ok(crate::locks::lock(reader, "SQLite read connection")),
             None => self.conn(),

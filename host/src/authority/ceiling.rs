@@ -129,7 +129,8 @@ impl Authority {
             }
         };
         let request = Request { action: action.to_owned(), resource: resource.to_owned(), now: self.now().secs() };
-        match self.module().instantiate().decide(&token, &request) {
+        let verdict = self.policy.active().evaluator().instance().decide(&token, &request);
+        match verdict {
             Verdict::Allow { .. } => Ok(()),
             Verdict::Deny { code, message } => {
                 Err(LifecycleError::Refused { code: RefusalCode::NotAllowed(code), message: message.to_string() })

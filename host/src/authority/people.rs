@@ -60,7 +60,8 @@ impl Authority {
             self.store.principal_by_id(id)?.ok_or_else(|| LifecycleError::NotFound(format!("principal {id}")))?;
         let rights = self.owner_rights(&principal)?;
         let request = Request { action: action.to_owned(), resource: resource.to_owned(), now: self.now().secs() };
-        Ok(self.module().instantiate().decide(&as_itself(&rights), &request))
+        // On a warm instance of the active module's pool, as every live decision is.
+        Ok(self.policy.active().evaluator().instance().decide(&as_itself(&rights), &request))
     }
 
     /// What token `id` may do now: every catalog action on every node named by

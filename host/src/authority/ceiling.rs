@@ -129,8 +129,7 @@ impl Authority {
             }
         };
         let request = Request { action: action.to_owned(), resource: resource.to_owned(), now: self.now().secs() };
-        let verdict = self.policy.active().evaluator().instance().decide(&token, &request);
-        match verdict {
+        match self.policy.active().decide(&token, &request) {
             Verdict::Allow { .. } => Ok(()),
             Verdict::Deny { code, message } => {
                 Err(LifecycleError::Refused { code: RefusalCode::NotAllowed(code), message: message.to_string() })

@@ -60,8 +60,7 @@ impl Authority {
             self.store.principal_by_id(id)?.ok_or_else(|| LifecycleError::NotFound(format!("principal {id}")))?;
         let rights = self.owner_rights(&principal)?;
         let request = Request { action: action.to_owned(), resource: resource.to_owned(), now: self.now().secs() };
-        // On a warm instance of the active module's pool, as every live decision is.
-        Ok(self.policy.active().evaluator().instance().decide(&as_itself(&rights), &request))
+        Ok(self.policy.active().decide(&as_itself(&rights), &request))
     }
 
     /// What token `id` may do now: every catalog action on every node named by

@@ -7,8 +7,9 @@ use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::contract::{Denial, Grants, ResourceGrant};
+use crate::contract::{Denial, Grants, Request, ResourceGrant, Token};
 use crate::runtime::{Evaluator, PolicyFault, PolicyModule};
+use crate::verdict::Verdict;
 
 /// A module and its pool of evaluators; a request takes one and uses it to the end.
 pub struct ActivePolicy {
@@ -66,6 +67,12 @@ impl ActivePolicy {
         caller: Option<&Grants>,
     ) -> Result<Result<Grants, Denial>, PolicyFault> {
         self.evaluator().instance().check_grants(creator, requested, caller)
+    }
+
+    /// A one-shot decision (`decide`, grants parsed on the call) on a free
+    /// evaluator's warm instance; a fault is a deny.
+    pub fn decide(&self, token: &Token, request: &Request) -> Verdict {
+        self.evaluator().instance().decide(token, request)
     }
 
     /// Whether the policy reads `grants` as valid (`compile`, no escalation

@@ -1,7 +1,9 @@
 //! `cargo bench --bench verify`: one verification, secret to decision (shape
 //! check, SHA-256, the stored token and its owner's rights from the cache, policy
 //! decision through the component, usage count), with 1k and 1M tokens in the
-//! store: allowed tokens, and a well-formed secret the store does not know.
+//! store: allowed tokens on one resource (the answer is kept for the second),
+//! allowed tokens on a new resource each time (the module asked every time),
+//! and a well-formed secret the store does not know.
 
 // Benchmark setup: an unwrap that fires is a broken benchmark, reported with its message.
 #![allow(clippy::unwrap_used)]
@@ -20,6 +22,8 @@ mod common;
 
 const RESOURCE: &str = "channel/main/artifact/numpy-1.26.4-py312.conda";
 const SAMPLE: usize = 256;
+/// More distinct resources than an evaluator keeps answers for.
+const RESOURCES: usize = 65_536;
 
 fn authority_with(count: usize, dir: &std::path::Path) -> (Authority, Vec<String>) {
     let mut config = Config::default();
@@ -43,6 +47,17 @@ fn bench_verify(c: &mut Criterion) {
             b.iter(|| {
                 next = (next + 1) % sample.len();
                 authority.verify(black_box(sample.get(next).map(String::as_str)), "artifact:download", RESOURCE)
+            })
+        });
+        let resources: Vec<String> =
+            (0..RESOURCES).map(|i| format!("channel/main/artifact/numpy-1.26.{i}-py312.conda")).collect();
+        let mut turn = 0usize;
+        group.bench_function(format!("{label}/allow-new-resource"), |b| {
+            b.iter(|| {
+                turn = (turn + 1) % resources.len();
+                let secret = sample.get(turn % sample.len()).map(String::as_str);
+                let resource = resources.get(turn).map_or(RESOURCE, String::as_str);
+                authority.verify(black_box(secret), "artifact:download", resource)
             })
         });
         let unknown = Secret::generate().unwrap().expose().to_owned();

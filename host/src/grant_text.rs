@@ -9,15 +9,13 @@ use anyhow::{Result, bail};
 
 use tokenscope_request::{AccessText, split_grant};
 
-use crate::contract::{Access, Grants, ResourceGrant, level_name, parse_level};
+use crate::contract::{Access, Grants, ResourceGrant, level_name, wit_level};
 
 /// Parses `RESOURCE=LEVEL` or `RESOURCE=ACTION[,ACTION...]`.
 pub fn parse_grant(text: &str) -> Result<ResourceGrant> {
     let (resource, access) = split_grant(text)?;
     let access = match access {
-        AccessText::Level(name) => {
-            Access::Level(parse_level(name).ok_or_else(|| anyhow::anyhow!("`{name}` is not a level"))?)
-        }
+        AccessText::Level(level) => Access::Level(wit_level(level)),
         AccessText::Actions(actions) => Access::Actions(actions.into_iter().map(str::to_owned).collect()),
     };
     Ok(ResourceGrant { resource: resource.to_owned(), access })

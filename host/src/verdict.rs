@@ -6,7 +6,9 @@ use std::sync::{Arc, LazyLock};
 
 use serde::Serialize;
 
-use crate::contract::{Decision, DenyCode, deny_code_name, oversized_reason};
+use tokenscope_request::AnswerCode;
+
+use crate::contract::{Decision, DenyCode, oversized_reason, policy_code};
 
 /// Why a request was denied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,16 +28,21 @@ pub enum Code {
 }
 
 impl Code {
+    /// The code a check answers with (its wire name and status).
+    pub fn answer(self) -> AnswerCode {
+        match self {
+            Code::Policy(code) => AnswerCode::Policy(policy_code(code)),
+            Code::PolicyFault => AnswerCode::PolicyFault,
+            Code::MissingToken => AnswerCode::MissingToken,
+            Code::MalformedToken => AnswerCode::MalformedToken,
+            Code::UnknownToken => AnswerCode::UnknownToken,
+            Code::StoreUnavailable => AnswerCode::StoreUnavailable,
+        }
+    }
+
     /// The stable wire name, e.g. `no-grant` or `policy-fault`.
     pub fn as_str(&self) -> &'static str {
-        match self {
-            Code::Policy(code) => deny_code_name(*code),
-            Code::PolicyFault => "policy-fault",
-            Code::MissingToken => "missing-token",
-            Code::MalformedToken => "malformed-token",
-            Code::UnknownToken => "unknown-token",
-            Code::StoreUnavailable => "store-unavailable",
-        }
+        self.answer().name()
     }
 }
 

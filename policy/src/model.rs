@@ -105,6 +105,23 @@ pub enum DenyCode {
 }
 
 impl DenyCode {
+    /// Every code, in the WIT file's order.
+    pub const ALL: [DenyCode; 13] = [
+        DenyCode::MalformedRequest,
+        DenyCode::UnknownAction,
+        DenyCode::WrongTarget,
+        DenyCode::NoGrant,
+        DenyCode::OwnerLacksRight,
+        DenyCode::Expired,
+        DenyCode::Revoked,
+        DenyCode::MalformedScope,
+        DenyCode::UnknownScope,
+        DenyCode::InvalidGrant,
+        DenyCode::Escalation,
+        DenyCode::AdminRequired,
+        DenyCode::TooLarge,
+    ];
+
     /// The code as written in the WIT contract and on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -189,5 +206,32 @@ impl Ruling {
             Ruling::Allow(_) => None,
             Ruling::Deny(code) => Some(code),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cases of `enum <name>` in the contract this crate is built against, in order.
+    fn wit_enum(name: &str) -> Vec<String> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit").join("policy.wit");
+        let wit = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let start = wit.find(&format!("enum {name} {{")).unwrap_or_else(|| panic!("enum {name} in the WIT file"));
+        let body = &wit[start..];
+        let body = &body[body.find('{').unwrap_or(0) + 1..body.find('}').unwrap_or(0)];
+        body.lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with("//"))
+            .map(|line| line.trim_end_matches(',').to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn deny_codes_and_levels_are_named_as_the_wit_file_names_them() {
+        let codes: Vec<&str> = DenyCode::ALL.iter().map(|code| code.as_str()).collect();
+        assert_eq!(codes, wit_enum("deny-code"));
+        let levels: Vec<&str> = Level::ALL.iter().map(|level| level.name()).collect();
+        assert_eq!(levels, wit_enum("level"));
     }
 }

@@ -1,8 +1,6 @@
-//! How a check answers, one definition for the server's check endpoint and the
-//! wasm gateway: the status by code (401 when the token is missing, malformed,
-//! unknown, expired or revoked, 400 for a request with no canonical form, 503 when
-//! the store or the policy failed, 502 when a gateway's upstream did, 403 for
-//! every other deny) and the headers.
+//! The headers a check answers with, one definition for the server's check
+//! endpoint and the wasm gateway (the codes and their statuses are
+//! `answer_code.rs`), and which client-sent headers are never passed on.
 
 /// A deny's code.
 pub const DENY_CODE_HEADER: &str = "x-tokenscope-deny-code";
@@ -27,18 +25,6 @@ pub fn is_reserved_header(name: &str) -> bool {
         })
 }
 
-/// The status a check answers with for the deny code `code` (`allow` is 200).
-pub fn check_status(code: &str) -> u16 {
-    match code {
-        "allow" => 200,
-        "missing-token" | "malformed-token" | "unknown-token" | "expired" | "revoked" => 401,
-        "bad-request" => 400,
-        "store-unavailable" | "policy-fault" => 503,
-        "upstream-unavailable" => 502,
-        _ => 403,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,16 +44,5 @@ mod tests {
         for other in ["x-tokenscope", "x-token-scope-owner", "authorization", "xx-tokenscope-owner", ""] {
             assert!(!is_reserved_header(other), "{other}");
         }
-    }
-
-    #[test]
-    fn token_problems_are_401_rights_are_403_failures_503() {
-        assert_eq!(check_status("allow"), 200);
-        assert_eq!(check_status("revoked"), 401);
-        assert_eq!(check_status("unknown-token"), 401);
-        assert_eq!(check_status("no-grant"), 403);
-        assert_eq!(check_status("unmapped-route"), 403);
-        assert_eq!(check_status("bad-request"), 400);
-        assert_eq!(check_status("store-unavailable"), 503);
     }
 }

@@ -5,14 +5,41 @@
 
 use thiserror::Error;
 
-/// The level names, lowest first.
-pub const LEVELS: [&str; 3] = ["read", "write", "manage"];
+/// An access level (`level` in `wit/policy.wit`, tested against it), lowest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Level {
+    /// `read`.
+    Read,
+    /// `write`.
+    Write,
+    /// `manage`.
+    Manage,
+}
+
+impl Level {
+    /// Every level, lowest first.
+    pub const ALL: [Level; 3] = [Level::Read, Level::Write, Level::Manage];
+
+    /// Its name: `read`, `write` or `manage`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Level::Read => "read",
+            Level::Write => "write",
+            Level::Manage => "manage",
+        }
+    }
+
+    /// The level named `name`, if it names one.
+    pub fn from_name(name: &str) -> Option<Level> {
+        Level::ALL.into_iter().find(|level| level.name() == name)
+    }
+}
 
 /// What a grant's text gives on its resource.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AccessText<'a> {
-    /// A level: one of `LEVELS`.
-    Level(&'a str),
+    /// A level.
+    Level(Level),
     /// Catalog action names.
     Actions(Vec<&'a str>),
 }
@@ -34,7 +61,7 @@ pub fn split_grant(text: &str) -> Result<(&str, AccessText<'_>), GrantTextError>
     if access.is_empty() {
         return Err(GrantTextError::Empty(text.to_owned()));
     }
-    let access = match LEVELS.iter().find(|level| **level == access) {
+    let access = match Level::from_name(access) {
         Some(level) => AccessText::Level(level),
         None => AccessText::Actions(access.split(',').collect()),
     };
@@ -47,14 +74,22 @@ mod tests {
 
     #[test]
     fn levels_and_action_lists_split_at_the_last_equals_sign() {
-        assert_eq!(split_grant("channel/main=write"), Ok(("channel/main", AccessText::Level("write"))));
-        assert_eq!(split_grant("/=manage"), Ok(("/", AccessText::Level("manage"))));
-        assert_eq!(split_grant("a=b=read"), Ok(("a=b", AccessText::Level("read"))));
+        assert_eq!(split_grant("channel/main=write"), Ok(("channel/main", AccessText::Level(Level::Write))));
+        assert_eq!(split_grant("/=manage"), Ok(("/", AccessText::Level(Level::Manage))));
+        assert_eq!(split_grant("a=b=read"), Ok(("a=b", AccessText::Level(Level::Read))));
         assert_eq!(
             split_grant("vault/acme=create-scan,view-scan"),
             Ok(("vault/acme", AccessText::Actions(vec!["create-scan", "view-scan"])))
         );
         assert!(matches!(split_grant("channel/main"), Err(GrantTextError::NoAccess(_))));
         assert!(matches!(split_grant("channel/main="), Err(GrantTextError::Empty(_))));
+    }
+
+    #[test]
+    fn the_levels_are_the_wit_files_in_its_order() {
+        let names: Vec<&str> = Level::ALL.iter().map(|level| level.name()).collect();
+        assert_eq!(names, crate::answer_code::tests::wit_enum("level"));
+        assert!(Level::ALL.into_iter().all(|level| Level::from_name(level.name()) == Some(level)));
+        assert_eq!(Level::from_name("admin"), None);
     }
 }

@@ -1,11 +1,12 @@
 //! tokenscope-request: turns what a proxy forwards (method, path, headers) into
 //! the one canonical request the check decides: a canonical path, the original
 //! method, the presented secret (its shape checked, its hash) and the matched
-//! route, the check's status table and the grant text form. Pure and
+//! route, the codes a check answers with (their statuses) and the grant text form. Pure and
 //! transport-neutral, so the HTTP server and the wasm gateway share one implementation.
 
 #![warn(missing_docs)]
 
+mod answer_code;
 mod canonical;
 mod check_answer;
 mod check_config;
@@ -18,13 +19,14 @@ mod refusal;
 mod route_map;
 mod secret_shape;
 
+pub use answer_code::{AnswerCode, PolicyCode};
 pub use canonical::{CanonicalPath, MAX_PATH_BYTES, PathError, PublicPrefix};
 pub use check_answer::{
-    DENY_CODE_HEADER, HEADER_PREFIX, OWNER_HEADER, POLICY_HEADER, TOKEN_ID_HEADER, check_status, is_reserved_header,
+    DENY_CODE_HEADER, HEADER_PREFIX, OWNER_HEADER, POLICY_HEADER, TOKEN_ID_HEADER, is_reserved_header,
 };
 pub use check_config::CheckConfig;
 pub use decode::{Decoded, Settings, SettingsError, decode};
-pub use grant_text::{AccessText, GrantTextError, LEVELS, split_grant};
+pub use grant_text::{AccessText, GrantTextError, Level, split_grant};
 pub use headers::{Headers, Sent};
 pub use original::{Convention, Original, read_original};
 pub use presented::{Presented, TokenSource, presented_in_headers};

@@ -6,12 +6,12 @@
 
 use std::sync::Arc;
 
-use tokenscope_request::{Decoded, Headers, Refusal, decode};
+use tokenscope_request::{AnswerCode, Decoded, Headers, Refusal, decode};
 
 use super::verify::{Asker, NeedsStore, Reads, ResourceOf};
 use super::{Authority, Verified};
 use crate::runtime::PolicyModule;
-use crate::verdict::Code;
+use crate::verdict::{Code, Verdict};
 
 /// What became of one check request.
 #[derive(Debug)]
@@ -39,12 +39,15 @@ pub struct Checked {
 impl Checked {
     /// The decision's code, as answers and metrics name it: `allow`, a deny
     /// code, `bad-request` or `unmapped-route`.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> AnswerCode {
         match &self.outcome {
-            Outcome::Public => "allow",
-            Outcome::Unmapped => "unmapped-route",
-            Outcome::Unreadable(_) => "bad-request",
-            Outcome::Verified(verified) => verified.verdict.code_str(),
+            Outcome::Public => AnswerCode::Allow,
+            Outcome::Unmapped => AnswerCode::UnmappedRoute,
+            Outcome::Unreadable(_) => AnswerCode::BadRequest,
+            Outcome::Verified(verified) => match &verified.verdict {
+                Verdict::Allow { .. } => AnswerCode::Allow,
+                Verdict::Deny { code, .. } => code.answer(),
+            },
         }
     }
 }

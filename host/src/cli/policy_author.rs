@@ -51,7 +51,8 @@ pub fn new(args: &NewArgs) -> Result<ExitCode> {
     let lib = name.replace('-', "_");
     for (path, contents) in template::FILES {
         let contents = match *path {
-            "src/component.rs" => {
+            // Both read the contract beside the crate: a copy holds it in `wit/`.
+            "src/component.rs" | "src/model.rs" => {
                 contents.replace("\"../wit\"", "\"wit\"").replace("tokenscope_policy::", &format!("{lib}::"))
             }
             "src/info.rs" => contents.replace("\"tokenscope-default\"", &format!("{name:?}")),

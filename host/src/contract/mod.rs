@@ -14,4 +14,6 @@ pub use bindings::{
 };
 pub(crate) use bindings::{Evaluator, Policy, PolicyPre};
 pub use version::{check_exports, compatible, host_version};
-pub use wire::{ActionId, MAX_REASON, deny_code_name, level_name, oversized_reason, parse_level};
+pub use wire::{
+    ActionId, MAX_REASON, deny_code_name, level_name, oversized_reason, parse_level, policy_code, wit_level,
+};

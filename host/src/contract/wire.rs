@@ -1,6 +1,9 @@
-//! The contract's wire names and bounds: the text of every deny code and level
+//! The contract's wire names and bounds: every deny code and level mapped to its
+//! twin in `tokenscope-request`, which holds the one table of their names
 //! (exhaustive, so a code added to the WIT file does not compile until it is
-//! named here), the catalog index type, and the longest reason a policy may give.
+//! mapped here), the catalog index type, and the longest reason a policy may give.
+
+use tokenscope_request::{Level as LevelText, PolicyCode};
 
 use super::bindings::{Denial, DenyCode, Level};
 
@@ -37,47 +40,71 @@ pub fn oversized_reason(denial: &Denial) -> Option<String> {
     (len > MAX_REASON).then(|| format!("the policy gave a reason of {len} bytes (at most {MAX_REASON})"))
 }
 
+/// The request crate's twin of a policy deny code (which holds its wire name
+/// and status); exhaustive, so a code added to the WIT file does not compile
+/// until it is mapped here.
+pub fn policy_code(code: DenyCode) -> PolicyCode {
+    match code {
+        DenyCode::MalformedRequest => PolicyCode::MalformedRequest,
+        DenyCode::UnknownAction => PolicyCode::UnknownAction,
+        DenyCode::WrongTarget => PolicyCode::WrongTarget,
+        DenyCode::NoGrant => PolicyCode::NoGrant,
+        DenyCode::OwnerLacksRight => PolicyCode::OwnerLacksRight,
+        DenyCode::Expired => PolicyCode::Expired,
+        DenyCode::Revoked => PolicyCode::Revoked,
+        DenyCode::MalformedScope => PolicyCode::MalformedScope,
+        DenyCode::UnknownScope => PolicyCode::UnknownScope,
+        DenyCode::InvalidGrant => PolicyCode::InvalidGrant,
+        DenyCode::Escalation => PolicyCode::Escalation,
+        DenyCode::AdminRequired => PolicyCode::AdminRequired,
+        DenyCode::TooLarge => PolicyCode::TooLarge,
+    }
+}
+
 /// The WIT name of a policy deny code, e.g. `no-grant`.
 pub fn deny_code_name(code: DenyCode) -> &'static str {
-    match code {
-        DenyCode::MalformedRequest => "malformed-request",
-        DenyCode::UnknownAction => "unknown-action",
-        DenyCode::WrongTarget => "wrong-target",
-        DenyCode::NoGrant => "no-grant",
-        DenyCode::OwnerLacksRight => "owner-lacks-right",
-        DenyCode::Expired => "expired",
-        DenyCode::Revoked => "revoked",
-        DenyCode::MalformedScope => "malformed-scope",
-        DenyCode::UnknownScope => "unknown-scope",
-        DenyCode::InvalidGrant => "invalid-grant",
-        DenyCode::Escalation => "escalation",
-        DenyCode::AdminRequired => "admin-required",
-        DenyCode::TooLarge => "too-large",
+    policy_code(code).name()
+}
+
+/// The request crate's twin of a level, the other way round from `wit_level`.
+fn level_text(level: Level) -> LevelText {
+    match level {
+        Level::Read => LevelText::Read,
+        Level::Write => LevelText::Write,
+        Level::Manage => LevelText::Manage,
+    }
+}
+
+/// The contract's level for the request crate's.
+pub fn wit_level(level: LevelText) -> Level {
+    match level {
+        LevelText::Read => Level::Read,
+        LevelText::Write => Level::Write,
+        LevelText::Manage => Level::Manage,
     }
 }
 
 /// `read`, `write` or `manage`.
 pub fn level_name(level: Level) -> &'static str {
-    match level {
-        Level::Read => "read",
-        Level::Write => "write",
-        Level::Manage => "manage",
-    }
+    level_text(level).name()
 }
 
 /// The level named `text`, if it names one.
 pub fn parse_level(text: &str) -> Option<Level> {
-    match text {
-        "read" => Some(Level::Read),
-        "write" => Some(Level::Write),
-        "manage" => Some(Level::Manage),
-        _ => None,
-    }
+    LevelText::from_name(text).map(wit_level)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_deny_code_maps_to_the_request_crates_twin_of_its_name() {
+        for code in PolicyCode::ALL {
+            assert_eq!(PolicyCode::from_name(code.name()), Some(code));
+        }
+        assert_eq!(deny_code_name(DenyCode::OwnerLacksRight), "owner-lacks-right");
+    }
 
     #[test]
     fn level_names_round_trip() {

@@ -1,14 +1,15 @@
 //! A policy instance with its caches of compiled grants, as the host decides
 //! live requests: a token's grants are compiled once per instance (they never
-//! change after issuance), an owner's rights once per distinct set, and a
-//! deny's reason once per distinct question in a second. A fault replaces the
-//! instance and drops the caches with it.
+//! change after issuance), an owner's rights once per distinct set, and an
+//! answer (an allow, or a deny with its reason) once per distinct question in a
+//! second (`rulings.rs`). A fault replaces the instance and drops the caches with it.
 
 use foldhash::{HashMap, HashMapExt};
 
 use super::instance::{CompiledGrants, HotCall, PolicyFault, PolicyInstance};
 use super::keyed::{KeyedGrants, KeyedRights};
 use super::module::PolicyModule;
+use super::rulings::{RulingKey, Rulings};
 use crate::contract::{ActionId, Grants, TokenStatus};
 use crate::ids::TokenId;
 use crate::time::UnixTime;
@@ -16,48 +17,6 @@ use crate::verdict::{Code, Verdict};
 
 /// Past this many cached entries a cache is emptied and refilled on demand.
 const MAX_CACHED: usize = 100_000;
-/// Past this many cached explanations they are all forgotten.
-const MAX_EXPLAINED: usize = 4_096;
-
-/// Every input of `explain` but the resource (the inner map's key). The module
-/// imports nothing, so the same inputs give the same reason: a cached one is
-/// the one it would give, and a flood of one denied request (a stolen token
-/// tried again and again) is explained once a second, not once a request.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-struct ExplainKey {
-    token: u32,
-    owner: u32,
-    status: TokenStatus,
-    action: ActionId,
-    now: u64,
-}
-
-/// Deny reasons already asked for, by question.
-#[derive(Default)]
-struct Explained {
-    by_question: HashMap<ExplainKey, HashMap<Box<str>, Verdict>>,
-    len: usize,
-}
-
-impl Explained {
-    fn get(&self, key: &ExplainKey, resource: &str) -> Option<&Verdict> {
-        self.by_question.get(key)?.get(resource)
-    }
-
-    fn insert(&mut self, key: ExplainKey, resource: &str, verdict: Verdict) {
-        if self.len >= MAX_EXPLAINED {
-            self.clear();
-        }
-        if self.by_question.entry(key).or_default().insert(resource.into(), verdict).is_none() {
-            self.len += 1;
-        }
-    }
-
-    fn clear(&mut self) {
-        self.by_question.clear();
-        self.len = 0;
-    }
-}
 
 /// One request for a stored token, with everything a decision needs.
 #[derive(Clone, Copy)]
@@ -89,8 +48,8 @@ pub struct Evaluator {
     owners: HashMap<KeyedRights, CompiledGrants>,
     /// Normalised grants, fetched from the instance once per grant set (for reports).
     normalized: HashMap<KeyedGrants, Grants>,
-    /// Deny reasons, keyed by compiled ids: forgotten whenever ids are released.
-    explained: Explained,
+    /// Answers given this second, keyed by compiled ids: forgotten whenever ids are released.
+    rulings: Rulings,
 }
 
 impl Evaluator {
@@ -103,7 +62,7 @@ impl Evaluator {
             tokens: HashMap::new(),
             owners: HashMap::new(),
             normalized: HashMap::new(),
-            explained: Explained::default(),
+            rulings: Rulings::default(),
         }
     }
 
@@ -123,7 +82,7 @@ impl Evaluator {
         self.drop_stale_handles();
         // The hit path reads each key's hash once.
         if let (Some(token), Some(owner)) = (self.tokens.get(grants), self.owners.get(owner_rights)) {
-            let verdict = Self::ask(&mut self.instance, &mut self.explained, token, owner, q);
+            let verdict = Self::ask(&mut self.instance, &mut self.rulings, token, owner, q);
             self.drop_stale_handles();
             return Ok(verdict);
         }
@@ -132,7 +91,7 @@ impl Evaluator {
                 Ok(compiled) => {
                     if Self::make_room(&mut self.instance, &mut self.tokens) {
                         self.normalized.clear();
-                        self.explained.clear();
+                        self.rulings.clear();
                     }
                     self.tokens.insert(KeyedGrants::clone(grants), compiled);
                 }
@@ -143,7 +102,7 @@ impl Evaluator {
             match self.instance.compile(&Grants::Resources(owner_rights.to_vec()))? {
                 Ok(compiled) => {
                     if Self::make_room(&mut self.instance, &mut self.owners) {
-                        self.explained.clear();
+                        self.rulings.clear();
                     }
                     self.owners.insert(KeyedRights::clone(owner_rights), compiled);
                 }
@@ -158,37 +117,43 @@ impl Evaluator {
         let (Some(token), Some(owner)) = (self.tokens.get(grants), self.owners.get(owner_rights)) else {
             return Err(PolicyFault { message: "compiled grants vanished from the cache".into() });
         };
-        let verdict = Self::ask(&mut self.instance, &mut self.explained, token, owner, q);
+        let verdict = Self::ask(&mut self.instance, &mut self.rulings, token, owner, q);
         self.drop_stale_handles();
         Ok(verdict)
     }
 
-    /// The ruling for `q` with compiled sets; a deny is explained (its reason
-    /// asked for, or taken from `explained` when this very question was
-    /// explained this second with the same code).
+    /// The answer to `q` with compiled sets: the one already given to this
+    /// very question this second, else the module's ruling, a deny explained
+    /// (its reason asked for). Only the module's own answers are kept: a fault,
+    /// or a reason whose code is not the ruling's, is asked again next time.
     fn ask(
         instance: &mut PolicyInstance,
-        explained: &mut Explained,
+        rulings: &mut Rulings,
         token: &CompiledGrants,
         owner: &CompiledGrants,
         q: &Question<'_>,
     ) -> Verdict {
         let call =
             HotCall { token, owner, status: q.status, action: q.action, resource: q.resource, now: q.now.secs() };
+        let key = RulingKey { token: token.id(), owner: owner.id(), status: q.status, action: q.action, now: call.now };
+        if let Some(known) = rulings.get(&key, q.resource) {
+            return known;
+        }
         let verdict = instance.decide_compiled(&call);
-        let Verdict::Deny { code: ruled @ Code::Policy(_), .. } = &verdict else {
-            return verdict;
+        let answer = match &verdict {
+            Verdict::Allow { .. } => verdict,
+            Verdict::Deny { code: ruled @ Code::Policy(_), .. } => {
+                let ruled = *ruled;
+                let reason = instance.explain(&verdict, &call);
+                if reason.code() != Some(ruled) {
+                    return reason; // not the module's own answer to keep
+                }
+                reason
+            }
+            Verdict::Deny { .. } => return verdict,
         };
-        let key =
-            ExplainKey { token: token.id(), owner: owner.id(), status: q.status, action: q.action, now: call.now };
-        if let Some(known) = explained.get(&key, q.resource).filter(|known| known.code() == Some(*ruled)) {
-            return known.clone();
-        }
-        let reason = instance.explain(&verdict, &call);
-        if reason.code() == Some(*ruled) {
-            explained.insert(key, q.resource, reason.clone());
-        }
-        reason
+        rulings.put(key, q.resource, &answer);
+        answer
     }
 
     /// The normalised text of grant `index` of `grants` (compiled by an earlier
@@ -207,7 +172,7 @@ impl Evaluator {
             self.tokens.clear();
             self.owners.clear();
             self.normalized.clear();
-            self.explained.clear();
+            self.rulings.clear();
             self.generation = self.instance.generation();
         }
     }
@@ -269,7 +234,8 @@ mod tests {
                 assert_eq!(cached.decide(q), fresh, "question {i}, round {round}");
             }
         }
-        assert!(cached.explained.len > 0 && cached.explained.len < questions.len(), "denies are kept, allows not");
+        // Allows and explained denies are both kept (two may share a slot).
+        assert!((1..=questions.len()).contains(&cached.rulings.len()), "{}", cached.rulings.len());
         let Verdict::Deny { message, .. } = cached.decide(&questions[0]) else { panic!("a deny") };
         assert!(message.contains("channel/private"), "{message}");
     }

@@ -12,6 +12,7 @@ mod keyed;
 mod limits;
 mod module;
 mod prepared;
+mod rulings;
 mod sections;
 
 pub use cache::{Compiled, ModuleCache};

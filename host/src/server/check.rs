@@ -21,10 +21,11 @@ use axum::http::{self as http, HeaderMap, HeaderValue, Method, StatusCode, Uri, 
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
-use super::error::{deny, json_error, status_of};
+use super::error::{deny_answer, json_error};
 use super::request_headers::HttpHeaders;
 use crate::authority::{Checked, NeedsStore, Outcome};
 use crate::verdict::Verdict;
+use tokenscope_request::AnswerCode;
 
 pub use tokenscope_request::{OWNER_HEADER, POLICY_HEADER, TOKEN_ID_HEADER};
 
@@ -143,22 +144,19 @@ fn finish(state: &AppState, checked: &Checked, started: Instant) -> Response {
     if let Some(value) = policy_header(state, checked.policy.sha256_shared()) {
         response.headers_mut().insert(POLICY_HEADER, value);
     }
-    state.metrics.record(checked.code(), checked.policy.sha256_shared(), started.elapsed());
+    state.metrics.record(checked.code().name(), checked.policy.sha256_shared(), started.elapsed());
     response
 }
 
 /// 503 `store-unavailable` at once: `server.store_waits` checks wait for the store already.
 fn busy(state: &AppState, started: Instant) -> Response {
     let module = state.authority.module();
-    let mut response = deny(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "store-unavailable",
-        "the token store is slow: too many checks wait for it",
-    );
+    let mut response =
+        deny_answer(AnswerCode::StoreUnavailable, "the token store is slow: too many checks wait for it");
     if let Some(value) = policy_header(state, module.sha256_shared()) {
         response.headers_mut().insert(POLICY_HEADER, value);
     }
-    state.metrics.record("store-unavailable", module.sha256_shared(), started.elapsed());
+    state.metrics.record(AnswerCode::StoreUnavailable.name(), module.sha256_shared(), started.elapsed());
     response
 }
 
@@ -177,8 +175,8 @@ fn policy_header(state: &AppState, sha256: &Arc<str>) -> Option<HeaderValue> {
 fn render(checked: &Checked) -> Response {
     match &checked.outcome {
         Outcome::Public => StatusCode::OK.into_response(),
-        Outcome::Unmapped => deny(StatusCode::FORBIDDEN, checked.code(), "no route maps this request to an action"),
-        Outcome::Unreadable(refusal) => deny(StatusCode::BAD_REQUEST, checked.code(), &refusal.message),
+        Outcome::Unmapped => deny_answer(checked.code(), "no route maps this request to an action"),
+        Outcome::Unreadable(refusal) => deny_answer(checked.code(), &refusal.message),
         Outcome::Verified(verified) => match &verified.verdict {
             Verdict::Allow { .. } => {
                 let mut response = StatusCode::OK.into_response();
@@ -191,7 +189,7 @@ fn render(checked: &Checked) -> Response {
                 }
                 response
             }
-            Verdict::Deny { code, message } => deny(status_of(*code), code.as_str(), message),
+            Verdict::Deny { code, message } => deny_answer(code.answer(), message),
         },
     }
 }

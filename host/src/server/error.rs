@@ -13,6 +13,7 @@ use crate::authority::{LifecycleError, RefusalCode};
 use crate::contract::DenyCode;
 use crate::store::StoreError;
 use crate::verdict::Code;
+use tokenscope_request::AnswerCode;
 
 /// The header that carries a deny's code, for proxies that only see headers.
 pub use tokenscope_request::DENY_CODE_HEADER;
@@ -29,7 +30,12 @@ pub fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
 
 /// The status of a decision's deny code, by the table the gateway shares.
 pub fn status_of(code: Code) -> StatusCode {
-    StatusCode::from_u16(tokenscope_request::check_status(code.as_str())).unwrap_or(StatusCode::FORBIDDEN)
+    answer_status(code.answer())
+}
+
+/// The status of a check's answer code.
+fn answer_status(code: AnswerCode) -> StatusCode {
+    StatusCode::from_u16(code.status()).unwrap_or(StatusCode::FORBIDDEN)
 }
 
 /// The status of a lifecycle refusal; exhaustive over every code, the policy's
@@ -106,14 +112,28 @@ fn store_error(err: &StoreError) -> Response {
     }
 }
 
+/// A check's deny: the code's own status, the code in `x-tokenscope-deny-code`,
+/// and on a 401 the code's Bearer challenge (static: a flood of bad tokens is
+/// answered without formatting one per request).
+pub fn deny_answer(code: AnswerCode, message: &str) -> Response {
+    refusal(answer_status(code), code.name(), code.challenge(), message)
+}
+
+/// A refusal with `status` and `code`, the check's or the management API's and
+/// the pages' own (`actor-gone`, `foreign-origin`): the code in a header, and
+/// on a 401 a Bearer challenge that names it.
 pub fn deny(status: StatusCode, code: &'static str, message: &str) -> Response {
+    refusal(status, code, AnswerCode::from_name(code).and_then(AnswerCode::challenge), message)
+}
+
+fn refusal(status: StatusCode, code: &'static str, challenge: Option<&'static str>, message: &str) -> Response {
     let mut response = json_error(status, code, message);
     // Codes are static words: their header values are made without a copy.
     if code.bytes().all(|b| b.is_ascii_graphic()) {
         response.headers_mut().insert(DENY_CODE_HEADER, HeaderValue::from_static(code));
     }
     if status == StatusCode::UNAUTHORIZED {
-        let value = match challenge(code) {
+        let value = match challenge {
             Some(known) => HeaderValue::from_static(known),
             None => HeaderValue::from_str(&format!(
                 "Bearer realm=\"tokenscope\", error=\"invalid_token\", error_description=\"{code}\""
@@ -127,22 +147,6 @@ pub fn deny(status: StatusCode, code: &'static str, message: &str) -> Response {
 
 /// The Bearer challenge without a description.
 const CHALLENGE: &str = "Bearer realm=\"tokenscope\", error=\"invalid_token\"";
-
-/// The Bearer challenge of a 401 code, written out once (a flood of bad
-/// tokens is answered without formatting one per request).
-fn challenge(code: &str) -> Option<&'static str> {
-    macro_rules! challenges {
-        ($($code:literal),*) => {
-            match code {
-                $($code => Some(concat!(
-                    "Bearer realm=\"tokenscope\", error=\"invalid_token\", error_description=\"", $code, "\""
-                )),)*
-                _ => None,
-            }
-        };
-    }
-    challenges!("missing-token", "malformed-token", "unknown-token", "expired", "revoked")
-}
 
 pub async fn not_found() -> Response {
     json_error(StatusCode::NOT_FOUND, "not-found", "no such endpoint")
@@ -202,24 +206,30 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokenscope_request::PolicyCode;
 
     #[test]
-    fn every_401_code_has_its_challenge_written_out() {
-        for code in ["missing-token", "malformed-token", "unknown-token", "expired", "revoked"] {
-            assert_eq!(status_of_code(code), StatusCode::UNAUTHORIZED, "{code}");
-            let response = deny(StatusCode::UNAUTHORIZED, code, "why");
-            let got = response.headers().get(header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok());
-            let want = format!("Bearer realm=\"tokenscope\", error=\"invalid_token\", error_description=\"{code}\"");
-            assert_eq!(got, Some(want.as_str()));
-            assert_eq!(response.headers().get(DENY_CODE_HEADER).and_then(|v| v.to_str().ok()), Some(code));
+    fn every_401_answer_carries_its_codes_challenge() {
+        let codes = PolicyCode::ALL.into_iter().map(AnswerCode::Policy).chain(AnswerCode::HOST_CODES);
+        for code in codes.filter(|code| code.status() == 401) {
+            let want =
+                format!("Bearer realm=\"tokenscope\", error=\"invalid_token\", error_description=\"{}\"", code.name());
+            for response in [deny_answer(code, "why"), deny(StatusCode::UNAUTHORIZED, code.name(), "why")] {
+                assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+                let got = response.headers().get(header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok());
+                assert_eq!(got, Some(want.as_str()));
+                assert_eq!(response.headers().get(DENY_CODE_HEADER).and_then(|v| v.to_str().ok()), Some(code.name()));
+            }
         }
         let other = deny(StatusCode::UNAUTHORIZED, "actor-gone", "why");
         assert!(
             other.headers().get(header::WWW_AUTHENTICATE).is_some_and(|v| v.as_bytes().ends_with(b"\"actor-gone\""))
         );
-    }
-
-    fn status_of_code(code: &str) -> StatusCode {
-        StatusCode::from_u16(tokenscope_request::check_status(code)).unwrap_or(StatusCode::FORBIDDEN)
+        assert!(
+            deny_answer(AnswerCode::Policy(PolicyCode::NoGrant), "why")
+                .headers()
+                .get(header::WWW_AUTHENTICATE)
+                .is_none()
+        );
     }
 }

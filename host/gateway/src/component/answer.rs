@@ -5,7 +5,7 @@
 
 use std::io::Write as _;
 
-use tokenscope_request::{DENY_CODE_HEADER, POLICY_HEADER, check_status};
+use tokenscope_request::{AnswerCode, DENY_CODE_HEADER, POLICY_HEADER};
 use wasip2::http::types::{Fields, OutgoingBody, OutgoingResponse, ResponseOutparam};
 
 /// Sends a response with `status`, `headers` and `body`.
@@ -32,17 +32,17 @@ pub fn allow(out: ResponseOutparam, policy: &str, identity: Vec<(String, Vec<u8>
 }
 
 /// A deny with `code` and `message`, by the check's status table.
-pub fn deny(out: ResponseOutparam, policy: &str, code: &str, message: &str) {
-    let status = check_status(code);
-    let body = serde_json::json!({ "code": code, "message": message }).to_string();
+pub fn deny(out: ResponseOutparam, policy: &str, code: AnswerCode, message: &str) {
+    let status = code.status();
+    let code_name = code.name();
+    let body = serde_json::json!({ "code": code_name, "message": message }).to_string();
     let mut headers = vec![
         ("content-type".to_owned(), b"application/json".to_vec()),
-        (DENY_CODE_HEADER.to_owned(), code.as_bytes().to_vec()),
+        (DENY_CODE_HEADER.to_owned(), code_name.as_bytes().to_vec()),
         (POLICY_HEADER.to_owned(), policy.as_bytes().to_vec()),
     ];
-    if status == 401 {
-        let challenge = format!("Bearer realm=\"tokenscope\", error=\"invalid_token\", error_description=\"{code}\"");
-        headers.push(("www-authenticate".to_owned(), challenge.into_bytes()));
+    if let Some(challenge) = code.challenge() {
+        headers.push(("www-authenticate".to_owned(), challenge.as_bytes().to_vec()));
     }
     send(out, status, headers, body.as_bytes());
 }

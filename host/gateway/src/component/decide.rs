@@ -3,7 +3,7 @@
 //! state) and the route's action and resource, at the current wall-clock time,
 //! through the contract's one-shot `decide`.
 
-use tokenscope_request::{AccessText, split_grant};
+use tokenscope_request::{AccessText, AnswerCode, Level as LevelText, PolicyCode, split_grant};
 
 use super::bindings::evaluator::{self, Access, Decision, DenyCode, Grants, Level, ResourceGrant};
 use crate::wire::{TokenData, WireGrants};
@@ -12,8 +12,8 @@ use crate::wire::{TokenData, WireGrants};
 pub enum Ruling {
     /// Allowed.
     Allow,
-    /// Denied: the code's wire name and the reason.
-    Deny(&'static str, String),
+    /// Denied: the code and the reason.
+    Deny(AnswerCode, String),
 }
 
 /// Decides `action` on `resource` for `token` now.
@@ -32,7 +32,7 @@ pub fn decide(token: &TokenData, action: &str, resource: &str) -> Result<Ruling,
     let request = evaluator::Request { action: action.to_owned(), resource: resource.to_owned(), now };
     Ok(match evaluator::decide(&token, &request) {
         Decision::Allow(_) => Ruling::Allow,
-        Decision::Deny(denial) => Ruling::Deny(code_name(denial.code), denial.message),
+        Decision::Deny(denial) => Ruling::Deny(AnswerCode::Policy(policy_code(denial.code)), denial.message),
     })
 }
 
@@ -42,9 +42,9 @@ fn resource_grants(texts: &[String]) -> Result<Vec<ResourceGrant>, String> {
         .map(|text| {
             let (resource, access) = split_grant(text).map_err(|e| e.to_string())?;
             let access = match access {
-                AccessText::Level("read") => Access::Level(Level::Read),
-                AccessText::Level("write") => Access::Level(Level::Write),
-                AccessText::Level(_) => Access::Level(Level::Manage),
+                AccessText::Level(LevelText::Read) => Access::Level(Level::Read),
+                AccessText::Level(LevelText::Write) => Access::Level(Level::Write),
+                AccessText::Level(LevelText::Manage) => Access::Level(Level::Manage),
                 AccessText::Actions(actions) => Access::Actions(actions.into_iter().map(str::to_owned).collect()),
             };
             Ok(ResourceGrant { resource: resource.to_owned(), access })
@@ -52,21 +52,22 @@ fn resource_grants(texts: &[String]) -> Result<Vec<ResourceGrant>, String> {
         .collect()
 }
 
-/// The deny code's wire name, as the WIT file spells it.
-fn code_name(code: DenyCode) -> &'static str {
+/// The deny code's twin in the request crate (its wire name and status);
+/// exhaustive, so a code added to the WIT file does not compile until it is mapped.
+fn policy_code(code: DenyCode) -> PolicyCode {
     match code {
-        DenyCode::MalformedRequest => "malformed-request",
-        DenyCode::UnknownAction => "unknown-action",
-        DenyCode::WrongTarget => "wrong-target",
-        DenyCode::NoGrant => "no-grant",
-        DenyCode::OwnerLacksRight => "owner-lacks-right",
-        DenyCode::Expired => "expired",
-        DenyCode::Revoked => "revoked",
-        DenyCode::MalformedScope => "malformed-scope",
-        DenyCode::UnknownScope => "unknown-scope",
-        DenyCode::InvalidGrant => "invalid-grant",
-        DenyCode::Escalation => "escalation",
-        DenyCode::AdminRequired => "admin-required",
-        DenyCode::TooLarge => "too-large",
+        DenyCode::MalformedRequest => PolicyCode::MalformedRequest,
+        DenyCode::UnknownAction => PolicyCode::UnknownAction,
+        DenyCode::WrongTarget => PolicyCode::WrongTarget,
+        DenyCode::NoGrant => PolicyCode::NoGrant,
+        DenyCode::OwnerLacksRight => PolicyCode::OwnerLacksRight,
+        DenyCode::Expired => PolicyCode::Expired,
+        DenyCode::Revoked => PolicyCode::Revoked,
+        DenyCode::MalformedScope => PolicyCode::MalformedScope,
+        DenyCode::UnknownScope => PolicyCode::UnknownScope,
+        DenyCode::InvalidGrant => PolicyCode::InvalidGrant,
+        DenyCode::Escalation => PolicyCode::Escalation,
+        DenyCode::AdminRequired => PolicyCode::AdminRequired,
+        DenyCode::TooLarge => PolicyCode::TooLarge,
     }
 }

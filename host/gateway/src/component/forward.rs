@@ -4,6 +4,7 @@
 //! headers), its body streamed, and the upstream's answer streamed back.
 //! An unreachable upstream is a 502 `upstream-unavailable`.
 
+use tokenscope_request::AnswerCode;
 use wasip2::http::types::{Fields, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam};
 
 use super::answer;
@@ -22,7 +23,7 @@ pub fn forward(
 ) {
     let policy = settings.policy.sha256.as_str();
     let Some(upstream) = &settings.upstream else {
-        return answer::deny(out, policy, "upstream-unavailable", "filter mode has no upstream");
+        return answer::deny(out, policy, AnswerCode::UpstreamUnavailable, "filter mode has no upstream");
     };
     let response = request(upstream, method, path_with_query, &headers).and_then(|outgoing| {
         let body = outgoing.body().map_err(|()| "the request body is taken".to_owned())?;
@@ -41,7 +42,12 @@ pub fn forward(
     let response = match response {
         Ok(response) => response,
         Err(reason) => {
-            return answer::deny(out, policy, "upstream-unavailable", &format!("the upstream failed: {reason}"));
+            return answer::deny(
+                out,
+                policy,
+                AnswerCode::UpstreamUnavailable,
+                &format!("the upstream failed: {reason}"),
+            );
         }
     };
     let fields = Fields::from_list(&FieldList::of(&response.headers()).passed_on()).unwrap_or_else(|_| Fields::new());

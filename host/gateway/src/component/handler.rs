@@ -6,7 +6,9 @@
 
 use std::cell::RefCell;
 
-use tokenscope_request::{Convention, Decoded, OWNER_HEADER, SecretHash, Settings, TOKEN_ID_HEADER, decode};
+use tokenscope_request::{
+    AnswerCode, Convention, Decoded, OWNER_HEADER, SecretHash, Settings, TOKEN_ID_HEADER, decode,
+};
 use wasip2::http::types::{IncomingRequest, Method, ResponseOutparam};
 
 use super::answer;
@@ -51,7 +53,7 @@ impl wasip2::exports::http::incoming_handler::Guest for Gateway {
             let mut slot = cell.borrow_mut();
             match slot.get_or_insert_with(load) {
                 Ok(instance) => handle(instance, request, out),
-                Err(reason) => answer::deny(out, "", "policy-fault", reason),
+                Err(reason) => answer::deny(out, "", AnswerCode::PolicyFault, reason),
             }
         });
     }
@@ -78,32 +80,37 @@ fn handle(instance: &mut Instance, request: IncomingRequest, out: ResponseOutpar
     let policy = settings.policy.sha256.clone();
     let method = request.method();
     let Some(path) = request.path_with_query() else {
-        return answer::deny(out, &policy, "bad-request", "the request has no path");
+        return answer::deny(out, &policy, AnswerCode::BadRequest, "the request has no path");
     };
     let headers = FieldList::of(&request.headers());
     let decoded = match decode(reading, method_name(&method), &path, &headers) {
         Ok(decoded) => decoded,
-        Err(refusal) => return answer::deny(out, &policy, "bad-request", &refusal.message),
+        Err(refusal) => return answer::deny(out, &policy, AnswerCode::BadRequest, &refusal.message),
     };
     let (route, secret) = match decoded {
         Decoded::Public { .. } => return pass(settings, request, &method, &path, headers, Vec::new(), out),
         Decoded::Unmapped { .. } => {
-            return answer::deny(out, &policy, "unmapped-route", "no route maps this request to an action");
+            return answer::deny(out, &policy, AnswerCode::UnmappedRoute, "no route maps this request to an action");
         }
         Decoded::Mapped { route, secret, .. } => (route, secret),
     };
     let Some((presented, _)) = secret else {
-        return answer::deny(out, &policy, "missing-token", "no token was presented");
+        return answer::deny(out, &policy, AnswerCode::MissingToken, "no token was presented");
     };
     // The shape and checksum first: a malformed secret costs no call.
     let Ok(hash) = SecretHash::of_presented(presented.as_str()) else {
-        return answer::deny(out, &policy, "malformed-token", "the token is not a tokenscope secret");
+        return answer::deny(out, &policy, AnswerCode::MalformedToken, "the token is not a tokenscope secret");
     };
     let token = match token_data(settings, cache, reused, &hash) {
         Ok(Some(token)) => token,
-        Ok(None) => return answer::deny(out, &policy, "unknown-token", "no such token"),
+        Ok(None) => return answer::deny(out, &policy, AnswerCode::UnknownToken, "no such token"),
         Err(reason) => {
-            return answer::deny(out, &policy, "store-unavailable", &format!("token data unavailable: {reason}"));
+            return answer::deny(
+                out,
+                &policy,
+                AnswerCode::StoreUnavailable,
+                &format!("token data unavailable: {reason}"),
+            );
         }
     };
     match decide(&token, &route.action, &route.resource) {
@@ -115,7 +122,9 @@ fn handle(instance: &mut Instance, request: IncomingRequest, out: ResponseOutpar
             pass(settings, request, &method, &path, headers, identity, out);
         }
         Ok(Ruling::Deny(code, message)) => answer::deny(out, &policy, code, &message),
-        Err(reason) => answer::deny(out, &policy, "store-unavailable", &format!("unreadable token data: {reason}")),
+        Err(reason) => {
+            answer::deny(out, &policy, AnswerCode::StoreUnavailable, &format!("unreadable token data: {reason}"))
+        }
     }
 }
 

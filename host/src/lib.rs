@@ -2,17 +2,20 @@
 //! WebAssembly policy component. This crate is the host: it runs the policy; the
 //! `tokenscope` binary (`src/main.rs`, `src/cli/`) is its command line.
 //!
-//! Where things are, bottom up (dependencies point one way; `tests/all/layering.rs`
-//! fails on a cycle):
+//! Where things are, bottom up (dependencies point one way;
+//! `tests/tests/all/layering.rs` fails on a cycle):
 //! - [`contract`]: the WIT contract's types, wire names and versions.
 //! - [`verdict`], [`grant_text`], [`time`], [`secret`]: decisions, grant text, `UnixTime`, secrets.
 //! - [`runtime`]: the wasmtime engine, policy modules, instances and evaluators.
-//! - [`store`]: the `Store` trait, `StoreError` and the SQLite backend.
+//! - [`store`]: the `Store` trait, `StoreError`, the SQLite backend and the
+//!   PostgreSQL one (`store::postgres`, for fleets).
 //! - [`vectors`], [`case`], [`gate`], [`swap`], [`observe`]: test vectors, the gate
 //!   a module passes, hot swapping, shadow and recording.
 //! - [`authority`]: every operation: the check flow, verify, token lifecycle, principals.
+//! - [`oidc`]: trading a CI job's identity token for a short-lived token.
+//! - [`fleet`]: a host in a fleet on PostgreSQL: the desired module, publish, heartbeats.
 //! - [`server`]: HTTP, rendering the authority's answers; [`config`] and [`notify`] beside it.
-//! - [`gateway`]: `tokenscope gateway build`, composing the `wasi:http` gateway with a policy.
+//! - [`gateway_build`]: `tokenscope gateway build`, composing the wasm gateway (`host/gateway`) with a policy.
 
 #![warn(missing_docs)]
 
@@ -22,7 +25,7 @@ pub mod config;
 pub mod contract;
 pub mod fleet;
 pub mod gate;
-pub mod gateway;
+pub mod gateway_build;
 pub mod grant_text;
 mod ids;
 mod locks;

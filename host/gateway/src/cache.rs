@@ -9,8 +9,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::introspection_format::{FeedPage, TokenData};
 use crate::settings::CacheSettings;
-use crate::wire::{FeedPage, TokenData};
 
 /// What the cache knows of a hash.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -158,7 +158,7 @@ impl Cache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::WireGrants;
+    use crate::introspection_format::WireGrants;
 
     fn token(owner: &str) -> Arc<TokenData> {
         Arc::new(TokenData {

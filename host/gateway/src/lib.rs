@@ -5,12 +5,14 @@
 #![warn(missing_docs)]
 
 mod cache;
+mod introspection_format;
 mod settings;
-mod wire;
 
 pub use cache::{Cache, Lookup};
+pub use introspection_format::{
+    FeedPage, INTROSPECT_PATH, Introspection, REVOCATIONS_PATH, TokenData, WireGrants, max_age_ms,
+};
 pub use settings::{CacheSettings, GatewaySettings, Mode, Origin, PolicyLabel, Scheme, Timeouts};
-pub use wire::{FeedPage, INTROSPECT_PATH, Introspection, REVOCATIONS_PATH, TokenData, WireGrants, max_age_ms};
 
 #[cfg(target_arch = "wasm32")]
 mod component;

@@ -11,7 +11,7 @@ mod canonical;
 mod check_answer;
 mod check_config;
 mod decode;
-mod grant_text;
+mod grant_form;
 mod headers;
 mod original;
 mod presented;
@@ -26,7 +26,7 @@ pub use check_answer::{
 };
 pub use check_config::CheckConfig;
 pub use decode::{Decoded, Settings, SettingsError, decode};
-pub use grant_text::{AccessText, GrantTextError, Level, split_grant};
+pub use grant_form::{AccessText, GrantTextError, Level, split_grant};
 pub use headers::{Headers, Sent};
 pub use original::{Convention, Original, read_original};
 pub use presented::{Presented, TokenSource, presented_in_headers};

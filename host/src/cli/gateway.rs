@@ -15,7 +15,7 @@ use clap::{Args, Subcommand};
 use super::context::{EMBEDDED, StoreArgs, runtime};
 use tokenscope::config::{Config, origin};
 use tokenscope::gate::{GateOptions, admit};
-use tokenscope::gateway::build;
+use tokenscope::gateway_build::build;
 use tokenscope::runtime::{DEFAULT_POLICY, DEFAULT_POLICY_SOURCE};
 use tokenscope::time::UnixTime;
 use tokenscope_gateway::{GatewaySettings, Mode, PolicyLabel};

@@ -15,7 +15,7 @@ mod policy;
 mod policy_author;
 mod policy_diff;
 mod policy_remote;
-mod policy_test;
+mod policy_vectors;
 mod principal;
 mod serve;
 mod store;

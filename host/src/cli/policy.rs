@@ -15,7 +15,7 @@ use super::context::StoreArgs;
 use super::policy_author::{BuildArgs, NewArgs};
 use super::policy_diff::DiffArgs;
 use super::policy_remote::{Call, LoadArgs, RemoteArgs};
-use super::policy_test::TestArgs;
+use super::policy_vectors::TestArgs;
 use tokenscope::config::PolicyConfig;
 use tokenscope::gate::admit;
 use tokenscope::runtime::{DEFAULT_POLICY, DEFAULT_POLICY_SOURCE, Interface};
@@ -81,7 +81,7 @@ struct Report {
 pub fn run(store: &StoreArgs, command: &PolicyCommand) -> Result<ExitCode> {
     match command {
         PolicyCommand::Inspect(args) => inspect(args),
-        PolicyCommand::Test(args) => super::policy_test::run(args),
+        PolicyCommand::Test(args) => super::policy_vectors::run(args),
         PolicyCommand::Diff(args) => super::policy_diff::run(args),
         PolicyCommand::Load(args) => super::policy_remote::run(store, &Call::Load(args)),
         PolicyCommand::Rollback(args) => super::policy_remote::run(store, &Call::Rollback(args)),

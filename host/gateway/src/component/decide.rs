@@ -6,7 +6,7 @@
 use tokenscope_request::{AccessText, AnswerCode, Level as LevelText, PolicyCode, split_grant};
 
 use super::bindings::evaluator::{self, Access, Decision, DenyCode, Grants, Level, ResourceGrant};
-use crate::wire::{TokenData, WireGrants};
+use crate::introspection_format::{TokenData, WireGrants};
 
 /// Allowed, or denied with a code and the policy's reason.
 pub enum Ruling {

@@ -12,8 +12,8 @@ use wasip2::http::types::Method;
 
 use super::outbound::{Reply, call, options};
 use crate::cache::{Cache, Lookup};
+use crate::introspection_format::{FeedPage, INTROSPECT_PATH, Introspection, REVOCATIONS_PATH, TokenData, max_age_ms};
 use crate::settings::GatewaySettings;
-use crate::wire::{FeedPage, INTROSPECT_PATH, Introspection, REVOCATIONS_PATH, TokenData, max_age_ms};
 
 /// The most pages read from the feed in one go (1,000 changes each).
 const MAX_PAGES: usize = 64;

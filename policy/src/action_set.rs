@@ -34,6 +34,7 @@ impl std::fmt::Display for ActionId {
     }
 }
 
+/// A set of catalog actions, one bit per action id (a catalog holds at most `CAPACITY`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ActionSet(u128);
 
@@ -41,10 +42,12 @@ impl ActionSet {
     /// The most actions a catalog may hold.
     pub const CAPACITY: usize = 128;
 
+    /// The set with no action.
     pub const fn empty() -> Self {
         ActionSet(0)
     }
 
+    /// Adds `id`; true when it was not in the set yet.
     pub fn insert(&mut self, id: ActionId) -> bool {
         let bit = Self::bit(id);
         let fresh = self.0 & bit == 0;
@@ -52,22 +55,27 @@ impl ActionSet {
         fresh
     }
 
+    /// Whether `id` is in the set.
     pub fn contains(self, id: ActionId) -> bool {
         self.0 & Self::bit(id) != 0
     }
 
+    /// The actions in either set.
     pub fn union(self, other: ActionSet) -> ActionSet {
         ActionSet(self.0 | other.0)
     }
 
+    /// Whether every action of this set is in `other`.
     pub fn is_subset(self, other: ActionSet) -> bool {
         self.0 & !other.0 == 0
     }
 
+    /// Whether the set holds no action.
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }
 
+    /// How many actions the set holds.
     pub fn len(self) -> usize {
         self.0.count_ones() as usize
     }

@@ -11,11 +11,13 @@ use crate::resource::Kind;
 pub struct ActionDef {
     /// `category[.sub]:action`, or a bare category for its base (read) action.
     pub name: &'static str,
+    /// The level a resource grant must hold on the target (or its parent) for this action.
     pub level: Level,
     /// The kinds of resource a request for this action may name.
     pub targets: &'static [Kind],
     /// Whether the level is needed on the target's parent rather than on the target.
     pub on_parent: bool,
+    /// What the action does, in one line (shown by `tokenscope catalog`).
     pub description: &'static str,
     /// Which seed the action comes from: `psm`, `venafi` or `cvescan` (`tokenscope` for the host's own).
     pub source: &'static str,
@@ -172,6 +174,7 @@ pub fn lookup(name: &str) -> Option<ActionId> {
     CATALOG.binary_search_by(|def| def.name.cmp(name)).ok().and_then(ActionId::from_index)
 }
 
+/// The action with id `id`, if the catalog has one.
 pub fn get(id: ActionId) -> Option<&'static ActionDef> {
     CATALOG.get(id.index())
 }

@@ -19,7 +19,14 @@ pub const MAX_GRANT_ACTIONS: usize = catalog::CATALOG.len();
 pub enum GrantSet {
     /// Scope grants: the actions, and for each action the index of the normalised
     /// scope that grants it.
-    Scopes { actions: ActionSet, source: [u8; 128], normalized: Vec<String> },
+    Scopes {
+        /// Every action the scopes grant.
+        actions: ActionSet,
+        /// For each action id, the index in `normalized` of the scope that grants it.
+        source: [u8; 128],
+        /// The scopes, normalised.
+        normalized: Vec<String>,
+    },
     /// Resource grants, sorted by node; the index is the normalised index.
     Resources(Vec<CompiledGrant>),
 }
@@ -27,18 +34,23 @@ pub enum GrantSet {
 /// One resource grant, compiled.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CompiledGrant {
+    /// The node the grant is bound to.
     pub node: Node,
+    /// What it allows there and below.
     pub access: CompiledAccess,
 }
 
+/// What a compiled resource grant allows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CompiledAccess {
+    /// Every action of the catalog up to this level.
     Level(Level),
     /// Named actions plus the base actions they imply.
     Actions(ActionSet),
 }
 
 impl CompiledAccess {
+    /// Whether this access allows action `id`, whose catalog level is `level`.
     pub fn allows(self, id: ActionId, level: Level) -> bool {
         match self {
             CompiledAccess::Level(held) => level <= held,
@@ -61,6 +73,7 @@ impl GrantSet {
         compile_resources(rights)
     }
 
+    /// Whether the set grants nothing.
     pub fn is_empty(&self) -> bool {
         match self {
             GrantSet::Scopes { actions, .. } => actions.is_empty(),
@@ -135,6 +148,7 @@ impl GrantSet {
         }
     }
 
+    /// The compiled resource grants, sorted by node (none for scope grants).
     pub fn resource_grants(&self) -> &[CompiledGrant] {
         match self {
             GrantSet::Scopes { .. } => &[],

@@ -7,14 +7,19 @@ use std::fmt;
 /// Access levels, ordered: read < write < manage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Level {
+    /// May read.
     Read,
+    /// May read and write.
     Write,
+    /// May read, write and administer (bind tokens, manage rights).
     Manage,
 }
 
 impl Level {
+    /// Every level, lowest first.
     pub const ALL: [Level; 3] = [Level::Read, Level::Write, Level::Manage];
 
+    /// The level's name in grants and on the wire: `read`, `write` or `manage`.
     pub fn name(self) -> &'static str {
         match self {
             Level::Read => "read",
@@ -33,22 +38,28 @@ impl fmt::Display for Level {
 /// What a resource grant allows on its node and everything below it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Access {
+    /// Every action up to this level.
     Level(Level),
+    /// Exactly these catalog actions (and the base actions they imply).
     Actions(Vec<String>),
 }
 
 /// A grant bound to one resource node.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ResourceGrant {
+    /// The node's path, e.g. `channel/main` (empty for the root).
     pub resource: String,
+    /// What the grant allows on the node and below.
     pub access: Access,
 }
 
 impl ResourceGrant {
+    /// A grant of `level` on `resource`.
     pub fn level(resource: &str, level: Level) -> Self {
         ResourceGrant { resource: resource.to_owned(), access: Access::Level(level) }
     }
 
+    /// A grant of the named `actions` on `resource`.
     pub fn actions(resource: &str, actions: &[&str]) -> Self {
         let actions = actions.iter().map(|a| (*a).to_owned()).collect();
         ResourceGrant { resource: resource.to_owned(), access: Access::Actions(actions) }
@@ -58,49 +69,73 @@ impl ResourceGrant {
 /// A token's grants: resource grants xor scope strings.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Grants {
+    /// Grants bound to resource nodes (`channel/main=write`).
     Resources(Vec<ResourceGrant>),
+    /// Scope strings (`artifact:download`, `channel:view`).
     Scopes(Vec<String>),
 }
 
 /// Everything the policy needs to know about a token to decide a request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Token {
+    /// What the token was issued with.
     pub grants: Grants,
+    /// What its owner holds now: a token never does more than its owner may.
     pub owner_rights: Vec<ResourceGrant>,
+    /// When it expires (unix seconds), if ever.
     pub expires_at: Option<u64>,
+    /// Whether it was revoked.
     pub revoked: bool,
 }
 
 /// What a token is being used for; `now` is unix seconds from the host.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Request {
+    /// The catalog action asked for, e.g. `artifact:download`.
     pub action: String,
+    /// The resource path it is asked on.
     pub resource: String,
+    /// The time of the request, unix seconds.
     pub now: u64,
 }
 
 /// The part of a token's state that changes without its grants changing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct TokenStatus {
+    /// When the token expires (unix seconds), if ever.
     pub expires_at: Option<u64>,
+    /// Whether it was revoked.
     pub revoked: bool,
 }
 
 /// Why a request or an issuance was refused (mirrors the WIT `deny-code`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DenyCode {
+    /// The request's resource path does not parse.
     MalformedRequest,
+    /// The action is not in the catalog.
     UnknownAction,
+    /// The action does not act on this kind of resource.
     WrongTarget,
+    /// No grant of the token covers the action on the resource.
     NoGrant,
+    /// The token's owner no longer holds the right.
     OwnerLacksRight,
+    /// The token is past its expiry.
     Expired,
+    /// The token was revoked.
     Revoked,
+    /// A scope string does not follow the grammar.
     MalformedScope,
+    /// A scope names a category or restriction the catalog does not have.
     UnknownScope,
+    /// A resource grant is not valid (bad path, a kind that cannot be bound, an action that cannot apply there).
     InvalidGrant,
+    /// The requested grants exceed the creator's rights.
     Escalation,
+    /// Binding a token at this node needs admin (manage) rights the creator lacks.
     AdminRequired,
+    /// An input is over one of the policy's size limits.
     TooLarge,
 }
 
@@ -145,11 +180,14 @@ impl DenyCode {
 /// A refusal with its reason.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Denial {
+    /// Why, as a stable code.
     pub code: DenyCode,
+    /// Why, in words; user input appears quoted and truncated.
     pub message: String,
 }
 
 impl Denial {
+    /// A refusal with `code` and `message`.
     pub fn new(code: DenyCode, message: impl Into<String>) -> Self {
         Denial { code, message: message.into() }
     }
@@ -165,15 +203,19 @@ impl fmt::Display for Denial {
 /// normalised grants, or denied with a reason.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Decision {
+    /// Allowed by the normalised grant at index `grant`.
     Allow { grant: u32 },
+    /// Denied, with the reason.
     Deny(Denial),
 }
 
 impl Decision {
+    /// A deny with `code` and `message`.
     pub fn deny(code: DenyCode, message: impl Into<String>) -> Self {
         Decision::Deny(Denial::new(code, message))
     }
 
+    /// Whether the request is allowed.
     pub fn is_allow(&self) -> bool {
         matches!(self, Decision::Allow { .. })
     }
@@ -191,11 +233,14 @@ impl Decision {
 /// denied with a code whose reason is built only on request (`explain`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ruling {
+    /// Allowed by the normalised grant at this index.
     Allow(u32),
+    /// Denied with this code (its reason from `explain`).
     Deny(DenyCode),
 }
 
 impl Ruling {
+    /// Whether the request is allowed.
     pub fn is_allow(self) -> bool {
         matches!(self, Ruling::Allow(_))
     }

@@ -11,19 +11,29 @@ use crate::quote::Quoted;
 /// The kinds of node. `Root` is the system root, the empty path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
+    /// The system root, the empty path.
     Root,
+    /// A vault (cvescan), `vault/NAME`.
     Vault,
+    /// A project in a vault.
     Project,
+    /// A component of a project.
     Component,
+    /// A channel (psm), `channel/NAME`.
     Channel,
+    /// A subchannel of a channel.
     Subchannel,
+    /// An artifact in a channel or subchannel (never bound: grants sit above it).
     Artifact,
+    /// A user's own node, `user/NAME`.
     User,
 }
 
 /// A kind's place in the tree.
 pub struct KindDef {
+    /// The kind described.
     pub kind: Kind,
+    /// Its name in paths, e.g. `channel`.
     pub name: &'static str,
     /// The kinds a node of this kind may sit under.
     pub parents: &'static [Kind],
@@ -66,12 +76,14 @@ pub static KINDS: [KindDef; 8] = [
 ];
 
 impl Kind {
+    /// The kind's place in the tree.
     pub fn def(self) -> &'static KindDef {
         // `KINDS` is in `Kind` order; the cast is the index.
         #[allow(clippy::indexing_slicing)]
         &KINDS[self as usize]
     }
 
+    /// The kind's name in paths, e.g. `channel`.
     pub fn name(self) -> &'static str {
         self.def().name
     }
@@ -102,21 +114,48 @@ pub const MAX_NAME_LEN: usize = 128;
 /// Why a resource path does not parse.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum PathError {
+    /// The path is over `MAX_PATH_LEN` bytes.
     #[error("resource path is {len} bytes long, more than the {MAX_PATH_LEN} allowed")]
-    TooLong { len: usize },
+    TooLong {
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// Two `/` in a row, or one at an end.
     #[error("resource path {} has an empty segment", Quoted(.path))]
-    EmptySegment { path: String },
+    EmptySegment {
+        /// The path, for the message.
+        path: String,
+    },
+    /// A segment names no kind of the tree.
     #[error("unknown resource kind {}", Quoted(.kind))]
-    UnknownKind { kind: String },
+    UnknownKind {
+        /// The segment.
+        kind: String,
+    },
+    /// A kind with no name after it.
     #[error("resource kind `{kind}` needs a name after it")]
-    MissingName { kind: &'static str },
+    MissingName {
+        /// The kind.
+        kind: &'static str,
+    },
+    /// A name with characters a name may not have, or too long.
     #[error(
         "resource name {} is not allowed (use letters, digits, `.`, `_`, `+`, `-`, at most {MAX_NAME_LEN})",
         Quoted(.name)
     )]
-    BadName { name: String },
+    BadName {
+        /// The name.
+        name: String,
+    },
+    /// A kind under a parent it cannot sit under.
     #[error("a `{kind}` cannot sit under {}", under_text(.under))]
-    CannotNest { kind: &'static str, under: &'static str },
+    CannotNest {
+        /// The kind.
+        kind: &'static str,
+        /// The parent's kind.
+        under: &'static str,
+    },
+    /// The path has more than `MAX_DEPTH` segments.
     #[error("resource path is deeper than {MAX_DEPTH} levels")]
     TooDeep,
 }
@@ -133,6 +172,7 @@ pub struct NodeRef<'a> {
 }
 
 impl<'a> NodeRef<'a> {
+    /// The root node, the empty path.
     pub const ROOT: NodeRef<'static> = NodeRef { segments: [(Kind::Root, ""); MAX_DEPTH], depth: 0 };
 
     /// Parses `kind/name[/kind/name...]`; `""` and `"/"` are the root, and one
@@ -188,14 +228,17 @@ impl<'a> NodeRef<'a> {
         }
     }
 
+    /// The kind of the node (of its last segment).
     pub fn kind(&self) -> Kind {
         self.segments().last().map_or(Kind::Root, |(k, _)| *k)
     }
 
+    /// How many segments deep the node is (0: the root).
     pub fn depth(&self) -> usize {
         self.depth
     }
 
+    /// Its segments, each kind with its name, from the top.
     pub fn segments(&self) -> &[(Kind, &'a str)] {
         self.segments.get(..self.depth).unwrap_or(&[])
     }
@@ -214,6 +257,7 @@ impl<'a> NodeRef<'a> {
         up
     }
 
+    /// An owned copy, for compiled grants.
     pub fn to_node(&self) -> Node {
         Node { segments: self.segments().iter().map(|(k, n)| (*k, (*n).to_owned())).collect() }
     }
@@ -260,14 +304,17 @@ pub struct Node {
 }
 
 impl Node {
+    /// The root node.
     pub fn root() -> Node {
         Node { segments: Vec::new() }
     }
 
+    /// The kind of the node.
     pub fn kind(&self) -> Kind {
         self.segments.last().map_or(Kind::Root, |(k, _)| *k)
     }
 
+    /// A borrowed view, for comparisons with parsed paths.
     pub fn as_ref(&self) -> NodeRef<'_> {
         let mut node = NodeRef { segments: [(Kind::Root, ""); MAX_DEPTH], depth: 0 };
         for (slot, (kind, name)) in node.segments.iter_mut().zip(&self.segments) {

@@ -28,6 +28,7 @@ pub const MAX_NAME: usize = 64;
 pub struct Scope {
     /// `category` or `category.sub`.
     pub category: String,
+    /// The actions the scope names.
     pub actions: Actions,
 }
 
@@ -45,26 +46,67 @@ pub enum Actions {
 /// Why a scope string does not parse. Positions are byte offsets from 0.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum ScopeError {
+    /// The text is over `MAX_TEXT` bytes.
     #[error("scope text is {len} bytes long, more than the {MAX_TEXT} allowed")]
-    TooLong { len: usize },
+    TooLong {
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// More than `MAX_SCOPES` scopes.
     #[error("more than {MAX_SCOPES} scopes")]
     TooMany,
+    /// A character outside ASCII.
     #[error("scope text has a non-ASCII character at byte {at}")]
-    NotAscii { at: usize },
+    NotAscii {
+        /// Its byte offset.
+        at: usize,
+    },
+    /// An empty scope between `;`.
     #[error("empty scope at byte {at} (two `;` in a row, or one at an end)")]
-    EmptyScope { at: usize },
+    EmptyScope {
+        /// Its byte offset.
+        at: usize,
+    },
+    /// A name was expected.
     #[error("expected a name at byte {at}")]
-    EmptyName { at: usize },
+    EmptyName {
+        /// Its byte offset.
+        at: usize,
+    },
+    /// A name over `MAX_NAME` characters.
     #[error("name at byte {at} is longer than {MAX_NAME} characters")]
-    NameTooLong { at: usize },
+    NameTooLong {
+        /// Its byte offset.
+        at: usize,
+    },
+    /// A character scopes do not use.
     #[error("unexpected character {} at byte {at} (scopes use lowercase letters, digits and `-`)", Quoted(&.ch.to_string()))]
-    UnexpectedChar { ch: char, at: usize },
+    UnexpectedChar {
+        /// The character.
+        ch: char,
+        /// Its byte offset.
+        at: usize,
+    },
+    /// A category with more than one `.`.
     #[error("category at byte {at} has more than one `.`")]
-    TooManyDots { at: usize },
+    TooManyDots {
+        /// Its byte offset.
+        at: usize,
+    },
+    /// `*` with other actions after `:`.
     #[error("`*` must stand alone after `:` (at byte {at})")]
-    StarNotAlone { at: usize },
+    StarNotAlone {
+        /// Its byte offset.
+        at: usize,
+    },
+    /// An action named twice in one scope.
     #[error("action {} appears twice in scope {}", Quoted(.action), Quoted(.scope))]
-    DuplicateAction { action: String, scope: String },
+    DuplicateAction {
+        /// The action.
+        action: String,
+        /// The scope.
+        scope: String,
+    },
 }
 
 /// Parses `scope(;scope)*`.

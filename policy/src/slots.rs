@@ -14,6 +14,7 @@ pub struct Slots<T> {
 }
 
 impl<T> Slots<T> {
+    /// No entries.
     pub const fn new() -> Slots<T> {
         Slots { entries: Vec::new(), free: Vec::new() }
     }
@@ -53,6 +54,7 @@ impl<T> Slots<T> {
         self.entries.len() - self.free.len()
     }
 
+    /// Whether no entry is held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 use serde::Deserialize;
 
-use super::duration;
+use super::duration::duration;
 
 /// `[fleet]` as written.
 #[derive(Clone, Debug, Deserialize)]

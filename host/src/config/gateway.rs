@@ -10,7 +10,7 @@ use axum::http::Uri;
 use serde::Deserialize;
 use tokenscope_gateway::{CacheSettings, Mode, Origin, Scheme, Timeouts};
 
-use super::duration;
+use super::duration::duration;
 
 /// `[gateway]` as written.
 #[derive(Clone, Debug, Deserialize)]

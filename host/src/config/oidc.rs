@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 use serde::Deserialize;
 
-use super::duration;
+use super::duration::duration;
 
 /// `[oidc]` as written.
 #[derive(Clone, Debug, Deserialize)]

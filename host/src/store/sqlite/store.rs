@@ -1,131 +1,25 @@
-//! The embedded store: one SQLite file in WAL mode with `synchronous = FULL`, so a
-//! token is on disk before its secret is shown; migrations from `migrations.rs`.
-//! Writes go through one connection; reads through a pool of read-only
-//! connections, so a check never waits for a writer (WAL readers are not blocked
-//! by a write lock, ours or another process's).
+//! The `Store` operations on SQLite: principals and their bindings, tokens,
+//! usage counts and sign-in links, each a statement or one transaction on the
+//! write connection, lookups on a read connection.
 
-use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
-use rusqlite::types::{FromSql, FromSqlResult, ToSqlOutput, ValueRef};
-use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, ToSql, params};
+use rusqlite::{Connection, OptionalExtension, ToSql, params};
 
-use super::error::StoreError;
-use super::migrations::MIGRATIONS;
-use super::snapshot::{Snapshot, StoredLink, StoredToken};
-use super::types::{
-    Binding, Changes, Edited, ExchangeOnce, Exchanged, Guarded, NewToken, Principal, PrincipalId, PrincipalsGuard,
-    StoredGrants, TokenEdit, TokenId, TokenOrigin, TokenRecord, UsageDelta, stored_hash,
-};
-use super::{Store, StoreResult, StoreSignal, Watch};
+use super::SqliteStore;
+use super::rows::{Op, TOKEN_COLUMNS, is_constraint, to_i64, token_row};
 use crate::secret::SecretHash;
+use crate::store::error::StoreError;
+use crate::store::snapshot::Snapshot;
+use crate::store::types::{
+    Binding, Changes, Edited, ExchangeOnce, Exchanged, Guarded, NewToken, Principal, PrincipalId, PrincipalsGuard,
+    TokenEdit, TokenId, TokenOrigin, TokenRecord, UsageDelta, stored_hash,
+};
+use crate::store::{Store, StoreResult, StoreSignal, Watch};
 use crate::time::UnixTime;
 
-/// The SQLite backend of `Store`.
-pub struct SqliteStore {
-    conn: Mutex<Connection>,
-    readers: Vec<Mutex<Connection>>,
-    /// Which reader the next caller waits for when every one is busy (round robin).
-    next_reader: std::sync::atomic::AtomicUsize,
-    path: std::path::PathBuf,
-}
-
-/// Read connections: one per core and two more, so a check rarely waits even for another reader.
-fn reader_count() -> usize {
-    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get) + 2
-}
-
-pub(super) const TOKEN_COLUMNS: &str = "t.id, t.owner_id, p.name, t.name, t.description, t.hint, t.grants, t.created_at, \
-     t.expires_at, t.revoked_at, t.use_count, t.last_used_at, t.last_warned_at, t.revision, t.origin";
-
-/// Names the operation a SQLite error came from.
-trait Op<T> {
-    fn op(self, op: &'static str) -> StoreResult<T>;
-}
-
-impl<T> Op<T> for rusqlite::Result<T> {
-    fn op(self, op: &'static str) -> StoreResult<T> {
-        self.map_err(|e| StoreError::backend(op, e))
-    }
-}
-
 impl SqliteStore {
-    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
-    /// The file is created readable by its owner only (0600), and SQLite gives its
-    /// `-wal` and `-shm` files the same mode; a store others could read is made 0600.
-    pub fn open(path: &Path) -> StoreResult<SqliteStore> {
-        let opened = owner_only(path)
-            .map_err(|e| StoreError::backend("create the store file with mode 0600", e))
-            .and_then(|()| Connection::open(path).op("open the store file"))
-            .and_then(|conn| Self::setup(conn, path));
-        opened.map_err(|error| StoreError::Open { path: path.to_path_buf(), error: Box::new(error) })
-    }
-
-    /// Opens an existing store only; a missing file is an error.
-    pub fn open_existing(path: &Path) -> StoreResult<SqliteStore> {
-        if !path.is_file() {
-            return Err(StoreError::Missing(path.to_path_buf()));
-        }
-        Self::open(path)
-    }
-
-    fn setup(conn: Connection, path: &Path) -> StoreResult<SqliteStore> {
-        conn.busy_timeout(std::time::Duration::from_secs(5)).op("set the busy timeout")?;
-        conn.pragma_update(None, "journal_mode", "WAL").op("switch to WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL").op("set synchronous = FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON").op("turn on foreign keys")?;
-        let mut store = SqliteStore {
-            conn: Mutex::new(conn),
-            readers: Vec::new(),
-            next_reader: std::sync::atomic::AtomicUsize::new(0),
-            path: path.to_path_buf(),
-        };
-        store.migrate()?;
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        for _ in 0..reader_count() {
-            let reader = Connection::open_with_flags(path, flags).op("open a read connection")?;
-            reader.busy_timeout(std::time::Duration::from_secs(5)).op("set the busy timeout")?;
-            store.readers.push(Mutex::new(reader));
-        }
-        Ok(store)
-    }
-
-    fn migrate(&self) -> StoreResult<()> {
-        let mut conn = self.conn()?;
-        let version: usize =
-            conn.pragma_query_value(None, "user_version", |r| r.get(0)).op("read the schema version")?;
-        if version > MIGRATIONS.len() {
-            return Err(StoreError::NewerSchema { found: version, known: MIGRATIONS.len() });
-        }
-        for (index, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-            let tx = conn.transaction().op("begin a migration")?;
-            tx.execute_batch(sql).op("apply a migration")?;
-            tx.pragma_update(None, "user_version", index + 1).op("record the schema version")?;
-            tx.commit().op("commit a migration")?;
-        }
-        Ok(())
-    }
-
-    fn conn(&self) -> StoreResult<MutexGuard<'_, Connection>> {
-        Ok(crate::locks::lock(&self.conn, "SQLite write connection"))
-    }
-
-    /// A free read connection, or (all busy) one to wait for: never the writer.
-    fn reader(&self) -> StoreResult<MutexGuard<'_, Connection>> {
-        for reader in &self.readers {
-            if let Ok(guard) = reader.try_lock() {
-                return Ok(guard);
-            }
-        }
-        // Waiters are spread over the readers in turn, not piled onto one.
-        let index = self.next_reader.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.readers.len().max(1);
-        match self.readers.get(index) {
-            Some(reader) => Ok(crate::locks::lock(reader, "SQLite read connection")),
-            None => self.conn(),
-        }
-    }
-
-    fn bindings_of(conn: &Connection, id: PrincipalId) -> StoreResult<Vec<Binding>> {
+    pub(super) fn bindings_of(conn: &Connection, id: PrincipalId) -> StoreResult<Vec<Binding>> {
         let mut stmt = conn
             .prepare_cached("SELECT binding FROM bindings WHERE principal_id = ?1 ORDER BY binding")
             .op("read bindings")?;
@@ -194,100 +88,6 @@ impl SqliteStore {
         let rows = stmt.query_map(params, token_row).op("list tokens")?;
         rows.map(|r| r.op("list tokens")?).collect()
     }
-}
-
-/// Creates `path` with mode 0600 if it is missing; narrows an existing file to 0600.
-fn owner_only(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let file =
-        std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o600).open(path)?;
-    let mode = file.metadata()?.permissions().mode();
-    if mode & 0o077 != 0 {
-        tracing::warn!(path = %path.display(), "the store was readable by others: setting mode 0600");
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    for suffix in ["-wal", "-shm"] {
-        let mut side = path.as_os_str().to_owned();
-        side.push(suffix);
-        let side = Path::new(&side);
-        if side.exists() {
-            std::fs::set_permissions(side, std::fs::Permissions::from_mode(0o600))?;
-        }
-    }
-    Ok(())
-}
-
-/// Ids are INTEGER row ids.
-macro_rules! sql_id {
-    ($($id:ident),*) => {$(
-        impl ToSql for $id {
-            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-                Ok(ToSqlOutput::from(self.get()))
-            }
-        }
-
-        impl FromSql for $id {
-            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-                i64::column_result(value).map($id::new)
-            }
-        }
-    )*};
-}
-
-sql_id!(PrincipalId, TokenId);
-
-/// Times are INTEGER unix seconds; one past `i64::MAX` cannot be stored.
-impl ToSql for UnixTime {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        let seconds = i64::try_from(self.secs()).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-        Ok(ToSqlOutput::from(seconds))
-    }
-}
-
-/// A negative stored time reads as the epoch: long past, so never "not yet expired".
-impl FromSql for UnixTime {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        i64::column_result(value).map(|s| UnixTime::from_secs(u64::try_from(s).unwrap_or(0)))
-    }
-}
-
-/// Counts are INTEGER; a negative one (never written by us) reads as 0.
-fn count(value: i64) -> u64 {
-    u64::try_from(value).unwrap_or(0)
-}
-
-fn to_i64(what: &str, value: u64) -> StoreResult<i64> {
-    i64::try_from(value).map_err(|_| StoreError::OutOfRange(format!("{what} {value}")))
-}
-
-fn token_row(r: &Row<'_>) -> rusqlite::Result<StoreResult<TokenRecord>> {
-    let grants_text: String = r.get(6)?;
-    let grants = serde_json::from_str::<StoredGrants>(&grants_text)
-        .map_err(|e| StoreError::Unreadable { what: "token grant list", detail: e.to_string() });
-    let record = TokenRecord {
-        id: r.get(0)?,
-        owner: r.get(1)?,
-        owner_name: r.get(2)?,
-        name: r.get(3)?,
-        description: r.get(4)?,
-        hint: r.get(5)?,
-        grants: StoredGrants::Scopes(Vec::new()),
-        created_at: r.get(7)?,
-        expires_at: r.get(8)?,
-        revoked_at: r.get(9)?,
-        use_count: count(r.get(10)?),
-        last_used_at: r.get(11)?,
-        last_warned_at: r.get(12)?,
-        revision: count(r.get(13)?),
-        origin: None,
-    };
-    let origin = r.get::<_, Option<String>>(14)?.map(|text| TokenOrigin::from_text(&text)).transpose();
-    Ok(grants.and_then(|grants| Ok(TokenRecord { grants, origin: origin?, ..record })))
-}
-
-/// Whether `err` is a UNIQUE (or other constraint) violation.
-fn is_constraint(err: &rusqlite::Error) -> bool {
-    matches!(err, rusqlite::Error::SqliteFailure(e, _) if e.code == ErrorCode::ConstraintViolation)
 }
 
 impl Store for SqliteStore {
@@ -514,30 +314,8 @@ impl Store for SqliteStore {
         tx.commit().op(OP)
     }
 
-    /// A commit by any process writes the `-wal` file (or, after a checkpoint, the
-    /// database file): a watch on their directory hears of it within milliseconds.
     fn watch(&self, signal: Arc<dyn Fn(StoreSignal) + Send + Sync>) -> StoreResult<Option<Watch>> {
-        let changed = move || signal(StoreSignal::Changed { sent_ms: None });
-        use notify::{EventKind, RecursiveMode, Watcher};
-        let dir = self.path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
-        let Some(name) = self.path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
-            return Ok(None);
-        };
-        let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-            let Ok(event) = event else { return changed() };
-            let ours = event
-                .paths
-                .iter()
-                .any(|p| p.file_name().map(|n| n.to_string_lossy()).is_some_and(|n| n.starts_with(name.as_str())));
-            if ours && matches!(event.kind, EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_)) {
-                changed();
-            }
-        })
-        .map_err(|e| StoreError::backend("watch the store for changes", e))?;
-        watcher
-            .watch(&dir, RecursiveMode::NonRecursive)
-            .map_err(|e| StoreError::backend("watch the store for changes", e))?;
-        Ok(Some(Watch::new(watcher)))
+        self.watch_files(signal)
     }
 
     fn add_sign_in_link(
@@ -572,166 +350,23 @@ impl Store for SqliteStore {
     }
 
     fn change_head(&self) -> StoreResult<u64> {
-        let conn = self.reader()?;
-        let head: i64 = conn
-            .prepare_cached("SELECT coalesce(max(seq), 0) FROM change_log")
-            .and_then(|mut s| s.query_row([], |r| r.get(0)))
-            .op("read the change feed's head")?;
-        Ok(count(head))
+        self.read_change_head()
     }
 
     fn changes_since(&self, cursor: u64, limit: usize) -> StoreResult<Changes> {
-        let conn = self.reader()?;
-        let after = to_i64("cursor", cursor)?;
-        let oldest: Option<i64> = conn
-            .prepare_cached("SELECT min(seq) FROM change_log")
-            .and_then(|mut s| s.query_row([], |r| r.get(0)))
-            .op("read the change feed")?;
-        let mut changes = Changes {
-            cursor,
-            reset: oldest.is_some_and(|oldest| oldest > after.saturating_add(1)),
-            ..Changes::default()
-        };
-        let mut stmt = conn
-            .prepare_cached("SELECT seq, secret_sha256, principal FROM change_log WHERE seq > ?1 ORDER BY seq LIMIT ?2")
-            .op("read the change feed")?;
-        let rows = stmt
-            .query_map(
-                rusqlite::params![after, to_i64("limit", u64::try_from(limit).unwrap_or(u64::MAX))?.saturating_add(1)],
-                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<Vec<u8>>>(1)?, r.get::<_, Option<String>>(2)?)),
-            )
-            .op("read the change feed")?;
-        for (taken, row) in rows.enumerate() {
-            let (seq, hash, principal) = row.op("read the change feed")?;
-            if taken == limit {
-                changes.more = true;
-                break;
-            }
-            changes.cursor = count(seq);
-            if let Some(hash) = hash {
-                changes.tokens.push(stored_hash(hash)?);
-            }
-            if let Some(principal) = principal {
-                changes.principals.push(principal);
-            }
-        }
-        Ok(changes)
+        self.read_changes(cursor, limit)
     }
 
     fn export(&self) -> StoreResult<Snapshot> {
-        const OP: &str = "read the whole store";
-        let mut conn = self.reader()?;
-        // One read transaction: a consistent snapshot while writers go on.
-        let tx = conn.transaction().op(OP)?;
-        let mut principals = Vec::new();
-        {
-            let mut stmt = tx.prepare("SELECT id, name, created_at FROM principals ORDER BY id").op(OP)?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).op(OP)?;
-            for row in rows {
-                let (id, name, created_at) = row.op(OP)?;
-                principals.push(Principal { id, name, created_at, bindings: Self::bindings_of(&tx, id)? });
-            }
-        }
-        let mut tokens = Vec::new();
-        {
-            let sql = format!(
-                "SELECT {TOKEN_COLUMNS}, t.secret_sha256 FROM tokens t JOIN principals p ON p.id = t.owner_id ORDER BY t.id"
-            );
-            let mut stmt = tx.prepare(&sql).op(OP)?;
-            let rows = stmt.query_map([], |r| Ok((token_row(r)?, r.get::<_, Vec<u8>>(15)?))).op(OP)?;
-            for row in rows {
-                let (record, hash) = row.op(OP)?;
-                tokens.push(StoredToken { record: record?, hash: stored_hash(hash)? });
-            }
-        }
-        let mut links = Vec::new();
-        {
-            let mut stmt = tx
-                .prepare("SELECT secret_sha256, principal_id, created_at, expires_at, used_at FROM sign_in_links ORDER BY secret_sha256")
-                .op(OP)?;
-            let rows = stmt
-                .query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
-                .op(OP)?;
-            for row in rows {
-                let (hash, principal, created_at, expires_at, used_at) = row.op(OP)?;
-                links.push(StoredLink { hash: stored_hash(hash)?, principal, created_at, expires_at, used_at });
-            }
-        }
-        Ok(Snapshot { principals, tokens, links })
+        self.read_snapshot()
     }
 
     fn import(&self, snapshot: &Snapshot, replace: bool) -> StoreResult<()> {
-        const OP: &str = "write the whole store";
-        let mut conn = self.conn()?;
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).op(OP)?;
-        let held: i64 = tx
-            .query_row("SELECT (SELECT count(*) FROM principals) + (SELECT count(*) FROM tokens)", [], |r| r.get(0))
-            .op(OP)?;
-        if held > 0 && !replace {
-            return Err(StoreError::NotEmpty);
-        }
-        tx.execute_batch(
-            "DELETE FROM sign_in_links; DELETE FROM tokens; DELETE FROM bindings; DELETE FROM principals;",
-        )
-        .op(OP)?;
-        for p in &snapshot.principals {
-            tx.execute(
-                "INSERT INTO principals (id, name, created_at) VALUES (?1, ?2, ?3)",
-                params![p.id, p.name, p.created_at],
-            )
-            .op(OP)?;
-            for binding in &p.bindings {
-                tx.execute(
-                    "INSERT INTO bindings (principal_id, binding) VALUES (?1, ?2)",
-                    params![p.id, binding.to_text()],
-                )
-                .op(OP)?;
-            }
-        }
-        for StoredToken { record: t, hash } in &snapshot.tokens {
-            let grants = serde_json::to_string(&t.grants).map_err(|e| StoreError::backend(OP, e))?;
-            tx.execute(
-                "INSERT INTO tokens (id, owner_id, name, description, secret_sha256, hint, grants, created_at, expires_at,
-                    revoked_at, use_count, last_used_at, last_warned_at, revision, origin)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-                params![
-                    t.id,
-                    t.owner,
-                    t.name,
-                    t.description,
-                    &hash.0[..],
-                    t.hint,
-                    grants,
-                    t.created_at,
-                    t.expires_at,
-                    t.revoked_at,
-                    to_i64("a use count", t.use_count)?,
-                    t.last_used_at,
-                    t.last_warned_at,
-                    to_i64("a revision", t.revision)?,
-                    t.origin.as_ref().map(TokenOrigin::to_text).transpose()?,
-                ],
-            )
-            .op(OP)?;
-        }
-        for link in &snapshot.links {
-            tx.execute(
-                "INSERT INTO sign_in_links (secret_sha256, principal_id, created_at, expires_at, used_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![&link.hash.0[..], link.principal, link.created_at, link.expires_at, link.used_at],
-            )
-            .op(OP)?;
-        }
-        tx.commit().op("commit the copy")
+        self.write_snapshot(snapshot, replace)
     }
 
     fn change_counter(&self) -> StoreResult<u64> {
-        let conn = self.reader()?;
-        let counter: i64 = conn
-            .prepare_cached("SELECT counter FROM changes WHERE id = 1")
-            .and_then(|mut s| s.query_row([], |r| r.get(0)))
-            .op("read the change counter")?;
-        Ok(count(counter))
+        self.read_change_counter()
     }
 }
 
@@ -739,6 +374,7 @@ impl Store for SqliteStore {
 mod tests {
     use super::*;
     use crate::secret::Secret;
+    use crate::store::StoredGrants;
 
     fn at(seconds: u64) -> UnixTime {
         UnixTime::from_secs(seconds)
@@ -887,7 +523,7 @@ mod tests {
         store.bind(bob.id, &ci).unwrap();
         store.bind(bob.id, &Binding::Grant("channel/main=read".into())).unwrap();
         assert_eq!(store.principal("bob").unwrap().unwrap().bindings.len(), 2);
-        assert_eq!(store.unbind(bob.id, std::slice::from_ref(&ci), &super::super::unguarded()).unwrap(), Guarded::Done);
+        assert_eq!(store.unbind(bob.id, std::slice::from_ref(&ci), &crate::store::unguarded()).unwrap(), Guarded::Done);
         assert_eq!(store.principal("bob").unwrap().unwrap().bindings, [Binding::Grant("channel/main=read".into())]);
         let id = store.insert_token(&new_token(bob.id, &Secret::generate().unwrap())).unwrap();
         assert_eq!(store.expiring(at(0), at(100)).unwrap().len(), 1);
@@ -895,7 +531,7 @@ mod tests {
         store.revoke_token(id, at(5)).unwrap();
         assert_eq!(store.expiring(at(0), at(100)).unwrap().len(), 0);
         assert!(matches!(store.add_principal("bob", at(2)), Err(StoreError::PrincipalExists(_))));
-        assert_eq!(store.remove_principal("bob", &super::super::unguarded()).unwrap(), Guarded::Done);
+        assert_eq!(store.remove_principal("bob", &crate::store::unguarded()).unwrap(), Guarded::Done);
         assert!(store.token(id).unwrap().is_none(), "tokens go with their owner");
     }
 }

@@ -15,8 +15,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::AppState;
-use super::api::blocking;
 use super::api_body::TokenView;
+use super::blocking::blocking;
 use super::error::{json_error, lifecycle_error};
 use crate::oidc::{ExchangeError, OidcError};
 
@@ -120,7 +120,7 @@ pub async fn exchange(State(state): State<Arc<AppState>>, headers: HeaderMap, bo
         Ok(Ok(done)) => done,
         Ok(Err(ExchangeError::Identity(err))) => return refused(&err),
         Ok(Err(ExchangeError::Mint(err))) => return lifecycle_error(err),
-        Err(response) => return response,
+        Err(lost) => return lost.into_response(),
     };
     let expires_in = expires_at.secs().saturating_sub(state.authority.now().secs());
     let view = TokenView { token: &issued.record, secret: None };

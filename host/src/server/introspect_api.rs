@@ -6,22 +6,21 @@
 //! Both need `system.tokens:introspect` on the root; the answers' shapes are
 //! `tokenscope_gateway`'s wire types, the ones the gateway reads.
 
-// Handlers return early with a finished `Response` as the error (as in api.rs).
-#![allow(clippy::result_large_err)]
-
 use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tokenscope_gateway::{FeedPage, Introspection, TokenData, WireGrants};
 
 use super::AppState;
-use super::api::{authorize_on, blocking, parse_json};
-use super::error::{json_error, lifecycle_error};
+use super::api::parse_json;
+use super::api_caller::Presented;
+use super::api_error::{ApiError, ApiResult};
+use super::blocking::run;
 use crate::authority::{Introspected, MAX_CHANGES};
 use crate::grant_text::print_grant;
 use crate::secret::SecretHash;
@@ -31,7 +30,7 @@ use crate::time::UnixTime;
 /// The introspection action; a gateway's token holds it.
 const INTROSPECT: &str = "system.tokens:introspect";
 
-fn root(_: &str) -> String {
+fn root() -> String {
     "/".to_owned()
 }
 
@@ -72,28 +71,22 @@ pub(super) fn rights_epoch(config: &crate::config::Config) -> String {
 }
 
 /// `POST /v1/introspect`
-pub async fn introspect(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(response) = authorize_on(&state, &headers, INTROSPECT, root).await {
-        return response;
-    }
-    let body: IntrospectBody = match parse_json(&headers, &body) {
-        Ok(body) => body,
-        Err(response) => return response,
-    };
-    let Some(hash) = SecretHash::from_hex(&body.sha256) else {
-        return json_error(StatusCode::BAD_REQUEST, "bad-request", "`sha256` is 64 hex digits");
-    };
-    let found = match blocking(&state, move |a| a.introspect(&hash)).await {
-        Ok(Ok(found)) => found,
-        Ok(Err(err)) => return lifecycle_error(err),
-        Err(response) => return response,
-    };
+pub async fn introspect(
+    State(state): State<Arc<AppState>>,
+    presented: Presented,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    presented.at(&state, INTROSPECT, root()).await?;
+    let body: IntrospectBody = parse_json(&headers, &body)?;
+    let hash = SecretHash::from_hex(&body.sha256).ok_or_else(|| ApiError::bad_request("`sha256` is 64 hex digits"))?;
+    let found = run(&state, move |a| a.introspect(&hash)).await?;
     let ages = &state.authority.config().introspect;
     let Some(Introspected { record, owner_rights }) = found else {
         state.metrics.gateway("unknown");
         let mut response = Json(Introspection { found: false, token: None }).into_response();
         max_age(&mut response, ages.unknown_max_age);
-        return response;
+        return Ok(response);
     };
     state.metrics.gateway("found");
     let token = TokenData {
@@ -110,38 +103,28 @@ pub async fn introspect(State(state): State<Arc<AppState>>, headers: HeaderMap, 
     };
     let mut response = Json(Introspection { found: true, token: Some(token) }).into_response();
     max_age(&mut response, ages.max_age);
-    response
+    Ok(response)
 }
 
 /// `GET /v1/revocations?since=CURSOR[&limit=N]`
 pub async fn revocations(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    presented: Presented,
     query: Result<Query<FeedQuery>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    if let Err(response) = authorize_on(&state, &headers, INTROSPECT, root).await {
-        return response;
-    }
+) -> ApiResult {
+    presented.at(&state, INTROSPECT, root()).await?;
     let Ok(Query(query)) = query else {
-        return json_error(StatusCode::BAD_REQUEST, "bad-request", "`since` and `limit` are unsigned integers");
+        return Err(ApiError::bad_request("`since` and `limit` are unsigned integers"));
     };
     let limit = query.limit.unwrap_or(MAX_CHANGES);
     if query.since.is_some_and(|since| i64::try_from(since).is_err()) || !(1..=MAX_CHANGES).contains(&limit) {
-        return json_error(
-            StatusCode::BAD_REQUEST,
-            "bad-request",
-            &format!("`since` is at most {} and `limit` 1 to {MAX_CHANGES}", i64::MAX),
-        );
+        return Err(ApiError::bad_request(format!("`since` is at most {} and `limit` 1 to {MAX_CHANGES}", i64::MAX)));
     }
     let read = move |a: &crate::authority::Authority| match query.since {
         Some(since) => a.changes_since(since, limit),
         None => a.changes_head(),
     };
-    let changes = match blocking(&state, read).await {
-        Ok(Ok(changes)) => changes,
-        Ok(Err(err)) => return lifecycle_error(err),
-        Err(response) => return response,
-    };
+    let changes = run(&state, read).await?;
     state.metrics.gateway("feed");
     let mut response = Json(FeedPage {
         cursor: changes.cursor,
@@ -153,5 +136,5 @@ pub async fn revocations(
     })
     .into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    Ok(response)
 }

@@ -6,6 +6,9 @@
 
 mod api;
 mod api_body;
+mod api_caller;
+mod api_error;
+mod blocking;
 mod body_limit;
 mod check;
 mod error;

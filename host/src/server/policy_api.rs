@@ -18,19 +18,26 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::AppState;
-use super::api::{authorize_on, blocking};
-use super::error::json_error;
+use super::api_caller::Presented;
+use super::api_error::{ApiError, ApiResult};
+use super::blocking::blocking;
+use crate::store::StoreError;
 use crate::swap::{ModuleSummary, SwapOutcome};
 
-fn root(_: &str) -> String {
+const VIEW: &str = "system.policy:view";
+const EDIT: &str = "system.policy:edit";
+
+fn root() -> String {
     "/".to_owned()
 }
 
+fn refused(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::Refused { status, code, message: message.into() }
+}
+
 /// `GET /api/system/policy`
-pub async fn status(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    if let Err(response) = authorize_on(&state, &headers, "system.policy:view", root).await {
-        return response;
-    }
+pub async fn status(State(state): State<Arc<AppState>>, presented: Presented) -> ApiResult {
+    presented.at(&state, VIEW, root()).await?;
     let slot = state.authority.policy();
     let counts = slot.counts();
     let shadow = state.authority.shadow().map(|s| {
@@ -41,7 +48,7 @@ pub async fn status(State(state): State<Arc<AppState>>, headers: HeaderMap) -> R
             "dropped": s.dropped(),
         })
     });
-    Json(json!({
+    Ok(Json(json!({
         "active": ModuleSummary::of(slot.active().module()),
         "previous": slot.history(),
         "swaps": {
@@ -51,106 +58,84 @@ pub async fn status(State(state): State<Arc<AppState>>, headers: HeaderMap) -> R
         },
         "shadow": shadow,
     }))
-    .into_response()
+    .into_response())
 }
 
 /// `POST /api/system/policy` with the module's bytes (`application/wasm`). The
 /// caller is authorised from the headers before a byte of the body is read, and
 /// only `UPLOADS` bodies are read at a time.
-pub async fn load(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
-    let caller = match authorize_on(&state, &headers, "system.policy:edit", root).await {
-        Ok(caller) => caller,
-        Err(response) => return response,
-    };
+pub async fn load(
+    State(state): State<Arc<AppState>>,
+    presented: Presented,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let caller = presented.at(&state, EDIT, root()).await?;
     let Ok(_uploading) = state.uploads.try_acquire() else {
-        return json_error(
+        return Err(refused(
             StatusCode::TOO_MANY_REQUESTS,
             "too-many-uploads",
             "another module upload is being read; try again when it is done",
-        );
+        ));
     };
     let max = state.authority.config().policy.max_module_bytes;
-    let body: Bytes = match axum::body::to_bytes(body, max).await {
-        Ok(body) => body,
-        Err(_) => {
-            return json_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body-too-large",
-                &format!("the module exceeds {max} bytes (policy.max_module_bytes)"),
-            );
-        }
-    };
+    let body: Bytes = axum::body::to_bytes(body, max).await.map_err(|_| {
+        refused(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body-too-large",
+            format!("the module exceeds {max} bytes (policy.max_module_bytes)"),
+        )
+    })?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if essence != "application/wasm" && essence != "application/octet-stream" {
-        return json_error(
+        return Err(refused(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported-media-type",
             "send the module as `application/wasm`",
-        );
+        ));
     }
     if body.is_empty() {
-        return json_error(StatusCode::BAD_REQUEST, "bad-request", "the body holds no module");
+        return Err(ApiError::bad_request("the body holds no module"));
     }
     if let Some(member) = state.fleet.clone() {
         let by = caller.name.clone();
-        let published = blocking(&state, move |_| member.publish(&body, &by)).await;
-        return match published {
-            Ok(Ok((outcome, fleet))) => answer(outcome, fleet.map(|f| json!(f))),
-            Ok(Err(err)) => store_failure(&err),
-            Err(response) => response,
-        };
+        let (outcome, fleet) = blocking(&state, move |_| member.publish(&body, &by)).await?.map_err(fleet_store)?;
+        return Ok(answer(outcome, fleet.map(|f| json!(f))));
     }
     let source = format!("upload by {}", caller.name);
-    let outcome = blocking(&state, move |a| a.load_policy(&body, &source)).await;
-    match outcome {
-        Ok(outcome) => answer(outcome, None),
-        Err(response) => response,
-    }
+    Ok(answer(blocking(&state, move |a| a.load_policy(&body, &source)).await?, None))
 }
 
-fn store_failure(err: &crate::store::StoreError) -> Response {
+/// The fleet's store failed: logged whole, answered with a short reason.
+fn fleet_store(err: StoreError) -> ApiError {
     tracing::error!("the fleet's store failed: {err}");
-    json_error(StatusCode::SERVICE_UNAVAILABLE, "store-unavailable", "the fleet's store is unavailable")
+    refused(StatusCode::SERVICE_UNAVAILABLE, "store-unavailable", "the fleet's store is unavailable")
 }
 
 /// `GET /api/system/fleet`: every live host of the fleet, from their heartbeats.
-pub async fn fleet(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    if let Err(response) = authorize_on(&state, &headers, "system.policy:view", root).await {
-        return response;
-    }
+pub async fn fleet(State(state): State<Arc<AppState>>, presented: Presented) -> ApiResult {
+    presented.at(&state, VIEW, root()).await?;
     let Some(member) = state.fleet.clone() else {
-        return json_error(
+        return Err(refused(
             StatusCode::CONFLICT,
             "not-a-fleet",
             "this host's store is not shared: a fleet shares a PostgreSQL store (store.url)",
-        );
+        ));
     };
-    match blocking(&state, move |_| member.status()).await {
-        Ok(Ok(status)) => Json(status).into_response(),
-        Ok(Err(err)) => store_failure(&err),
-        Err(response) => response,
-    }
+    let status = blocking(&state, move |_| member.status()).await?.map_err(fleet_store)?;
+    Ok(Json(status).into_response())
 }
 
 /// `POST /api/system/policy/rollback`
-pub async fn rollback(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let caller = match authorize_on(&state, &headers, "system.policy:edit", root).await {
-        Ok(caller) => caller,
-        Err(response) => return response,
-    };
+pub async fn rollback(State(state): State<Arc<AppState>>, presented: Presented) -> ApiResult {
+    let caller = presented.at(&state, EDIT, root()).await?;
     if let Some(member) = state.fleet.clone() {
         let by = caller.name.clone();
-        return match blocking(&state, move |_| member.roll_back(&by)).await {
-            Ok(Ok((rolled, outcome))) => answer(outcome, Some(json!(rolled))),
-            Ok(Err(err)) => store_failure(&err),
-            Err(response) => response,
-        };
+        let (rolled, outcome) = blocking(&state, move |_| member.roll_back(&by)).await?.map_err(fleet_store)?;
+        return Ok(answer(outcome, Some(json!(rolled))));
     }
-    match blocking(&state, |a| a.rollback_policy()).await {
-        Ok(outcome) => answer(outcome, None),
-        Err(response) => response,
-    }
+    Ok(answer(blocking(&state, |a| a.rollback_policy()).await?, None))
 }
 
 /// The answer to a load or rollback; on a fleet's store, with what the store recorded as `fleet`.

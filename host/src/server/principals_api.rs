@@ -4,24 +4,20 @@
 //! delete) for callers holding `user.token:*` on `user/<name>`, decided by the
 //! policy like the account API, whose token handlers serve both.
 
-// Handlers return early with a finished `Response` as the error (as in api.rs).
-#![allow(clippy::result_large_err)]
-
 use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
-use super::api::{
-    Whose, authorize_at, blocking, create_token_for, delete_token_of, edit_token_of, list_tokens_of, parse_json,
-    revoke_token_of,
-};
-use super::error::{json_error, lifecycle_error};
+use super::api::{Ending, create_token_for, edit_token_of, end_token_of, list_tokens_of, parse_json};
+use super::api_caller::{Presented, Whose};
+use super::api_error::{ApiError, ApiResult};
+use super::blocking::run;
 use crate::authority::bindings_from_texts;
 use crate::store::{Binding, Principal};
 
@@ -75,157 +71,130 @@ fn root() -> String {
     "/".to_owned()
 }
 
-fn unprocessable(message: &str) -> Response {
-    json_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
-}
-
 /// The bindings a body names: grants that parse, roles the config defines.
-fn bindings(state: &AppState, body: &BindingsBody) -> Result<Vec<Binding>, Response> {
-    bindings_from_texts(&body.grants, &body.roles, &state.authority.config().roles).map_err(lifecycle_error)
-}
-
-fn answer(
-    result: Result<Result<Principal, crate::authority::LifecycleError>, Response>,
-    status: StatusCode,
-) -> Response {
-    match result {
-        Ok(Ok(principal)) => (status, Json(view(&principal))).into_response(),
-        Ok(Err(err)) => lifecycle_error(err),
-        Err(response) => response,
-    }
+fn bindings(state: &AppState, body: &BindingsBody) -> ApiResult<Vec<Binding>> {
+    Ok(bindings_from_texts(&body.grants, &body.roles, &state.authority.config().roles)?)
 }
 
 /// `GET /api/principals`
-pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    if let Err(response) = authorize_at(&state, &headers, VIEW, root()).await {
-        return response;
-    }
-    match blocking(&state, |a| a.principals()).await {
-        Ok(Ok(principals)) => Json(principals.iter().map(view).collect::<Vec<_>>()).into_response(),
-        Ok(Err(err)) => lifecycle_error(err),
-        Err(response) => response,
-    }
+pub async fn list(State(state): State<Arc<AppState>>, presented: Presented) -> ApiResult {
+    presented.at(&state, VIEW, root()).await?;
+    let principals = run(&state, |a| a.principals()).await?;
+    Ok(Json(principals.iter().map(view).collect::<Vec<_>>()).into_response())
 }
 
 /// `POST /api/principals`
-pub async fn add(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
-    let caller = match authorize_at(&state, &headers, EDIT, root()).await {
-        Ok(caller) => caller,
-        Err(response) => return response,
-    };
-    let body: AddBody = match parse_json(&headers, &body) {
-        Ok(body) => body,
-        Err(response) => return response,
-    };
-    let bindings = match bindings(&state, &BindingsBody { grants: body.grants, roles: body.roles }) {
-        Ok(bindings) => bindings,
-        Err(response) => return response,
-    };
+pub async fn add(
+    State(state): State<Arc<AppState>>,
+    presented: Presented,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    let caller = presented.at(&state, EDIT, root()).await?;
+    let body: AddBody = parse_json(&headers, &body)?;
+    let bindings = bindings(&state, &BindingsBody { grants: body.grants, roles: body.roles })?;
     let actor = caller.actor();
-    answer(blocking(&state, move |a| a.add_principal(actor, &body.name, &bindings)).await, StatusCode::CREATED)
+    let principal = run(&state, move |a| a.add_principal(actor, &body.name, &bindings)).await?;
+    Ok((StatusCode::CREATED, Json(view(&principal))).into_response())
 }
 
 /// `POST /api/principals/{name}/bind` and `/unbind`
-async fn rebind(state: &Arc<AppState>, headers: &HeaderMap, name: String, body: &Bytes, bind: bool) -> Response {
-    let caller = match authorize_at(state, headers, EDIT, root()).await {
-        Ok(caller) => caller,
-        Err(response) => return response,
-    };
-    let body: BindingsBody = match parse_json(headers, body) {
-        Ok(body) => body,
-        Err(response) => return response,
-    };
-    let bindings = match bindings(state, &body) {
-        Ok(bindings) if !bindings.is_empty() => bindings,
-        Ok(_) => return unprocessable("name at least one grant or role"),
-        Err(response) => return response,
-    };
+async fn rebind(
+    state: &Arc<AppState>,
+    presented: Presented,
+    headers: &HeaderMap,
+    name: String,
+    body: &Bytes,
+    bind: bool,
+) -> ApiResult {
+    let caller = presented.at(state, EDIT, root()).await?;
+    let body: BindingsBody = parse_json(headers, body)?;
+    let bindings = bindings(state, &body)?;
+    if bindings.is_empty() {
+        return Err(ApiError::invalid("name at least one grant or role"));
+    }
     let actor = caller.actor();
-    let done = blocking(
-        state,
-        move |a| {
-            if bind { a.bind(actor, &name, &bindings) } else { a.unbind(actor, &name, &bindings) }
-        },
-    );
-    answer(done.await, StatusCode::OK)
+    let principal =
+        run(state, move |a| if bind { a.bind(actor, &name, &bindings) } else { a.unbind(actor, &name, &bindings) })
+            .await?;
+    Ok(Json(view(&principal)).into_response())
 }
 
 /// `POST /api/principals/{name}/bind`
 pub async fn bind(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
+    presented: Presented,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    rebind(&state, &headers, name, &body, true).await
+) -> ApiResult {
+    rebind(&state, presented, &headers, name, &body, true).await
 }
 
 /// `POST /api/principals/{name}/unbind`
 pub async fn unbind(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
+    presented: Presented,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    rebind(&state, &headers, name, &body, false).await
+) -> ApiResult {
+    rebind(&state, presented, &headers, name, &body, false).await
 }
 
 /// `DELETE /api/principals/{name}`: the principal and every token it owns.
-pub async fn remove(State(state): State<Arc<AppState>>, Path(name): Path<String>, headers: HeaderMap) -> Response {
-    let caller = match authorize_at(&state, &headers, EDIT, root()).await {
-        Ok(caller) => caller,
-        Err(response) => return response,
-    };
-    let actor = caller.actor();
-    match blocking(&state, move |a| a.remove_principal(actor, &name)).await {
-        Ok(Ok(removed)) => {
-            state.ui.sessions.end_principal(removed.id);
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Ok(Err(err)) => lifecycle_error(err),
-        Err(response) => response,
-    }
+pub async fn remove(State(state): State<Arc<AppState>>, Path(name): Path<String>, presented: Presented) -> ApiResult {
+    let actor = presented.at(&state, EDIT, root()).await?.actor();
+    let removed = run(&state, move |a| a.remove_principal(actor, &name)).await?;
+    state.ui.sessions.end_principal(removed.id);
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// `GET /api/principals/{name}/tokens`
-pub async fn list_tokens(State(state): State<Arc<AppState>>, Path(name): Path<String>, headers: HeaderMap) -> Response {
-    list_tokens_of(&state, &headers, Whose::Of(name)).await
+pub async fn list_tokens(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    presented: Presented,
+) -> ApiResult {
+    list_tokens_of(&state, presented, Whose::Of(name)).await
 }
 
 /// `POST /api/principals/{name}/tokens`
 pub async fn create_token(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
+    presented: Presented,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    create_token_for(&state, &headers, &body, Whose::Of(name)).await
+) -> ApiResult {
+    create_token_for(&state, presented, &headers, &body, Whose::Of(name)).await
 }
 
 /// `PATCH /api/principals/{name}/tokens/{id}`
 pub async fn edit_token(
     State(state): State<Arc<AppState>>,
     Path((name, id)): Path<(String, String)>,
+    presented: Presented,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    edit_token_of(&state, &id, &headers, &body, Whose::Of(name)).await
+) -> ApiResult {
+    edit_token_of(&state, &id, presented, &headers, &body, Whose::Of(name)).await
 }
 
 /// `DELETE /api/principals/{name}/tokens/{id}`
 pub async fn delete_token(
     State(state): State<Arc<AppState>>,
     Path((name, id)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    delete_token_of(&state, &id, &headers, Whose::Of(name)).await
+    presented: Presented,
+) -> ApiResult {
+    end_token_of(&state, &id, presented, Whose::Of(name), Ending::Delete).await
 }
 
 /// `POST /api/principals/{name}/tokens/{id}/revoke`
 pub async fn revoke_token(
     State(state): State<Arc<AppState>>,
     Path((name, id)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    revoke_token_of(&state, &id, &headers, Whose::Of(name)).await
+    presented: Presented,
+) -> ApiResult {
+    end_token_of(&state, &id, presented, Whose::Of(name), Ending::Revoke).await
 }

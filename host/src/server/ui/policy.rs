@@ -15,7 +15,7 @@ use super::guard::see_other;
 use super::pages::{self, PolicyView};
 use super::signed_in::{SignedIn, check_csrf, form_fields, signed_in_on};
 use crate::server::AppState;
-use crate::server::api::blocking;
+use crate::server::blocking::blocking;
 use crate::swap::{ModuleSummary, SwapOutcome};
 
 fn root() -> Option<String> {
@@ -76,7 +76,7 @@ pub async fn rollback(State(state): State<Arc<AppState>>, headers: HeaderMap, bo
     }
     let outcome = match blocking(&state, |a| a.rollback_policy()).await {
         Ok(outcome) => outcome,
-        Err(response) => return response,
+        Err(lost) => return lost.into_response(),
     };
     let notice = match &outcome {
         SwapOutcome::Refused { report, .. } => format!("The rollback was refused by the gate: {}", report.reasons()),

@@ -16,7 +16,7 @@ use super::principal_pages;
 use super::signed_in::{SignedIn, check_csrf, form_fields, signed_in_on};
 use crate::authority::{LifecycleError, bindings_from_texts};
 use crate::server::AppState;
-use crate::server::api::blocking;
+use crate::server::blocking::blocking;
 use crate::store::Binding;
 
 use crate::authority::actions::{PRINCIPALS_EDIT as EDIT, PRINCIPALS_VIEW as VIEW};

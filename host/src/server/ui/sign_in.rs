@@ -17,7 +17,8 @@ use super::session::StartError;
 use super::signed_in::{Whose, field, form_fields, signed_in_form, to_sign_in};
 use crate::authority::actions::{TOKEN_VIEW, user_node};
 use crate::server::AppState;
-use crate::server::api::{blocking, caller_of};
+use crate::server::api_caller::caller_of;
+use crate::server::blocking::blocking;
 use crate::store::PrincipalId;
 
 /// `GET /ui/`: the tokens when signed in, else the sign-in page.

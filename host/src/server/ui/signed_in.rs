@@ -19,7 +19,9 @@ use super::session::{Session, csrf_matches};
 use crate::authority::Actor;
 use crate::authority::actions::{TOKEN_VIEW, user_node};
 use crate::server::AppState;
-use crate::server::api::{Denied, blocking, caller_of};
+use crate::server::api_caller::caller_of;
+use crate::server::api_error::Denied;
+use crate::server::blocking::blocking;
 use crate::verdict::Verdict;
 
 /// A signed-in request.

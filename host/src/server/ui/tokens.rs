@@ -21,7 +21,8 @@ use super::signed_in::{SignedIn, Whose, field, form_fields, signed_in_for, signe
 use crate::authority::{Expiry, IssueRequest, LifecycleError, RefusalCode, TokenChange};
 use crate::grant_text::grants_from_texts;
 use crate::server::AppState;
-use crate::server::api::{blocking, own_token};
+use crate::server::api::own_token;
+use crate::server::blocking::blocking;
 use crate::store::{TokenId, TokenRecord};
 use crate::time::UnixTime;
 

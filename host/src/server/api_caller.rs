@@ -1,0 +1,121 @@
+//! Who calls the API: the token a request presents (one extractor, read from
+//! the headers by the one shared reader), authenticated and decided by the
+//! policy for the operation's action on its resource, exactly as a check is.
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+
+use super::AppState;
+use super::api_error::{ApiError, ApiResult, Denied};
+use super::blocking::blocking;
+use super::error::status_of;
+use super::request_headers::HttpHeaders;
+use crate::authority::Actor;
+use crate::authority::actions::user_node;
+use crate::store::{PrincipalId, TokenId};
+use crate::verdict::Verdict;
+
+/// The authenticated caller: its owner's name and id, and the token it presented.
+pub(crate) struct Caller {
+    pub(crate) name: String,
+    pub(crate) principal: PrincipalId,
+    pub(crate) token: TokenId,
+}
+
+impl Caller {
+    /// The caller as the actor of an operation.
+    pub(crate) fn actor(&self) -> Actor {
+        Actor::Token(self.token)
+    }
+}
+
+/// Whose tokens a request manages.
+pub(super) enum Whose {
+    /// The caller's own (`/api/account/tokens`).
+    Own,
+    /// Principal `name`'s (`/api/principals/{name}/tokens`): `user.token:*` on `user/<name>`.
+    Of(String),
+}
+
+/// The token a request presents (none is a `missing-token` deny when it is
+/// decided); presented ambiguously (two places, or two values), the request is
+/// refused with 400 before anything is decided.
+pub(super) struct Presented(Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Presented {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> ApiResult<Presented> {
+        match tokenscope_request::presented_in_headers(&HttpHeaders(&parts.headers)) {
+            Ok(secret) => Ok(Presented(secret.map(|(secret, _)| secret.as_str().to_owned()))),
+            Err(refusal) => Err(ApiError::bad_request(refusal.message)),
+        }
+    }
+}
+
+impl Presented {
+    /// The caller, if its token may do `action` on `resource_of(its owner)`.
+    pub(super) async fn caller(
+        self,
+        state: &Arc<AppState>,
+        action: &'static str,
+        resource_of: impl Fn(&str) -> String + Send + 'static,
+    ) -> ApiResult<Caller> {
+        Ok(caller_of(state, self.0, action, resource_of).await?)
+    }
+
+    /// The caller, if its token may do `action` on its owner's own node.
+    pub(super) async fn own(self, state: &Arc<AppState>, action: &'static str) -> ApiResult<Caller> {
+        self.caller(state, action, user_node).await
+    }
+
+    /// The caller, if its token may do `action` on the fixed `resource`.
+    pub(super) async fn at(self, state: &Arc<AppState>, action: &'static str, resource: String) -> ApiResult<Caller> {
+        self.caller(state, action, move |_| resource.clone()).await
+    }
+
+    /// The caller, if its token may do `action` on the tokens of `whose`, and
+    /// whose tokens they are.
+    pub(super) async fn on_tokens_of(
+        self,
+        state: &Arc<AppState>,
+        action: &'static str,
+        whose: Whose,
+    ) -> ApiResult<(Caller, String)> {
+        match whose {
+            Whose::Own => {
+                let caller = self.own(state, action).await?;
+                let owner = caller.name.clone();
+                Ok((caller, owner))
+            }
+            Whose::Of(name) => Ok((self.at(state, action, user_node(&name)).await?, name)),
+        }
+    }
+}
+
+/// Verifies `secret` for `action` on `resource_of(its owner)`, as every API
+/// call and every page of the token UI does.
+pub(crate) async fn caller_of(
+    state: &Arc<AppState>,
+    secret: Option<String>,
+    action: &'static str,
+    resource_of: impl Fn(&str) -> String + Send + 'static,
+) -> Result<Caller, Denied> {
+    let verified = blocking(state, move |a| a.verify_for_owner(secret.as_deref(), action, &resource_of))
+        .await
+        .map_err(|_| Denied::unavailable())?;
+    match (verified.verdict, verified.owner, verified.owner_id, verified.token) {
+        (Verdict::Allow { .. }, Some(name), Some(principal), Some(token)) => {
+            Ok(Caller { name: name.to_string(), principal, token })
+        }
+        (Verdict::Deny { code, message }, ..) => {
+            Err(Denied { status: status_of(code), code: code.as_str(), message: message.to_string() })
+        }
+        (Verdict::Allow { .. }, ..) => {
+            Err(Denied { status: StatusCode::UNAUTHORIZED, code: "unknown-token", message: "no owner".into() })
+        }
+    }
+}

@@ -6,14 +6,12 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 
 use super::guard::see_other;
 use super::pages::{self, PolicyView};
-use super::signed_in::{SignedIn, check_csrf, form_fields, signed_in_on};
+use super::signed_in::{Form, Page, Visitor};
 use crate::server::AppState;
 use crate::server::blocking::blocking;
 use crate::swap::{ModuleSummary, SwapOutcome};
@@ -49,39 +47,22 @@ fn view(state: &AppState, may_edit: bool) -> PolicyView {
     }
 }
 
-/// Whether the signed-in person may also edit the policy.
-async fn may_edit(state: &Arc<AppState>, headers: &HeaderMap) -> bool {
-    signed_in_on(state, headers, "system.policy:edit", root()).await.is_ok()
-}
-
-/// `GET /ui/policy`
-pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let signed: SignedIn = match signed_in_on(&state, &headers, "system.policy:view", root()).await {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
-    let editable = may_edit(&state, &headers).await;
-    pages::policy(&signed.viewer(), &view(&state, editable), None).into_response()
+/// `GET /ui/policy`, with the rollback button for those who may also edit the policy.
+pub async fn page(State(state): State<Arc<AppState>>, visitor: Visitor) -> Page {
+    let signed = visitor.clone().may(&state, "system.policy:view", root()).await?;
+    let editable = visitor.may(&state, "system.policy:edit", root()).await.is_ok();
+    Ok(pages::policy(&signed.viewer(), &view(&state, editable), None).into_response())
 }
 
 /// `POST /ui/policy/rollback`
-pub async fn rollback(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
-    let fields = form_fields(&body);
-    let signed = match signed_in_on(&state, &headers, "system.policy:edit", root()).await {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
-    if let Err(response) = check_csrf(&signed, &fields) {
-        return response;
-    }
-    let outcome = match blocking(&state, |a| a.rollback_policy()).await {
-        Ok(outcome) => outcome,
-        Err(lost) => return lost.into_response(),
-    };
+pub async fn rollback(State(state): State<Arc<AppState>>, visitor: Visitor, form: Form) -> Page {
+    let signed = visitor.may(&state, "system.policy:edit", root()).await?;
+    form.check_csrf(&signed)?;
+    let outcome = blocking(&state, |a| a.rollback_policy()).await.map_err(|lost| lost.into_response())?;
     let notice = match &outcome {
         SwapOutcome::Refused { report, .. } => format!("The rollback was refused by the gate: {}", report.reasons()),
         SwapOutcome::NoPrevious { .. } => "There is no earlier module to roll back to.".to_owned(),
-        _ => return see_other("/ui/policy"),
+        _ => return Ok(see_other("/ui/policy")),
     };
-    pages::policy(&signed.viewer(), &view(&state, true), Some(&notice)).into_response()
+    Ok(pages::policy(&signed.viewer(), &view(&state, true), Some(&notice)).into_response())
 }

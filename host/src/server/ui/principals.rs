@@ -5,15 +5,14 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use super::guard::see_other;
 use super::pages;
 use super::principal_pages;
-use super::signed_in::{SignedIn, check_csrf, form_fields, signed_in_on};
+use super::signed_in::{Form, Page, SignedIn, Visitor};
 use crate::authority::{LifecycleError, bindings_from_texts};
 use crate::server::AppState;
 use crate::server::blocking::blocking;
@@ -74,93 +73,71 @@ async fn one_page(state: &Arc<AppState>, signed: &SignedIn, name: String, error:
 }
 
 /// `GET /ui/principals`
-pub async fn list(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    match signed_in_on(&state, &headers, VIEW, root()).await {
-        Ok(signed) => list_page(&state, &signed, None).await,
-        Err(response) => response,
-    }
+pub async fn list(State(state): State<Arc<AppState>>, visitor: Visitor) -> Page {
+    let signed = visitor.may(&state, VIEW, root()).await?;
+    Ok(list_page(&state, &signed, None).await)
 }
 
 /// `POST /ui/principals`
-pub async fn add(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
-    let fields = form_fields(&body);
-    let signed = match signed_in_on(&state, &headers, EDIT, root()).await {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
-    if let Err(response) = check_csrf(&signed, &fields) {
-        return response;
-    }
-    let name = super::signed_in::field(&fields, "name").to_owned();
-    let bindings = match bindings(&state, &fields) {
+pub async fn add(State(state): State<Arc<AppState>>, visitor: Visitor, form: Form) -> Page {
+    let signed = visitor.may(&state, EDIT, root()).await?;
+    form.check_csrf(&signed)?;
+    let name = form.field("name").to_owned();
+    let bindings = match bindings(&state, form.fields()) {
         Ok(bindings) => bindings,
-        Err(message) => return list_page(&state, &signed, Some(&message)).await,
+        Err(message) => return Ok(list_page(&state, &signed, Some(&message)).await),
     };
     let (added_name, actor) = (name.clone(), signed.actor);
-    match blocking(&state, move |a| a.add_principal(actor, &name, &bindings)).await {
+    Ok(match blocking(&state, move |a| a.add_principal(actor, &name, &bindings)).await {
         Ok(Ok(_)) => see_other(&format!("/ui/principals/{added_name}")),
         Ok(Err(err)) => list_page(&state, &signed, Some(&err.to_string())).await,
         Err(_) => unavailable(),
-    }
+    })
 }
 
 /// `GET /ui/principals/{name}`
-pub async fn show(State(state): State<Arc<AppState>>, Path(name): Path<String>, headers: HeaderMap) -> Response {
-    match signed_in_on(&state, &headers, VIEW, root()).await {
-        Ok(signed) => one_page(&state, &signed, name, None).await,
-        Err(response) => response,
-    }
+pub async fn show(State(state): State<Arc<AppState>>, Path(name): Path<String>, visitor: Visitor) -> Page {
+    let signed = visitor.may(&state, VIEW, root()).await?;
+    Ok(one_page(&state, &signed, name, None).await)
 }
 
 /// `GET /ui/principals/{name}/remove`: the confirmation.
-pub async fn confirm_remove(
-    State(state): State<Arc<AppState>>,
-    Path(name): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    match signed_in_on(&state, &headers, EDIT, root()).await {
-        Ok(signed) => principal_pages::confirm_remove(&signed.viewer(), &name).into_response(),
-        Err(response) => response,
-    }
+pub async fn confirm_remove(State(state): State<Arc<AppState>>, Path(name): Path<String>, visitor: Visitor) -> Page {
+    let signed = visitor.may(&state, EDIT, root()).await?;
+    Ok(principal_pages::confirm_remove(&signed.viewer(), &name).into_response())
 }
 
 /// `POST /ui/principals/{name}/remove`
-pub async fn remove(
-    state: State<Arc<AppState>>,
-    Path(name): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    change(state, Path((name, "remove".to_owned())), headers, body).await
+pub async fn remove(state: State<Arc<AppState>>, Path(name): Path<String>, visitor: Visitor, form: Form) -> Page {
+    change(state, Path((name, "remove".to_owned())), visitor, form).await
 }
 
 /// `POST /ui/principals/{name}/{bind|unbind}` (and `remove`)
 pub async fn change(
     State(state): State<Arc<AppState>>,
     Path((name, action)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let fields = form_fields(&body);
-    let signed = match signed_in_on(&state, &headers, EDIT, root()).await {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
-    if let Err(response) = check_csrf(&signed, &fields) {
-        return response;
-    }
+    visitor: Visitor,
+    form: Form,
+) -> Page {
+    let signed = visitor.may(&state, EDIT, root()).await?;
+    form.check_csrf(&signed)?;
+    Ok(change_as(&state, &signed, name, &action, &form).await)
+}
+
+/// A checked change by `signed`: remove, bind or unbind.
+async fn change_as(state: &Arc<AppState>, signed: &SignedIn, name: String, action: &str, form: &Form) -> Response {
     if action == "remove" {
         let (target, actor) = (name.clone(), signed.actor);
-        return match blocking(&state, move |a| a.remove_principal(actor, &target)).await {
+        return match blocking(state, move |a| a.remove_principal(actor, &target)).await {
             Ok(Ok(removed)) => {
                 state.ui.sessions.end_principal(removed.id);
                 see_other("/ui/principals")
             }
-            Ok(Err(err)) => one_page(&state, &signed, name, Some(&err.to_string())).await,
+            Ok(Err(err)) => one_page(state, signed, name, Some(&err.to_string())).await,
             Err(_) => unavailable(),
         };
     }
-    let bind = match action.as_str() {
+    let bind = match action {
         "bind" => true,
         "unbind" => false,
         _ => {
@@ -168,22 +145,22 @@ pub async fn change(
                 .into_response();
         }
     };
-    let bindings = match bindings(&state, &fields) {
+    let bindings = match bindings(state, form.fields()) {
         Ok(bindings) if !bindings.is_empty() => bindings,
-        Ok(_) => return one_page(&state, &signed, name, Some("Name at least one right or role.")).await,
-        Err(message) => return one_page(&state, &signed, name, Some(&message)).await,
+        Ok(_) => return one_page(state, signed, name, Some("Name at least one right or role.")).await,
+        Err(message) => return one_page(state, signed, name, Some(&message)).await,
     };
     let (target, actor) = (name.clone(), signed.actor);
     let done =
         blocking(
-            &state,
+            state,
             move |a| {
                 if bind { a.bind(actor, &target, &bindings) } else { a.unbind(actor, &target, &bindings) }
             },
         );
     match done.await {
         Ok(Ok(_)) => see_other(&format!("/ui/principals/{name}")),
-        Ok(Err(err)) => one_page(&state, &signed, name, Some(&err.to_string())).await,
+        Ok(Err(err)) => one_page(state, signed, name, Some(&err.to_string())).await,
         Err(_) => unavailable(),
     }
 }

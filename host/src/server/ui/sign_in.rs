@@ -6,7 +6,6 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -14,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use super::guard::{see_other, session_cookie};
 use super::pages;
 use super::session::StartError;
-use super::signed_in::{Whose, field, form_fields, signed_in_form, to_sign_in};
+use super::signed_in::{Form, Page, Visitor, Whose, to_sign_in};
 use crate::authority::actions::{TOKEN_VIEW, user_node};
 use crate::server::AppState;
 use crate::server::api_caller::caller_of;
@@ -33,9 +32,8 @@ pub async fn form() -> Response {
 }
 
 /// `POST /ui/sign-in`
-pub async fn sign_in(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
-    let fields = form_fields(&body);
-    let token = field(&fields, "token").to_owned();
+pub async fn sign_in(State(state): State<Arc<AppState>>, form: Form) -> Response {
+    let token = form.field("token").to_owned();
     if token.is_empty() {
         return (StatusCode::UNAUTHORIZED, pages::sign_in(Some("Paste a token to sign in."))).into_response();
     }
@@ -56,9 +54,8 @@ pub async fn link_form() -> Response {
 
 /// `POST /ui/sign-in/link`: uses a one-time link; the session acts with the
 /// principal's own rights.
-pub async fn sign_in_link(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
-    let fields = form_fields(&body);
-    let code = field(&fields, "code").to_owned();
+pub async fn sign_in_link(State(state): State<Arc<AppState>>, form: Form) -> Response {
+    let code = form.field("code").to_owned();
     let refused = || {
         let message = "This link does not work: it is unknown, used or expired. Ask for a new one.";
         (StatusCode::UNAUTHORIZED, pages::sign_in_link(Some(message))).into_response()
@@ -93,13 +90,8 @@ fn start(state: &AppState, principal: PrincipalId, owner: &str, secret: Option<&
 }
 
 /// `POST /ui/sign-out`
-pub async fn sign_out(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
-    let fields = form_fields(&body);
-    match signed_in_form(&state, &headers, TOKEN_VIEW, &Whose::Own, &fields).await {
-        Ok(signed) => {
-            state.ui.sessions.end(&signed.cookie);
-            to_sign_in(&state)
-        }
-        Err(response) => response,
-    }
+pub async fn sign_out(State(state): State<Arc<AppState>>, visitor: Visitor, form: Form) -> Page {
+    let signed = visitor.may_post(&state, TOKEN_VIEW, &Whose::Own, &form).await?;
+    state.ui.sessions.end(&signed.cookie);
+    Ok(to_sign_in(&state))
 }

@@ -3,14 +3,16 @@
 //! token is decided exactly as the API decides that token (so it dies with the
 //! token: revoked, reissued, expired, or its owner without the right); one
 //! opened with a one-time link is decided on the principal's own rights. Forms
-//! must carry the session's CSRF token.
-
-// Checks return early with a finished `Response` as the error (as in api.rs).
-#![allow(clippy::result_large_err)]
+//! must carry the session's CSRF token. Two extractors: the `Visitor` (the
+//! session of the cookie) and the `Form` (a form body's fields); a page handler
+//! returns a `Page` and reads top to bottom with `?`.
 
 use std::sync::Arc;
 
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::guard::{clear_cookie, see_other, session_cookie};
@@ -104,90 +106,146 @@ async fn decide(
     }
 }
 
-/// The signed-in person allowed `action` on `node` (none: their own
-/// `user/<name>`). Without a live session: the sign-in page. When the session
-/// may no longer even view its own tokens: the session ends. When only
-/// `action` is refused: a 403 page with the policy's reason.
-pub async fn signed_in_on(
-    state: &Arc<AppState>,
-    headers: &HeaderMap,
-    action: &'static str,
-    node: Option<String>,
-) -> Result<SignedIn, Response> {
-    let Some(cookie) = session_cookie(headers) else { return Err(to_sign_in(state)) };
-    let Some(session) = state.ui.sessions.get(&cookie) else { return Err(to_sign_in(state)) };
-    let own_view = action == TOKEN_VIEW && node.is_none();
-    match decide(state, &session, action, node).await {
-        Ok(actor) => {
-            let target = session.owner.clone();
-            Ok(SignedIn { target, base: "/ui/tokens".into(), cookie, session, actor })
-        }
-        Err(denied) => {
-            let still_valid = !own_view
-                && denied.status == StatusCode::FORBIDDEN
-                && decide(state, &session, TOKEN_VIEW, None).await.is_ok();
-            if !still_valid {
-                state.ui.sessions.end(&cookie);
-                return Err(to_sign_in(state));
+/// What a page handler answers: the page, or (from a `?`) the sign-in page or a refusal.
+pub type Page = Result<Response, PageRefusal>;
+
+/// A page's refusal: the finished answer (the sign-in page, a 403 or 404
+/// page), boxed so that every `Result` that carries one stays small.
+pub struct PageRefusal(Box<Response>);
+
+impl From<Response> for PageRefusal {
+    fn from(response: Response) -> PageRefusal {
+        PageRefusal(Box::new(response))
+    }
+}
+
+impl IntoResponse for PageRefusal {
+    fn into_response(self) -> Response {
+        *self.0
+    }
+}
+
+/// The session a request's cookie names, read by the one extractor of every
+/// page but sign-in. Without a live session the request gets the sign-in page.
+#[derive(Clone)]
+pub struct Visitor {
+    cookie: String,
+    session: Session,
+}
+
+impl FromRequestParts<Arc<AppState>> for Visitor {
+    type Rejection = PageRefusal;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Visitor, PageRefusal> {
+        let Some(cookie) = session_cookie(&parts.headers) else { return Err(to_sign_in(state).into()) };
+        let Some(session) = state.ui.sessions.get(&cookie) else { return Err(to_sign_in(state).into()) };
+        Ok(Visitor { cookie, session })
+    }
+}
+
+impl Visitor {
+    /// The signed-in person allowed `action` on `node` (none: their own
+    /// `user/<name>`). When the session may no longer even view its own tokens:
+    /// the session ends (the sign-in page). When only `action` is refused: a
+    /// 403 page with the policy's reason.
+    pub async fn may(
+        self,
+        state: &Arc<AppState>,
+        action: &'static str,
+        node: Option<String>,
+    ) -> Result<SignedIn, PageRefusal> {
+        let Visitor { cookie, session } = self;
+        let own_view = action == TOKEN_VIEW && node.is_none();
+        match decide(state, &session, action, node).await {
+            Ok(actor) => {
+                let target = session.owner.clone();
+                Ok(SignedIn { target, base: "/ui/tokens".into(), cookie, session, actor })
             }
-            let viewer =
-                Viewer { owner: &session.owner, csrf: &session.csrf, target: &session.owner, base: "/ui/tokens" };
-            let message = format!("{} ({})", denied.message, denied.code);
-            Err((StatusCode::FORBIDDEN, pages::refusal(Some(&viewer), "Not allowed", &message)).into_response())
+            Err(denied) => {
+                let still_valid = !own_view
+                    && denied.status == StatusCode::FORBIDDEN
+                    && decide(state, &session, TOKEN_VIEW, None).await.is_ok();
+                if !still_valid {
+                    state.ui.sessions.end(&cookie);
+                    return Err(to_sign_in(state).into());
+                }
+                let viewer =
+                    Viewer { owner: &session.owner, csrf: &session.csrf, target: &session.owner, base: "/ui/tokens" };
+                let message = format!("{} ({})", denied.message, denied.code);
+                Err((StatusCode::FORBIDDEN, pages::refusal(Some(&viewer), "Not allowed", &message))
+                    .into_response()
+                    .into())
+            }
         }
     }
-}
 
-/// `signed_in_on` the person's own `user/<name>` node.
-pub async fn signed_in(state: &Arc<AppState>, headers: &HeaderMap, action: &'static str) -> Result<SignedIn, Response> {
-    signed_in_on(state, headers, action, None).await
-}
-
-/// `action` on the tokens of `whose`: the person's own, or `user/<name>`'s.
-pub async fn signed_in_for(
-    state: &Arc<AppState>,
-    headers: &HeaderMap,
-    action: &'static str,
-    whose: &Whose,
-) -> Result<SignedIn, Response> {
-    match whose {
-        Whose::Own => signed_in(state, headers, action).await,
-        Whose::Of(name) => {
-            let mut signed = signed_in_on(state, headers, action, Some(user_node(name))).await?;
-            signed.target.clone_from(name);
-            signed.base = format!("/ui/principals/{name}/tokens");
-            Ok(signed)
+    /// `action` on the tokens of `whose`: the person's own, or `user/<name>`'s.
+    pub async fn may_for(
+        self,
+        state: &Arc<AppState>,
+        action: &'static str,
+        whose: &Whose,
+    ) -> Result<SignedIn, PageRefusal> {
+        match whose {
+            Whose::Own => self.may(state, action, None).await,
+            Whose::Of(name) => {
+                let mut signed = self.may(state, action, Some(user_node(name))).await?;
+                signed.target.clone_from(name);
+                signed.base = format!("/ui/principals/{name}/tokens");
+                Ok(signed)
+            }
         }
     }
-}
 
-/// Whether a form carries the session's CSRF token; the refusal page if not.
-pub fn check_csrf(signed: &SignedIn, form: &[(String, String)]) -> Result<(), Response> {
-    let sent = form.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
-    if csrf_matches(&signed.session, sent) {
-        return Ok(());
+    /// Like `may_for`, for a posted form: decided first, then its `csrf` field
+    /// must be the session's.
+    pub async fn may_post(
+        self,
+        state: &Arc<AppState>,
+        action: &'static str,
+        whose: &Whose,
+        form: &Form,
+    ) -> Result<SignedIn, PageRefusal> {
+        let signed = self.may_for(state, action, whose).await?;
+        form.check_csrf(&signed)?;
+        Ok(signed)
     }
-    let viewer = signed.viewer();
-    let message = "The form's CSRF token is missing or wrong: reload the page and try again.";
-    Err((StatusCode::FORBIDDEN, pages::refusal(Some(&viewer), "Form expired", message)).into_response())
 }
 
-/// Like `signed_in_for`, for a form: its `csrf` field must be the session's.
-pub async fn signed_in_form(
-    state: &Arc<AppState>,
-    headers: &HeaderMap,
-    action: &'static str,
-    whose: &Whose,
-    form: &[(String, String)],
-) -> Result<SignedIn, Response> {
-    let signed = signed_in_for(state, headers, action, whose).await?;
-    check_csrf(&signed, form)?;
-    Ok(signed)
+/// The fields of an `application/x-www-form-urlencoded` body, in order (the
+/// body's limit and errors are the framework's, as for any body).
+pub struct Form(Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequest<S> for Form {
+    type Rejection = PageRefusal;
+
+    async fn from_request(request: Request, state: &S) -> Result<Form, PageRefusal> {
+        let body = Bytes::from_request(request, state).await.map_err(|e| PageRefusal::from(e.into_response()))?;
+        Ok(Form(form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()))
+    }
 }
 
-/// The fields of an `application/x-www-form-urlencoded` body, in order.
-pub fn form_fields(body: &[u8]) -> Vec<(String, String)> {
-    form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+impl Form {
+    /// Every field, in order.
+    pub fn fields(&self) -> &[(String, String)] {
+        &self.0
+    }
+
+    /// The first value of field `name`, trimmed.
+    pub fn field(&self, name: &str) -> &str {
+        field(&self.0, name)
+    }
+
+    /// Whether the form carries the session's CSRF token; the refusal page if not.
+    pub fn check_csrf(&self, signed: &SignedIn) -> Result<(), PageRefusal> {
+        let sent = self.0.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
+        if csrf_matches(&signed.session, sent) {
+            return Ok(());
+        }
+        let viewer = signed.viewer();
+        let message = "The form's CSRF token is missing or wrong: reload the page and try again.";
+        Err((StatusCode::FORBIDDEN, pages::refusal(Some(&viewer), "Form expired", message)).into_response().into())
+    }
 }
 
 /// The first value of field `name`, trimmed.

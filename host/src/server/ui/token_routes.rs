@@ -6,77 +6,69 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
-use axum::response::Response;
 use axum::routing::get;
 
-use super::signed_in::Whose;
+use super::signed_in::{Form, Page, Visitor, Whose};
 use super::tokens::{self, ListQuery};
 use crate::server::AppState;
 
 type S = State<Arc<AppState>>;
 
-async fn own_list(State(s): S, h: HeaderMap, q: Query<ListQuery>) -> Response {
-    tokens::list(&s, &h, &q, Whose::Own).await
+async fn own_list(State(s): S, v: Visitor, q: Query<ListQuery>) -> Page {
+    tokens::list(&s, v, &q, Whose::Own).await
 }
-async fn own_create(State(s): S, h: HeaderMap, b: Bytes) -> Response {
-    tokens::create(&s, &h, &b, Whose::Own).await
+async fn own_create(State(s): S, v: Visitor, f: Form) -> Page {
+    tokens::create(&s, v, &f, Whose::Own).await
 }
-async fn own_new(State(s): S, h: HeaderMap) -> Response {
-    tokens::new(&s, &h, Whose::Own).await
+async fn own_new(State(s): S, v: Visitor) -> Page {
+    tokens::new(&s, v, Whose::Own).await
 }
-async fn own_show(State(s): S, Path(id): Path<String>, h: HeaderMap) -> Response {
-    tokens::show(&s, &h, &id, Whose::Own).await
+async fn own_show(State(s): S, Path(id): Path<String>, v: Visitor) -> Page {
+    tokens::show(&s, v, &id, Whose::Own).await
 }
-async fn own_update(State(s): S, Path(id): Path<String>, h: HeaderMap, b: Bytes) -> Response {
-    tokens::update(&s, &h, &id, &b, Whose::Own).await
+async fn own_update(State(s): S, Path(id): Path<String>, v: Visitor, f: Form) -> Page {
+    tokens::update(&s, v, &id, &f, Whose::Own).await
 }
-async fn own_secret(State(s): S, Path(id): Path<String>, h: HeaderMap) -> Response {
-    tokens::secret(&s, &h, &id, Whose::Own).await
+async fn own_secret(State(s): S, Path(id): Path<String>, v: Visitor) -> Page {
+    tokens::secret(&s, v, &id, Whose::Own).await
 }
-async fn own_edit(State(s): S, Path(id): Path<String>, h: HeaderMap) -> Response {
-    tokens::edit_form(&s, &h, &id, Whose::Own).await
+async fn own_edit(State(s): S, Path(id): Path<String>, v: Visitor) -> Page {
+    tokens::edit_form(&s, v, &id, Whose::Own).await
 }
-async fn own_confirm(State(s): S, Path((id, action)): Path<(String, String)>, h: HeaderMap) -> Response {
-    tokens::confirm(&s, &h, &id, &action, Whose::Own).await
+async fn own_confirm(State(s): S, Path((id, action)): Path<(String, String)>, v: Visitor) -> Page {
+    tokens::confirm(&s, v, &id, &action, Whose::Own).await
 }
-async fn own_act(State(s): S, Path((id, action)): Path<(String, String)>, h: HeaderMap, b: Bytes) -> Response {
-    tokens::act(&s, &h, &id, &action, &b, Whose::Own).await
+async fn own_act(State(s): S, Path((id, action)): Path<(String, String)>, v: Visitor, f: Form) -> Page {
+    tokens::act(&s, v, &id, &action, &f, Whose::Own).await
 }
 
-async fn of_list(State(s): S, Path(name): Path<String>, h: HeaderMap, q: Query<ListQuery>) -> Response {
-    tokens::list(&s, &h, &q, Whose::Of(name)).await
+async fn of_list(State(s): S, Path(name): Path<String>, v: Visitor, q: Query<ListQuery>) -> Page {
+    tokens::list(&s, v, &q, Whose::Of(name)).await
 }
-async fn of_create(State(s): S, Path(name): Path<String>, h: HeaderMap, b: Bytes) -> Response {
-    tokens::create(&s, &h, &b, Whose::Of(name)).await
+async fn of_create(State(s): S, Path(name): Path<String>, v: Visitor, f: Form) -> Page {
+    tokens::create(&s, v, &f, Whose::Of(name)).await
 }
-async fn of_new(State(s): S, Path(name): Path<String>, h: HeaderMap) -> Response {
-    tokens::new(&s, &h, Whose::Of(name)).await
+async fn of_new(State(s): S, Path(name): Path<String>, v: Visitor) -> Page {
+    tokens::new(&s, v, Whose::Of(name)).await
 }
-async fn of_show(State(s): S, Path((name, id)): Path<(String, String)>, h: HeaderMap) -> Response {
-    tokens::show(&s, &h, &id, Whose::Of(name)).await
+async fn of_show(State(s): S, Path((name, id)): Path<(String, String)>, v: Visitor) -> Page {
+    tokens::show(&s, v, &id, Whose::Of(name)).await
 }
-async fn of_update(State(s): S, Path((name, id)): Path<(String, String)>, h: HeaderMap, b: Bytes) -> Response {
-    tokens::update(&s, &h, &id, &b, Whose::Of(name)).await
+async fn of_update(State(s): S, Path((name, id)): Path<(String, String)>, v: Visitor, f: Form) -> Page {
+    tokens::update(&s, v, &id, &f, Whose::Of(name)).await
 }
-async fn of_secret(State(s): S, Path((name, id)): Path<(String, String)>, h: HeaderMap) -> Response {
-    tokens::secret(&s, &h, &id, Whose::Of(name)).await
+async fn of_secret(State(s): S, Path((name, id)): Path<(String, String)>, v: Visitor) -> Page {
+    tokens::secret(&s, v, &id, Whose::Of(name)).await
 }
-async fn of_edit(State(s): S, Path((name, id)): Path<(String, String)>, h: HeaderMap) -> Response {
-    tokens::edit_form(&s, &h, &id, Whose::Of(name)).await
+async fn of_edit(State(s): S, Path((name, id)): Path<(String, String)>, v: Visitor) -> Page {
+    tokens::edit_form(&s, v, &id, Whose::Of(name)).await
 }
-async fn of_confirm(State(s): S, Path((name, id, action)): Path<(String, String, String)>, h: HeaderMap) -> Response {
-    tokens::confirm(&s, &h, &id, &action, Whose::Of(name)).await
+async fn of_confirm(State(s): S, Path((name, id, action)): Path<(String, String, String)>, v: Visitor) -> Page {
+    tokens::confirm(&s, v, &id, &action, Whose::Of(name)).await
 }
-async fn of_act(
-    State(s): S,
-    Path((name, id, action)): Path<(String, String, String)>,
-    h: HeaderMap,
-    b: Bytes,
-) -> Response {
-    tokens::act(&s, &h, &id, &action, &b, Whose::Of(name)).await
+async fn of_act(State(s): S, Path((name, id, action)): Path<(String, String, String)>, v: Visitor, f: Form) -> Page {
+    tokens::act(&s, v, &id, &action, &f, Whose::Of(name)).await
 }
 
 /// Both sets of routes.

@@ -4,20 +4,15 @@
 //! decided for the session's token on `user.token:*` over `user/<owner>`, and
 //! the same issuance check by the policy. GET never changes anything.
 
-// Checks return early with a finished `Response` as the error (as in api.rs;
-// Rust 1.99's clippy counts these too). Issue 25 gives handlers an error type.
-#![allow(clippy::result_large_err)]
-
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::guard::see_other;
 use super::pages::{self, FieldError, GenerateForm};
-use super::signed_in::{SignedIn, Whose, field, form_fields, signed_in_for, signed_in_form};
+use super::signed_in::{Form, Page, PageRefusal, SignedIn, Visitor, Whose, field};
 use crate::authority::{Expiry, IssueRequest, LifecycleError, RefusalCode, TokenChange};
 use crate::grant_text::grants_from_texts;
 use crate::server::AppState;
@@ -55,17 +50,14 @@ fn date_of(t: UnixTime) -> String {
 }
 
 /// `GET /ui/tokens` and `/ui/principals/{name}/tokens`
-pub async fn list(state: &Arc<AppState>, headers: &HeaderMap, query: &ListQuery, whose: Whose) -> Response {
-    let signed = match signed_in_for(state, headers, VIEW, &whose).await {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
+pub async fn list(state: &Arc<AppState>, visitor: Visitor, query: &ListQuery, whose: Whose) -> Page {
+    let signed = visitor.may_for(state, VIEW, &whose).await?;
     let owner = signed.target.clone();
     let listed = blocking(state, move |a| a.principal(&owner).and_then(|p| a.tokens(Some(&p)))).await;
     let mut tokens = match listed {
         Ok(Ok(tokens)) => tokens,
-        Ok(Err(err)) => return failed(&signed, &err),
-        Err(_) => return unavailable(),
+        Ok(Err(err)) => return Ok(failed(&signed, &err)),
+        Err(_) => return Ok(unavailable()),
     };
     match query.sort.as_deref() {
         Some("expires") => tokens.sort_by_key(|t| (t.expires_at.is_none(), t.expires_at)),
@@ -74,7 +66,7 @@ pub async fn list(state: &Arc<AppState>, headers: &HeaderMap, query: &ListQuery,
     }
     let window = state.authority.config().expiry_notifier.window;
     let warn_days = i64::try_from(window.as_secs() / 86_400).unwrap_or(i64::MAX);
-    pages::tokens(&signed.viewer(), &tokens, UnixTime::now(), warn_days, None).into_response()
+    Ok(pages::tokens(&signed.viewer(), &tokens, UnixTime::now(), warn_days, None).into_response())
 }
 
 /// The form's choices: the catalog, the nodes the person may bind, the latest date.
@@ -101,14 +93,11 @@ async fn generate_page(
 }
 
 /// `GET .../tokens/new`
-pub async fn new(state: &Arc<AppState>, headers: &HeaderMap, whose: Whose) -> Response {
-    let signed = match signed_in_for(state, headers, EDIT, &whose).await {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
+pub async fn new(state: &Arc<AppState>, visitor: Visitor, whose: Whose) -> Page {
+    let signed = visitor.may_for(state, EDIT, &whose).await?;
     let default = UnixTime::now().saturating_add(state.authority.config().tokens.default_ttl);
     let form = GenerateForm { expires: date_of(default), kind: "resources".into(), ..GenerateForm::default() };
-    generate_page(state, &signed, &form, None).await
+    Ok(generate_page(state, &signed, &form, None).await)
 }
 
 fn generate_form(fields: &[(String, String)]) -> GenerateForm {
@@ -145,13 +134,9 @@ fn field_error(err: &LifecycleError) -> FieldError {
 
 /// `POST .../tokens`: a token for the target; made for someone else, it also
 /// stays within the creator's own current rights.
-pub async fn create(state: &Arc<AppState>, headers: &HeaderMap, body: &Bytes, whose: Whose) -> Response {
-    let fields = form_fields(body);
-    let signed = match signed_in_form(state, headers, EDIT, &whose, &fields).await {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
-    let form = generate_form(&fields);
+pub async fn create(state: &Arc<AppState>, visitor: Visitor, fields: &Form, whose: Whose) -> Page {
+    let signed = visitor.may_post(state, EDIT, &whose, fields).await?;
+    let form = generate_form(fields.fields());
     let grants = if form.kind == "scopes" {
         grants_from_texts(&form.scopes, &[])
     } else {
@@ -160,11 +145,13 @@ pub async fn create(state: &Arc<AppState>, headers: &HeaderMap, body: &Bytes, wh
     };
     let grants = match grants {
         Ok(grants) => grants,
-        Err(err) => return generate_page(state, &signed, &form, Some(&FieldError::Grants(format!("{err:#}")))).await,
+        Err(err) => {
+            return Ok(generate_page(state, &signed, &form, Some(&FieldError::Grants(format!("{err:#}")))).await);
+        }
     };
     let expiry = match expiry_of(&form.expires, Some(Expiry::Default)) {
         Ok(expiry) => expiry.unwrap_or(Expiry::Default),
-        Err(message) => return generate_page(state, &signed, &form, Some(&FieldError::Details(message))).await,
+        Err(message) => return Ok(generate_page(state, &signed, &form, Some(&FieldError::Details(message))).await),
     };
     let request = IssueRequest {
         owner: signed.target.clone(),
@@ -176,7 +163,7 @@ pub async fn create(state: &Arc<AppState>, headers: &HeaderMap, body: &Bytes, wh
     };
     let actor = signed.actor;
     let made = blocking(state, move |a| a.create_token(actor, &request));
-    match made.await {
+    Ok(match made.await {
         Ok(Ok(issued)) => {
             let id = issued.record.id.get();
             state.ui.sessions.keep_once(&signed.cookie, id, issued.secret.expose());
@@ -184,7 +171,7 @@ pub async fn create(state: &Arc<AppState>, headers: &HeaderMap, body: &Bytes, wh
         }
         Ok(Err(err)) => generate_page(state, &signed, &form, Some(&field_error(&err))).await,
         Err(_) => unavailable(),
-    }
+    })
 }
 
 fn token_id(text: &str) -> Option<TokenId> {
@@ -192,111 +179,96 @@ fn token_id(text: &str) -> Option<TokenId> {
 }
 
 /// The target's token `id`.
-async fn own(state: &Arc<AppState>, signed: &SignedIn, id: &str) -> Result<TokenRecord, Response> {
+async fn own(state: &Arc<AppState>, signed: &SignedIn, id: &str) -> Result<TokenRecord, PageRefusal> {
     let not_found = || {
         let viewer = signed.viewer();
         (StatusCode::NOT_FOUND, pages::refusal(Some(&viewer), "Not found", "There is no such token.")).into_response()
     };
-    let Some(id) = token_id(id) else { return Err(not_found()) };
+    let Some(id) = token_id(id) else { return Err(not_found().into()) };
     let owner = signed.target.clone();
     match blocking(state, move |a| own_token(a, &owner, id).and_then(|()| a.token(id))).await {
         Ok(Ok(token)) => Ok(token),
-        Ok(Err(LifecycleError::NotFound(_))) => Err(not_found()),
-        Ok(Err(err)) => Err(failed(signed, &err)),
-        Err(_) => Err(unavailable()),
+        Ok(Err(LifecycleError::NotFound(_))) => Err(not_found().into()),
+        Ok(Err(err)) => Err(failed(signed, &err).into()),
+        Err(_) => Err(unavailable().into()),
     }
 }
 
 /// The signed-in person allowed `action` on `whose` tokens, and the token `id` among them.
 async fn signed_token(
     state: &Arc<AppState>,
-    headers: &HeaderMap,
+    visitor: Visitor,
     action: &'static str,
     whose: &Whose,
     id: &str,
-) -> Result<(SignedIn, TokenRecord), Response> {
-    let signed = signed_in_for(state, headers, action, whose).await?;
+) -> Result<(SignedIn, TokenRecord), PageRefusal> {
+    let signed = visitor.may_for(state, action, whose).await?;
     let token = own(state, &signed, id).await?;
     Ok((signed, token))
 }
 
-/// Like `signed_token`, for a form that carries the session's CSRF token.
+/// Like `signed_token` (to edit), for a form that carries the session's CSRF token.
 async fn signed_token_form(
     state: &Arc<AppState>,
-    headers: &HeaderMap,
+    visitor: Visitor,
     whose: &Whose,
     id: &str,
-    fields: &[(String, String)],
-) -> Result<(SignedIn, TokenRecord), Response> {
-    let signed = signed_in_form(state, headers, EDIT, whose, fields).await?;
+    form: &Form,
+) -> Result<(SignedIn, TokenRecord), PageRefusal> {
+    let signed = visitor.may_post(state, EDIT, whose, form).await?;
     let token = own(state, &signed, id).await?;
     Ok((signed, token))
 }
 
 /// `GET .../tokens/{id}/secret`: the new secret, once; afterwards back to the list.
-pub async fn secret(state: &Arc<AppState>, headers: &HeaderMap, id: &str, whose: Whose) -> Response {
-    let (signed, token) = match signed_token(state, headers, VIEW, &whose, id).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    match state.ui.sessions.take_once(&signed.cookie, token.id.get()) {
+pub async fn secret(state: &Arc<AppState>, visitor: Visitor, id: &str, whose: Whose) -> Page {
+    let (signed, token) = signed_token(state, visitor, VIEW, &whose, id).await?;
+    Ok(match state.ui.sessions.take_once(&signed.cookie, token.id.get()) {
         Some(secret) => pages::secret(&signed.viewer(), &token.name, secret.expose()).into_response(),
         None => see_other(&signed.base),
-    }
+    })
 }
 
 /// `GET .../tokens/{id}`: the token and its effective permissions.
-pub async fn show(state: &Arc<AppState>, headers: &HeaderMap, id: &str, whose: Whose) -> Response {
-    let (signed, token) = match signed_token(state, headers, VIEW, &whose, id).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+pub async fn show(state: &Arc<AppState>, visitor: Visitor, id: &str, whose: Whose) -> Page {
+    let (signed, token) = signed_token(state, visitor, VIEW, &whose, id).await?;
     let id = token.id;
-    match blocking(state, move |a| a.effective_permissions(id)).await {
+    Ok(match blocking(state, move |a| a.effective_permissions(id)).await {
         Ok(Ok(permissions)) => pages::token(&signed.viewer(), &token, UnixTime::now(), &permissions).into_response(),
         Ok(Err(err)) => failed(&signed, &err),
         Err(_) => unavailable(),
-    }
+    })
 }
 
 /// `GET .../tokens/{id}/edit`
-pub async fn edit_form(state: &Arc<AppState>, headers: &HeaderMap, id: &str, whose: Whose) -> Response {
-    match signed_token(state, headers, EDIT, &whose, id).await {
-        Ok((signed, token)) => {
-            let max_date = date_of(UnixTime::now().saturating_add(state.authority.config().tokens.max_ttl));
-            pages::edit(&signed.viewer(), &token, &max_date, None).into_response()
-        }
-        Err(response) => response,
-    }
+pub async fn edit_form(state: &Arc<AppState>, visitor: Visitor, id: &str, whose: Whose) -> Page {
+    let (signed, token) = signed_token(state, visitor, EDIT, &whose, id).await?;
+    let max_date = date_of(UnixTime::now().saturating_add(state.authority.config().tokens.max_ttl));
+    Ok(pages::edit(&signed.viewer(), &token, &max_date, None).into_response())
 }
 
 /// `POST .../tokens/{id}`: rename, describe, change expiry, reissue.
-pub async fn update(state: &Arc<AppState>, headers: &HeaderMap, id: &str, body: &Bytes, whose: Whose) -> Response {
-    let fields = form_fields(body);
-    let (signed, token) = match signed_token_form(state, headers, &whose, id, &fields).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+pub async fn update(state: &Arc<AppState>, visitor: Visitor, id: &str, form: &Form, whose: Whose) -> Page {
+    let (signed, token) = signed_token_form(state, visitor, &whose, id, form).await?;
     let max_date = date_of(UnixTime::now().saturating_add(state.authority.config().tokens.max_ttl));
-    let (name, description, expires) =
-        (field(&fields, "name"), field(&fields, "description"), field(&fields, "expires"));
+    let (name, description, expires) = (form.field("name"), form.field("description"), form.field("expires"));
     let unchanged = token.expires_at.map(date_of).unwrap_or_default();
     let expiry = if expires == unchanged { Ok(None) } else { expiry_of(expires, None) };
     let expiry = match expiry {
         Ok(expiry) => expiry,
         Err(message) => {
             let page = pages::edit(&signed.viewer(), &token, &max_date, Some(&message));
-            return (StatusCode::UNPROCESSABLE_ENTITY, page).into_response();
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
     let change = TokenChange {
         name: (name != token.name).then(|| name.to_owned()),
         description: (description != token.description).then(|| description.to_owned()),
         expiry,
-        reissue: field(&fields, "reissue") == "yes",
+        reissue: form.field("reissue") == "yes",
     };
     let (id, actor, owner) = (token.id, signed.actor, signed.target.clone());
-    match blocking(state, move |a| a.change_token(actor, id, Some(&owner), change)).await {
+    Ok(match blocking(state, move |a| a.change_token(actor, id, Some(&owner), change)).await {
         Ok(Ok((record, Some(secret)))) => {
             state.ui.sessions.keep_once(&signed.cookie, record.id.get(), secret.expose());
             see_other(&format!("{}/{}/secret", signed.base, record.id))
@@ -307,52 +279,37 @@ pub async fn update(state: &Arc<AppState>, headers: &HeaderMap, id: &str, body: 
             (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
         }
         Err(_) => unavailable(),
-    }
+    })
+}
+
+/// The 404 page for an action other than revoke and delete.
+fn no_such_action(signed: &SignedIn) -> Response {
+    let viewer = signed.viewer();
+    (StatusCode::NOT_FOUND, pages::refusal(Some(&viewer), "Not found", "No such page.")).into_response()
 }
 
 /// `GET .../tokens/{id}/revoke` and `/delete`: the confirmation.
-pub async fn confirm(state: &Arc<AppState>, headers: &HeaderMap, id: &str, action: &str, whose: Whose) -> Response {
-    let signed = match signed_in_for(state, headers, EDIT, &whose).await {
-        Ok(signed) => signed,
-        Err(response) => return response,
-    };
+pub async fn confirm(state: &Arc<AppState>, visitor: Visitor, id: &str, action: &str, whose: Whose) -> Page {
+    let signed = visitor.may_for(state, EDIT, &whose).await?;
     if action != "revoke" && action != "delete" {
-        let viewer = signed.viewer();
-        return (StatusCode::NOT_FOUND, pages::refusal(Some(&viewer), "Not found", "No such page.")).into_response();
+        return Err(no_such_action(&signed).into());
     }
-    match own(state, &signed, id).await {
-        Ok(token) => pages::confirm(&signed.viewer(), &token, action).into_response(),
-        Err(response) => response,
-    }
+    let token = own(state, &signed, id).await?;
+    Ok(pages::confirm(&signed.viewer(), &token, action).into_response())
 }
 
 /// `POST .../tokens/{id}/revoke` and `/delete`
-pub async fn act(
-    state: &Arc<AppState>,
-    headers: &HeaderMap,
-    id: &str,
-    action: &str,
-    body: &Bytes,
-    whose: Whose,
-) -> Response {
-    let fields = form_fields(body);
-    let (signed, token) = match signed_token_form(state, headers, &whose, id, &fields).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+pub async fn act(state: &Arc<AppState>, visitor: Visitor, id: &str, action: &str, form: &Form, whose: Whose) -> Page {
+    let (signed, token) = signed_token_form(state, visitor, &whose, id, form).await?;
     let (id, actor, owner) = (token.id, signed.actor, signed.target.clone());
     let done = match action {
         "revoke" => blocking(state, move |a| a.revoke_token(actor, id, Some(&owner)).map(|_| ())).await,
         "delete" => blocking(state, move |a| a.delete_token(actor, id, Some(&owner))).await,
-        _ => {
-            let viewer = signed.viewer();
-            return (StatusCode::NOT_FOUND, pages::refusal(Some(&viewer), "Not found", "No such page."))
-                .into_response();
-        }
+        _ => return Err(no_such_action(&signed).into()),
     };
-    match done {
+    Ok(match done {
         Ok(Ok(())) => see_other(&signed.base),
         Ok(Err(err)) => failed(&signed, &err),
         Err(_) => unavailable(),
-    }
+    })
 }

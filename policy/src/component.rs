@@ -14,7 +14,9 @@ use crate::slots::Slots;
 use crate::{info, model};
 
 /// The generated bindings, public so that a wrapping policy can implement `Guest`
-/// and export with `tokenscope_policy::export_policy!`.
+/// and export with `tokenscope_policy::export_policy!`. Generated from
+/// `wit/policy.wit`: its items are documented there, not here.
+#[allow(missing_docs)]
 pub mod bindings {
     wit_bindgen::generate!({
         path: "../wit",

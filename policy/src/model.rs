@@ -203,8 +203,11 @@ impl fmt::Display for Denial {
 /// normalised grants, or denied with a reason.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Decision {
-    /// Allowed by the normalised grant at index `grant`.
-    Allow { grant: u32 },
+    /// Allowed by a normalised grant.
+    Allow {
+        /// Its index in the token's normalised grants.
+        grant: u32,
+    },
     /// Denied, with the reason.
     Deny(Denial),
 }

@@ -16,9 +16,13 @@ use crate::modules::default_policy;
 /// 2027-01-15: the tests' "now".
 pub const T0: u64 = 1_800_000_000;
 
+/// An authority over a fresh store in a temp dir, with a clock the test moves.
 pub struct TestAuthority {
+    /// The temp dir holding the store (removed on drop).
     pub dir: tempfile::TempDir,
+    /// The authority's clock, starting at `T0`.
     pub clock: Arc<ManualClock>,
+    /// The authority under test.
     pub authority: Authority,
     /// The store the authority runs on, for tests that change it behind the authority's back.
     pub store: Arc<dyn Store>,
@@ -58,12 +62,14 @@ pub fn test_store(dir: &std::path::Path) -> String {
 }
 
 impl TestAuthority {
+    /// A fresh authority with `test_config` (SQLite, or PostgreSQL when the tests run on it).
     pub fn new() -> Result<TestAuthority> {
         let dir = tempfile::tempdir()?;
         let config = test_config(dir.path().join("tokens.db"));
         Self::open(dir, config)
     }
 
+    /// An authority over `config`'s store in `dir`, at `T0`.
     pub fn open(dir: tempfile::TempDir, config: Config) -> Result<TestAuthority> {
         let store: Arc<dyn Store> = tokenscope::store::open(&config.store.location())?;
         let clock = Arc::new(ManualClock::new(UnixTime::from_secs(T0)));
@@ -71,6 +77,7 @@ impl TestAuthority {
         Ok(TestAuthority { dir, clock, authority, store })
     }
 
+    /// The store the authority runs on.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }

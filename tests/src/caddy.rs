@@ -14,9 +14,11 @@ use anyhow::{Context, Result, bail};
 
 use crate::nginx::free_port;
 
+/// A real Caddy with `forward_auth` to a tokenscope server, on a loopback port; stopped on drop.
 pub struct Caddy {
     child: Child,
     dir: tempfile::TempDir,
+    /// Its base URL, `http://127.0.0.1:PORT`.
     pub base: String,
 }
 

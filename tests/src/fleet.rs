@@ -26,14 +26,20 @@ pub enum Via {
     PgBouncer,
 }
 
+/// Hosts sharing one PostgreSQL store, each a real `tokenscope serve`.
 pub struct Fleet {
+    /// The hosts, in start order.
     pub hosts: Vec<Server>,
+    /// The administrator's secret (valid on every host).
     pub admin: String,
     /// The database itself (not the pooler).
     pub url: String,
+    /// The config every host was started with.
     pub config: String,
+    /// The pooler between the hosts and the database, when the fleet has one.
     pub bouncer: Option<PgBouncer>,
     // Last: dropped after the hosts, so they never outlive their database by much.
+    /// The database server.
     pub pg: Postgres,
 }
 

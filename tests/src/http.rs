@@ -3,13 +3,18 @@
 
 use serde_json::Value;
 
+/// An answer: its status, headers and body.
 pub struct Reply {
+    /// The status code.
     pub status: u16,
+    /// The headers.
     pub headers: ureq::http::HeaderMap,
+    /// The body, as text.
     pub body: String,
 }
 
 impl Reply {
+    /// The value of header `name`, if it is text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }

@@ -30,6 +30,7 @@ static RUNTIME: OnceLock<Runtime> = OnceLock::new();
 static DEFAULT: OnceLock<Arc<PolicyModule>> = OnceLock::new();
 static HOSTILE_MODULE: OnceLock<Arc<PolicyModule>> = OnceLock::new();
 
+/// The tests' one wasmtime runtime (engines are costly: made once).
 pub fn runtime() -> Result<Runtime> {
     if let Some(runtime) = RUNTIME.get() {
         return Ok(runtime.clone());

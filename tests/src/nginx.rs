@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+/// A real nginx with `auth_request` to a tokenscope server and an echoing upstream; stopped on drop.
 pub struct Nginx {
     child: Child,
     _dir: tempfile::TempDir,

@@ -19,9 +19,13 @@ use serde_json::Value;
 
 /// A signing key and its public JWK.
 pub struct Key {
+    /// The key id the JWK and the token header name.
     pub kid: String,
+    /// The signing algorithm.
     pub alg: Algorithm,
+    /// The private key, for signing.
     pub encoding: EncodingKey,
+    /// The public key as a JWK.
     pub jwk: Jwk,
     /// The public key in PEM (for the algorithm-confusion forgery).
     pub public_pem: Vec<u8>,
@@ -116,12 +120,14 @@ pub fn tampered(token: &str, claims: &Value) -> String {
 
 /// Serves a JWKS on loopback: GET anything answers the current document.
 pub struct JwksServer {
+    /// Its URL.
     pub url: String,
     document: Arc<Mutex<String>>,
     hits: Arc<AtomicUsize>,
 }
 
 impl JwksServer {
+    /// Serves `document` until dropped.
     pub fn start(document: String) -> Result<JwksServer> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let url = format!("http://{}/.well-known/jwks", listener.local_addr()?);

@@ -16,6 +16,7 @@ const BIN: &str = "/usr/sbin/pgbouncer";
 /// Server connections per database: fewer than the hosts' pools hold together.
 pub const SERVER_CONNECTIONS: usize = 3;
 
+/// A real PgBouncer in transaction mode in front of the tests' PostgreSQL; stopped on drop.
 pub struct PgBouncer {
     child: Child,
     port: u16,

@@ -26,6 +26,7 @@ pub fn backend_is_postgres() -> bool {
 /// default and hold the database themselves.
 pub const STORE_TIMEOUT: &str = "timeout = \"20s\"";
 
+/// A real PostgreSQL server in a temp dir, listening on loopback; stopped on drop.
 pub struct Postgres {
     dir: tempfile::TempDir,
     bin: PathBuf,
@@ -161,6 +162,7 @@ impl Postgres {
         self.port
     }
 
+    /// The URL of database `db` on it.
     pub fn url(&self, db: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
     }

@@ -11,9 +11,13 @@ use serde_json::Value;
 
 use crate::binary::tokenscope;
 
+/// A running `tokenscope serve`; stopped with SIGTERM on drop.
 pub struct Server {
+    /// The process.
     pub child: Child,
+    /// Its base URL, `http://127.0.0.1:PORT`.
     pub base: String,
+    /// The temp dir holding its store, config and log.
     pub dir: tempfile::TempDir,
     /// The bootstrap admin's secret (manage on the root).
     pub admin_secret: String,
@@ -56,6 +60,7 @@ impl Server {
         Ok(Server { child, base, dir, admin_secret })
     }
 
+    /// The config file it was started with.
     pub fn config_path(&self) -> PathBuf {
         self.dir.path().join("tokenscope.toml")
     }
@@ -65,6 +70,7 @@ impl Server {
         cli(&self.config_path())
     }
 
+    /// The URL of `path` on it.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

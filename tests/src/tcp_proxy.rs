@@ -34,6 +34,7 @@ impl Shared {
     }
 }
 
+/// A TCP proxy to an upstream whose connections a test can cut or stall.
 pub struct TcpProxy {
     /// The port to connect to instead of the upstream's.
     pub port: u16,

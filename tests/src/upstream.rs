@@ -11,16 +11,21 @@ use anyhow::Result;
 /// One request as it arrived: its request line and header lines.
 #[derive(Clone, Debug, Default)]
 pub struct Seen {
+    /// The request line, e.g. `GET /x HTTP/1.1`.
     pub line: String,
+    /// The header lines, as sent.
     pub headers: Vec<(String, String)>,
 }
 
+/// An HTTP upstream on loopback that answers 200 and keeps what it was sent.
 pub struct RecordingUpstream {
+    /// Its base URL.
     pub url: String,
     seen: Arc<Mutex<Vec<Seen>>>,
 }
 
 impl RecordingUpstream {
+    /// Starts it on a free loopback port.
     pub fn start() -> Result<RecordingUpstream> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let url = format!("http://{}", listener.local_addr()?);

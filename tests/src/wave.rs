@@ -84,7 +84,12 @@ pub enum Printed {
     /// `allow({grant: N})`.
     Allow(u32),
     /// `deny({code: C, message: "…"})` or `err({code: C, message: "…"})`.
-    Refused { code: String, message: String },
+    Refused {
+        /// The code, e.g. `no-grant`.
+        code: String,
+        /// The reason.
+        message: String,
+    },
     /// `ok(…)`: the normalised grants, as printed.
     Ok(String),
 }

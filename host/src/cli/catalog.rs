@@ -11,7 +11,7 @@ use super::PolicyArg;
 use tokenscope::contract::level_name;
 
 #[derive(Args, Debug)]
-pub struct CatalogArgs {
+pub(crate) struct CatalogArgs {
     #[command(flatten)]
     policy: PolicyArg,
     /// Print the catalog as JSON
@@ -28,7 +28,7 @@ struct Entry<'a> {
     description: &'a str,
 }
 
-pub fn run(args: &CatalogArgs) -> Result<ExitCode> {
+pub(crate) fn run(args: &CatalogArgs) -> Result<ExitCode> {
     let module = args.policy.load()?;
     let entries: Vec<Entry<'_>> = module
         .catalog()

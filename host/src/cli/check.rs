@@ -17,7 +17,7 @@ use tokenscope::runtime::PolicyInstance;
 use tokenscope::verdict::{Code, Verdict};
 
 #[derive(Args, Debug)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     #[command(flatten)]
     policy: PolicyArg,
     /// A TOML or JSON file with `[token]` and `[request]` (instead of the flags below)
@@ -102,7 +102,7 @@ struct PolicyReport<'a> {
     label: String,
 }
 
-pub fn run(args: &CheckArgs) -> Result<ExitCode> {
+pub(crate) fn run(args: &CheckArgs) -> Result<ExitCode> {
     let (token, request) = args.input()?.to_contract()?;
     // A module that cannot be loaded cannot allow anything: the answer is a deny.
     let (verdict, grant, module) = match args.policy.load() {

@@ -18,17 +18,17 @@ use tokenscope::store::{Store, StoreLocation};
 use tokenscope::time::SystemClock;
 
 #[derive(Args, Debug, Clone)]
-pub struct StoreArgs {
+pub(crate) struct StoreArgs {
     /// The config file (default: ./tokenscope.toml when it exists)
     #[arg(long, value_name = "FILE", env = "TOKENSCOPE_CONFIG", global = true)]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// The store: a SQLite file or a `postgres://` URL (overrides `store.path` / `store.url` of the config)
     #[arg(long, value_name = "FILE|URL", env = "TOKENSCOPE_STORE", hide_env_values = true, global = true)]
-    pub store: Option<String>,
+    pub(crate) store: Option<String>,
 }
 
 impl StoreArgs {
-    pub fn config(&self) -> Result<Config> {
+    pub(crate) fn config(&self) -> Result<Config> {
         let mut config = Config::load(self.config.as_deref())?;
         if let Some(store) = &self.store {
             config.store.set(StoreLocation::parse(store)?);
@@ -37,20 +37,20 @@ impl StoreArgs {
     }
 
     /// The store the config names, which must exist (a file) or answer (a database).
-    pub fn existing_store(&self) -> Result<(Config, Arc<dyn Store>)> {
+    pub(crate) fn existing_store(&self) -> Result<(Config, Arc<dyn Store>)> {
         let config = self.config()?;
         let store = tokenscope::store::open_existing_with(&config.store.location(), &config.store.pg_options())?;
         Ok((config, store))
     }
 
     /// Config, an existing store, the configured policy, and the authority over them.
-    pub fn authority(&self) -> Result<Authority> {
+    pub(crate) fn authority(&self) -> Result<Authority> {
         let (config, store) = self.existing_store()?;
         Self::build(config, store)
     }
 
     /// Like `authority`, creating the store when it does not exist.
-    pub fn authority_creating_store(&self) -> Result<Authority> {
+    pub(crate) fn authority_creating_store(&self) -> Result<Authority> {
         let config = self.config()?;
         let store = tokenscope::store::open_with(&config.store.location(), &config.store.pg_options())?;
         Self::build(config, store)
@@ -69,7 +69,7 @@ impl StoreArgs {
     /// The authority `serve` runs: the store (created when missing); a policy file
     /// must pass the gate before the server starts; and the shadow module and the
     /// decision recorder when the config names them.
-    pub fn serving_authority(&self, config: Config) -> Result<Authority> {
+    pub(crate) fn serving_authority(&self, config: Config) -> Result<Authority> {
         let store = tokenscope::store::open_with(&config.store.location(), &config.store.pg_options())?;
         let runtime = runtime(&config.policy)?;
         let limits = config.policy.limits();
@@ -97,7 +97,7 @@ impl StoreArgs {
 }
 
 /// The wasmtime runtime, with the module cache the config names.
-pub fn runtime(config: &PolicyConfig) -> Result<Runtime> {
+pub(crate) fn runtime(config: &PolicyConfig) -> Result<Runtime> {
     let runtime = Runtime::new()?;
     Ok(match config.cache_dir() {
         Some(dir) => runtime.with_cache(&dir),
@@ -106,10 +106,10 @@ pub fn runtime(config: &PolicyConfig) -> Result<Runtime> {
 }
 
 /// What names the embedded default policy where a module file is expected.
-pub const EMBEDDED: &str = "@default";
+pub(crate) const EMBEDDED: &str = "@default";
 
 /// The module in `path`, or the embedded default policy for `@default`.
-pub fn module_arg(runtime: &Runtime, path: &Path, config: &PolicyConfig) -> Result<Arc<PolicyModule>> {
+pub(crate) fn module_arg(runtime: &Runtime, path: &Path, config: &PolicyConfig) -> Result<Arc<PolicyModule>> {
     if path.as_os_str() == EMBEDDED {
         return PolicyModule::embedded(runtime, config.limits());
     }
@@ -123,7 +123,7 @@ fn gated(runtime: &Runtime, path: &Path, config: &Config) -> Result<Arc<PolicyMo
 }
 
 /// The module in `bytes` (named `source`), once it passed the gate.
-pub fn gated_bytes(runtime: &Runtime, bytes: &[u8], source: &str, config: &Config) -> Result<Arc<PolicyModule>> {
+pub(crate) fn gated_bytes(runtime: &Runtime, bytes: &[u8], source: &str, config: &Config) -> Result<Arc<PolicyModule>> {
     let options = tokenscope::gate::GateOptions::of(&config.policy, tokenscope::time::UnixTime::now());
     match admit(runtime, bytes, source, config.policy.limits(), &options, None) {
         (Some(module), _) => Ok(module),

@@ -13,7 +13,7 @@ use tokenscope::fleet::Status;
 use tokenscope::store::{Fleet, Published, RolledBack, Store};
 
 #[derive(Subcommand, Debug)]
-pub enum FleetCommand {
+pub(crate) enum FleetCommand {
     /// Every live host: id, address, version, heartbeat age, active module and whether it is the desired one
     Status(StatusArgs),
     /// Make the module published before the desired one desired again, on every host
@@ -21,19 +21,19 @@ pub enum FleetCommand {
 }
 
 #[derive(Args, Debug)]
-pub struct StatusArgs {
+pub(crate) struct StatusArgs {
     /// Print JSON
     #[arg(long)]
     json: bool,
 }
 
 #[derive(Args, Debug)]
-pub struct PublishArgs {
+pub(crate) struct PublishArgs {
     /// The module to publish (it must pass this config's gate first)
     file: PathBuf,
 }
 
-pub fn run(store: &StoreArgs, command: &FleetCommand) -> Result<ExitCode> {
+pub(crate) fn run(store: &StoreArgs, command: &FleetCommand) -> Result<ExitCode> {
     let (config, store) = store.existing_store()?;
     let fleet = shared(store.as_ref())?;
     match command {
@@ -90,7 +90,7 @@ fn print_status(status: &Status) {
 }
 
 /// `tokenscope policy publish FILE`: gate here, then publish to the fleet's store.
-pub fn publish(store: &StoreArgs, args: &PublishArgs) -> Result<ExitCode> {
+pub(crate) fn publish(store: &StoreArgs, args: &PublishArgs) -> Result<ExitCode> {
     let (config, store) = store.existing_store()?;
     let fleet = shared(store.as_ref())?;
     let bytes = std::fs::read(&args.file).with_context(|| format!("failed to read `{}`", args.file.display()))?;

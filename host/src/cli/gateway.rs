@@ -21,13 +21,13 @@ use tokenscope::time::UnixTime;
 use tokenscope_gateway::{GatewaySettings, Mode, PolicyLabel};
 
 #[derive(Subcommand, Debug)]
-pub enum GatewayCommand {
+pub(crate) enum GatewayCommand {
     /// Compose the wasi:http gateway with a policy into one component
     Build(BuildArgs),
 }
 
 #[derive(Args, Debug)]
-pub struct BuildArgs {
+pub(crate) struct BuildArgs {
     /// The policy component (`@default`: the embedded one; default: the config's `policy.file`)
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
@@ -45,7 +45,7 @@ pub struct BuildArgs {
     output: PathBuf,
 }
 
-pub fn run(store: &StoreArgs, command: &GatewayCommand) -> Result<ExitCode> {
+pub(crate) fn run(store: &StoreArgs, command: &GatewayCommand) -> Result<ExitCode> {
     match command {
         GatewayCommand::Build(args) => build_gateway(&store.config()?, args),
     }

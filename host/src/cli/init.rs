@@ -13,7 +13,7 @@ use tokenscope::contract::{Access, Grants, Level, ResourceGrant};
 use tokenscope::store::Binding;
 
 #[derive(Args, Debug)]
-pub struct InitArgs {
+pub(crate) struct InitArgs {
     /// The bootstrap admin principal's name
     #[arg(long, default_value = "admin")]
     admin: String,
@@ -21,7 +21,7 @@ pub struct InitArgs {
     json: bool,
 }
 
-pub fn run(store_args: &StoreArgs, args: &InitArgs) -> Result<ExitCode> {
+pub(crate) fn run(store_args: &StoreArgs, args: &InitArgs) -> Result<ExitCode> {
     let authority = store_args.authority_creating_store()?;
     if !authority.principals()?.is_empty() {
         bail!("the store `{}` is already initialised", authority.config().store.location());

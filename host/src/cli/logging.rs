@@ -40,7 +40,7 @@ fn level(default: tracing::Level) -> tracing::Level {
 }
 
 /// Logs of a one-shot command: written to stderr as they happen.
-pub fn init(default: tracing::Level) {
+pub(crate) fn init(default: tracing::Level) {
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -51,7 +51,7 @@ pub fn init(default: tracing::Level) {
 
 /// Logs of a server: off the request path, in `format`. Keep the guard until
 /// exit: dropping it flushes what is buffered.
-pub fn init_server(format: LogFormat) -> WorkerGuard {
+pub(crate) fn init_server(format: LogFormat) -> WorkerGuard {
     let stderr = Paced(std::io::BufWriter::with_capacity(WRITE_BUFFER, std::io::stderr()));
     let (writer, guard) = NonBlockingBuilder::default().lossy(true).buffered_lines_limit(BUFFERED_LINES).finish(stderr);
     // Decision lines skip `tracing`'s formatting but share its writer and stream.

@@ -32,7 +32,7 @@ use clap::{Args, Parser, Subcommand};
 use tokenscope::runtime::{Limits, PolicyModule};
 
 /// Exit code for a usage error or a failure that prevented an answer.
-pub const EXIT_ERROR: u8 = 2;
+pub(crate) const EXIT_ERROR: u8 = 2;
 
 #[derive(Parser)]
 #[command(name = "tokenscope", version, about = "Access-token authorization with WebAssembly policies")]
@@ -87,14 +87,14 @@ enum Command {
 
 /// Which policy module to use.
 #[derive(Args, Debug)]
-pub struct PolicyArg {
+pub(crate) struct PolicyArg {
     /// A policy component to load instead of the embedded default
     #[arg(long, value_name = "FILE", env = "TOKENSCOPE_POLICY", global = true)]
     policy: Option<PathBuf>,
 }
 
 impl PolicyArg {
-    pub fn load(&self) -> Result<Arc<PolicyModule>> {
+    pub(crate) fn load(&self) -> Result<Arc<PolicyModule>> {
         let runtime = context::runtime(&tokenscope::config::PolicyConfig::default())?;
         match &self.policy {
             Some(path) => PolicyModule::from_file(&runtime, path, Limits::default()),
@@ -104,7 +104,7 @@ impl PolicyArg {
 }
 
 /// Runs the command line and returns the process exit code.
-pub fn main() -> ExitCode {
+pub(crate) fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {

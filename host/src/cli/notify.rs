@@ -12,13 +12,13 @@ use tokenscope::notify::ExpiryNotifier;
 use tokenscope::time::SystemClock;
 
 #[derive(Args, Debug)]
-pub struct NotifyArgs {
+pub(crate) struct NotifyArgs {
     /// Run one pass and exit
     #[arg(long)]
     once: bool,
 }
 
-pub fn run(store_args: &StoreArgs, args: &NotifyArgs) -> Result<ExitCode> {
+pub(crate) fn run(store_args: &StoreArgs, args: &NotifyArgs) -> Result<ExitCode> {
     let (config, store) = store_args.existing_store()?;
     let notifier = ExpiryNotifier::new(store, config.expiry_notifier.clone(), Arc::new(SystemClock));
     if args.once {

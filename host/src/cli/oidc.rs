@@ -16,7 +16,7 @@ use tokenscope::oidc::{Exchanger, OidcError};
 use tokenscope::time::UnixTime;
 
 #[derive(Args, Debug)]
-pub struct ExchangeArgs {
+pub(crate) struct ExchangeArgs {
     /// A file holding the identity token (`-` for stdin)
     #[arg(long, value_name = "FILE")]
     issuer_token: PathBuf,
@@ -29,13 +29,13 @@ pub struct ExchangeArgs {
 }
 
 #[derive(Subcommand, Debug)]
-pub enum OidcCommand {
+pub(crate) enum OidcCommand {
     /// Validate an identity token with this config and say which rule would match, and why
     Test(TestArgs),
 }
 
 #[derive(Args, Debug)]
-pub struct TestArgs {
+pub(crate) struct TestArgs {
     /// A file holding the identity token (`-` for stdin)
     #[arg(long, value_name = "FILE")]
     token: PathBuf,
@@ -50,7 +50,7 @@ fn read_token(path: &PathBuf) -> Result<String> {
     Ok(text.trim().to_owned())
 }
 
-pub fn exchange(store: &StoreArgs, args: &ExchangeArgs) -> Result<ExitCode> {
+pub(crate) fn exchange(store: &StoreArgs, args: &ExchangeArgs) -> Result<ExitCode> {
     let base = match &args.to {
         Some(url) => url.trim_end_matches('/').to_owned(),
         None => format!("http://{}", store.config()?.server.listen),
@@ -82,7 +82,7 @@ pub fn exchange(store: &StoreArgs, args: &ExchangeArgs) -> Result<ExitCode> {
     Ok(if status == 200 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-pub fn run(store: &StoreArgs, command: &OidcCommand) -> Result<ExitCode> {
+pub(crate) fn run(store: &StoreArgs, command: &OidcCommand) -> Result<ExitCode> {
     let OidcCommand::Test(args) = command;
     let config = store.config()?;
     let exchanger = Exchanger::new(&config.oidc);

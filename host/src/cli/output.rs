@@ -12,11 +12,11 @@ use tokenscope::authority::{Issued, LifecycleError};
 use tokenscope::store::TokenRecord;
 use tokenscope::time::UnixTime;
 
-pub fn when(t: Option<UnixTime>) -> String {
+pub(crate) fn when(t: Option<UnixTime>) -> String {
     t.map_or_else(|| "never".to_owned(), |t| t.to_string())
 }
 
-pub fn token_line(t: &TokenRecord) -> String {
+pub(crate) fn token_line(t: &TokenRecord) -> String {
     let state = if t.revoked_at.is_some() { " [revoked]" } else { "" };
     format!(
         "{:>5}  {:<24} owner={:<12} {}  expires={}  uses={} last-used={}{state}\n       grants: {}",
@@ -31,7 +31,7 @@ pub fn token_line(t: &TokenRecord) -> String {
     )
 }
 
-pub fn print_json(value: &impl Serialize) -> Result<()> {
+pub(crate) fn print_json(value: &impl Serialize) -> Result<()> {
     let mut out = std::io::stdout().lock();
     serde_json::to_writer(&mut out, value)?;
     writeln!(out)?;
@@ -40,7 +40,7 @@ pub fn print_json(value: &impl Serialize) -> Result<()> {
 }
 
 /// Prints a report: pretty JSON with `json`, else the text `text` writes.
-pub fn print_report<T: Serialize>(
+pub(crate) fn print_report<T: Serialize>(
     report: &T,
     json: bool,
     text: impl FnOnce(&mut std::io::StdoutLock<'static>, &T) -> Result<()>,
@@ -64,7 +64,7 @@ struct IssuedJson<'a> {
 }
 
 /// Prints a newly issued token with its secret, the only time it is shown.
-pub fn print_issued(issued: &Issued, json: bool) -> Result<()> {
+pub(crate) fn print_issued(issued: &Issued, json: bool) -> Result<()> {
     if json {
         return print_json(&IssuedJson { token: &issued.record, secret: issued.secret.expose() });
     }
@@ -77,7 +77,7 @@ pub fn print_issued(issued: &Issued, json: bool) -> Result<()> {
 }
 
 /// Exit code and message for a lifecycle error: refusals are denies (1), the rest errors (2).
-pub fn lifecycle_exit(err: &LifecycleError) -> ExitCode {
+pub(crate) fn lifecycle_exit(err: &LifecycleError) -> ExitCode {
     eprintln!("tokenscope: {err}");
     match err {
         LifecycleError::Refused { .. } => ExitCode::from(1),

@@ -22,7 +22,7 @@ use tokenscope::runtime::{DEFAULT_POLICY, DEFAULT_POLICY_SOURCE, Interface};
 use tokenscope::vectors::Vectors;
 
 #[derive(Subcommand, Debug)]
-pub enum PolicyCommand {
+pub(crate) enum PolicyCommand {
     /// Show a module's info, SHA-256 digest, imports, exports, vectors and whether the gate admits it
     Inspect(InspectArgs),
     /// Run a module's test vectors and the host's safety vectors (exit 0 all pass, 1 any fails)
@@ -44,7 +44,7 @@ pub enum PolicyCommand {
 }
 
 #[derive(Args, Debug)]
-pub struct InspectArgs {
+pub(crate) struct InspectArgs {
     /// The module to inspect (default: the embedded policy)
     file: Option<PathBuf>,
     /// Print the report as JSON
@@ -78,7 +78,7 @@ struct Report {
     interface: Interface,
 }
 
-pub fn run(store: &StoreArgs, command: &PolicyCommand) -> Result<ExitCode> {
+pub(crate) fn run(store: &StoreArgs, command: &PolicyCommand) -> Result<ExitCode> {
     match command {
         PolicyCommand::Inspect(args) => inspect(args),
         PolicyCommand::Test(args) => super::policy_vectors::run(args),

@@ -17,7 +17,7 @@ mod template {
 }
 
 #[derive(Args, Debug)]
-pub struct NewArgs {
+pub(crate) struct NewArgs {
     /// The directory to create
     dir: PathBuf,
     /// The package and module name (default: the directory's name)
@@ -26,7 +26,7 @@ pub struct NewArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct BuildArgs {
+pub(crate) struct BuildArgs {
     /// The policy crate's directory
     dir: PathBuf,
     /// Where to write the component (default: DIR/<name>.wasm)
@@ -37,7 +37,7 @@ pub struct BuildArgs {
     vectors: Option<PathBuf>,
 }
 
-pub fn new(args: &NewArgs) -> Result<ExitCode> {
+pub(crate) fn new(args: &NewArgs) -> Result<ExitCode> {
     let name = match &args.name {
         Some(name) => name.clone(),
         None => args.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
@@ -107,7 +107,7 @@ fn write(path: &Path, contents: &str) -> Result<()> {
     std::fs::write(path, contents).with_context(|| format!("failed to write `{}`", path.display()))
 }
 
-pub fn build(args: &BuildArgs) -> Result<ExitCode> {
+pub(crate) fn build(args: &BuildArgs) -> Result<ExitCode> {
     let manifest = args.dir.join("Cargo.toml");
     let text =
         std::fs::read_to_string(&manifest).with_context(|| format!("failed to read `{}`", manifest.display()))?;

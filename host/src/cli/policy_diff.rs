@@ -21,7 +21,7 @@ use tokenscope::vectors::{Decided, Vectors, decide_case};
 use tokenscope::verdict::Verdict;
 
 #[derive(Args, Debug)]
-pub struct DiffArgs {
+pub(crate) struct DiffArgs {
     /// The module in force now (`@default`: the embedded default policy)
     old: PathBuf,
     /// The candidate (`@default` too)
@@ -60,7 +60,7 @@ struct Report {
     summary: Summary,
 }
 
-pub fn run(args: &DiffArgs) -> Result<ExitCode> {
+pub(crate) fn run(args: &DiffArgs) -> Result<ExitCode> {
     let config = PolicyConfig::default();
     let runtime = runtime(&config)?;
     let old = module_arg(&runtime, &args.old, &config)?;

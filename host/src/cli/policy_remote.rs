@@ -16,7 +16,7 @@ use super::context::StoreArgs;
 use super::verify::read_secret;
 
 #[derive(Args, Debug)]
-pub struct RemoteArgs {
+pub(crate) struct RemoteArgs {
     /// The server (default: `http://` + the config's `server.listen`)
     #[arg(long, value_name = "URL")]
     to: Option<String>,
@@ -26,7 +26,7 @@ pub struct RemoteArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct LoadArgs {
+pub(crate) struct LoadArgs {
     /// The module to load (`@default`: the embedded default policy)
     file: PathBuf,
     #[command(flatten)]
@@ -34,13 +34,13 @@ pub struct LoadArgs {
 }
 
 /// What to ask the server.
-pub enum Call<'a> {
+pub(crate) enum Call<'a> {
     Load(&'a LoadArgs),
     Rollback(&'a RemoteArgs),
     Status(&'a RemoteArgs),
 }
 
-pub fn run(store: &StoreArgs, call: &Call<'_>) -> Result<ExitCode> {
+pub(crate) fn run(store: &StoreArgs, call: &Call<'_>) -> Result<ExitCode> {
     let remote = match call {
         Call::Load(args) => &args.remote,
         Call::Rollback(remote) | Call::Status(remote) => remote,

@@ -18,7 +18,7 @@ use tokenscope::swap::ModuleSummary;
 use tokenscope::vectors::{CaseResult, Vectors, run_vectors};
 
 #[derive(Args, Debug)]
-pub struct TestArgs {
+pub(crate) struct TestArgs {
     /// The module to test (`@default`: the embedded default policy)
     module: PathBuf,
     /// A vectors file (TOML, or JSON lines for `.jsonl`) instead of the module's own
@@ -41,7 +41,7 @@ struct Report {
     catalog_problems: Vec<String>,
 }
 
-pub fn run(args: &TestArgs) -> Result<ExitCode> {
+pub(crate) fn run(args: &TestArgs) -> Result<ExitCode> {
     let config = PolicyConfig::default();
     let module = module_arg(&runtime(&config)?, &args.module, &config)?;
     let vectors = match &args.vectors {

@@ -13,7 +13,7 @@ use tokenscope::config::parse_duration;
 use tokenscope::store::Binding;
 
 #[derive(Subcommand, Debug)]
-pub enum PrincipalCommand {
+pub(crate) enum PrincipalCommand {
     /// Add a principal, optionally with bindings
     Add {
         name: String,
@@ -52,7 +52,7 @@ pub enum PrincipalCommand {
 }
 
 #[derive(Args, Debug)]
-pub struct BindingArgs {
+pub(crate) struct BindingArgs {
     /// An explicit right, e.g. `channel/main=manage` (repeatable)
     #[arg(long = "grant", value_name = "RESOURCE=ACCESS")]
     grants: Vec<String>,
@@ -70,7 +70,7 @@ impl BindingArgs {
     }
 }
 
-pub fn run(store_args: &StoreArgs, command: &PrincipalCommand) -> Result<ExitCode> {
+pub(crate) fn run(store_args: &StoreArgs, command: &PrincipalCommand) -> Result<ExitCode> {
     let authority = store_args.authority()?;
     let roles = &authority.config().roles;
     match command {
@@ -112,7 +112,7 @@ pub fn run(store_args: &StoreArgs, command: &PrincipalCommand) -> Result<ExitCod
 }
 
 #[derive(Subcommand, Debug)]
-pub enum RoleCommand {
+pub(crate) enum RoleCommand {
     /// List the roles the config defines
     List {
         #[arg(long)]
@@ -120,7 +120,7 @@ pub enum RoleCommand {
     },
 }
 
-pub fn run_role(store_args: &StoreArgs, command: &RoleCommand) -> Result<ExitCode> {
+pub(crate) fn run_role(store_args: &StoreArgs, command: &RoleCommand) -> Result<ExitCode> {
     let config = store_args.config()?;
     let RoleCommand::List { json } = command;
     if *json {

@@ -13,7 +13,7 @@ use clap::Args;
 use super::context::StoreArgs;
 
 #[derive(Args, Debug)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// The address to listen on (overrides `server.listen`), e.g. `127.0.0.1:0`
     #[arg(long, value_name = "ADDR")]
     listen: Option<std::net::SocketAddr>,
@@ -25,7 +25,7 @@ pub struct ServeArgs {
     record: Option<PathBuf>,
 }
 
-pub fn run(store_args: &StoreArgs, args: &ServeArgs) -> Result<ExitCode> {
+pub(crate) fn run(store_args: &StoreArgs, args: &ServeArgs) -> Result<ExitCode> {
     let mut config = store_args.config()?;
     if let Some(listen) = args.listen {
         config.server.listen = listen;

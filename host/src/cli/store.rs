@@ -10,13 +10,13 @@ use clap::{Args, Subcommand};
 use tokenscope::store::StoreLocation;
 
 #[derive(Subcommand, Debug)]
-pub enum StoreCommand {
+pub(crate) enum StoreCommand {
     /// Copy one store into another (a SQLite file or a postgres:// URL each)
     Copy(CopyArgs),
 }
 
 #[derive(Args, Debug)]
-pub struct CopyArgs {
+pub(crate) struct CopyArgs {
     /// The store to read
     #[arg(long, value_name = "FILE|URL")]
     from: String,
@@ -28,7 +28,7 @@ pub struct CopyArgs {
     replace: bool,
 }
 
-pub fn run(command: &StoreCommand) -> Result<ExitCode> {
+pub(crate) fn run(command: &StoreCommand) -> Result<ExitCode> {
     let StoreCommand::Copy(args) = command;
     let (from, to) = (StoreLocation::parse(&args.from)?, StoreLocation::parse(&args.to)?);
     if from == to {

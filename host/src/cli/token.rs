@@ -15,7 +15,7 @@ use tokenscope::store::TokenId;
 use tokenscope::time::UnixTime;
 
 #[derive(Subcommand, Debug)]
-pub enum TokenCommand {
+pub(crate) enum TokenCommand {
     /// Create a token (its secret is printed once)
     Create(CreateArgs),
     /// List tokens (no secrets)
@@ -55,7 +55,7 @@ pub enum TokenCommand {
 }
 
 #[derive(Args, Debug)]
-pub struct ExpiryArgs {
+pub(crate) struct ExpiryArgs {
     /// Expire at this time (RFC 3339, a date, or @UNIX)
     #[arg(long, value_name = "TIME", conflicts_with_all = ["ttl", "no_expiry"])]
     expires: Option<String>,
@@ -79,7 +79,7 @@ impl ExpiryArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct CreateArgs {
+pub(crate) struct CreateArgs {
     /// The principal who owns (and creates) the token
     #[arg(long)]
     owner: String,
@@ -105,7 +105,7 @@ pub struct CreateArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct EditArgs {
+pub(crate) struct EditArgs {
     id: TokenId,
     #[arg(long)]
     name: Option<String>,
@@ -115,7 +115,7 @@ pub struct EditArgs {
     expiry: ExpiryArgs,
 }
 
-pub fn run(store: &StoreArgs, command: &TokenCommand) -> Result<ExitCode> {
+pub(crate) fn run(store: &StoreArgs, command: &TokenCommand) -> Result<ExitCode> {
     let authority = store.authority()?;
     let code = run_with(&authority, command)?;
     authority.flush_usage()?;

@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::context::StoreArgs;
 
 #[derive(Args, Debug)]
-pub struct VerifyArgs {
+pub(crate) struct VerifyArgs {
     /// The action requested, e.g. `artifact:download`
     #[arg(long)]
     action: String,
@@ -45,7 +45,7 @@ pub(super) fn read_secret() -> Result<Option<String>> {
     Ok(Some(line.trim().to_owned()).filter(|s| !s.is_empty()))
 }
 
-pub fn run(store: &StoreArgs, args: &VerifyArgs) -> Result<ExitCode> {
+pub(crate) fn run(store: &StoreArgs, args: &VerifyArgs) -> Result<ExitCode> {
     let authority = store.authority()?;
     let secret = read_secret()?;
     let verified = authority.verify(secret.as_deref(), &args.action, &args.resource);

@@ -76,23 +76,23 @@ use crate::authority::Authority;
 /// What every handler shares.
 pub struct AppState {
     /// Every decision and change goes through it.
-    pub authority: Arc<Authority>,
+    pub(crate) authority: Arc<Authority>,
     /// What `/metrics` reports.
-    pub metrics: metrics::Metrics,
+    pub(crate) metrics: metrics::Metrics,
     /// Module uploads read at a time (`POST /api/system/policy`).
-    pub uploads: tokio::sync::Semaphore,
+    pub(crate) uploads: tokio::sync::Semaphore,
     /// The `x-tokenscope-policy` value of the module that decided last, made once per module.
-    pub policy_header: arc_swap::ArcSwapOption<(Arc<str>, axum::http::HeaderValue)>,
+    pub(crate) policy_header: arc_swap::ArcSwapOption<(Arc<str>, axum::http::HeaderValue)>,
     /// The token page's sessions.
-    pub ui: ui::UiState,
+    pub(crate) ui: ui::UiState,
     /// The digest of the role definitions the change feed carries (the config does not change while serving).
-    pub rights_epoch: String,
+    pub(crate) rights_epoch: String,
     /// This host's part in the fleet, when its store is shared.
-    pub fleet: Option<Arc<crate::fleet::Member>>,
+    pub(crate) fleet: Option<Arc<crate::fleet::Member>>,
     /// Identity token exchange (`[oidc]`).
-    pub oidc: Arc<crate::oidc::Exchanger>,
+    pub(crate) oidc: Arc<crate::oidc::Exchanger>,
     /// Checks that may wait for the store at once (`server.store_waits`).
-    pub store_waits: Arc<tokio::sync::Semaphore>,
+    pub(crate) store_waits: Arc<tokio::sync::Semaphore>,
 }
 
 /// How many module uploads are read at once; more wait for none, they get 429.

@@ -140,6 +140,7 @@ impl Sessions {
     }
 
     /// How many sessions are kept now (live or not yet pruned).
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.lock().len()
     }

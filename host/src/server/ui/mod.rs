@@ -9,11 +9,13 @@ mod assets;
 mod guard;
 mod pages;
 mod policy;
+mod policy_page;
 mod principal_pages;
 mod principals;
 mod session;
 mod sign_in;
 mod signed_in;
+mod token_pages;
 mod token_routes;
 mod tokens;
 

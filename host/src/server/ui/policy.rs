@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::response::IntoResponse;
 
 use super::guard::see_other;
-use super::pages::{self, PolicyView};
+use super::policy_page::{self, PolicyView};
 use super::signed_in::{Form, Page, Visitor};
 use crate::server::AppState;
 use crate::server::blocking::blocking;
@@ -51,7 +51,7 @@ fn view(state: &AppState, may_edit: bool) -> PolicyView {
 pub async fn page(State(state): State<Arc<AppState>>, visitor: Visitor) -> Page {
     let signed = visitor.clone().may(&state, "system.policy:view", root()).await?;
     let editable = visitor.may(&state, "system.policy:edit", root()).await.is_ok();
-    Ok(pages::policy(&signed.viewer(), &view(&state, editable), None).into_response())
+    Ok(policy_page::policy(&signed.viewer(), &view(&state, editable), None).into_response())
 }
 
 /// `POST /ui/policy/rollback`
@@ -64,5 +64,5 @@ pub async fn rollback(State(state): State<Arc<AppState>>, visitor: Visitor, form
         SwapOutcome::NoPrevious { .. } => "There is no earlier module to roll back to.".to_owned(),
         _ => return Ok(see_other("/ui/policy")),
     };
-    Ok(pages::policy(&signed.viewer(), &view(&state, true), Some(&notice)).into_response())
+    Ok(policy_page::policy(&signed.viewer(), &view(&state, true), Some(&notice)).into_response())
 }

@@ -11,8 +11,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::guard::see_other;
-use super::pages::{self, FieldError, GenerateForm};
+use super::pages;
 use super::signed_in::{Form, Page, PageRefusal, SignedIn, Visitor, Whose, field};
+use super::token_pages::{self, FieldError, GenerateForm};
 use crate::authority::{Expiry, IssueRequest, LifecycleError, RefusalCode, TokenChange};
 use crate::grant_text::grants_from_texts;
 use crate::server::AppState;
@@ -66,7 +67,7 @@ pub async fn list(state: &Arc<AppState>, visitor: Visitor, query: &ListQuery, wh
     }
     let window = state.authority.config().expiry_notifier.window;
     let warn_days = i64::try_from(window.as_secs() / 86_400).unwrap_or(i64::MAX);
-    Ok(pages::tokens(&signed.viewer(), &tokens, UnixTime::now(), warn_days, None).into_response())
+    Ok(token_pages::tokens(&signed.viewer(), &tokens, UnixTime::now(), warn_days, None).into_response())
 }
 
 /// The form's choices: the catalog, the nodes the person may bind, the latest date.
@@ -87,7 +88,7 @@ async fn generate_page(
     };
     let module = state.authority.module();
     let max_date = date_of(UnixTime::now().saturating_add(state.authority.config().tokens.max_ttl));
-    let page = pages::generate(&signed.viewer(), form, module.catalog(), &nodes, &max_date, error);
+    let page = token_pages::generate(&signed.viewer(), form, module.catalog(), &nodes, &max_date, error);
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     (status, page).into_response()
 }
@@ -224,7 +225,7 @@ async fn signed_token_form(
 pub async fn secret(state: &Arc<AppState>, visitor: Visitor, id: &str, whose: Whose) -> Page {
     let (signed, token) = signed_token(state, visitor, VIEW, &whose, id).await?;
     Ok(match state.ui.sessions.take_once(&signed.cookie, token.id.get()) {
-        Some(secret) => pages::secret(&signed.viewer(), &token.name, secret.expose()).into_response(),
+        Some(secret) => token_pages::secret(&signed.viewer(), &token.name, secret.expose()).into_response(),
         None => see_other(&signed.base),
     })
 }
@@ -234,7 +235,9 @@ pub async fn show(state: &Arc<AppState>, visitor: Visitor, id: &str, whose: Whos
     let (signed, token) = signed_token(state, visitor, VIEW, &whose, id).await?;
     let id = token.id;
     Ok(match blocking(state, move |a| a.effective_permissions(id)).await {
-        Ok(Ok(permissions)) => pages::token(&signed.viewer(), &token, UnixTime::now(), &permissions).into_response(),
+        Ok(Ok(permissions)) => {
+            token_pages::token(&signed.viewer(), &token, UnixTime::now(), &permissions).into_response()
+        }
         Ok(Err(err)) => failed(&signed, &err),
         Err(_) => unavailable(),
     })
@@ -244,7 +247,7 @@ pub async fn show(state: &Arc<AppState>, visitor: Visitor, id: &str, whose: Whos
 pub async fn edit_form(state: &Arc<AppState>, visitor: Visitor, id: &str, whose: Whose) -> Page {
     let (signed, token) = signed_token(state, visitor, EDIT, &whose, id).await?;
     let max_date = date_of(UnixTime::now().saturating_add(state.authority.config().tokens.max_ttl));
-    Ok(pages::edit(&signed.viewer(), &token, &max_date, None).into_response())
+    Ok(token_pages::edit(&signed.viewer(), &token, &max_date, None).into_response())
 }
 
 /// `POST .../tokens/{id}`: rename, describe, change expiry, reissue.
@@ -257,7 +260,7 @@ pub async fn update(state: &Arc<AppState>, visitor: Visitor, id: &str, form: &Fo
     let expiry = match expiry {
         Ok(expiry) => expiry,
         Err(message) => {
-            let page = pages::edit(&signed.viewer(), &token, &max_date, Some(&message));
+            let page = token_pages::edit(&signed.viewer(), &token, &max_date, Some(&message));
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
@@ -275,7 +278,7 @@ pub async fn update(state: &Arc<AppState>, visitor: Visitor, id: &str, form: &Fo
         }
         Ok(Ok((_, None))) => see_other(&signed.base),
         Ok(Err(err)) => {
-            let page = pages::edit(&signed.viewer(), &token, &max_date, Some(&err.to_string()));
+            let page = token_pages::edit(&signed.viewer(), &token, &max_date, Some(&err.to_string()));
             (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
         }
         Err(_) => unavailable(),
@@ -295,7 +298,7 @@ pub async fn confirm(state: &Arc<AppState>, visitor: Visitor, id: &str, action: 
         return Err(no_such_action(&signed).into());
     }
     let token = own(state, &signed, id).await?;
-    Ok(pages::confirm(&signed.viewer(), &token, action).into_response())
+    Ok(token_pages::confirm(&signed.viewer(), &token, action).into_response())
 }
 
 /// `POST .../tokens/{id}/revoke` and `/delete`

@@ -9,6 +9,8 @@ mod feed;
 mod open;
 mod rows;
 mod store;
+#[cfg(test)]
+mod tests;
 
 pub use open::SqliteStore;
 pub(in crate::store) use rows::TOKEN_COLUMNS;

@@ -1,0 +1,173 @@
+//! The SQLite store against a real file: tokens by hash across a reopen, the
+//! change feed, lookups while another process holds the write lock, file modes,
+//! reissue, revoke, usage and delete, bindings and expiry warnings.
+
+use rusqlite::Connection;
+
+use super::SqliteStore;
+use crate::secret::Secret;
+use crate::secret::SecretHash;
+use crate::store::Store;
+use crate::store::StoreError;
+use crate::store::StoredGrants;
+use crate::store::types::{Binding, Edited, Guarded, NewToken, PrincipalId, TokenEdit, UsageDelta};
+use crate::time::UnixTime;
+
+fn at(seconds: u64) -> UnixTime {
+    UnixTime::from_secs(seconds)
+}
+
+fn store() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+    (dir, store)
+}
+
+#[test]
+fn the_change_feed_names_old_hashes_and_principals_and_starts_over_when_it_lost_changes() {
+    let (dir, store) = store();
+    let alice = store.add_principal("alice", at(1)).unwrap();
+    let first = Secret::generate().unwrap();
+    let id = store.insert_token(&new_token(alice.id, &first)).unwrap();
+    let start = store.changes_since(0, 100).unwrap();
+    assert_eq!(
+        (start.tokens.len(), start.principals.len(), start.reset),
+        (0, 0, false),
+        "a new token changes nothing cached"
+    );
+    store.revoke_token(id, at(20)).unwrap();
+    store.bind(alice.id, &Binding::Grant("channel/main=read".into())).unwrap();
+    let later = Secret::generate().unwrap();
+    let other = store.insert_token(&new_token(alice.id, &later)).unwrap();
+    store.delete_token(other).unwrap();
+    let changes = store.changes_since(start.cursor, 100).unwrap();
+    assert_eq!(changes.tokens, vec![first.hash(), later.hash()]);
+    assert_eq!(changes.principals, vec!["alice".to_owned()]);
+    assert!(!changes.more && !changes.reset);
+    assert_eq!(store.changes_since(changes.cursor, 100).unwrap().tokens, Vec::<SecretHash>::new());
+    // Two at a time: the first page says more follow, the second ends.
+    let page = store.changes_since(start.cursor, 2).unwrap();
+    assert_eq!((page.tokens.len() + page.principals.len(), page.more), (2, true));
+    let rest = store.changes_since(page.cursor, 2).unwrap();
+    assert_eq!((rest.tokens.len() + rest.principals.len(), rest.more), (1, false));
+    // Past 65,536 changes the oldest are dropped, and a reader that missed them starts over.
+    let conn = Connection::open(dir.path().join("t.db")).unwrap();
+    conn.execute_batch(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 65540) \
+         INSERT INTO change_log (principal) SELECT 'bulk' FROM n;",
+    )
+    .unwrap();
+    assert!(store.changes_since(changes.cursor, 10).unwrap().reset);
+    let now = store.changes_since(changes.cursor + 65_540, 10).unwrap();
+    assert!(!now.reset && now.tokens.is_empty());
+    let last = store.changes_since(i64::MAX as u64, 10).unwrap();
+    assert!(!last.reset && last.tokens.is_empty() && last.cursor == i64::MAX as u64);
+}
+
+fn new_token(owner: PrincipalId, secret: &Secret) -> NewToken {
+    NewToken {
+        owner,
+        name: "ci".into(),
+        description: String::new(),
+        hash: secret.hash(),
+        hint: secret.hint(),
+        grants: StoredGrants::Scopes(vec!["artifact".into()]),
+        created_at: at(10),
+        expires_at: Some(at(100)),
+        origin: None,
+    }
+}
+
+#[test]
+fn tokens_are_found_by_hash_and_survive_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let secret = Secret::generate().unwrap();
+    let id = {
+        let store = SqliteStore::open(&path).unwrap();
+        let alice = store.add_principal("alice", at(1)).unwrap();
+        store.insert_token(&new_token(alice.id, &secret)).unwrap()
+    };
+    let store = SqliteStore::open_existing(&path).unwrap();
+    let found = store.token_by_hash(&secret.hash()).unwrap().unwrap();
+    assert_eq!((found.id, found.owner_name.as_str(), found.expires_at), (id, "alice", Some(at(100))));
+    assert!(store.token_by_hash(&Secret::generate().unwrap().hash()).unwrap().is_none());
+}
+
+#[test]
+fn lookups_do_not_wait_for_a_writer_stuck_behind_another_process() {
+    let (dir, store) = store();
+    let store = std::sync::Arc::new(store);
+    let alice = store.add_principal("alice", at(1)).unwrap();
+    let secret = Secret::generate().unwrap();
+    let id = store.insert_token(&new_token(alice.id, &secret)).unwrap();
+    // Another process (connection) takes the write lock and keeps it.
+    let outside = Connection::open(dir.path().join("t.db")).unwrap();
+    outside.execute_batch("BEGIN IMMEDIATE; UPDATE tokens SET name = 'locked';").unwrap();
+    // A usage flush now waits for that lock (busy timeout) holding our writer.
+    let flusher = std::sync::Arc::clone(&store);
+    let flush =
+        std::thread::spawn(move || flusher.add_usage(&[UsageDelta { token: id, uses: 1, last_used_at: at(2) }]));
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    // Checks still read: the lookup answers while the flush is still blocked.
+    assert_eq!(store.token_by_hash(&secret.hash()).unwrap().map(|t| t.id), Some(id));
+    assert!(store.principal_by_id(alice.id).unwrap().is_some());
+    assert!(!flush.is_finished(), "the flush was expected to wait for the outside writer");
+    outside.execute_batch("ROLLBACK;").unwrap();
+    flush.join().unwrap().unwrap();
+    assert_eq!(store.token(id).unwrap().unwrap().use_count, 1);
+}
+
+#[test]
+fn the_store_and_its_wal_files_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, store) = store();
+    store.add_principal("alice", at(1)).unwrap();
+    for name in ["t.db", "t.db-wal", "t.db-shm"] {
+        let mode = std::fs::metadata(dir.path().join(name)).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{name}: {mode:o}");
+    }
+}
+
+#[test]
+fn reissue_revoke_usage_and_delete() {
+    let (_dir, store) = store();
+    let alice = store.add_principal("alice", at(1)).unwrap();
+    let old = Secret::generate().unwrap();
+    let id = store.insert_token(&new_token(alice.id, &old)).unwrap();
+    let new = Secret::generate().unwrap();
+    let reissue = TokenEdit { secret: Some((new.hash(), new.hint())), revision: Some(0), ..TokenEdit::default() };
+    assert_eq!(store.edit_token(id, &reissue).unwrap(), Edited::Done);
+    assert_eq!(store.edit_token(id, &reissue).unwrap(), Edited::Conflict, "revision 0 is gone");
+    assert!(store.token_by_hash(&old.hash()).unwrap().is_none());
+    assert_eq!(store.token_by_hash(&new.hash()).unwrap().map(|t| t.id), Some(id));
+    store.add_usage(&[UsageDelta { token: id, uses: 3, last_used_at: at(50) }]).unwrap();
+    store.add_usage(&[UsageDelta { token: id, uses: 2, last_used_at: at(40) }]).unwrap();
+    let t = store.token(id).unwrap().unwrap();
+    assert_eq!((t.use_count, t.last_used_at), (5, Some(at(50))));
+    assert!(store.revoke_token(id, at(60)).unwrap());
+    assert_eq!(store.token(id).unwrap().unwrap().revoked_at, Some(at(60)));
+    assert!(store.delete_token(id).unwrap());
+    assert!(store.token(id).unwrap().is_none());
+    assert!(!store.delete_token(id).unwrap());
+}
+
+#[test]
+fn bindings_and_expiring() {
+    let (_dir, store) = store();
+    let bob = store.add_principal("bob", at(1)).unwrap();
+    let ci = Binding::Role { role: "continuous-integration".into(), at: "channel/ci".into() };
+    store.bind(bob.id, &ci).unwrap();
+    store.bind(bob.id, &Binding::Grant("channel/main=read".into())).unwrap();
+    assert_eq!(store.principal("bob").unwrap().unwrap().bindings.len(), 2);
+    assert_eq!(store.unbind(bob.id, std::slice::from_ref(&ci), &crate::store::unguarded()).unwrap(), Guarded::Done);
+    assert_eq!(store.principal("bob").unwrap().unwrap().bindings, [Binding::Grant("channel/main=read".into())]);
+    let id = store.insert_token(&new_token(bob.id, &Secret::generate().unwrap())).unwrap();
+    assert_eq!(store.expiring(at(0), at(100)).unwrap().len(), 1);
+    assert_eq!(store.expiring(at(0), at(99)).unwrap().len(), 0);
+    store.revoke_token(id, at(5)).unwrap();
+    assert_eq!(store.expiring(at(0), at(100)).unwrap().len(), 0);
+    assert!(matches!(store.add_principal("bob", at(2)), Err(StoreError::PrincipalExists(_))));
+    assert_eq!(store.remove_principal("bob", &crate::store::unguarded()).unwrap(), Guarded::Done);
+    assert!(store.token(id).unwrap().is_none(), "tokens go with their owner");
+}

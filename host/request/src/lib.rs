@@ -7,8 +7,8 @@
 #![warn(missing_docs)]
 
 mod answer_code;
+mod answer_headers;
 mod canonical;
-mod check_answer;
 mod check_config;
 mod decode;
 mod grant_form;
@@ -20,10 +20,10 @@ mod route_map;
 mod secret_shape;
 
 pub use answer_code::{AnswerCode, PolicyCode};
-pub use canonical::{CanonicalPath, MAX_PATH_BYTES, PathError, PublicPrefix};
-pub use check_answer::{
+pub use answer_headers::{
     DENY_CODE_HEADER, HEADER_PREFIX, OWNER_HEADER, POLICY_HEADER, TOKEN_ID_HEADER, is_reserved_header,
 };
+pub use canonical::{CanonicalPath, MAX_PATH_BYTES, PathError, PublicPrefix};
 pub use check_config::CheckConfig;
 pub use decode::{Decoded, Settings, SettingsError, decode};
 pub use grant_form::{AccessText, GrantTextError, Level, split_grant};

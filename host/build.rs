@@ -1,6 +1,6 @@
 //! Builds the components the host embeds: the default policy (`policy/`, with
 //! its test vectors `policy/vectors.toml` embedded) and the `wasi:http` gateway
-//! (`host/gateway/`) that `tokenscope gateway build` composes with a policy; and
+//! (`host/wasm-gateway/`) that `tokenscope gateway build` composes with a policy; and
 //! lists the policy crate's files for `tokenscope policy new`, which copies them.
 
 use std::fmt::Write;
@@ -15,8 +15,8 @@ fn main() -> anyhow::Result<()> {
         "policy/Cargo.toml",
         "policy/vectors.toml",
         "wit",
-        "host/gateway/src",
-        "host/gateway/Cargo.toml",
+        "host/wasm-gateway/src",
+        "host/wasm-gateway/Cargo.toml",
         "host/request/src",
         "host/request/Cargo.toml",
         "Cargo.lock",
@@ -27,7 +27,7 @@ fn main() -> anyhow::Result<()> {
     let build = PolicyBuild { package: "tokenscope-policy", vectors: Some(vectors), ..base };
     let path = build_component_with(&build, "policy.wasm")?;
     println!("cargo:rustc-env=TOKENSCOPE_DEFAULT_POLICY={}", path.display());
-    let gateway = PolicyBuild { package: "tokenscope-gateway", vectors: None, ..build };
+    let gateway = PolicyBuild { package: "tokenscope-wasm-gateway", vectors: None, ..build };
     let path = build_component_with(&gateway, "gateway.wasm")?;
     println!("cargo:rustc-env=TOKENSCOPE_GATEWAY_COMPONENT={}", path.display());
     write_template(&workspace)

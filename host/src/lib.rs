@@ -15,7 +15,7 @@
 //! - [`oidc`]: trading a CI job's identity token for a short-lived token.
 //! - [`fleet`]: a host in a fleet on PostgreSQL: the desired module, publish, heartbeats.
 //! - [`server`]: HTTP, rendering the authority's answers; [`config`] and [`notify`] beside it.
-//! - [`gateway_build`]: `tokenscope gateway build`, composing the wasm gateway (`host/gateway`) with a policy.
+//! - [`gateway_build`]: `tokenscope gateway build`, composing the wasm gateway (`host/wasm-gateway`) with a policy.
 
 #![warn(missing_docs)]
 

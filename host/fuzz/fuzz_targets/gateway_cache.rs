@@ -10,8 +10,10 @@ use std::sync::Arc;
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use tokenscope_gateway::{Cache, CacheSettings, FeedPage, Introspection, Lookup, TokenData, WireGrants, max_age_ms};
 use tokenscope_request::SecretHash;
+use tokenscope_wasm_gateway::{
+    Cache, CacheSettings, FeedPage, Introspection, Lookup, TokenData, WireGrants, max_age_ms,
+};
 
 #[derive(Arbitrary, Debug)]
 enum Op {

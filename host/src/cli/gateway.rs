@@ -18,7 +18,7 @@ use tokenscope::gate::{GateOptions, admit};
 use tokenscope::gateway_build::build;
 use tokenscope::runtime::{DEFAULT_POLICY, DEFAULT_POLICY_SOURCE};
 use tokenscope::time::UnixTime;
-use tokenscope_gateway::{GatewaySettings, Mode, PolicyLabel};
+use tokenscope_wasm_gateway::{GatewaySettings, Mode, PolicyLabel};
 
 #[derive(Subcommand, Debug)]
 pub(crate) enum GatewayCommand {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use axum::http::Uri;
 use serde::Deserialize;
-use tokenscope_gateway::{CacheSettings, Mode, Origin, Scheme, Timeouts};
+use tokenscope_wasm_gateway::{CacheSettings, Mode, Origin, Scheme, Timeouts};
 
 use super::duration::duration;
 

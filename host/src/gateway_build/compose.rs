@@ -7,12 +7,12 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use tokenscope_gateway::GatewaySettings;
+use tokenscope_wasm_gateway::GatewaySettings;
 
 use super::proxy_world::check_proxy_world;
 use super::settings_component::settings_component;
 
-/// The gateway component (`host/gateway`), built by `build.rs`.
+/// The gateway component (`host/wasm-gateway`), built by `build.rs`.
 pub const GATEWAY_COMPONENT: &[u8] = include_bytes!(env!("TOKENSCOPE_GATEWAY_COMPONENT"));
 
 /// A composed gateway.

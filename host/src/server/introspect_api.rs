@@ -4,7 +4,7 @@
 //! `GET /v1/revocations?since=CURSOR` the change feed that says which cached
 //! answers to drop (without `since`: its newest cursor, where a reader starts).
 //! Both need `system.tokens:introspect` on the root; the answers' shapes are
-//! `tokenscope_gateway`'s wire types, the ones the gateway reads.
+//! `tokenscope_wasm_gateway`'s wire types, the ones the gateway reads.
 
 use std::sync::Arc;
 
@@ -14,7 +14,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use tokenscope_gateway::{FeedPage, Introspection, TokenData, WireGrants};
+use tokenscope_wasm_gateway::{FeedPage, Introspection, TokenData, WireGrants};
 
 use super::AppState;
 use super::api::parse_json;

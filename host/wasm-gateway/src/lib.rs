@@ -1,4 +1,4 @@
-//! tokenscope-gateway: the `wasi:http/proxy` component that decides requests
+//! tokenscope-wasm-gateway: the `wasi:http/proxy` component that decides requests
 //! inside a wasm proxy. Natively it is the settings and wire types the host
 //! writes and serves; for wasm32 it adds the handler, composed with a policy.
 

@@ -136,7 +136,8 @@ impl Evaluator {
         let call =
             HotCall { token, owner, status: q.status, action: q.action, resource: q.resource, now: q.now.secs() };
         let key = RulingKey { token: token.id(), owner: owner.id(), status: q.status, action: q.action, now: call.now };
-        if let Some(known) = rulings.get(&key, q.resource) {
+        let at = rulings.at(&key, q.resource);
+        if let Some(known) = rulings.get(at, &key, q.resource) {
             return known;
         }
         let verdict = instance.decide_compiled(&call);
@@ -152,7 +153,7 @@ impl Evaluator {
             }
             Verdict::Deny { .. } => return verdict,
         };
-        rulings.put(key, q.resource, &answer);
+        rulings.put(at, key, q.resource, &answer);
         answer
     }
 

@@ -49,25 +49,30 @@ impl Default for Rulings {
     }
 }
 
+/// The slot a question's answer is kept in, found once per question (its hash
+/// is taken once, whether the answer is then read or written).
+#[derive(Clone, Copy)]
+pub(super) struct At(usize);
+
 impl Rulings {
-    fn slot(&self, key: &RulingKey, resource: &str) -> usize {
+    /// Where the answer to this question is kept.
+    pub fn at(&self, key: &RulingKey, resource: &str) -> At {
         // The mask keeps the index below SLOTS, so the truncation loses nothing used.
-        (self.hasher.hash_one((key, resource)) as usize) & (SLOTS - 1)
+        At((self.hasher.hash_one((key, resource)) as usize) & (SLOTS - 1))
     }
 
-    /// The answer given to this very question, if it is still kept.
-    pub fn get(&self, key: &RulingKey, resource: &str) -> Option<Verdict> {
-        let slot = self.slots.get(self.slot(key, resource))?;
+    /// The answer given to this very question, if it is still kept at `at`.
+    pub fn get(&self, at: At, key: &RulingKey, resource: &str) -> Option<Verdict> {
+        let slot = self.slots.get(at.0)?;
         (slot.key.as_ref() == Some(key) && slot.resource == resource).then(|| slot.verdict.clone())
     }
 
-    /// Keeps `verdict` as the answer to this question, in place of the slot's last one.
-    pub fn put(&mut self, key: RulingKey, resource: &str, verdict: &Verdict) {
+    /// Keeps `verdict` at `at` as the answer to this question, in place of the slot's last one.
+    pub fn put(&mut self, at: At, key: RulingKey, resource: &str, verdict: &Verdict) {
         if resource.len() > MAX_KEPT_RESOURCE {
             return;
         }
-        let index = self.slot(&key, resource);
-        if let Some(slot) = self.slots.get_mut(index) {
+        if let Some(slot) = self.slots.get_mut(at.0) {
             slot.key = Some(key);
             slot.resource.clear();
             slot.resource.push_str(resource);
@@ -94,6 +99,15 @@ mod tests {
     use super::*;
     use crate::verdict::Code;
 
+    fn get(rulings: &Rulings, key: &RulingKey, resource: &str) -> Option<Verdict> {
+        rulings.get(rulings.at(key, resource), key, resource)
+    }
+
+    fn put(rulings: &mut Rulings, key: RulingKey, resource: &str, verdict: &Verdict) {
+        let at = rulings.at(&key, resource);
+        rulings.put(at, key, resource, verdict);
+    }
+
     fn key(now: u64) -> RulingKey {
         RulingKey {
             token: 1,
@@ -108,24 +122,24 @@ mod tests {
     fn an_answer_is_given_back_only_for_the_very_same_question() {
         let mut rulings = Rulings::default();
         let deny = Verdict::deny(Code::UnknownToken, "no");
-        rulings.put(key(10), "channel/a", &deny);
-        assert_eq!(rulings.get(&key(10), "channel/a"), Some(deny));
-        assert_eq!(rulings.get(&key(11), "channel/a"), None, "another second");
-        assert_eq!(rulings.get(&key(10), "channel/ab"), None, "another resource");
-        assert_eq!(rulings.get(&RulingKey { owner: 9, ..key(10) }, "channel/a"), None, "another owner");
+        put(&mut rulings, key(10), "channel/a", &deny);
+        assert_eq!(get(&rulings, &key(10), "channel/a"), Some(deny));
+        assert_eq!(get(&rulings, &key(11), "channel/a"), None, "another second");
+        assert_eq!(get(&rulings, &key(10), "channel/ab"), None, "another resource");
+        assert_eq!(get(&rulings, &RulingKey { owner: 9, ..key(10) }, "channel/a"), None, "another owner");
         rulings.clear();
-        assert_eq!(rulings.get(&key(10), "channel/a"), None);
+        assert_eq!(get(&rulings, &key(10), "channel/a"), None);
     }
 
     #[test]
     fn a_flood_of_questions_stays_within_the_table() {
         let mut rulings = Rulings::default();
         for i in 0..(SLOTS * 20) {
-            rulings.put(key(1), &format!("channel/{i}"), &Verdict::Allow { grant: 0 });
+            put(&mut rulings, key(1), &format!("channel/{i}"), &Verdict::Allow { grant: 0 });
         }
         assert!(rulings.len() <= SLOTS);
         assert!(rulings.slots.iter().all(|slot| slot.resource.capacity() <= 64), "slots reuse their text");
-        rulings.put(key(1), &"x".repeat(MAX_KEPT_RESOURCE + 1), &Verdict::Allow { grant: 0 });
-        assert_eq!(rulings.get(&key(1), &"x".repeat(MAX_KEPT_RESOURCE + 1)), None, "too long to keep");
+        put(&mut rulings, key(1), &"x".repeat(MAX_KEPT_RESOURCE + 1), &Verdict::Allow { grant: 0 });
+        assert_eq!(get(&rulings, &key(1), &"x".repeat(MAX_KEPT_RESOURCE + 1)), None, "too long to keep");
     }
 }

@@ -1,6 +1,11 @@
 //! tokenscope: an access-token authorization engine whose rules live in a
 //! WebAssembly policy component. This crate is the host: it runs the policy; the
-//! `tokenscope` binary (`src/main.rs`, `src/cli/`) is its command line.
+//! `tokenscope` binary (`src/main.rs`) only calls [`cli::main`], the command line.
+//!
+//! The public modules are what an embedder, the integration tests (`tests/`), the
+//! benchmarks (`host/benches/`) and the fuzz targets use; what only the command line
+//! uses (the gate's case files, fleet control, gateway builds, notices, shadow
+//! recording) is private to the crate.
 //!
 //! Where things are, bottom up (dependencies point one way;
 //! `tests/tests/all/layering.rs` fails on a cycle):
@@ -9,28 +14,30 @@
 //! - [`runtime`]: the wasmtime engine, policy modules, instances and evaluators.
 //! - [`store`]: the `Store` trait, `StoreError`, the SQLite backend and the
 //!   PostgreSQL one (`store::postgres`, for fleets).
-//! - [`vectors`], [`case`], [`gate`], [`swap`], [`observe`]: test vectors, the gate
+//! - [`vectors`], `case`, [`gate`], [`swap`], `observe`: test vectors, the gate
 //!   a module passes, hot swapping, shadow and recording.
 //! - [`authority`]: every operation: the check flow, verify, token lifecycle, principals.
 //! - [`oidc`]: trading a CI job's identity token for a short-lived token.
-//! - [`fleet`]: a host in a fleet on PostgreSQL: the desired module, publish, heartbeats.
-//! - [`server`]: HTTP, rendering the authority's answers; [`config`] and [`notify`] beside it.
-//! - [`gateway_build`]: `tokenscope gateway build`, composing the wasm gateway (`host/wasm-gateway`) with a policy.
+//! - `fleet`: a host in a fleet on PostgreSQL: the desired module, publish, heartbeats.
+//! - [`server`]: HTTP, rendering the authority's answers; [`config`] and `notify` beside it.
+//! - `gateway_build`: `tokenscope gateway build`, composing the wasm gateway (`host/wasm-gateway`) with a policy.
+//! - [`cli`]: the `tokenscope` command line, one file per subcommand, on top of all of it.
 
 #![warn(missing_docs)]
 
 pub mod authority;
-pub mod case;
+mod case;
+pub mod cli;
 pub mod config;
 pub mod contract;
-pub mod fleet;
+mod fleet;
 pub mod gate;
-pub mod gateway_build;
+mod gateway_build;
 pub mod grant_text;
 mod ids;
 mod locks;
-pub mod notify;
-pub mod observe;
+mod notify;
+mod observe;
 pub mod oidc;
 mod periodic;
 pub mod runtime;

@@ -1,10 +1,8 @@
-//! The `tokenscope` binary: the command line (`cli/`, one file per subcommand)
-//! over the `tokenscope` library.
-
-mod cli;
+//! The `tokenscope` binary: the command line lives in the library (`src/cli/`,
+//! one file per subcommand), so what only it uses stays private to the crate.
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    cli::main()
+    tokenscope::cli::main()
 }

@@ -8,7 +8,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::PolicyArg;
-use tokenscope::contract::level_name;
+use crate::contract::level_name;
 
 #[derive(Args, Debug)]
 pub(crate) struct CatalogArgs {

@@ -10,11 +10,11 @@ use clap::Args;
 use serde::Serialize;
 
 use super::PolicyArg;
-use tokenscope::case::{CheckInput, RequestSpec, TokenSpec};
-use tokenscope::contract::Token;
-use tokenscope::grant_text::print_nth;
-use tokenscope::runtime::PolicyInstance;
-use tokenscope::verdict::{Code, Verdict};
+use crate::case::{CheckInput, RequestSpec, TokenSpec};
+use crate::contract::Token;
+use crate::grant_text::print_nth;
+use crate::runtime::PolicyInstance;
+use crate::verdict::{Code, Verdict};
 
 #[derive(Args, Debug)]
 pub(crate) struct CheckArgs {

@@ -8,14 +8,14 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use tokenscope::authority::Authority;
-use tokenscope::config::{Config, PolicyConfig};
-use tokenscope::gate::admit;
-use tokenscope::observe::Recorder;
-use tokenscope::observe::Shadow;
-use tokenscope::runtime::{PolicyModule, Runtime};
-use tokenscope::store::{Store, StoreLocation};
-use tokenscope::time::SystemClock;
+use crate::authority::Authority;
+use crate::config::{Config, PolicyConfig};
+use crate::gate::admit;
+use crate::observe::Recorder;
+use crate::observe::Shadow;
+use crate::runtime::{PolicyModule, Runtime};
+use crate::store::{Store, StoreLocation};
+use crate::time::SystemClock;
 
 #[derive(Args, Debug, Clone)]
 pub(crate) struct StoreArgs {
@@ -39,7 +39,7 @@ impl StoreArgs {
     /// The store the config names, which must exist (a file) or answer (a database).
     pub(crate) fn existing_store(&self) -> Result<(Config, Arc<dyn Store>)> {
         let config = self.config()?;
-        let store = tokenscope::store::open_existing_with(&config.store.location(), &config.store.pg_options())?;
+        let store = crate::store::open_existing_with(&config.store.location(), &config.store.pg_options())?;
         Ok((config, store))
     }
 
@@ -52,7 +52,7 @@ impl StoreArgs {
     /// Like `authority`, creating the store when it does not exist.
     pub(crate) fn authority_creating_store(&self) -> Result<Authority> {
         let config = self.config()?;
-        let store = tokenscope::store::open_with(&config.store.location(), &config.store.pg_options())?;
+        let store = crate::store::open_with(&config.store.location(), &config.store.pg_options())?;
         Self::build(config, store)
     }
 
@@ -70,7 +70,7 @@ impl StoreArgs {
     /// must pass the gate before the server starts; and the shadow module and the
     /// decision recorder when the config names them.
     pub(crate) fn serving_authority(&self, config: Config) -> Result<Authority> {
-        let store = tokenscope::store::open_with(&config.store.location(), &config.store.pg_options())?;
+        let store = crate::store::open_with(&config.store.location(), &config.store.pg_options())?;
         let runtime = runtime(&config.policy)?;
         let limits = config.policy.limits();
         let module = match &config.policy.file {
@@ -124,7 +124,7 @@ fn gated(runtime: &Runtime, path: &Path, config: &Config) -> Result<Arc<PolicyMo
 
 /// The module in `bytes` (named `source`), once it passed the gate.
 pub(crate) fn gated_bytes(runtime: &Runtime, bytes: &[u8], source: &str, config: &Config) -> Result<Arc<PolicyModule>> {
-    let options = tokenscope::gate::GateOptions::of(&config.policy, tokenscope::time::UnixTime::now());
+    let options = crate::gate::GateOptions::of(&config.policy, crate::time::UnixTime::now());
     match admit(runtime, bytes, source, config.policy.limits(), &options, None) {
         (Some(module), _) => Ok(module),
         (None, report) => bail!("policy module `{source}` failed the gate: {}", report.reasons()),

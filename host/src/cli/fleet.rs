@@ -9,8 +9,8 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 
 use super::context::StoreArgs;
-use tokenscope::fleet::Status;
-use tokenscope::store::{Fleet, Published, RolledBack, Store};
+use crate::fleet::Status;
+use crate::store::{Fleet, Published, RolledBack, Store};
 
 #[derive(Subcommand, Debug)]
 pub(crate) enum FleetCommand {
@@ -45,7 +45,7 @@ pub(crate) fn run(store: &StoreArgs, command: &FleetCommand) -> Result<ExitCode>
                 print_status(&status);
             }
         }
-        FleetCommand::Rollback => match fleet.roll_back("cli", tokenscope::time::UnixTime::now())? {
+        FleetCommand::Rollback => match fleet.roll_back("cli", crate::time::UnixTime::now())? {
             RolledBack::NothingPublished => bail!("nothing was published to the fleet"),
             RolledBack::RolledBack { from, to } => match to {
                 Some(to) => println!("rolled back from sha256:{} to sha256:{}", from.sha256, to.sha256),
@@ -96,7 +96,7 @@ pub(crate) fn publish(store: &StoreArgs, args: &PublishArgs) -> Result<ExitCode>
     let bytes = std::fs::read(&args.file).with_context(|| format!("failed to read `{}`", args.file.display()))?;
     let runtime = super::context::runtime(&config.policy)?;
     let module = super::context::gated_bytes(&runtime, &bytes, &args.file.display().to_string(), &config)?;
-    match fleet.publish_module(&bytes, module.sha256(), "cli", tokenscope::time::UnixTime::now())? {
+    match fleet.publish_module(&bytes, module.sha256(), "cli", crate::time::UnixTime::now())? {
         Published::Published(d) => {
             println!("published sha256:{} ({}): the fleet's hosts follow", d.sha256, module.label())
         }

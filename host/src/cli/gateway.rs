@@ -13,11 +13,11 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 
 use super::context::{EMBEDDED, StoreArgs, runtime};
-use tokenscope::config::{Config, origin};
-use tokenscope::gate::{GateOptions, admit};
-use tokenscope::gateway_build::build;
-use tokenscope::runtime::{DEFAULT_POLICY, DEFAULT_POLICY_SOURCE};
-use tokenscope::time::UnixTime;
+use crate::config::{Config, origin};
+use crate::gate::{GateOptions, admit};
+use crate::gateway_build::build;
+use crate::runtime::{DEFAULT_POLICY, DEFAULT_POLICY_SOURCE};
+use crate::time::UnixTime;
 use tokenscope_wasm_gateway::{GatewaySettings, Mode, PolicyLabel};
 
 #[derive(Subcommand, Debug)]

@@ -8,9 +8,9 @@ use clap::Args;
 
 use super::context::StoreArgs;
 use super::output::print_issued;
-use tokenscope::authority::{Actor, Expiry, IssueRequest};
-use tokenscope::contract::{Access, Grants, Level, ResourceGrant};
-use tokenscope::store::Binding;
+use crate::authority::{Actor, Expiry, IssueRequest};
+use crate::contract::{Access, Grants, Level, ResourceGrant};
+use crate::store::Binding;
 
 #[derive(Args, Debug)]
 pub(crate) struct InitArgs {

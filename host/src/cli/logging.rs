@@ -4,7 +4,7 @@
 //! lines is one write, and the thread is woken at most once per `PACE`), as text
 //! or as one JSON object per line (`log.format`).
 
-use tokenscope::config::LogFormat;
+use crate::config::LogFormat;
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 
 /// Lines the non-blocking writer holds before it drops new ones.
@@ -55,7 +55,7 @@ pub(crate) fn init_server(format: LogFormat) -> WorkerGuard {
     let stderr = Paced(std::io::BufWriter::with_capacity(WRITE_BUFFER, std::io::stderr()));
     let (writer, guard) = NonBlockingBuilder::default().lossy(true).buffered_lines_limit(BUFFERED_LINES).finish(stderr);
     // Decision lines skip `tracing`'s formatting but share its writer and stream.
-    tokenscope::observe::decision_log::install(writer.clone(), format);
+    crate::observe::decision_log::install(writer.clone(), format);
     let level = level(tracing::Level::INFO);
     let _ = match format {
         LogFormat::Text => tracing_subscriber::fmt()

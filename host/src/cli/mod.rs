@@ -29,7 +29,7 @@ use std::sync::Arc;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 
-use tokenscope::runtime::{Limits, PolicyModule};
+use crate::runtime::{Limits, PolicyModule};
 
 /// Exit code for a usage error or a failure that prevented an answer.
 pub(crate) const EXIT_ERROR: u8 = 2;
@@ -95,7 +95,7 @@ pub(crate) struct PolicyArg {
 
 impl PolicyArg {
     pub(crate) fn load(&self) -> Result<Arc<PolicyModule>> {
-        let runtime = context::runtime(&tokenscope::config::PolicyConfig::default())?;
+        let runtime = context::runtime(&crate::config::PolicyConfig::default())?;
         match &self.policy {
             Some(path) => PolicyModule::from_file(&runtime, path, Limits::default()),
             None => PolicyModule::embedded(&runtime, Limits::default()),
@@ -104,7 +104,7 @@ impl PolicyArg {
 }
 
 /// Runs the command line and returns the process exit code.
-pub(crate) fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {

@@ -8,8 +8,8 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use super::context::StoreArgs;
-use tokenscope::notify::ExpiryNotifier;
-use tokenscope::time::SystemClock;
+use crate::notify::ExpiryNotifier;
+use crate::time::SystemClock;
 
 #[derive(Args, Debug)]
 pub(crate) struct NotifyArgs {

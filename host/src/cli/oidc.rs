@@ -12,8 +12,8 @@ use clap::{Args, Subcommand};
 use serde_json::Value;
 
 use super::context::StoreArgs;
-use tokenscope::oidc::{Exchanger, OidcError};
-use tokenscope::time::UnixTime;
+use crate::oidc::{Exchanger, OidcError};
+use crate::time::UnixTime;
 
 #[derive(Args, Debug)]
 pub(crate) struct ExchangeArgs {

@@ -8,9 +8,9 @@ use std::process::ExitCode;
 use anyhow::Result;
 use serde::Serialize;
 
-use tokenscope::authority::{Issued, LifecycleError};
-use tokenscope::store::TokenRecord;
-use tokenscope::time::UnixTime;
+use crate::authority::{Issued, LifecycleError};
+use crate::store::TokenRecord;
+use crate::time::UnixTime;
 
 pub(crate) fn when(t: Option<UnixTime>) -> String {
     t.map_or_else(|| "never".to_owned(), |t| t.to_string())

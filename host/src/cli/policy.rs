@@ -16,10 +16,10 @@ use super::policy_author::{BuildArgs, NewArgs};
 use super::policy_diff::DiffArgs;
 use super::policy_remote::{Call, LoadArgs, RemoteArgs};
 use super::policy_vectors::TestArgs;
-use tokenscope::config::PolicyConfig;
-use tokenscope::gate::admit;
-use tokenscope::runtime::{DEFAULT_POLICY, DEFAULT_POLICY_SOURCE, Interface};
-use tokenscope::vectors::Vectors;
+use crate::config::PolicyConfig;
+use crate::gate::admit;
+use crate::runtime::{DEFAULT_POLICY, DEFAULT_POLICY_SOURCE, Interface};
+use crate::vectors::Vectors;
 
 #[derive(Subcommand, Debug)]
 pub(crate) enum PolicyCommand {
@@ -73,7 +73,7 @@ struct Report {
     vectors: Option<usize>,
     /// The gate's verdict, check by check.
     #[serde(skip_serializing_if = "Option::is_none")]
-    gate: Option<tokenscope::gate::GateReport>,
+    gate: Option<crate::gate::GateReport>,
     #[serde(flatten)]
     interface: Interface,
 }
@@ -109,14 +109,14 @@ fn inspect(args: &InspectArgs) -> Result<ExitCode> {
         &bytes,
         &source,
         config.limits(),
-        &tokenscope::gate::GateOptions::of(&config, tokenscope::time::UnixTime::now()),
+        &crate::gate::GateOptions::of(&config, crate::time::UnixTime::now()),
         None,
     );
     let loaded = match module {
         Some(module) => Ok(module),
-        None => tokenscope::runtime::PolicyModule::from_bytes(&runtime, &bytes, &source, config.limits()),
+        None => crate::runtime::PolicyModule::from_bytes(&runtime, &bytes, &source, config.limits()),
     };
-    let vectors = tokenscope::runtime::embedded_vectors(&bytes)
+    let vectors = crate::runtime::embedded_vectors(&bytes)
         .ok()
         .flatten()
         .map(|text| Vectors::from_toml(&text).map_or(0, |v| v.cases.len()));
@@ -142,7 +142,7 @@ fn inspect(args: &InspectArgs) -> Result<ExitCode> {
             name: None,
             version: None,
             description: None,
-            sha256: tokenscope::runtime::sha256_hex(&bytes),
+            sha256: crate::runtime::sha256_hex(&bytes),
             size: bytes.len(),
             catalog_actions: None,
             vectors,

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use tokenscope::runtime::sha256_hex;
+use crate::runtime::sha256_hex;
 
 mod template {
     include!(concat!(env!("OUT_DIR"), "/policy_template.rs"));
@@ -120,7 +120,7 @@ pub(crate) fn build(args: &BuildArgs) -> Result<ExitCode> {
         None => Some(args.dir.join("vectors.toml")).filter(|p| p.is_file()),
     };
     if let Some(path) = &vectors {
-        tokenscope::vectors::Vectors::from_file(path)?;
+        crate::vectors::Vectors::from_file(path)?;
     }
     let dir = std::fs::canonicalize(&args.dir).with_context(|| format!("no directory `{}`", args.dir.display()))?;
     let build = tokenscope_wasm_build::PolicyBuild {

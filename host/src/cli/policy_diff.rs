@@ -13,12 +13,12 @@ use clap::Args;
 use serde::Serialize;
 
 use super::context::{module_arg, runtime};
-use tokenscope::config::PolicyConfig;
-use tokenscope::runtime::Evaluator;
-use tokenscope::store::TokenId;
-use tokenscope::swap::ModuleSummary;
-use tokenscope::vectors::{Decided, Vectors, decide_case};
-use tokenscope::verdict::Verdict;
+use crate::config::PolicyConfig;
+use crate::runtime::Evaluator;
+use crate::store::TokenId;
+use crate::swap::ModuleSummary;
+use crate::vectors::{Decided, Vectors, decide_case};
+use crate::verdict::Verdict;
 
 #[derive(Args, Debug)]
 pub(crate) struct DiffArgs {
@@ -66,7 +66,7 @@ pub(crate) fn run(args: &DiffArgs) -> Result<ExitCode> {
     let old = module_arg(&runtime, &args.old, &config)?;
     let new = module_arg(&runtime, &args.new, &config)?;
     let requests = Vectors::from_file(&args.requests)?;
-    let now = requests.default_now(tokenscope::time::UnixTime::now().secs());
+    let now = requests.default_now(crate::time::UnixTime::now().secs());
     let (mut old_eval, mut new_eval) = (Evaluator::new(&old), Evaluator::new(&new));
     let mut changes = Vec::new();
     let mut summary = Summary { requests: requests.cases.len(), ..Summary::default() };

@@ -56,7 +56,7 @@ pub(crate) fn run(store: &StoreArgs, call: &Call<'_>) -> Result<ExitCode> {
     let response = match call {
         Call::Load(args) => {
             let bytes = if args.file.as_os_str() == super::context::EMBEDDED {
-                tokenscope::runtime::DEFAULT_POLICY.to_vec()
+                crate::runtime::DEFAULT_POLICY.to_vec()
             } else {
                 std::fs::read(&args.file)
                     .with_context(|| format!("failed to read policy file `{}`", args.file.display()))?

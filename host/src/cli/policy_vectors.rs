@@ -12,10 +12,10 @@ use clap::Args;
 use serde::Serialize;
 
 use super::context::{module_arg, runtime};
-use tokenscope::config::PolicyConfig;
-use tokenscope::gate::{catalog_problems, safety_results};
-use tokenscope::swap::ModuleSummary;
-use tokenscope::vectors::{CaseResult, Vectors, run_vectors};
+use crate::config::PolicyConfig;
+use crate::gate::{catalog_problems, safety_results};
+use crate::swap::ModuleSummary;
+use crate::vectors::{CaseResult, Vectors, run_vectors};
 
 #[derive(Args, Debug)]
 pub(crate) struct TestArgs {
@@ -54,7 +54,7 @@ pub(crate) fn run(args: &TestArgs) -> Result<ExitCode> {
             ),
         },
     };
-    let results = run_vectors(&module, &vectors, tokenscope::time::UnixTime::now().secs());
+    let results = run_vectors(&module, &vectors, crate::time::UnixTime::now().secs());
     let safety = safety_results(&module);
     let problems = catalog_problems(&module);
     let passed =

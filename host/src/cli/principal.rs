@@ -8,9 +8,9 @@ use clap::{Args, Subcommand};
 
 use super::context::StoreArgs;
 use super::output::print_json;
-use tokenscope::authority::{Actor, bindings_from_texts};
-use tokenscope::config::parse_duration;
-use tokenscope::store::Binding;
+use crate::authority::{Actor, bindings_from_texts};
+use crate::config::parse_duration;
+use crate::store::Binding;
 
 #[derive(Subcommand, Debug)]
 pub(crate) enum PrincipalCommand {
@@ -64,7 +64,7 @@ pub(crate) struct BindingArgs {
 impl BindingArgs {
     fn bindings(
         &self,
-        roles: &std::collections::BTreeMap<String, tokenscope::config::RoleConfig>,
+        roles: &std::collections::BTreeMap<String, crate::config::RoleConfig>,
     ) -> Result<Vec<Binding>> {
         Ok(bindings_from_texts(&self.grants, &self.roles, roles)?)
     }

@@ -39,6 +39,6 @@ pub(crate) fn run(store_args: &StoreArgs, args: &ServeArgs) -> Result<ExitCode> 
     let _logs = super::logging::init_server(config.log.format);
     let authority = store_args.serving_authority(config)?;
     let runtime = tokio::runtime::Runtime::new().context("failed to start the async runtime")?;
-    runtime.block_on(tokenscope::server::serve(Arc::new(authority)))?;
+    runtime.block_on(crate::server::serve(Arc::new(authority)))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 
-use tokenscope::store::StoreLocation;
+use crate::store::StoreLocation;
 
 #[derive(Subcommand, Debug)]
 pub(crate) enum StoreCommand {
@@ -34,9 +34,9 @@ pub(crate) fn run(command: &StoreCommand) -> Result<ExitCode> {
     if from == to {
         anyhow::bail!("--from and --to name the same store");
     }
-    let source = tokenscope::store::open_existing(&from).with_context(|| format!("cannot open `{from}`"))?;
+    let source = crate::store::open_existing(&from).with_context(|| format!("cannot open `{from}`"))?;
     let snapshot = source.export().with_context(|| format!("cannot read `{from}`"))?;
-    let target = tokenscope::store::open(&to).with_context(|| format!("cannot open `{to}`"))?;
+    let target = crate::store::open(&to).with_context(|| format!("cannot open `{to}`"))?;
     target.import(&snapshot, args.replace).with_context(|| format!("cannot write `{to}`"))?;
     let (principals, tokens, links) = snapshot.counts();
     println!("copied {principals} principals, {tokens} tokens and {links} sign-in links from `{from}` to `{to}`");

@@ -8,11 +8,11 @@ use clap::{Args, Subcommand};
 
 use super::context::StoreArgs;
 use super::output::{lifecycle_exit, print_issued, print_json, token_line};
-use tokenscope::authority::{Actor, Authority, Expiry, IssueRequest, TokenChange};
-use tokenscope::config::parse_duration;
-use tokenscope::grant_text::grants_from_texts;
-use tokenscope::store::TokenId;
-use tokenscope::time::UnixTime;
+use crate::authority::{Actor, Authority, Expiry, IssueRequest, TokenChange};
+use crate::config::parse_duration;
+use crate::grant_text::grants_from_texts;
+use crate::store::TokenId;
+use crate::time::UnixTime;
 
 #[derive(Subcommand, Debug)]
 pub(crate) enum TokenCommand {
@@ -199,7 +199,7 @@ fn run_with(authority: &Authority, command: &TokenCommand) -> Result<ExitCode> {
             } else {
                 let now = authority.now();
                 for t in &tokens {
-                    if let Some(line) = tokenscope::notify::warning_line(t, now) {
+                    if let Some(line) = crate::notify::warning_line(t, now) {
                         println!("{line}");
                     }
                 }

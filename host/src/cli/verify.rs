@@ -30,7 +30,7 @@ struct Report<'a> {
     code: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<&'a str>,
-    token: Option<tokenscope::store::TokenId>,
+    token: Option<crate::store::TokenId>,
     owner: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     grant: Option<&'a str>,
@@ -51,8 +51,8 @@ pub(crate) fn run(store: &StoreArgs, args: &VerifyArgs) -> Result<ExitCode> {
     let verified = authority.verify(secret.as_deref(), &args.action, &args.resource);
     authority.flush_usage()?;
     let (code, message) = match &verified.verdict {
-        tokenscope::verdict::Verdict::Allow { .. } => (None, None),
-        tokenscope::verdict::Verdict::Deny { code, message } => (Some(code.as_str()), Some(&**message)),
+        crate::verdict::Verdict::Allow { .. } => (None, None),
+        crate::verdict::Verdict::Deny { code, message } => (Some(code.as_str()), Some(&**message)),
     };
     let report = Report {
         decision: if verified.verdict.is_allow() { "allow" } else { "deny" },

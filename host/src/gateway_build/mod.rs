@@ -6,6 +6,4 @@ mod compose;
 mod proxy_world;
 mod settings_component;
 
-pub use compose::{Built, GATEWAY_COMPONENT, build};
-pub use proxy_world::check_proxy_world;
-pub use settings_component::settings_component;
+pub use compose::build;

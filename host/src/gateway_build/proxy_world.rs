@@ -65,7 +65,7 @@ mod tests {
 
     #[test]
     fn the_bare_gateway_imports_its_policy_and_settings_which_the_proxy_lacks() {
-        let err = check_proxy_world(super::super::GATEWAY_COMPONENT).unwrap_err();
+        let err = check_proxy_world(crate::gateway_build::compose::GATEWAY_COMPONENT).unwrap_err();
         let text = format!("{err:#}");
         assert!(text.contains("tokenscope:policy/evaluator") && text.contains("tokenscope:gateway/settings"), "{text}");
     }

@@ -8,8 +8,8 @@ pub mod decision_log;
 mod record;
 mod shadow;
 
-pub use record::{Recorder, vector_of};
-pub use shadow::{Shadow, ShadowStats};
+pub use record::Recorder;
+pub use shadow::Shadow;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -62,10 +62,7 @@ pub(crate) struct BindingArgs {
 }
 
 impl BindingArgs {
-    fn bindings(
-        &self,
-        roles: &std::collections::BTreeMap<String, crate::config::RoleConfig>,
-    ) -> Result<Vec<Binding>> {
+    fn bindings(&self, roles: &std::collections::BTreeMap<String, crate::config::RoleConfig>) -> Result<Vec<Binding>> {
         Ok(bindings_from_texts(&self.grants, &self.roles, roles)?)
     }
 }

@@ -7,6 +7,7 @@
 mod copy;
 mod fleet;
 mod listen;
+mod queries;
 mod rows;
 mod schema;
 mod sql;

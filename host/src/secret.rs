@@ -6,8 +6,8 @@
 use std::fmt;
 
 use thiserror::Error;
-use tokenscope_request::{ALPHABET, RANDOM_LEN, check_shape, checksum};
-pub use tokenscope_request::{PREFIX, Presented, SECRET_LEN, SecretError, SecretHash};
+use tokenscope_request::{ALPHABET, RANDOM_LEN, checksum};
+pub use tokenscope_request::{PREFIX, Presented, SECRET_LEN, SecretError, SecretHash, check_shape};
 
 /// How many characters of a secret (after the prefix) a hint shows.
 const HINT_LEN: usize = 4;

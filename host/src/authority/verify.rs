@@ -20,7 +20,7 @@ use crate::contract::{DenyCode, TokenStatus};
 use crate::observe::Tapped;
 use crate::observe::decision_log::{self, DecisionLine};
 use crate::runtime::{KeyedRights, PolicyModule, Question};
-use crate::secret::{Secret, SecretHash};
+use crate::secret::{SecretHash, check_shape};
 use crate::store::{PrincipalId, TokenId};
 use crate::swap::ActivePolicy;
 use crate::verdict::{Code, Verdict};
@@ -170,21 +170,29 @@ impl Authority {
         Ok(verified)
     }
 
-    /// The stored token whose secret hashes to `hash`, from the cache when it may
-    /// answer, else from the store (and kept). `Err` is the deny to answer.
+    /// The stored token whose secret `presented` hashes to `hash`, from the cache
+    /// when it may answer, else from the store (and kept). `Err` is the deny to
+    /// answer: a secret the cache does not hold is refused by its shape alone
+    /// when that is wrong, before anything else is asked.
     fn stored_token(
         &self,
         hash: SecretHash,
+        presented: &str,
         cached: bool,
         reads: Reads,
-    ) -> Result<Result<Arc<CachedToken>, (Code, &'static str)>, NeedsStore> {
-        match cached.then(|| self.caches.token(&hash)).flatten() {
-            Some(Found::Token(token)) => return Ok(Ok(token)),
-            Some(Found::Unknown) => return Ok(Err((Code::UnknownToken, UNKNOWN))),
-            None if reads == Reads::Memory => return Err(NeedsStore),
-            None => {}
+    ) -> Result<Result<Arc<CachedToken>, Refusal>, NeedsStore> {
+        let found = cached.then(|| self.caches.token(&hash)).flatten();
+        if let Some(Found::Token(token)) = found {
+            return Ok(Ok(token));
         }
-        Ok(self.read_token(hash, cached))
+        if let Err(err) = check_shape(presented) {
+            return Ok(Err((Code::MalformedToken, err.to_string().into())));
+        }
+        match found {
+            Some(Found::Unknown) => Ok(Err((Code::UnknownToken, UNKNOWN.into()))),
+            _ if reads == Reads::Memory => Err(NeedsStore),
+            _ => Ok(self.read_token(hash, cached).map_err(|(code, message)| (code, message.into()))),
+        }
     }
 
     /// The stored token whose secret hashes to `hash`, read from the store (and
@@ -266,16 +274,17 @@ impl Authority {
         let Some(presented) = presented.filter(|p| !p.is_empty()) else {
             return Ok(Verified::refused(module, Code::MissingToken, "no token was presented"));
         };
-        let hash = match Secret::hash_of(presented.trim()) {
-            Ok(hash) => hash,
-            Err(err) => return Ok(Verified::refused(module, Code::MalformedToken, err.to_string())),
-        };
+        let presented = presented.trim();
+        // The hash comes first: a secret whose hash names a cached token is one this
+        // host issued, so its shape is right (SHA-256 does not collide) and the shape
+        // is checked only when the cache does not know it, before any store read.
+        let hash = SecretHash::of(presented);
         let cached = match reads {
             Reads::Memory if self.caches.fresh() => true,
             Reads::Memory => return Err(NeedsStore),
             Reads::Store => self.caches.usable(self.store.as_ref()),
         };
-        let token = match self.stored_token(hash, cached, reads)? {
+        let token = match self.stored_token(hash, presented, cached, reads)? {
             Ok(token) => token,
             Err((code, message)) => return Ok(Verified::refused(module, code, message)),
         };
@@ -338,6 +347,9 @@ impl Authority {
         Ok(verified)
     }
 }
+
+/// Why a presented secret names no token: the code and the message to answer.
+type Refusal = (Code, Cow<'static, str>);
 
 /// What a store read of a secret hash gave: the token, or the deny.
 pub(super) type TokenRead = Result<Arc<CachedToken>, (Code, &'static str)>;

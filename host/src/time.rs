@@ -1,6 +1,7 @@
 //! Time inside the host: `UnixTime`, a point in whole seconds since the Unix
 //! epoch (a bare `u64` only at the WIT and SQL edges), read from RFC 3339, dates
-//! and `@UNIX`; and the clock it comes from (the system's, or one tests move).
+//! and `@UNIX`; the clock it comes from (the system's, or one tests move); and
+//! `Moment`, the monotonic milliseconds the caches measure their age in.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -34,9 +35,17 @@ impl UnixTime {
         self.0
     }
 
-    /// The system clock's time now (the epoch if the clock is before it).
+    /// The system clock's time now (the epoch if the clock is before it). On
+    /// Linux it is read from the kernel's coarse clock, which costs a few
+    /// nanoseconds (no timer access, where the precise one costs tens on every
+    /// check) and runs at most one tick (1-10 ms) behind: whole seconds, expiry
+    /// included, turn that much later.
     pub fn now() -> UnixTime {
-        UnixTime(u64::try_from(Timestamp::now().as_second()).unwrap_or(0))
+        #[cfg(target_os = "linux")]
+        let seconds = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse).tv_sec;
+        #[cfg(not(target_os = "linux"))]
+        let seconds = Timestamp::now().as_second();
+        UnixTime(u64::try_from(seconds).unwrap_or(0))
     }
 
     /// `self + duration`, in whole seconds, saturating at the end of time.
@@ -75,6 +84,53 @@ impl fmt::Display for UnixTime {
             None => write!(f, "@{}", self.0),
         }
     }
+}
+
+/// A reading of the monotonic clock in whole milliseconds since some fixed
+/// point, for measuring ages within this process. On Linux it is the kernel's
+/// coarse clock: a few nanoseconds to read, at most [`Moment::tick_ms`] behind
+/// the precise one, and never going back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Moment(u64);
+
+impl Moment {
+    /// The clock now.
+    pub fn now() -> Moment {
+        #[cfg(target_os = "linux")]
+        let ms = timespec_ms(rustix::time::clock_gettime(rustix::time::ClockId::MonotonicCoarse));
+        #[cfg(not(target_os = "linux"))]
+        let ms = {
+            static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+            u64::try_from(START.get_or_init(std::time::Instant::now).elapsed().as_millis()).unwrap_or(u64::MAX)
+        };
+        Moment(ms)
+    }
+
+    /// The milliseconds since the clock's fixed point.
+    pub const fn ms(self) -> u64 {
+        self.0
+    }
+
+    /// How far behind the precise clock a reading may be, in milliseconds
+    /// (rounded up; at least 1): an age measured between two readings is at
+    /// most this much short of the true one.
+    pub fn tick_ms() -> u64 {
+        #[cfg(target_os = "linux")]
+        let ms = {
+            let res = rustix::time::clock_getres(rustix::time::ClockId::MonotonicCoarse);
+            timespec_ms(res).saturating_add(u64::from(res.tv_nsec % 1_000_000 != 0))
+        };
+        #[cfg(not(target_os = "linux"))]
+        let ms = 1;
+        ms.max(1)
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn timespec_ms(t: rustix::time::Timespec) -> u64 {
+    let secs = u64::try_from(t.tv_sec).unwrap_or(0);
+    let ms = u64::try_from(t.tv_nsec).unwrap_or(0) / 1_000_000;
+    secs.saturating_mul(1000).saturating_add(ms)
 }
 
 /// Where the host reads the time from.
@@ -129,6 +185,23 @@ mod tests {
         assert_eq!(UnixTime::parse("2027-01-01").unwrap(), t);
         assert_eq!(UnixTime::parse("@1798761600").unwrap(), t);
         assert_eq!(t.to_string(), "2027-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn the_coarse_clocks_keep_up_with_the_precise_ones() {
+        let tick = Moment::tick_ms();
+        assert!((1..=100).contains(&tick), "{tick} ms");
+        let before = Moment::now();
+        let precise = std::time::Instant::now();
+        std::thread::sleep(Duration::from_millis(50));
+        let after = Moment::now();
+        let elapsed = u64::try_from(precise.elapsed().as_millis()).unwrap();
+        // An age between two readings is short of the true one by at most a tick.
+        assert!(after.ms() - before.ms() + tick >= 50, "{before:?} {after:?} {tick}");
+        assert!(after.ms() - before.ms() <= elapsed + tick, "{before:?} {after:?} {elapsed}");
+        let coarse = UnixTime::now().secs();
+        let precise = u64::try_from(Timestamp::now().as_second()).unwrap();
+        assert!(precise - coarse <= 1, "{coarse} {precise}");
     }
 
     #[test]

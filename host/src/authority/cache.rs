@@ -13,7 +13,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use foldhash::{HashMap, HashMapExt, HashSet};
 
@@ -22,7 +22,7 @@ use crate::contract::Grants;
 use crate::runtime::{KeyedGrants, KeyedRights};
 use crate::secret::SecretHash;
 use crate::store::{PrincipalId, Store, TokenId, TokenRecord};
-use crate::time::UnixTime;
+use crate::time::{Moment, UnixTime};
 
 /// What a verification needs of a stored token.
 #[derive(Debug)]
@@ -97,7 +97,11 @@ pub struct Caches {
     deaf: AtomicBool,
     /// How late the last change notification arrived (ms); `u64::MAX`: none yet.
     lag_ms: AtomicU64,
-    started: Instant,
+    /// The monotonic clock when the caches were made; every `_ms` above counts from it.
+    started: Moment,
+    /// How far behind a reading of that (coarse) clock may be: added to an age
+    /// before it is compared with a bound, so the bound holds.
+    tick_ms: u64,
 }
 
 /// What a fill remembers: the generation it was read under.
@@ -119,13 +123,14 @@ impl Caches {
             clean_ms: AtomicU64::new(0),
             deaf: AtomicBool::new(false),
             lag_ms: AtomicU64::new(u64::MAX),
-            started: Instant::now(),
+            started: Moment::now(),
+            tick_ms: Moment::tick_ms(),
         }
     }
 
     fn elapsed_ms(&self) -> u64 {
         // +1 so that 0 stays "never confirmed".
-        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX).saturating_add(1)
+        Moment::now().ms().saturating_sub(self.started.ms()).saturating_add(1)
     }
 
     /// Whether the caches may answer now without reading anything: enabled,
@@ -139,7 +144,7 @@ impl Caches {
         }
         let confirmed = self.confirmed_ms.load(Ordering::Acquire);
         let bound = u64::try_from(self.staleness_bound().as_millis()).unwrap_or(u64::MAX);
-        confirmed != 0 && self.elapsed_ms().saturating_sub(confirmed) < bound
+        confirmed != 0 && self.elapsed_ms().saturating_sub(confirmed).saturating_add(self.tick_ms) < bound
     }
 
     /// A notification came that no counter read begun after it has answered
@@ -169,7 +174,7 @@ impl Caches {
         }
         if self.checking.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_err() {
             // Another request is reading the counter: trust what it confirmed a little longer.
-            return confirmed != 0 && age < refresh.saturating_mul(2) && !self.dirty();
+            return confirmed != 0 && age.saturating_add(self.tick_ms) < refresh.saturating_mul(2) && !self.dirty();
         }
         let usable = match store.change_counter() {
             Ok(counter) => {
@@ -199,8 +204,8 @@ impl Caches {
     /// (a fleet host's listening connection probes it), by a read that began
     /// at `began`: a moved counter empties the caches, and either way they are
     /// confirmed; notifications that arrived after `began` keep them dirty.
-    pub fn confirm(&self, counter: u64, began: Instant) {
-        let began_ms = u64::try_from(began.saturating_duration_since(self.started).as_millis()).unwrap_or(0);
+    pub fn confirm(&self, counter: u64, began: Moment) {
+        let began_ms = began.ms().saturating_sub(self.started.ms());
         self.confirm_at(began_ms.saturating_add(1), counter);
     }
 

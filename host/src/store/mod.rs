@@ -141,7 +141,7 @@ pub enum StoreSignal {
         /// The counter.
         counter: u64,
         /// When the read began.
-        began: std::time::Instant,
+        began: crate::time::Moment,
     },
     /// The fleet's desired policy module changed.
     Fleet,

@@ -100,7 +100,7 @@ async fn listen(
                 }
             }
             _ = probe.tick() => {
-                let began = std::time::Instant::now();
+                let began = crate::time::Moment::now();
                 let read = client.query_typed_one("SELECT counter FROM changes WHERE id = 1", &[]);
                 match tokio::time::timeout(PROBE_TIMEOUT, read).await {
                     Ok(Ok(row)) => {

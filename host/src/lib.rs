@@ -18,6 +18,7 @@
 //!   a module passes, hot swapping, shadow and recording.
 //! - [`authority`]: every operation: the check flow, verify, token lifecycle, principals.
 //! - [`oidc`]: trading a CI job's identity token for a short-lived token.
+//! - [`leaks`]: finding leaked secrets (files, git history) and rules for other scanners.
 //! - `fleet`: a host in a fleet on PostgreSQL: the desired module, publish, heartbeats.
 //! - [`server`]: HTTP, rendering the authority's answers; [`config`] and `notify` beside it.
 //! - `gateway_build`: `tokenscope gateway build`, composing the wasm gateway (`host/wasm-gateway`) with a policy.
@@ -35,6 +36,7 @@ pub mod gate;
 mod gateway_build;
 pub mod grant_text;
 mod ids;
+pub mod leaks;
 mod locks;
 mod notify;
 mod observe;

@@ -6,8 +6,10 @@
 use std::fmt;
 
 use thiserror::Error;
-use tokenscope_request::{ALPHABET, RANDOM_LEN, checksum};
-pub use tokenscope_request::{PREFIX, Presented, SECRET_LEN, SecretError, SecretHash, check_shape};
+pub use tokenscope_request::{
+    ALPHABET, CHECKSUM_LEN, PREFIX, Presented, SECRET_LEN, SecretError, SecretHash, check_shape,
+};
+use tokenscope_request::{RANDOM_LEN, checksum};
 
 /// How many characters of a secret (after the prefix) a hint shows.
 const HINT_LEN: usize = 4;
@@ -68,9 +70,14 @@ impl Secret {
 
     /// `tks_AbC1…`: enough to tell tokens apart in a list, too little to use.
     pub fn hint(&self) -> String {
-        let shown = self.0.get(..PREFIX.len() + HINT_LEN).unwrap_or(PREFIX);
-        format!("{shown}…")
+        hint_of(&self.0)
     }
+}
+
+/// `tks_AbC1…` of any secret's text: what a list, a log line or a leak finding shows.
+pub fn hint_of(secret: &str) -> String {
+    let shown = secret.get(..PREFIX.len() + HINT_LEN).unwrap_or(PREFIX);
+    format!("{shown}…")
 }
 
 impl fmt::Debug for Secret {

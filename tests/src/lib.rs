@@ -18,6 +18,7 @@ pub mod page;
 pub mod pgbouncer;
 pub mod postgres;
 pub mod routes;
+pub mod scanners;
 pub mod schemathesis;
 pub mod server;
 pub mod tcp_proxy;

@@ -7,6 +7,7 @@ mod context;
 mod fleet;
 mod gateway;
 mod init;
+mod leaks;
 mod logging;
 mod notify;
 mod oidc;
@@ -83,6 +84,9 @@ enum Command {
     /// Check identity tokens against this config's issuers and rules
     #[command(subcommand)]
     Oidc(oidc::OidcCommand),
+    /// Leaked secrets: rules for secret scanners, and a scan of files or git history
+    #[command(subcommand)]
+    Leaks(leaks::LeaksCommand),
 }
 
 /// Which policy module to use.
@@ -135,6 +139,7 @@ pub fn main() -> ExitCode {
         Command::Store(command) => store::run(&command),
         Command::Exchange(args) => oidc::exchange(&cli.store, &args),
         Command::Oidc(command) => oidc::run(&cli.store, &command),
+        Command::Leaks(command) => leaks::run(&command),
     };
     match result {
         Ok(code) => code,

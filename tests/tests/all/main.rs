@@ -19,6 +19,7 @@ mod gate;
 mod gateway;
 mod introspect;
 mod layering;
+mod leaks;
 mod lifecycle;
 mod limits;
 mod malformed;

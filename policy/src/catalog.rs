@@ -74,7 +74,7 @@ const fn on_parent(
 use Level::{Manage, Read, Write};
 
 /// Every action, sorted by name (byte order), so lookups are binary searches.
-pub static CATALOG: [ActionDef; 72] = [
+pub static CATALOG: [ActionDef; 73] = [
     act("admin", Read, ROOT, "read administrative endpoints (e.g. GET Log/LogSchema)", "venafi"),
     act("admin:recyclebin", Manage, ROOT, "empty and restore the recycle bin", "venafi"),
     act("agent", Read, ROOT, "read agent resources (e.g. GET Client/Details)", "venafi"),
@@ -160,6 +160,13 @@ pub static CATALOG: [ActionDef; 72] = [
         Manage,
         ROOT,
         "read any token's grants, owner rights and state by its secret's SHA-256, and the change feed (wasm gateways)",
+        "tokenscope",
+    ),
+    act(
+        "system.tokens:report-leak",
+        Manage,
+        ROOT,
+        "report leaked secrets to POST /v1/leaks, which revokes each one that names a token (secret scanners)",
         "tokenscope",
     ),
     act("system:delete-blobs", Manage, ROOT, "delete unreferenced system blobs", "psm"),

@@ -28,3 +28,4 @@ pub mod wait;
 pub mod wasmtime_cli;
 pub mod wasmtime_serve;
 pub mod wave;
+pub mod webhook;

@@ -41,6 +41,9 @@ pub enum RefusalCode {
     TooManyLive,
     /// The identity token was exchanged before: each is exchanged once.
     IdentityReplayed,
+    /// The token to reissue was reported leaked: a reissued secret could be the
+    /// leaked one's copy revived, so a new token is made instead.
+    Leaked,
 }
 
 impl RefusalCode {
@@ -59,6 +62,7 @@ impl RefusalCode {
             RefusalCode::LastAdministrator => "last-administrator",
             RefusalCode::TooManyLive => "too-many-live-tokens",
             RefusalCode::IdentityReplayed => "identity-token-replayed",
+            RefusalCode::Leaked => "leaked",
         }
     }
 }

@@ -231,6 +231,12 @@ impl Authority {
         }
         let ceiling = self.ceiling(actor)?;
         let record = self.addressed(&ceiling, id, owner)?;
+        if let (true, Some(leak)) = (change.reissue, &record.leak) {
+            return Err(refused(
+                RefusalCode::Leaked,
+                format!("token {id} was reported leaked at {}; create a new one", leak.url),
+            ));
+        }
         if change.reissue && record.revoked_at.is_some() {
             return Err(refused(RefusalCode::Revoked, format!("token {id} is revoked; create a new one")));
         }

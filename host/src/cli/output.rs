@@ -17,7 +17,11 @@ pub(crate) fn when(t: Option<UnixTime>) -> String {
 }
 
 pub(crate) fn token_line(t: &TokenRecord) -> String {
-    let state = if t.revoked_at.is_some() { " [revoked]" } else { "" };
+    let state = match (&t.leak, t.revoked_at) {
+        (Some(leak), _) => format!(" [revoked: leaked at {}]", leak.url),
+        (None, Some(_)) => " [revoked]".to_owned(),
+        (None, None) => String::new(),
+    };
     format!(
         "{:>5}  {:<24} owner={:<12} {}  expires={}  uses={} last-used={}{state}\n       grants: {}",
         t.id,

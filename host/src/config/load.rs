@@ -9,9 +9,9 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
 use super::{
-    CacheConfig, Check, FleetConfig, GatewayConfig, IntrospectConfig, LogConfig, NotifierConfig, OidcConfig,
-    PolicyConfig, RecordConfig, RoleConfig, ServerConfig, StoreConfig, TokenConfig, UsageConfig, parse_duration,
-    public_origin,
+    CacheConfig, Check, FleetConfig, GatewayConfig, IntrospectConfig, LeaksConfig, LogConfig, NotifierConfig,
+    OidcConfig, PolicyConfig, RecordConfig, RoleConfig, ServerConfig, StoreConfig, TokenConfig, UsageConfig,
+    parse_duration, public_origin,
 };
 use crate::grant_text::parse_grant;
 use crate::store::StoreLocation;
@@ -53,6 +53,8 @@ pub struct Config {
     pub fleet: FleetConfig,
     /// Short-lived tokens in exchange for OIDC identity tokens (CI jobs).
     pub oidc: OidcConfig,
+    /// Leak reports (`POST /v1/leaks`): signers, replays, the webhook.
+    pub leaks: LeaksConfig,
 }
 
 impl Config {
@@ -95,6 +97,7 @@ impl Config {
     pub fn validate(&self) -> Result<()> {
         self.fleet.validate()?;
         self.oidc.validate()?;
+        self.leaks.validate()?;
         if self.tokens.default_ttl > self.tokens.max_ttl {
             bail!("tokens.default_ttl is longer than tokens.max_ttl");
         }

@@ -67,6 +67,7 @@ pub fn refusal_status(code: RefusalCode) -> StatusCode {
         RefusalCode::LastAdministrator => StatusCode::CONFLICT,
         RefusalCode::TooManyLive => StatusCode::TOO_MANY_REQUESTS,
         RefusalCode::IdentityReplayed => StatusCode::UNAUTHORIZED,
+        RefusalCode::Leaked => StatusCode::CONFLICT,
     }
 }
 

@@ -15,6 +15,7 @@ mod error;
 mod exchange_api;
 mod health;
 mod introspect_api;
+mod leaks_api;
 mod listen;
 mod metrics;
 mod policy_api;
@@ -36,6 +37,7 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
     ("GET", "/api/openapi.json"),
     ("POST", "/v1/introspect"),
     ("GET", "/v1/revocations"),
+    ("POST", "/v1/leaks"),
     ("GET", "/v1/check"),
     ("POST", "/v1/check"),
     ("GET", "/v1/check/{path}"),
@@ -91,6 +93,8 @@ pub struct AppState {
     pub(crate) fleet: Option<Arc<crate::fleet::Member>>,
     /// Identity token exchange (`[oidc]`).
     pub(crate) oidc: Arc<crate::oidc::Exchanger>,
+    /// Leak reports (`[leaks]`): the signers' keys and the signed bodies seen lately.
+    pub(crate) leaks: leaks_api::LeakDesk,
     /// Checks that may wait for the store at once (`server.store_waits`).
     pub(crate) store_waits: Arc<tokio::sync::Semaphore>,
 }
@@ -119,6 +123,7 @@ fn app(authority: Arc<Authority>, fleet: Option<Arc<crate::fleet::Member>>) -> R
         rights_epoch: introspect_api::rights_epoch(&config),
         fleet,
         oidc: Arc::new(crate::oidc::Exchanger::new(&config.oidc)),
+        leaks: leaks_api::LeakDesk::new(&config.leaks),
         store_waits: Arc::new(tokio::sync::Semaphore::new(config.server.store_waits)),
     });
     let fast = check::Fast::new(Arc::clone(&state), &prefix, config.server.max_header_bytes);
@@ -157,11 +162,14 @@ fn app(authority: Arc<Authority>, fleet: Option<Arc<crate::fleet::Member>>) -> R
         .route(&format!("{prefix}/{{*rest}}"), any(check::check));
     // An identity token too large to be one is refused as such, so its route reads a little more.
     let exchange = Router::new().route("/api/auth/exchange", post(exchange_api::exchange));
+    // A full leak report (1,000 entries) is larger than other API bodies.
+    let leaks = Router::new().route("/v1/leaks", post(leaks_api::report));
     // Modules are larger than any other body: that one route has its own limit.
     let modules = Router::new().route("/api/system/policy", get(policy_api::status).post(policy_api::load));
     let router = bounded(everything, config.server.max_body_bytes)
         .merge(bounded(modules, config.policy.max_module_bytes))
         .merge(bounded(exchange, exchange_api::MAX_BODY))
+        .merge(bounded(leaks, leaks_api::MAX_BODY))
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(config.server.max_header_bytes, error::limit_headers))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, config.server.request_timeout))

@@ -118,4 +118,7 @@ pub const MIGRATIONS: &[&str] = &[
         expires_at INTEGER NOT NULL
     );
     CREATE INDEX exchanged_identities_expiry ON exchanged_identities(expires_at);",
+    // 10: where and when a token's secret was reported leaked (JSON: at, url,
+    // source, reporter), NULL otherwise; the report revoked it.
+    "ALTER TABLE tokens ADD COLUMN leak TEXT;",
 ];

@@ -18,8 +18,8 @@ pub use postgres::{DEFAULT_OP_TIMEOUT, DEFAULT_POOL_SIZE, PgOptions, PgStore};
 pub use snapshot::{Snapshot, StoredLink, StoredToken};
 pub use sqlite::SqliteStore;
 pub use types::{
-    Binding, Changes, Edited, ExchangeOnce, Exchanged, Guarded, NewToken, Principal, PrincipalId, PrincipalsGuard,
-    StoredGrants, TokenEdit, TokenId, TokenOrigin, TokenRecord, UsageDelta, unguarded,
+    Binding, Changes, Edited, ExchangeOnce, Exchanged, Guarded, LeakRecord, NewToken, Principal, PrincipalId,
+    PrincipalsGuard, StoredGrants, TokenEdit, TokenId, TokenOrigin, TokenRecord, UsageDelta, unguarded,
 };
 
 use std::sync::Arc;
@@ -70,6 +70,10 @@ pub trait Store: Send + Sync {
     fn edit_token(&self, id: TokenId, edit: &TokenEdit) -> StoreResult<Edited>;
     /// Marks a token revoked at `now` (a revoked one keeps its first time); false when there was none.
     fn revoke_token(&self, id: TokenId, now: UnixTime) -> StoreResult<bool>;
+    /// Revokes a token because its secret leaked and records where, in one
+    /// statement (a revoked one keeps its first revocation time, a reported one
+    /// its first record); false when there was none.
+    fn record_leak(&self, id: TokenId, leak: &LeakRecord) -> StoreResult<bool>;
     /// Deletes a token; false when there was none.
     fn delete_token(&self, id: TokenId) -> StoreResult<bool>;
     /// Live tokens (not revoked) expiring in `(now, before]`.

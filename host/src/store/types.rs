@@ -138,6 +138,34 @@ pub struct TokenRecord {
     /// Where it came from, when it was minted in exchange for an identity token.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<TokenOrigin>,
+    /// Where and when its secret was reported leaked (it was revoked then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leak: Option<LeakRecord>,
+}
+
+/// A leak report that revoked a token: the first one is kept.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeakRecord {
+    /// When the report came.
+    pub at: UnixTime,
+    /// Where the secret was found (the report's `url`).
+    pub url: String,
+    /// What found it (the report's `source`, such as `content` or `commit`).
+    pub source: String,
+    /// Who reported it: a signer's key id, or the reporting token's owner.
+    pub reporter: String,
+}
+
+impl LeakRecord {
+    /// As stored: one JSON object.
+    pub fn to_text(&self) -> Result<String, StoreError> {
+        serde_json::to_string(self).map_err(|e| StoreError::backend("write a token's leak record", e))
+    }
+
+    /// As stored, read back.
+    pub fn from_text(text: &str) -> Result<LeakRecord, StoreError> {
+        serde_json::from_str(text).map_err(|e| StoreError::Unreadable { what: "leak record", detail: e.to_string() })
+    }
 }
 
 /// A secret hash as a backend stored it (32 bytes), or why it cannot be one.

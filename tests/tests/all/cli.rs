@@ -183,7 +183,7 @@ fn policy_inspect_shows_digest_imports_and_exports() {
     assert_eq!(report["usable"], true);
     assert_eq!(report["imports"], serde_json::json!([]));
     assert_eq!(report["exports"][0]["name"], "tokenscope:policy/evaluator@0.3.0");
-    assert_eq!(report["catalog_actions"], 72);
+    assert_eq!(report["catalog_actions"], 73);
     let out = run(&["policy", "inspect", HOSTILE]);
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("name:        tokenscope-hostile"), "{}", stdout(&out));

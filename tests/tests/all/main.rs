@@ -19,6 +19,7 @@ mod gate;
 mod gateway;
 mod introspect;
 mod layering;
+mod leak_reports;
 mod leaks;
 mod lifecycle;
 mod limits;

@@ -48,7 +48,10 @@ pub async fn export(pool: Pool) -> StoreResult<Snapshot> {
     );
     let mut tokens = Vec::new();
     for row in tx.rows(&sql, &[]).await.op(OP)? {
-        tokens.push(StoredToken { record: rows::token(&row)?, hash: rows::hash(get(&row, 15, "secret hash")?)? });
+        tokens.push(StoredToken {
+            record: rows::token(&row)?,
+            hash: rows::hash(get(&row, rows::AFTER_TOKEN_COLUMNS, "secret hash")?)?,
+        });
     }
     let mut links = Vec::new();
     let link_rows = tx
@@ -96,8 +99,8 @@ pub async fn import(pool: Pool, snapshot: Snapshot, replace: bool) -> StoreResul
         }
     }
     let insert = "INSERT INTO tokens (id, owner_id, name, description, secret_sha256, hint, grants, created_at,
-            expires_at, revoked_at, use_count, last_used_at, last_warned_at, revision, origin)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+            expires_at, revoked_at, use_count, last_used_at, last_warned_at, revision, origin, leak)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
     for StoredToken { record: t, hash } in &snapshot.tokens {
         let grants = serde_json::to_string(&t.grants).map_err(|e| StoreError::backend(OP, e))?;
         tx.exec(
@@ -118,6 +121,7 @@ pub async fn import(pool: Pool, snapshot: Snapshot, replace: bool) -> StoreResul
                 &opt_secs(t.last_warned_at)?,
                 &to_i64("a revision", t.revision)?,
                 &t.origin.as_ref().map(crate::store::TokenOrigin::to_text).transpose()?,
+                &t.leak.as_ref().map(crate::store::LeakRecord::to_text).transpose()?,
             ],
         )
         .await

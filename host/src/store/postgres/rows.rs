@@ -4,11 +4,11 @@
 use tokio_postgres::Row;
 use tokio_postgres::types::FromSql;
 
-use crate::store::{StoreError, StoreResult, StoredGrants, TokenOrigin, TokenRecord};
+use crate::store::{LeakRecord, StoreError, StoreResult, StoredGrants, TokenOrigin, TokenRecord};
 use crate::time::UnixTime;
 
 /// The token columns every token query selects, in `token`'s order.
-pub(in crate::store) use crate::store::sqlite::TOKEN_COLUMNS;
+pub(in crate::store) use crate::store::sqlite::{AFTER_TOKEN_COLUMNS, TOKEN_COLUMNS};
 
 /// Column `index` of `row`, or why it cannot be read.
 pub fn get<'a, T: FromSql<'a>>(row: &'a Row, index: usize, what: &'static str) -> StoreResult<T> {
@@ -65,5 +65,6 @@ pub fn token(row: &Row) -> StoreResult<TokenRecord> {
         last_warned_at: get::<Option<i64>>(row, 12, WHAT)?.map(time),
         revision: count(get(row, 13, WHAT)?),
         origin: get::<Option<String>>(row, 14, WHAT)?.map(|text| TokenOrigin::from_text(&text)).transpose()?,
+        leak: get::<Option<String>>(row, 15, WHAT)?.map(|text| LeakRecord::from_text(&text)).transpose()?,
     })
 }

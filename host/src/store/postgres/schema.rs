@@ -165,6 +165,8 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX exchanged_identities_expiry ON exchanged_identities(expires_at);
     ",
+    // 5: where and when a token's secret was reported leaked (SQLite's migration 10).
+    "ALTER TABLE tokens ADD COLUMN leak TEXT;",
 ];
 
 /// How many migrations this build knows.

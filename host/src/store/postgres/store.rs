@@ -13,7 +13,7 @@ use super::sql::Sql;
 use super::{Op, PgStore, client};
 use crate::secret::SecretHash;
 use crate::store::{
-    Binding, Changes, Edited, ExchangeOnce, Exchanged, Fleet, Guarded, NewToken, Principal, PrincipalId,
+    Binding, Changes, Edited, ExchangeOnce, Exchanged, Fleet, Guarded, LeakRecord, NewToken, Principal, PrincipalId,
     PrincipalsGuard, Snapshot, Store, StoreError, StoreResult, StoreSignal, TokenEdit, TokenId, TokenRecord,
     UsageDelta, Watch,
 };
@@ -193,7 +193,7 @@ impl Store for PgStore {
             );
             let Some(row) = client.maybe_row(&sql, &[&&wanted.0[..]]).await.op(OP)? else { return Ok(None) };
             // The index found it by hash; confirm in constant time before trusting it.
-            let stored = rows::hash(get(&row, 15, "secret hash")?)?;
+            let stored = rows::hash(get(&row, rows::AFTER_TOKEN_COLUMNS, "secret hash")?)?;
             if !stored.matches(&wanted) {
                 return Ok(None);
             }
@@ -254,6 +254,23 @@ impl Store for PgStore {
             let client = client(&pool, OP).await?;
             let n = client
                 .exec("UPDATE tokens SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1", &[&id.get(), &at])
+                .await
+                .op(OP)?;
+            Ok(n > 0)
+        })
+    }
+
+    fn record_leak(&self, id: TokenId, leak: &LeakRecord) -> StoreResult<bool> {
+        const OP: &str = "record a leak";
+        let at = secs(leak.at)?;
+        let text = leak.to_text()?;
+        self.run(OP, move |pool| async move {
+            let client = client(&pool, OP).await?;
+            let n = client
+                .exec(
+                    "UPDATE tokens SET revoked_at = coalesce(revoked_at, $2), leak = coalesce(leak, $3) WHERE id = $1",
+                    &[&id.get(), &at, &text],
+                )
                 .await
                 .op(OP)?;
             Ok(n > 0)

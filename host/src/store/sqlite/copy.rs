@@ -5,11 +5,11 @@
 use rusqlite::params;
 
 use super::SqliteStore;
-use super::rows::{Op, TOKEN_COLUMNS, to_i64, token_row};
+use super::rows::{AFTER_TOKEN_COLUMNS, Op, TOKEN_COLUMNS, to_i64, token_row};
 use crate::store::StoreResult;
 use crate::store::error::StoreError;
 use crate::store::snapshot::{Snapshot, StoredLink, StoredToken};
-use crate::store::types::{Principal, TokenOrigin, stored_hash};
+use crate::store::types::{LeakRecord, Principal, TokenOrigin, stored_hash};
 
 impl SqliteStore {
     pub(super) fn read_snapshot(&self) -> StoreResult<Snapshot> {
@@ -32,7 +32,7 @@ impl SqliteStore {
                 "SELECT {TOKEN_COLUMNS}, t.secret_sha256 FROM tokens t JOIN principals p ON p.id = t.owner_id ORDER BY t.id"
             );
             let mut stmt = tx.prepare(&sql).op(OP)?;
-            let rows = stmt.query_map([], |r| Ok((token_row(r)?, r.get::<_, Vec<u8>>(15)?))).op(OP)?;
+            let rows = stmt.query_map([], |r| Ok((token_row(r)?, r.get::<_, Vec<u8>>(AFTER_TOKEN_COLUMNS)?))).op(OP)?;
             for row in rows {
                 let (record, hash) = row.op(OP)?;
                 tokens.push(StoredToken { record: record?, hash: stored_hash(hash)? });
@@ -86,8 +86,8 @@ impl SqliteStore {
             let grants = serde_json::to_string(&t.grants).map_err(|e| StoreError::backend(OP, e))?;
             tx.execute(
                 "INSERT INTO tokens (id, owner_id, name, description, secret_sha256, hint, grants, created_at, expires_at,
-                    revoked_at, use_count, last_used_at, last_warned_at, revision, origin)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                    revoked_at, use_count, last_used_at, last_warned_at, revision, origin, leak)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                 params![
                     t.id,
                     t.owner,
@@ -104,6 +104,7 @@ impl SqliteStore {
                     t.last_warned_at,
                     to_i64("a revision", t.revision)?,
                     t.origin.as_ref().map(TokenOrigin::to_text).transpose()?,
+                    t.leak.as_ref().map(LeakRecord::to_text).transpose()?,
                 ],
             )
             .op(OP)?;

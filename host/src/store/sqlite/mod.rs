@@ -13,4 +13,4 @@ mod store;
 mod tests;
 
 pub use open::SqliteStore;
-pub(in crate::store) use rows::TOKEN_COLUMNS;
+pub(in crate::store) use rows::{AFTER_TOKEN_COLUMNS, TOKEN_COLUMNS};

@@ -6,11 +6,14 @@ use rusqlite::{ErrorCode, Row, ToSql};
 
 use crate::store::StoreResult;
 use crate::store::error::StoreError;
-use crate::store::types::{PrincipalId, StoredGrants, TokenId, TokenOrigin, TokenRecord};
+use crate::store::types::{LeakRecord, PrincipalId, StoredGrants, TokenId, TokenOrigin, TokenRecord};
 use crate::time::UnixTime;
 
 pub(in crate::store) const TOKEN_COLUMNS: &str = "t.id, t.owner_id, p.name, t.name, t.description, t.hint, t.grants, t.created_at, \
-     t.expires_at, t.revoked_at, t.use_count, t.last_used_at, t.last_warned_at, t.revision, t.origin";
+     t.expires_at, t.revoked_at, t.use_count, t.last_used_at, t.last_warned_at, t.revision, t.origin, t.leak";
+
+/// The index of a column selected after `TOKEN_COLUMNS` (how many it names).
+pub(in crate::store) const AFTER_TOKEN_COLUMNS: usize = 16;
 
 /// Names the operation a SQLite error came from.
 pub(super) trait Op<T> {
@@ -86,12 +89,22 @@ pub(super) fn token_row(r: &Row<'_>) -> rusqlite::Result<StoreResult<TokenRecord
         last_warned_at: r.get(12)?,
         revision: count(r.get(13)?),
         origin: None,
+        leak: None,
     };
     let origin = r.get::<_, Option<String>>(14)?.map(|text| TokenOrigin::from_text(&text)).transpose();
-    Ok(grants.and_then(|grants| Ok(TokenRecord { grants, origin: origin?, ..record })))
+    let leak = r.get::<_, Option<String>>(15)?.map(|text| LeakRecord::from_text(&text)).transpose();
+    Ok(grants.and_then(|grants| Ok(TokenRecord { grants, origin: origin?, leak: leak?, ..record })))
 }
 
 /// Whether `err` is a UNIQUE (or other constraint) violation.
 pub(super) fn is_constraint(err: &rusqlite::Error) -> bool {
     matches!(err, rusqlite::Error::SqliteFailure(e, _) if e.code == ErrorCode::ConstraintViolation)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn after_token_columns_counts_them() {
+        assert_eq!(super::TOKEN_COLUMNS.split(',').count(), super::AFTER_TOKEN_COLUMNS);
+    }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rusqlite::{Connection, OptionalExtension, ToSql, params};
 
 use super::SqliteStore;
-use super::rows::{Op, TOKEN_COLUMNS, is_constraint, to_i64, token_row};
+use super::rows::{AFTER_TOKEN_COLUMNS, Op, TOKEN_COLUMNS, is_constraint, to_i64, token_row};
 use crate::secret::SecretHash;
 use crate::store::error::StoreError;
 use crate::store::snapshot::Snapshot;
@@ -15,7 +15,7 @@ use crate::store::types::{
     Binding, Changes, Edited, ExchangeOnce, Exchanged, Guarded, NewToken, Principal, PrincipalId, PrincipalsGuard,
     TokenEdit, TokenId, TokenOrigin, TokenRecord, UsageDelta, stored_hash,
 };
-use crate::store::{Store, StoreResult, StoreSignal, Watch};
+use crate::store::{LeakRecord, Store, StoreResult, StoreSignal, Watch};
 use crate::time::UnixTime;
 
 impl SqliteStore {
@@ -211,7 +211,7 @@ impl Store for SqliteStore {
         let mut stmt = conn.prepare_cached(&sql).op("look up a token")?;
         let found = stmt
             .query_row([&hash.0[..]], |r| {
-                let stored: Vec<u8> = r.get(15)?;
+                let stored: Vec<u8> = r.get(AFTER_TOKEN_COLUMNS)?;
                 Ok((token_row(r)?, stored))
             })
             .optional()
@@ -269,6 +269,17 @@ impl Store for SqliteStore {
         let n = conn
             .execute("UPDATE tokens SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1", params![id, now])
             .op("revoke a token")?;
+        Ok(n > 0)
+    }
+
+    fn record_leak(&self, id: TokenId, leak: &LeakRecord) -> StoreResult<bool> {
+        let conn = self.conn()?;
+        let n = conn
+            .execute(
+                "UPDATE tokens SET revoked_at = coalesce(revoked_at, ?2), leak = coalesce(leak, ?3) WHERE id = ?1",
+                params![id, leak.at, leak.to_text()?],
+            )
+            .op("record a leak")?;
         Ok(n > 0)
     }
 

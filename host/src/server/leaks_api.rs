@@ -1,0 +1,164 @@
+//! `POST /v1/leaks`: secret scanners report leaked secrets in GitHub's secret
+//! scanning partner format (`[{"token", "type", "url", "source"}]`), signed with
+//! ECDSA P-256 over the raw body by a configured key (`Github-Public-Key-Identifier`,
+//! `Github-Public-Key-Signature`) or sent with a token that holds
+//! `system.tokens:report-leak`. Each secret that names a token revokes it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use base64::Engine;
+use p256::ecdsa::signature::Verifier;
+use p256::ecdsa::{Signature, VerifyingKey};
+use serde::Deserialize;
+use sha2::Digest;
+
+use super::AppState;
+use super::api_caller::Presented;
+use super::api_error::{ApiError, ApiResult};
+use super::blocking::run;
+use crate::authority::LeakReport;
+use crate::config::{LeaksConfig, MAX_LEAK_ENTRIES};
+
+/// The action a reporting token holds (on the root).
+const REPORT_LEAK: &str = "system.tokens:report-leak";
+/// The header naming the key a report is signed with (GitHub's name).
+pub const KEY_ID_HEADER: &str = "github-public-key-identifier";
+/// The header carrying the signature: base64 of an ASN.1 DER ECDSA signature.
+pub const SIGNATURE_HEADER: &str = "github-public-key-signature";
+/// The largest report body read (a full report of `MAX_LEAK_ENTRIES` fits).
+pub const MAX_BODY: usize = 1 << 20;
+/// The most bodies remembered against replays; past it, the oldest half goes.
+const MAX_REMEMBERED: usize = 65_536;
+
+/// One entry of a report. Unknown fields are allowed: the format may grow.
+#[derive(Debug, Deserialize)]
+struct Entry {
+    token: String,
+    #[serde(rename = "type")]
+    kind: String,
+    url: String,
+    source: String,
+}
+
+/// The configured signers' keys and the signed bodies seen lately.
+pub struct LeakDesk {
+    keys: HashMap<String, VerifyingKey>,
+    window: Duration,
+    seen: Mutex<HashMap<[u8; 32], Instant>>,
+}
+
+impl LeakDesk {
+    /// The desk for `config` (its keys were checked when the config was read;
+    /// one that does not parse is left out, and reports signed with it are refused).
+    pub fn new(config: &LeaksConfig) -> LeakDesk {
+        let keys = config.signers.iter().filter_map(|s| Some((s.key_id.clone(), s.key().ok()?))).collect();
+        LeakDesk { keys, window: config.replay_window, seen: Mutex::new(HashMap::new()) }
+    }
+
+    /// Who signed `body`, if the signature holds; the refusal otherwise.
+    fn signer(&self, key_id: &str, signature: Option<&str>, body: &[u8]) -> ApiResult<String> {
+        let refused =
+            |code, message: &str| ApiError::Refused { status: StatusCode::UNAUTHORIZED, code, message: message.into() };
+        let Some(key) = self.keys.get(key_id) else {
+            return Err(refused("unknown-key", "the report is signed with a key this server does not know"));
+        };
+        let signature = signature
+            .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s.trim()).ok())
+            .and_then(|der| Signature::from_der(&der).ok())
+            .ok_or_else(|| {
+                refused("bad-signature", "the signature is missing or not base64 of a DER ECDSA signature")
+            })?;
+        key.verify(body, &signature).map_err(|_| refused("bad-signature", "the signature does not match the body"))?;
+        Ok(format!("signer {key_id}"))
+    }
+
+    /// Whether `body` was accepted within the window before (then it is a
+    /// replay); remembers it either way.
+    fn replayed(&self, body: &[u8]) -> bool {
+        let digest: [u8; 32] = sha2::Sha256::digest(body).into();
+        let now = Instant::now();
+        let Ok(mut seen) = self.seen.lock() else { return true };
+        let window = self.window;
+        if seen.len() >= MAX_REMEMBERED {
+            seen.retain(|_, at| now.duration_since(*at) < window);
+            if seen.len() >= MAX_REMEMBERED {
+                // Still full of fresh ones: forget the older half rather than grow.
+                let mut ages: Vec<Instant> = seen.values().copied().collect();
+                ages.sort_unstable();
+                let cut = ages.get(ages.len() / 2).copied().unwrap_or(now);
+                seen.retain(|_, at| *at >= cut);
+            }
+        }
+        match seen.insert(digest, now) {
+            Some(before) => now.duration_since(before) < window,
+            None => false,
+        }
+    }
+}
+
+/// A body that is not a report: line and column only (a secret in it is never echoed).
+fn entries_of(body: &[u8]) -> ApiResult<Vec<LeakReport>> {
+    let entries: Vec<Entry> = serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "the body is not an array of {{\"token\", \"type\", \"url\", \"source\"}} (line {}, column {})",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    if entries.len() > MAX_LEAK_ENTRIES {
+        return Err(ApiError::Refused {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            code: "too-many-entries",
+            message: format!("a report carries at most {MAX_LEAK_ENTRIES} entries"),
+        });
+    }
+    for entry in &entries {
+        for (what, text, max) in [
+            ("token", &entry.token, 512),
+            ("type", &entry.kind, 128),
+            ("url", &entry.url, 2048),
+            ("source", &entry.source, 64),
+        ] {
+            if text.len() > max || text.chars().any(char::is_control) {
+                return Err(ApiError::invalid(format!(
+                    "an entry's `{what}` is longer than {max} bytes or has control characters"
+                )));
+            }
+        }
+    }
+    Ok(entries.into_iter().map(|e| LeakReport { token: e.token, kind: e.kind, url: e.url, source: e.source }).collect())
+}
+
+/// `POST /v1/leaks`
+pub async fn report(
+    State(state): State<Arc<AppState>>,
+    presented: Presented,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let reporter = match header(KEY_ID_HEADER) {
+        Some(key_id) => {
+            let signer = state.leaks.signer(key_id, header(SIGNATURE_HEADER), &body)?;
+            if state.leaks.replayed(&body) {
+                return Err(ApiError::Refused {
+                    status: StatusCode::CONFLICT,
+                    code: "replayed",
+                    message: "this signed report was accepted before; it is not taken again".into(),
+                });
+            }
+            signer
+        }
+        None => format!("token of {}", presented.at(&state, REPORT_LEAK, "/".to_owned()).await?.name),
+    };
+    let entries = entries_of(&body)?;
+    let answers = run(&state, move |a| Ok(a.report_leaks(&entries, &reporter)?)).await?;
+    Ok(Json(answers).into_response())
+}

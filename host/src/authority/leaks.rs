@@ -9,21 +9,9 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::Authority;
+use crate::leaks::LeakReport;
 use crate::secret::{SecretHash, check_shape, hint_of};
 use crate::store::{LeakRecord, StoreError, TokenRecord};
-
-/// One entry of a report, as GitHub's secret scanning partner format has it.
-#[derive(Clone, Debug)]
-pub struct LeakReport {
-    /// The secret found.
-    pub token: String,
-    /// What the reporter calls it (echoed back).
-    pub kind: String,
-    /// Where it was found.
-    pub url: String,
-    /// What kind of place that is (`content`, `commit`, `issue`, ...).
-    pub source: String,
-}
 
 /// What the report's answer says of an entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -22,7 +22,7 @@ pub use ceiling::Actor;
 pub use check::{Checked, Outcome};
 pub use error::{LifecycleError, RefusalCode};
 pub use introspect::{Introspected, MAX_CHANGES};
-pub use leaks::{LeakAnswer, LeakLabel, LeakReport, leak_line};
+pub use leaks::{LeakAnswer, LeakLabel, leak_line};
 pub use lifecycle::{ExchangeFacts, Expiry, IssueRequest, Issued, TokenChange};
 pub use people::{MAX_LINK_TTL, Permission};
 pub use principals::bindings_from_texts;

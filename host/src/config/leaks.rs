@@ -12,9 +12,6 @@ use serde::Deserialize;
 
 use super::duration::duration;
 
-/// The most entries one report may carry.
-pub const MAX_ENTRIES: usize = 1000;
-
 /// `[leaks]`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]

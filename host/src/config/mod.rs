@@ -27,7 +27,7 @@ pub use duration::parse_duration;
 pub use fleet::FleetConfig;
 pub use gateway::{GatewayConfig, origin};
 pub use introspect::IntrospectConfig;
-pub use leaks::{LeaksConfig, MAX_ENTRIES as MAX_LEAK_ENTRIES, SignerConfig};
+pub use leaks::{LeaksConfig, SignerConfig};
 pub use load::{Config, DEFAULT_CONFIG_FILE};
 pub use log::{DecisionLog, LogConfig, LogFormat};
 pub use notifier::NotifierConfig;

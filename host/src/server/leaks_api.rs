@@ -16,15 +16,14 @@ use axum::response::IntoResponse;
 use base64::Engine;
 use p256::ecdsa::signature::Verifier;
 use p256::ecdsa::{Signature, VerifyingKey};
-use serde::Deserialize;
 use sha2::Digest;
 
 use super::AppState;
 use super::api_caller::Presented;
 use super::api_error::{ApiError, ApiResult};
 use super::blocking::run;
-use crate::authority::LeakReport;
-use crate::config::{LeaksConfig, MAX_LEAK_ENTRIES};
+use crate::config::LeaksConfig;
+use crate::leaks::{BadReport, LeakReport, parse_report};
 
 /// The action a reporting token holds (on the root).
 const REPORT_LEAK: &str = "system.tokens:report-leak";
@@ -36,16 +35,6 @@ pub const SIGNATURE_HEADER: &str = "github-public-key-signature";
 pub const MAX_BODY: usize = 1 << 20;
 /// The most bodies remembered against replays; past it, the oldest half goes.
 const MAX_REMEMBERED: usize = 65_536;
-
-/// One entry of a report. Unknown fields are allowed: the format may grow.
-#[derive(Debug, Deserialize)]
-struct Entry {
-    token: String,
-    #[serde(rename = "type")]
-    kind: String,
-    url: String,
-    source: String,
-}
 
 /// The configured signers' keys and the signed bodies seen lately.
 pub struct LeakDesk {
@@ -103,37 +92,17 @@ impl LeakDesk {
     }
 }
 
-/// A body that is not a report: line and column only (a secret in it is never echoed).
+/// The report in `body`, or its refusal (line and column only: a secret in it is never echoed).
 fn entries_of(body: &[u8]) -> ApiResult<Vec<LeakReport>> {
-    let entries: Vec<Entry> = serde_json::from_slice(body).map_err(|e| {
-        ApiError::bad_request(format!(
-            "the body is not an array of {{\"token\", \"type\", \"url\", \"source\"}} (line {}, column {})",
-            e.line(),
-            e.column()
-        ))
-    })?;
-    if entries.len() > MAX_LEAK_ENTRIES {
-        return Err(ApiError::Refused {
+    parse_report(body).map_err(|bad| match bad {
+        BadReport::Malformed { .. } => ApiError::bad_request(bad.to_string()),
+        BadReport::TooMany => ApiError::Refused {
             status: StatusCode::PAYLOAD_TOO_LARGE,
             code: "too-many-entries",
-            message: format!("a report carries at most {MAX_LEAK_ENTRIES} entries"),
-        });
-    }
-    for entry in &entries {
-        for (what, text, max) in [
-            ("token", &entry.token, 512),
-            ("type", &entry.kind, 128),
-            ("url", &entry.url, 2048),
-            ("source", &entry.source, 64),
-        ] {
-            if text.len() > max || text.chars().any(char::is_control) {
-                return Err(ApiError::invalid(format!(
-                    "an entry's `{what}` is longer than {max} bytes or has control characters"
-                )));
-            }
-        }
-    }
-    Ok(entries.into_iter().map(|e| LeakReport { token: e.token, kind: e.kind, url: e.url, source: e.source }).collect())
+            message: bad.to_string(),
+        },
+        BadReport::Field(..) => ApiError::invalid(bad.to_string()),
+    })
 }
 
 /// `POST /v1/leaks`

@@ -165,7 +165,7 @@ fn catalog_lists_every_action_as_table_and_json() {
     let out = run(&["catalog", "--json"]);
     assert_eq!(out.status.code(), Some(0));
     let entries: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
-    assert_eq!(entries.len(), 72);
+    assert_eq!(entries.len(), 73);
     let scan = entries.iter().find(|e| e["action"] == "create-scan").unwrap();
     assert_eq!(scan["level"], "write");
     assert_eq!(scan["targets"], serde_json::json!(["vault", "project", "component"]));

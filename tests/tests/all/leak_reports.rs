@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use tokenscope::runtime::sha256_hex;
 use tokenscope::secret::Secret;
 use tokenscope_tests::http::{Reply, agent, send, send_with};
+use tokenscope_tests::page::{page, sign_in_by_link};
 use tokenscope_tests::routes::with_routes;
 use tokenscope_tests::server::Server;
 use tokenscope_tests::wait::until;
@@ -153,6 +154,14 @@ fn a_signed_report_revokes_live_secrets_records_the_leak_and_tells_the_owner() {
     assert_eq!(leaked["leak"]["url"], "https://github.com/acme/app/blob/abc/ci.yml", "{leaked}");
     assert_eq!(leaked["leak"]["reporter"], "signer k1");
     assert!(leaked["revoked_at"].as_u64().is_some());
+
+    // The owner's next sign-in shows a banner, and the token as leaked where.
+    let session = sign_in_by_link(&server, "ci");
+    let (status, _, page_body, _) = page(&server.url("/ui/tokens"), Some(&session), None);
+    assert_eq!(status, 200, "{page_body}");
+    assert!(page_body.contains("revoked because a secret was reported leaked"), "{page_body}");
+    assert!(page_body.contains("revoked: leaked at https://github.com/acme/app/blob/abc/ci.yml"), "{page_body}");
+    assert!(!page_body.contains(&ci));
 
     // A reissue of a leaked token is refused: a new one is made instead.
     let id = leaked["id"].as_u64().unwrap().to_string();

@@ -39,6 +39,16 @@ pub fn tokens(
     let body = html! {
         h1 { @if viewer.target == viewer.owner { "Tokens" } @else { "Tokens of " (viewer.target) } }
         @if let Some(notice) = notice { p.notice role="status" { (notice) } }
+        @let leaked: Vec<&TokenRecord> = list.iter().filter(|t| t.leak.is_some()).collect();
+        @if !leaked.is_empty() {
+            div.leak-banner role="alert" {
+                p { strong { (leaked.len()) @if leaked.len() == 1 { " token was" } @else { " tokens were" } " revoked because a secret was reported leaked." }
+                    " Generate new ones for what used them, and delete these once replaced." }
+                ul { @for token in &leaked { @if let Some(leak) = &token.leak {
+                    li { a href={ (viewer.base) "/" (token.id) } { (token.name) } ": leaked at " code { (leak.url) } " on " (date(leak.at)) " (" (leak.source) ", reported by " (leak.reporter) ")" }
+                } } }
+            }
+        }
         p { a.button href={ (viewer.base) "/new" } { "Generate token" } }
         p.sort { "Sort by: " a href={ (viewer.base) "?sort=expires" } { "expiry" } " · " a href={ (viewer.base) "?sort=last_used" } { "last use" } " · " a href=(viewer.base) { "creation" } }
         @if list.is_empty() {
@@ -57,7 +67,11 @@ pub fn tokens(
                         @for token in list {
                             @let revoked = token.revoked_at.is_some();
                             tr class=[revoked.then_some("revoked")] {
-                                th scope="row" { a href={ (viewer.base) "/" (token.id) } { (token.name) } @if revoked { " " span.badge { "revoked" } } }
+                                th scope="row" {
+                                    a href={ (viewer.base) "/" (token.id) } { (token.name) }
+                                    @if let Some(leak) = &token.leak { " " span.badge.leaked { "revoked: leaked at " (leak.url) } }
+                                    @else if revoked { " " span.badge { "revoked" } }
+                                }
                                 td { (kind(&token.grants)) }
                                 td { ul.grants { @for grant in token.grants.items() { li { code { (grant) } } } } }
                                 td {
@@ -215,7 +229,11 @@ pub fn token(viewer: &Viewer<'_>, token: &TokenRecord, now: UnixTime, permission
                     Some(at) => { (date(at)) " (" @if days_until(now, at) < 0 { "expired" } @else { "in " (days_until(now, at)) " days" } ")" }
                 }
             }
-            dt { "State" } dd { @if token.revoked_at.is_some() { "revoked" } @else { "active" } }
+            dt { "State" } dd {
+                @if let Some(leak) = &token.leak {
+                    "revoked: leaked at " code { (leak.url) } " on " (date(leak.at)) " (" (leak.source) ", reported by " (leak.reporter) "). Reissuing it is refused: generate a new token."
+                } @else if token.revoked_at.is_some() { "revoked" } @else { "active" }
+            }
             dt { "Uses" } dd { (token.use_count) }
             dt { "Token" } dd { code { (token.hint) } }
         }

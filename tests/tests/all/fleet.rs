@@ -1,6 +1,6 @@
 //! Fleet mode on a real PostgreSQL 15 with three real `tokenscope serve`
-//! hosts: a revocation, reissue or demotion through one host reaches every
-//! host (measured 100 times each; `host/benches/lags.sh` holds the lags to
+//! hosts: a revocation, reissue, demotion or leak report through one host
+//! reaches every host (measured 100 times each, leaks 10; `host/benches/lags.sh` holds the lags to
 //! their goals); a module published through one host runs on all, a module
 //! the gate refuses changes none, and
 //! rollback is fleet-wide; killing PostgreSQL mid-traffic never lets a request
@@ -76,6 +76,20 @@ fn revocations_reissues_and_demotions_through_one_host_reach_every_host(via: Via
         let (reply, again) = fleet.call_again(0, "POST", &format!("/api/principals/{owner}/unbind"), Some(body));
         assert!(reply.status == 200 || (again && reply.status == 404), "{} {}", reply.status, reply.body);
         wait::report_lag("fleet.demotion", refused_everywhere(&agent, &others, &secret, started));
+    }
+
+    // A leak reported to one host revokes the secret on every host, as a revocation does.
+    for round in 0..ROUNDS / 10 {
+        let (_, secret) = fleet.token(0, "ci").unwrap();
+        for host in others {
+            allows(&agent, host, &secret);
+        }
+        let started = Instant::now();
+        let url = format!("https://github.com/acme/app/blob/{round}/ci.yml");
+        let report = json!([{"token": secret, "type": "tokenscope_token", "url": url, "source": "content"}]);
+        let reply = fleet.call(0, "POST", "/v1/leaks", Some(report));
+        assert_eq!((reply.status, reply.json()[0]["label"].as_str()), (200, Some("true_positive")), "{}", reply.body);
+        wait::report_lag("fleet.leak", refused_everywhere(&agent, &others, &secret, started));
     }
 
     // Every host says it listens, and how late the last notification was.

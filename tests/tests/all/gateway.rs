@@ -434,6 +434,30 @@ fn with_instance_reuse_changes_take_effect_and_a_dead_server_is_503() {
     s.cli(&["principal", "unbind", "demotee", "--grant", "channel/main=read"]);
     wait::report_lag("gateway.demotion", until((403, "owner-lacks-right"), || ask(&secret)));
 
+    // A leak reported to the server (by a scanner's token): the gateway refuses the secret.
+    let reporter = s.server.issue("reporter", "/=manage", &["--scope", "system.tokens:report-leak"]).unwrap();
+    let (_, secret) = s.token("leaker", "channel/main=read", &["--scope", "artifact:download"]);
+    assert_eq!(ask(&secret), (200, String::new()));
+    assert_eq!(ask(&secret), (200, String::new()));
+    let report = serde_json::json!([
+        {"token": secret, "type": "tokenscope_token", "url": "https://ci.example.test/job/7", "source": "content"}
+    ]);
+    let reported = tokenscope_tests::http::send_with(
+        &tokenscope_tests::http::agent(),
+        "POST",
+        &s.server.url("/v1/leaks"),
+        &[("authorization", &bearer(&reporter)), ("content-type", "application/json")],
+        report.to_string().into_bytes(),
+    )
+    .unwrap();
+    assert_eq!(
+        (reported.status, reported.json()[0]["label"].as_str()),
+        (200, Some("true_positive")),
+        "{}",
+        reported.body
+    );
+    wait::report_lag("gateway.leak", until((401, "revoked"), || ask(&secret)));
+
     // The server goes away: cached answers end with the bound, then 503, never an allow of an unknown.
     s.server.stop().unwrap();
     let unknown = s.server.issue("late", "channel/main=read", &["--scope", "artifact:download"]).unwrap();

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::json;
+use sha2::Digest;
 
 use super::Authority;
 use crate::leaks::LeakReport;
@@ -84,6 +85,15 @@ impl Authority {
             answers.push(answer(LeakLabel::TruePositive));
         }
         Ok(answers)
+    }
+
+    /// Takes a signed report's body for the first time within
+    /// `leaks.replay_window`, for the whole fleet (the store keeps its SHA-256):
+    /// false when it is a replay.
+    pub fn claim_leak_report(&self, body: &[u8]) -> Result<bool, StoreError> {
+        let digest: [u8; 32] = sha2::Sha256::digest(body).into();
+        let now = self.now();
+        self.store.claim_leak_report(&digest, now, now.saturating_add(self.config.leaks.replay_window))
     }
 
     /// Posts one leak to `[leaks] webhook_url`, if set, off the caller's thread,

@@ -5,8 +5,7 @@
 //! `system.tokens:report-leak`. Each secret that names a token revokes it.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -16,7 +15,6 @@ use axum::response::IntoResponse;
 use base64::Engine;
 use p256::ecdsa::signature::Verifier;
 use p256::ecdsa::{Signature, VerifyingKey};
-use sha2::Digest;
 
 use super::AppState;
 use super::api_caller::Presented;
@@ -31,16 +29,13 @@ const REPORT_LEAK: &str = "system.tokens:report-leak";
 pub const KEY_ID_HEADER: &str = "github-public-key-identifier";
 /// The header carrying the signature: base64 of an ASN.1 DER ECDSA signature.
 pub const SIGNATURE_HEADER: &str = "github-public-key-signature";
-/// The largest report body read (a full report of `MAX_LEAK_ENTRIES` fits).
+/// The largest report body read (a full report of 1,000 entries fits).
 pub const MAX_BODY: usize = 1 << 20;
-/// The most bodies remembered against replays; past it, the oldest half goes.
-const MAX_REMEMBERED: usize = 65_536;
 
-/// The configured signers' keys and the signed bodies seen lately.
+/// The configured signers' keys (a signed body taken is kept in the store, for
+/// the whole fleet, until `leaks.replay_window` ends).
 pub struct LeakDesk {
     keys: HashMap<String, VerifyingKey>,
-    window: Duration,
-    seen: Mutex<HashMap<[u8; 32], Instant>>,
 }
 
 impl LeakDesk {
@@ -48,7 +43,7 @@ impl LeakDesk {
     /// one that does not parse is left out, and reports signed with it are refused).
     pub fn new(config: &LeaksConfig) -> LeakDesk {
         let keys = config.signers.iter().filter_map(|s| Some((s.key_id.clone(), s.key().ok()?))).collect();
-        LeakDesk { keys, window: config.replay_window, seen: Mutex::new(HashMap::new()) }
+        LeakDesk { keys }
     }
 
     /// Who signed `body`, if the signature holds; the refusal otherwise.
@@ -66,29 +61,6 @@ impl LeakDesk {
             })?;
         key.verify(body, &signature).map_err(|_| refused("bad-signature", "the signature does not match the body"))?;
         Ok(format!("signer {key_id}"))
-    }
-
-    /// Whether `body` was accepted within the window before (then it is a
-    /// replay); remembers it either way.
-    fn replayed(&self, body: &[u8]) -> bool {
-        let digest: [u8; 32] = sha2::Sha256::digest(body).into();
-        let now = Instant::now();
-        let Ok(mut seen) = self.seen.lock() else { return true };
-        let window = self.window;
-        if seen.len() >= MAX_REMEMBERED {
-            seen.retain(|_, at| now.duration_since(*at) < window);
-            if seen.len() >= MAX_REMEMBERED {
-                // Still full of fresh ones: forget the older half rather than grow.
-                let mut ages: Vec<Instant> = seen.values().copied().collect();
-                ages.sort_unstable();
-                let cut = ages.get(ages.len() / 2).copied().unwrap_or(now);
-                seen.retain(|_, at| *at >= cut);
-            }
-        }
-        match seen.insert(digest, now) {
-            Some(before) => now.duration_since(before) < window,
-            None => false,
-        }
     }
 }
 
@@ -116,7 +88,8 @@ pub async fn report(
     let reporter = match header(KEY_ID_HEADER) {
         Some(key_id) => {
             let signer = state.leaks.signer(key_id, header(SIGNATURE_HEADER), &body)?;
-            if state.leaks.replayed(&body) {
+            let claimed = body.clone();
+            if !run(&state, move |a| Ok(a.claim_leak_report(&claimed)?)).await? {
                 return Err(ApiError::Refused {
                     status: StatusCode::CONFLICT,
                     code: "replayed",

@@ -121,4 +121,11 @@ pub const MIGRATIONS: &[&str] = &[
     // 10: where and when a token's secret was reported leaked (JSON: at, url,
     // source, reporter), NULL otherwise; the report revoked it.
     "ALTER TABLE tokens ADD COLUMN leak TEXT;",
+    // 11: signed leak reports already taken (the SHA-256 of the body), kept
+    // until their replay window ends, so a body is taken once by the whole fleet.
+    "CREATE TABLE leak_reports (
+        digest     BLOB PRIMARY KEY,
+        expires_at INTEGER NOT NULL
+    );
+    CREATE INDEX leak_reports_expiry ON leak_reports(expires_at);",
 ];

@@ -74,6 +74,9 @@ pub trait Store: Send + Sync {
     /// statement (a revoked one keeps its first revocation time, a reported one
     /// its first record); false when there was none.
     fn record_leak(&self, id: TokenId, leak: &LeakRecord) -> StoreResult<bool>;
+    /// Takes a signed leak report's body (its SHA-256) for the first time: false
+    /// when it was taken before and its window (`until`) has not ended by `now`.
+    fn claim_leak_report(&self, digest: &[u8; 32], now: UnixTime, until: UnixTime) -> StoreResult<bool>;
     /// Deletes a token; false when there was none.
     fn delete_token(&self, id: TokenId) -> StoreResult<bool>;
     /// Live tokens (not revoked) expiring in `(now, before]`.

@@ -167,6 +167,12 @@ const MIGRATIONS: &[&str] = &[
     ",
     // 5: where and when a token's secret was reported leaked (SQLite's migration 10).
     "ALTER TABLE tokens ADD COLUMN leak TEXT;",
+    // 6: signed leak reports already taken (SQLite's migration 11).
+    "CREATE TABLE leak_reports (
+        digest     BYTEA PRIMARY KEY,
+        expires_at BIGINT NOT NULL
+    );
+    CREATE INDEX leak_reports_expiry ON leak_reports(expires_at);",
 ];
 
 /// How many migrations this build knows.

@@ -277,6 +277,25 @@ impl Store for PgStore {
         })
     }
 
+    fn claim_leak_report(&self, digest: &[u8; 32], now: UnixTime, until: UnixTime) -> StoreResult<bool> {
+        const OP: &str = "take a leak report";
+        let (digest, now, until) = (*digest, secs(now)?, secs(until)?);
+        self.run(OP, move |pool| async move {
+            let mut client = client(&pool, OP).await?;
+            let tx = client.transaction().await.op(OP)?;
+            tx.exec("DELETE FROM leak_reports WHERE expires_at <= $1", &[&now]).await.op(OP)?;
+            let fresh = tx
+                .exec(
+                    "INSERT INTO leak_reports (digest, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    &[&&digest[..], &until],
+                )
+                .await
+                .op(OP)?;
+            tx.commit().await.op(OP)?;
+            Ok(fresh == 1)
+        })
+    }
+
     fn delete_token(&self, id: TokenId) -> StoreResult<bool> {
         const OP: &str = "delete a token";
         self.run(OP, move |pool| async move {

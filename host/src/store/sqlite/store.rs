@@ -283,6 +283,17 @@ impl Store for SqliteStore {
         Ok(n > 0)
     }
 
+    fn claim_leak_report(&self, digest: &[u8; 32], now: UnixTime, until: UnixTime) -> StoreResult<bool> {
+        const OP: &str = "take a leak report";
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).op(OP)?;
+        tx.execute("DELETE FROM leak_reports WHERE expires_at <= ?1", [now]).op(OP)?;
+        let sql = "INSERT OR IGNORE INTO leak_reports (digest, expires_at) VALUES (?1, ?2)";
+        let fresh = tx.execute(sql, params![&digest[..], until]).op(OP)? == 1;
+        tx.commit().op(OP)?;
+        Ok(fresh)
+    }
+
     fn delete_token(&self, id: TokenId) -> StoreResult<bool> {
         let conn = self.conn()?;
         Ok(conn.execute("DELETE FROM tokens WHERE id = ?1", [id]).op("delete a token")? > 0)

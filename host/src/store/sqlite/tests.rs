@@ -171,3 +171,14 @@ fn bindings_and_expiring() {
     assert_eq!(store.remove_principal("bob", &crate::store::unguarded()).unwrap(), Guarded::Done);
     assert!(store.token(id).unwrap().is_none(), "tokens go with their owner");
 }
+
+#[test]
+fn a_leak_report_is_taken_once_within_its_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+    let digest = [7u8; 32];
+    assert!(store.claim_leak_report(&digest, at(100), at(160)).unwrap());
+    assert!(!store.claim_leak_report(&digest, at(159), at(219)).unwrap(), "a replay within the window");
+    assert!(store.claim_leak_report(&[8u8; 32], at(159), at(219)).unwrap(), "another body");
+    assert!(store.claim_leak_report(&digest, at(160), at(220)).unwrap(), "the window ended");
+}

@@ -20,7 +20,7 @@ use crate::contract::{DenyCode, TokenStatus};
 use crate::observe::Tapped;
 use crate::observe::decision_log::{self, DecisionLine};
 use crate::runtime::{KeyedRights, PolicyModule, Question};
-use crate::secret::{SecretHash, check_shape};
+use crate::secret::{PREFIX, SECRET_LEN, SecretHash, check_shape};
 use crate::store::{PrincipalId, TokenId};
 use crate::swap::ActivePolicy;
 use crate::verdict::{Code, Verdict};
@@ -275,6 +275,12 @@ impl Authority {
             return Ok(Verified::refused(module, Code::MissingToken, "no token was presented"));
         };
         let presented = presented.trim();
+        // What cannot be a secret by its length or prefix is refused before any hashing.
+        if (presented.len() != SECRET_LEN || !presented.starts_with(PREFIX))
+            && let Err(err) = check_shape(presented)
+        {
+            return Ok(Verified::refused(module, Code::MalformedToken, err.to_string()));
+        }
         // The hash comes first: a secret whose hash names a cached token is one this
         // host issued, so its shape is right (SHA-256 does not collide) and the shape
         // is checked only when the cache does not know it, before any store read.

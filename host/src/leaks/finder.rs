@@ -5,15 +5,22 @@
 
 use memchr::memmem;
 
-use crate::secret::{PREFIX, SECRET_LEN, check_shape};
+use crate::secret::{PREFIX, SECRET_LEN, check_shape, hint_of};
 
-/// One secret in a haystack: where it starts and its text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// One secret in a haystack: where it starts and its text. Its `Debug` form
+/// shows the secret's hint only.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Spotted<'a> {
     /// The byte offset of its first character.
     pub offset: usize,
     /// The secret.
     pub secret: &'a str,
+}
+
+impl std::fmt::Debug for Spotted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Spotted").field("offset", &self.offset).field("secret", &hint_of(self.secret)).finish()
+    }
 }
 
 /// A byte that continues a word (`[A-Za-z0-9_]`): a secret may not touch one.

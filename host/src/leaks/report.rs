@@ -8,8 +8,8 @@ use serde::Deserialize;
 /// The most entries one report may carry.
 pub const MAX_ENTRIES: usize = 1000;
 
-/// One entry of a report.
-#[derive(Clone, Debug, Deserialize)]
+/// One entry of a report. Its `Debug` form shows the secret's hint only.
+#[derive(Clone, Deserialize)]
 pub struct LeakReport {
     /// The secret found.
     pub token: String,
@@ -20,6 +20,17 @@ pub struct LeakReport {
     pub url: String,
     /// What kind of place that is (`content`, `commit`, `issue`, ...).
     pub source: String,
+}
+
+impl std::fmt::Debug for LeakReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LeakReport")
+            .field("token", &crate::secret::hint_of(&self.token))
+            .field("kind", &self.kind)
+            .field("url", &self.url)
+            .field("source", &self.source)
+            .finish()
+    }
 }
 
 /// Why a body is not a report.
@@ -85,6 +96,9 @@ mod tests {
             parse_report(br#"[{"token": "tks_x", "type": "t", "url": "https://x", "source": "commit", "extra": 1}]"#)
                 .unwrap();
         assert_eq!((ok.len(), ok.first().map(|e| e.source.as_str())), (1, Some("commit")));
+        let secret = crate::secret::Secret::generate().unwrap();
+        let entry = LeakReport { token: secret.expose().into(), kind: "t".into(), url: "u".into(), source: "s".into() };
+        assert!(!format!("{entry:?}").contains(secret.expose()), "Debug shows the hint only");
         assert_eq!(parse_report(b"[]").unwrap().len(), 0);
         let bad = parse_report(br#"[{"token": "tks_secret", "type": 5}]"#).unwrap_err();
         assert!(matches!(bad, BadReport::Malformed { line: 1, .. }) && !bad.to_string().contains("tks_"));

@@ -161,17 +161,17 @@ pub fn scan_paths(roots: &[PathBuf], binary: bool) -> Result<Scanned> {
                 Ok(_) => return ignore::WalkState::Continue,
                 Err(err) => scanned.unreadable.push(err.to_string()),
             }
-            if let Ok(mut total) = total.lock() {
-                total.findings.append(&mut found);
-                total.files += scanned.files;
-                total.bytes += scanned.bytes;
-                total.binary += scanned.binary;
-                total.unreadable.append(&mut scanned.unreadable);
-            }
+            // A poisoned lock still holds every finding taken in: none is dropped.
+            let mut total = total.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            total.findings.append(&mut found);
+            total.files += scanned.files;
+            total.bytes += scanned.bytes;
+            total.binary += scanned.binary;
+            total.unreadable.append(&mut scanned.unreadable);
             ignore::WalkState::Continue
         })
     });
-    let mut total = total.into_inner().map_err(|_| anyhow::anyhow!("a scanning thread panicked"))?;
+    let mut total = total.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
     total.findings.sort_by(|a, b| a.path.cmp(&b.path).then(a.line.cmp(&b.line)));
     total.unreadable.sort();
     Ok(total)

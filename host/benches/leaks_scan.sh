@@ -15,14 +15,12 @@ WORK=$PWD/target/leaks-bench
 mkdir -p "$WORK"
 PATTERN=$("$BIN" leaks rules --format regex)
 
-if ! [ -f "$WORK/tree.done" ]; then
-  rm -rf "$WORK/tree"
-  python3 - "$WORK/tree" <<'PY'
-import os, random, sys, zlib
-root = sys.argv[1]
+# One definition of a well-formed secret for both generators: `tks_`, 27 base62
+# characters, their CRC-32 as 6 base62 digits (host/request/src/secret_shape.rs).
+cat > "$WORK/plant.py" <<'PY'
+import zlib
 A = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-rnd = random.Random(26)
-def secret():
+def secret(rnd):
     body = "tks_" + "".join(rnd.choice(A) for _ in range(27))
     v = zlib.crc32(body.encode()) & 0xFFFFFFFF
     d = ""
@@ -30,6 +28,17 @@ def secret():
         d = A[v % 62] + d
         v //= 62
     return body + d
+PY
+
+if ! [ -f "$WORK/tree.done" ]; then
+  rm -rf "$WORK/tree"
+  python3 - "$WORK/tree" "$WORK" <<'PY'
+import os, random, sys
+root = sys.argv[1]
+sys.path.insert(0, sys.argv[2])
+from plant import secret as planted_secret
+rnd = random.Random(26)
+secret = lambda: planted_secret(rnd)
 words = "let const fn return if else match for while struct impl pub use mod token secret value config deploy url".split()
 line_pool = []
 for _ in range(5000):
@@ -61,18 +70,12 @@ fi
 if ! [ -f "$WORK/repo.done" ]; then
   rm -rf "$WORK/repo"
   git init -q "$WORK/repo"
-  python3 - <<'PY' | git -C "$WORK/repo" fast-import --quiet
-import random, sys, zlib
-A = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+  python3 - "$WORK" <<'PY' | git -C "$WORK/repo" fast-import --quiet
+import random, sys
+sys.path.insert(0, sys.argv[1])
+from plant import secret as planted_secret
 rnd = random.Random(10000)
-def secret():
-    body = "tks_" + "".join(rnd.choice(A) for _ in range(27))
-    v = zlib.crc32(body.encode()) & 0xFFFFFFFF
-    d = ""
-    for _ in range(6):
-        d = A[v % 62] + d
-        v //= 62
-    return body + d
+secret = lambda: planted_secret(rnd)
 out = sys.stdout
 files = {}
 for c in range(10000):

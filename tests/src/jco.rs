@@ -10,32 +10,9 @@ use anyhow::{Context, Result, bail};
 /// The jco release the tests use.
 pub const JCO: &str = "@bytecodealliance/jco@1.35.0";
 
-/// `target/jco`, next to the test binaries' profile directory.
-fn home() -> Result<PathBuf> {
-    Ok(crate::binary::target_dir()?.join("jco"))
-}
-
-/// The jco command line, installed when missing (needs `npm` and `node`).
+/// The jco command line, installed into `target/jco` when missing (needs `npm` and `node`).
 pub fn jco() -> Result<PathBuf> {
-    // Tests that need jco run in parallel: one installs it, the others wait.
-    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _installing = INSTALL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let home = home()?;
-    let bin = home.join("node_modules/.bin/jco");
-    if bin.is_file() {
-        return Ok(bin);
-    }
-    std::fs::create_dir_all(&home)?;
-    let status = Command::new("npm")
-        .args(["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"])
-        .arg(&home)
-        .arg(JCO)
-        .status()
-        .context("failed to run npm (Node.js and npm are needed to run the policy under jco)")?;
-    if !status.success() || !bin.is_file() {
-        bail!("`npm install {JCO}` failed ({status})");
-    }
-    Ok(bin)
+    Ok(crate::tool_install::npm_prefix("jco", JCO, "jco")?.join("node_modules/.bin/jco"))
 }
 
 /// Transpiles `component` into `out`; returns the path of the JavaScript module.

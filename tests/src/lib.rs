@@ -23,6 +23,7 @@ pub mod schemathesis;
 pub mod server;
 pub mod tcp_proxy;
 pub mod tokens;
+pub mod tool_install;
 pub mod upstream;
 pub mod wait;
 pub mod wasmtime_cli;

@@ -84,6 +84,9 @@ pub async fn report(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
+    if [KEY_ID_HEADER, SIGNATURE_HEADER].iter().any(|name| headers.get_all(*name).iter().count() > 1) {
+        return Err(ApiError::bad_request("a report names one key and one signature, each once"));
+    }
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let reporter = match header(KEY_ID_HEADER) {
         Some(key_id) => {

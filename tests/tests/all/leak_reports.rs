@@ -20,6 +20,8 @@ use tokenscope_tests::webhook::Webhook;
 
 /// An ECDSA P-256 key pair made by openssl in `dir`: (private key file, public PEM).
 fn key_pair(dir: &Path, name: &str) -> (std::path::PathBuf, String) {
+    let present = || Command::new("openssl").arg("version").output().is_ok_and(|o| o.status.success());
+    tokenscope_tests::apt::ensure("openssl", present).unwrap();
     let private = dir.join(format!("{name}.pem"));
     let made = Command::new("openssl")
         .args(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out"])
@@ -185,6 +187,17 @@ fn a_signed_report_revokes_live_secrets_records_the_leak_and_tells_the_owner() {
         &body,
     );
     assert_eq!((garbled.status, garbled.json()["code"].as_str()), (401, Some("bad-signature")));
+    let signature = sign(&key, &body);
+    let twice = post(
+        &server,
+        &[
+            ("Github-Public-Key-Identifier", "k1"),
+            ("Github-Public-Key-Identifier", "k2"),
+            ("Github-Public-Key-Signature", &signature),
+        ],
+        &body,
+    );
+    assert_eq!((twice.status, twice.json()["code"].as_str()), (400, Some("bad-request")), "{}", twice.body);
 }
 
 #[test]

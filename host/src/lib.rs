@@ -12,6 +12,7 @@
 //! - [`contract`]: the WIT contract's types, wire names and versions.
 //! - [`verdict`], [`grant_text`], [`time`], [`secret`]: decisions, grant text, `UnixTime`, secrets.
 //! - [`runtime`]: the wasmtime engine, policy modules, instances and evaluators.
+//! - [`audit`]: the audit trail's events, their hash chain and its verification.
 //! - [`store`]: the `Store` trait, `StoreError`, the SQLite backend and the
 //!   PostgreSQL one (`store::postgres`, for fleets).
 //! - [`vectors`], `case`, [`gate`], [`swap`], `observe`: test vectors, the gate
@@ -26,6 +27,7 @@
 
 #![warn(missing_docs)]
 
+pub mod audit;
 pub mod authority;
 mod case;
 pub mod cli;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
+use crate::audit::{AuditActor, AuditEvent};
 use crate::config::NotifierConfig;
 use crate::store::{Store, TokenRecord};
 use crate::time::{Clock, UnixTime};
@@ -19,6 +20,7 @@ pub struct ExpiryNotifier {
     store: Arc<dyn Store>,
     config: NotifierConfig,
     clock: Arc<dyn Clock>,
+    host: String,
 }
 
 /// The warning line for a token, N rounded up to whole days.
@@ -31,7 +33,13 @@ pub fn warning_line(token: &TokenRecord, now: UnixTime) -> Option<String> {
 impl ExpiryNotifier {
     /// A notifier over `store` with `config`'s interval, backoff and window.
     pub fn new(store: Arc<dyn Store>, config: NotifierConfig, clock: Arc<dyn Clock>) -> ExpiryNotifier {
-        ExpiryNotifier { store, config, clock }
+        ExpiryNotifier { store, config, clock, host: String::new() }
+    }
+
+    /// The same notifier, naming its host `host` in the audit events of its warnings.
+    pub fn on_host(mut self, host: &str) -> ExpiryNotifier {
+        host.clone_into(&mut self.host);
+        self
     }
 
     /// One pass: logs and returns the warnings due now, and records them.
@@ -46,7 +54,16 @@ impl ExpiryNotifier {
             let Some(line) = warning_line(&token, now) else { continue };
             // The claim is the fleet's: of hosts sharing a store, one logs each warning.
             let not_since = UnixTime::from_secs(now.secs().saturating_sub(backoff.as_secs()));
-            if self.store.claim_warning(token.id, now, not_since)? {
+            let audit = AuditEvent::new(
+                now,
+                &self.host,
+                AuditActor::system("expiry-notifier"),
+                "token.expiry-warning",
+                format!("token/{}", token.id),
+            )
+            .with_owner(token.owner)
+            .with_change(None, Some(serde_json::json!({"expires_at": token.expires_at, "warning": line})));
+            if self.store.claim_warning(token.id, now, not_since, &audit)? {
                 tracing::warn!(target: "tokenscope::expiry", token = token.id.get(), "{line}");
                 lines.push(line);
             }
@@ -65,6 +82,11 @@ impl ExpiryNotifier {
 mod tests {
     use std::time::Duration;
 
+    /// The event these tests' writes record.
+    fn audit() -> crate::audit::AuditEvent {
+        crate::audit::AuditEvent::by_operator("test", "")
+    }
+
     use super::*;
     use crate::secret::Secret;
     use crate::store::{NewToken, SqliteStore, StoredGrants};
@@ -78,20 +100,23 @@ mod tests {
 
     fn setup(dir: &std::path::Path) -> (Arc<dyn Store>, crate::store::TokenId) {
         let store = SqliteStore::open(&dir.join("t.db")).unwrap();
-        let owner = store.add_principal("ci", at(T0)).unwrap();
+        let owner = store.add_principal("ci", at(T0), &[], &audit()).unwrap();
         let secret = Secret::generate().unwrap();
         let id = store
-            .insert_token(&NewToken {
-                owner: owner.id,
-                name: "deploy".into(),
-                description: String::new(),
-                hash: secret.hash(),
-                hint: secret.hint(),
-                grants: StoredGrants::Scopes(vec!["artifact".into()]),
-                created_at: at(T0),
-                expires_at: Some(at(T0 + 10 * DAY)),
-                origin: None,
-            })
+            .insert_token(
+                &NewToken {
+                    owner: owner.id,
+                    name: "deploy".into(),
+                    description: String::new(),
+                    hash: secret.hash(),
+                    hint: secret.hint(),
+                    grants: StoredGrants::Scopes(vec!["artifact".into()]),
+                    created_at: at(T0),
+                    expires_at: Some(at(T0 + 10 * DAY)),
+                    origin: None,
+                },
+                &audit(),
+            )
             .unwrap();
         (Arc::new(store), id)
     }

@@ -20,8 +20,8 @@ pub fn store_with_tokens(path: &std::path::Path, count: usize, keep: usize) -> (
 /// Fills `store` (empty) as `store_with_tokens` does; the kept secrets.
 #[allow(dead_code)] // The verify and memory benchmarks use `store_with_tokens`.
 pub fn fill(store: &dyn Store, count: usize, keep: usize) -> Vec<String> {
-    let owner = store.add_principal("alice", UnixTime::from_secs(1)).unwrap();
-    store.bind(owner.id, &Binding::Grant("/=write".into())).unwrap();
+    let owner = store.add_principal("alice", UnixTime::from_secs(1), &[], &audit()).unwrap();
+    store.bind(owner.id, std::slice::from_ref(&Binding::Grant("/=write".into())), &audit()).unwrap();
     let every = (count / keep.max(1)).max(1);
     let mut kept = Vec::with_capacity(keep);
     let mut made = 0;
@@ -46,7 +46,12 @@ pub fn fill(store: &dyn Store, count: usize, keep: usize) -> Vec<String> {
             })
             .collect();
         made += batch.len();
-        store.insert_tokens(&batch).unwrap();
+        store.insert_tokens(&batch, &audit()).unwrap();
     }
     kept
+}
+
+/// The event these tests' writes record.
+fn audit() -> tokenscope::audit::AuditEvent {
+    tokenscope::audit::AuditEvent::by_operator("test", "")
 }

@@ -10,6 +10,7 @@ use serde_json::json;
 use sha2::Digest;
 
 use super::Authority;
+use crate::audit::{AuditActor, AuditEvent, Client};
 use crate::leaks::LeakReport;
 use crate::secret::{SecretHash, check_shape, hint_of};
 use crate::store::{LeakRecord, StoreError, TokenRecord};
@@ -49,7 +50,14 @@ impl Authority {
     /// records the leak. A store error stops the report (the reporter retries;
     /// entries already handled stay handled, and a second report of them is
     /// answered the same).
-    pub fn report_leaks(&self, entries: &[LeakReport], reporter: &str) -> Result<Vec<LeakAnswer>, StoreError> {
+    /// `by` is who reported (a signer's key, or the reporting token) as the audit trail names it.
+    pub fn report_leaks(
+        &self,
+        entries: &[LeakReport],
+        reporter: &str,
+        by: &AuditActor,
+        client: Option<Client>,
+    ) -> Result<Vec<LeakAnswer>, StoreError> {
         let now = self.now();
         let mut answers = Vec::with_capacity(entries.len());
         for entry in entries {
@@ -67,7 +75,14 @@ impl Authority {
             let leak =
                 LeakRecord { at: now, url: entry.url.clone(), source: entry.source.clone(), reporter: reporter.into() };
             // Forgotten whatever the store answered: a failed write may still have landed.
-            let recorded = self.store.record_leak(token.id, &leak);
+            let audit = AuditEvent::new(now, self.host_id(), by.clone(), "token.leak", format!("token/{}", token.id))
+                .with_owner(token.owner)
+                .with_client(client.clone())
+                .with_change(
+                    Some(json!({"revoked_at": token.revoked_at})),
+                    Some(json!({"revoked_at": token.revoked_at.unwrap_or(now), "leak": leak})),
+                );
+            let recorded = self.store.record_leak(token.id, &leak, &audit);
             self.caches.token_changed(token.id, None);
             if recorded? {
                 let kept = self.store.token(token.id)?.and_then(|t| t.leak).unwrap_or(leak);

@@ -8,12 +8,17 @@
 use std::time::Duration;
 
 use super::actions::{TOKEN_EDIT, user_node};
+use serde_json::json;
+
+use super::audit::{Acted, refusal_of, token_fields};
 use super::ceiling::{Actor, Ceiling};
 use super::{Authority, LifecycleError, RefusalCode};
+use crate::audit::{AuditActor, AuditEvent};
 use crate::contract::{Grants, ResourceGrant};
 use crate::secret::Secret;
 use crate::store::{
-    Edited, ExchangeOnce, Exchanged, NewToken, Principal, StoredGrants, TokenEdit, TokenId, TokenOrigin, TokenRecord,
+    Edited, ExchangeOnce, Exchanged, NewToken, Principal, PrincipalId, StoredGrants, TokenEdit, TokenId, TokenOrigin,
+    TokenRecord,
 };
 use crate::time::UnixTime;
 
@@ -141,7 +146,34 @@ impl Authority {
     /// `user.token:edit` on the owner's node, and the grants and expiry pass the
     /// ceiling (the owner's current rights, the asking token, and the acting
     /// principal's own current rights when it is not the owner).
-    pub fn create_token(&self, actor: Actor, request: &IssueRequest) -> Result<Issued, LifecycleError> {
+    pub fn create_token(&self, by: impl Into<Acted>, request: &IssueRequest) -> Result<Issued, LifecycleError> {
+        let by = by.into();
+        let result = self.issue(&by, request);
+        if let Err(err) = &result
+            && let Some(code) = refusal_of(err)
+        {
+            let mut event = self.creation_event(&by, None, request).refused(&code);
+            event.owner = self.store.principal(&request.owner).ok().flatten().map(|p| p.id);
+            self.record_event(&event);
+        }
+        result
+    }
+
+    /// The event of creating `request`'s token (the store adds its id and
+    /// what it stored); an exchange's actor is the identity token's issuer,
+    /// subject and rule.
+    fn creation_event(&self, by: &Acted, ceiling: Option<&Ceiling>, request: &IssueRequest) -> AuditEvent {
+        let action = if request.exchange.is_some() { "oidc.exchange" } else { "token.create" };
+        let mut event = self.event(by, ceiling, action, format!("principal/{}", request.owner));
+        if let Some(exchange) = &request.exchange {
+            let TokenOrigin { issuer, subject, rule } = exchange.origin.clone();
+            event.actor = AuditActor::Oidc { issuer, subject, rule };
+        }
+        event
+    }
+
+    fn issue(&self, by: &Acted, request: &IssueRequest) -> Result<Issued, LifecycleError> {
+        let actor = by.actor;
         if request.name.trim().is_empty() {
             return Err(LifecycleError::Invalid("a token needs a name".into()));
         }
@@ -171,9 +203,10 @@ impl Authority {
             expires_at,
             origin: request.exchange.as_ref().map(|e| e.origin.clone()),
         };
+        let audit = self.creation_event(by, Some(&ceiling), request);
         let id = match &request.exchange {
-            None => self.store.insert_token(&token)?,
-            Some(exchange) => match self.store.insert_exchanged(&token, &exchange.once, now)? {
+            None => self.store.insert_token(&token, &audit)?,
+            Some(exchange) => match self.store.insert_exchanged(&token, &exchange.once, now, &audit)? {
                 Exchanged::Stored(id) => id,
                 Exchanged::Replayed => {
                     return Err(refused(
@@ -199,9 +232,9 @@ impl Authority {
 
     /// A new secret for token `id`, by `actor`; the old secret is dead once
     /// this returns.
-    pub fn reissue_token(&self, actor: Actor, id: TokenId) -> Result<Issued, LifecycleError> {
+    pub fn reissue_token(&self, by: impl Into<Acted>, id: TokenId) -> Result<Issued, LifecycleError> {
         let change = TokenChange { reissue: true, ..TokenChange::default() };
-        let (record, secret) = self.change_token(actor, id, None, change)?;
+        let (record, secret) = self.change_token(by, id, None, change)?;
         let secret = secret.ok_or_else(|| LifecycleError::Invalid("no secret was issued".into()))?;
         Ok(Issued { record, secret })
     }
@@ -215,11 +248,31 @@ impl Authority {
     /// makes this one a `Conflict`.
     pub fn change_token(
         &self,
-        actor: Actor,
+        by: impl Into<Acted>,
         id: TokenId,
         owner: Option<&str>,
         change: TokenChange,
     ) -> Result<(TokenRecord, Option<Secret>), LifecycleError> {
+        let by = by.into();
+        let action = if change.reissue { "token.reissue" } else { "token.edit" };
+        let result = self.change(&by, action, id, owner, change);
+        self.noted(&by, action, format!("token/{id}"), self.owner_of(id), result)
+    }
+
+    /// Whose token `id` is, for a refused attempt's event (none when it is gone).
+    fn owner_of(&self, id: TokenId) -> Option<PrincipalId> {
+        self.store.token(id).ok().flatten().map(|t| t.owner)
+    }
+
+    fn change(
+        &self,
+        by: &Acted,
+        action: &str,
+        id: TokenId,
+        owner: Option<&str>,
+        change: TokenChange,
+    ) -> Result<(TokenRecord, Option<Secret>), LifecycleError> {
+        let actor = by.actor;
         if let Some(name) = &change.name {
             if name.trim().is_empty() {
                 return Err(LifecycleError::Invalid("a token needs a name".into()));
@@ -271,7 +324,12 @@ impl Authority {
             secret: secret.as_ref().map(|s| (s.hash(), s.hint())),
             revision: Some(record.revision),
         };
-        let edited = self.store.edit_token(id, &edit);
+        let (before, after) = edit_change(&record, &edit);
+        let audit = self
+            .event(by, Some(&ceiling), action, format!("token/{id}"))
+            .with_owner(record.owner)
+            .with_change(Some(before), Some(after));
+        let edited = self.store.edit_token(id, &edit, &audit);
         self.caches.token_changed(id, edit.secret.as_ref().map(|(hash, _)| hash));
         match edited? {
             Edited::Done => {}
@@ -316,11 +374,28 @@ impl Authority {
 
     /// Revokes token `id` (of `owner`, when the request names whose), by
     /// `actor`: refused from its next use on.
-    pub fn revoke_token(&self, actor: Actor, id: TokenId, owner: Option<&str>) -> Result<TokenRecord, LifecycleError> {
-        let ceiling = self.ceiling(actor)?;
-        self.addressed(&ceiling, id, owner)?;
+    pub fn revoke_token(
+        &self,
+        by: impl Into<Acted>,
+        id: TokenId,
+        owner: Option<&str>,
+    ) -> Result<TokenRecord, LifecycleError> {
+        let by = by.into();
+        let result = self.revoke(&by, id, owner);
+        self.noted(&by, "token.revoke", format!("token/{id}"), self.owner_of(id), result)
+    }
+
+    fn revoke(&self, by: &Acted, id: TokenId, owner: Option<&str>) -> Result<TokenRecord, LifecycleError> {
+        let ceiling = self.ceiling(by.actor)?;
+        let record = self.addressed(&ceiling, id, owner)?;
+        let now = self.now();
+        let audit =
+            self.event(by, Some(&ceiling), "token.revoke", format!("token/{id}")).with_owner(record.owner).with_change(
+                Some(json!({"revoked_at": record.revoked_at})),
+                Some(json!({"revoked_at": record.revoked_at.unwrap_or(now)})),
+            );
         // Forgotten whatever the store answered: a failed write may still have landed.
-        let revoked = self.store.revoke_token(id, self.now());
+        let revoked = self.store.revoke_token(id, now, &audit);
         self.caches.token_changed(id, None);
         if !revoked? {
             return Err(LifecycleError::NotFound(format!("token {id}")));
@@ -331,10 +406,20 @@ impl Authority {
 
     /// Deletes token `id` (of `owner`, when the request names whose), by
     /// `actor`: its secret is unknown from then on.
-    pub fn delete_token(&self, actor: Actor, id: TokenId, owner: Option<&str>) -> Result<(), LifecycleError> {
-        let ceiling = self.ceiling(actor)?;
-        self.addressed(&ceiling, id, owner)?;
-        let deleted = self.store.delete_token(id);
+    pub fn delete_token(&self, by: impl Into<Acted>, id: TokenId, owner: Option<&str>) -> Result<(), LifecycleError> {
+        let by = by.into();
+        let result = self.delete(&by, id, owner);
+        self.noted(&by, "token.delete", format!("token/{id}"), self.owner_of(id), result)
+    }
+
+    fn delete(&self, by: &Acted, id: TokenId, owner: Option<&str>) -> Result<(), LifecycleError> {
+        let ceiling = self.ceiling(by.actor)?;
+        let record = self.addressed(&ceiling, id, owner)?;
+        let audit = self
+            .event(by, Some(&ceiling), "token.delete", format!("token/{id}"))
+            .with_owner(record.owner)
+            .with_change(Some(token_fields(&record)), None);
+        let deleted = self.store.delete_token(id, &audit);
         self.caches.token_changed(id, None);
         if !deleted? {
             return Err(LifecycleError::NotFound(format!("token {id}")));
@@ -375,6 +460,29 @@ impl Authority {
         }
         Ok(Some(at))
     }
+}
+
+/// What an edit changes, before and after: only the fields it sets (a new
+/// secret shows as its hint, never the secret or its hash).
+fn edit_change(record: &TokenRecord, edit: &TokenEdit) -> (serde_json::Value, serde_json::Value) {
+    let (mut before, mut after) = (serde_json::Map::new(), serde_json::Map::new());
+    let mut put = |field: &str, old: serde_json::Value, new: serde_json::Value| {
+        before.insert(field.to_owned(), old);
+        after.insert(field.to_owned(), new);
+    };
+    if let Some(name) = &edit.name {
+        put("name", json!(record.name), json!(name));
+    }
+    if let Some(description) = &edit.description {
+        put("description", json!(record.description), json!(description));
+    }
+    if let Some(expires_at) = edit.expires_at {
+        put("expires_at", json!(record.expires_at), json!(expires_at));
+    }
+    if let Some((_, hint)) = &edit.secret {
+        put("hint", json!(record.hint), json!(hint));
+    }
+    (before.into(), after.into())
 }
 
 /// The default lifetime, shortened to the asking token's when that ends

@@ -4,6 +4,7 @@
 //! same everywhere.
 
 pub mod actions;
+mod audit;
 mod cache;
 mod ceiling;
 mod check;
@@ -18,6 +19,7 @@ mod single_flight;
 mod usage;
 mod verify;
 
+pub use audit::{Acted, AuditCheckError};
 pub use ceiling::Actor;
 pub use check::{Checked, Outcome};
 pub use error::{LifecycleError, RefusalCode};
@@ -32,6 +34,7 @@ pub use verify::{NeedsStore, Verified};
 
 use std::sync::Arc;
 
+use crate::audit::AuditEvent;
 use crate::config::Config;
 use crate::gate::GateOptions;
 use crate::notify::ExpiryNotifier;
@@ -39,7 +42,7 @@ use crate::observe::Recorder;
 use crate::observe::Shadow;
 use crate::runtime::PolicyModule;
 use crate::store::{Store, StoreError, StoreSignal, Watch};
-use crate::swap::{PolicySlot, SwapOutcome};
+use crate::swap::{ModuleSummary, PolicySlot, SwapEvent, SwapOutcome};
 use crate::time::{Clock, UnixTime};
 use cache::Caches;
 
@@ -57,6 +60,8 @@ pub struct Authority {
     /// Store reads of one secret hash in flight, shared by concurrent misses.
     reads: single_flight::SingleFlight<(crate::secret::SecretHash, u64), verify::TokenRead>,
     fleet_wake: Arc<tokio::sync::Notify>,
+    /// What audit events name as the host that wrote them.
+    host: String,
 }
 
 impl Authority {
@@ -75,7 +80,20 @@ impl Authority {
             caches: Arc::new(Caches::new(config_cache)),
             reads: single_flight::SingleFlight::default(),
             fleet_wake: Arc::new(tokio::sync::Notify::new()),
+            host: rustix::system::uname().nodename().to_string_lossy().into_owned(),
         }
+    }
+
+    /// Names this host `id` in the audit events it writes (a fleet host's id;
+    /// the machine's name by default).
+    pub fn with_host_id(mut self, id: &str) -> Authority {
+        id.clone_into(&mut self.host);
+        self
+    }
+
+    /// What this host's audit events name it.
+    pub fn host_id(&self) -> &str {
+        &self.host
     }
 
     /// Runs `shadow` beside the active module on every verification.
@@ -101,14 +119,34 @@ impl Authority {
     }
 
     /// Makes the module in `bytes` (named `source` in reports) the active one if
-    /// it passes the gate now; otherwise the active module stays.
-    pub fn load_policy(&self, bytes: &[u8], source: &str) -> SwapOutcome {
-        self.policy.load(bytes, source, self.now())
+    /// it passes the gate now; otherwise the active module stays. `event` (a
+    /// `policy.load` by whoever asked) is written before the swap, which does
+    /// not happen when it cannot be; a gate refusal is recorded too.
+    pub fn load_policy(&self, bytes: &[u8], source: &str, event: &AuditEvent) -> SwapOutcome {
+        self.policy.load_recorded(bytes, source, self.now(), &|change| self.record_swap(event, source, change))
     }
 
-    /// Returns to the module that was active before the last swap.
-    pub fn rollback_policy(&self) -> SwapOutcome {
-        self.policy.rollback()
+    /// Returns to the module that was active before the last swap, once
+    /// `event` (a `policy.rollback`) is written.
+    pub fn rollback_policy(&self, event: &AuditEvent) -> SwapOutcome {
+        self.policy.rollback_recorded(&|change| self.record_swap(event, "rollback", change))
+    }
+
+    fn record_swap(&self, event: &AuditEvent, source: &str, change: SwapEvent<'_>) -> Result<(), String> {
+        let module = |m: &ModuleSummary| serde_json::json!({"sha256": m.sha256, "name": m.name, "version": m.version});
+        match change {
+            SwapEvent::Swapping { from, to } => {
+                let mut after = module(to);
+                after["source"] = source.into();
+                let event = event.clone().with_change(Some(module(from)), Some(after));
+                self.store.append_audit(&event).map(drop).map_err(|e| format!("the audit trail did not take it: {e}"))
+            }
+            SwapEvent::Refused { report } => {
+                let after = serde_json::json!({"sha256": report.sha256, "source": source, "reasons": report.reasons()});
+                self.record_event(&event.clone().refused("gate-refused").with_change(None, Some(after)));
+                Ok(())
+            }
+        }
     }
 
     /// The shadow module run beside the active one, if any.
@@ -216,5 +254,6 @@ impl Authority {
     /// The expiry notifier over this authority's store, config and clock.
     pub fn expiry_notifier(&self) -> ExpiryNotifier {
         ExpiryNotifier::new(Arc::clone(&self.store), self.config.expiry_notifier.clone(), Arc::clone(&self.clock))
+            .on_host(&self.host)
     }
 }

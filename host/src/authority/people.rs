@@ -6,8 +6,12 @@
 
 use std::time::Duration;
 
+use serde_json::json;
+
+use super::audit::Acted;
 use super::ceiling::as_itself;
 use super::{Authority, LifecycleError};
+use crate::audit::{AuditActor, AuditEvent, Client};
 use crate::contract::{Grants, Request, ResourceGrant, Token};
 use crate::secret::Secret;
 use crate::store::{Principal, PrincipalId, TokenId};
@@ -29,7 +33,18 @@ pub struct Permission {
 impl Authority {
     /// A one-time sign-in link's secret for principal `name`, valid for `ttl`
     /// (at most `MAX_LINK_TTL`), and when it expires.
-    pub fn sign_in_link(&self, name: &str, ttl: Duration) -> Result<(Secret, UnixTime), LifecycleError> {
+    pub fn sign_in_link(
+        &self,
+        by: impl Into<Acted>,
+        name: &str,
+        ttl: Duration,
+    ) -> Result<(Secret, UnixTime), LifecycleError> {
+        let by = by.into();
+        let result = self.make_link(&by, name, ttl);
+        self.noted(&by, "session.link", format!("principal/{name}"), None, result)
+    }
+
+    fn make_link(&self, by: &Acted, name: &str, ttl: Duration) -> Result<(Secret, UnixTime), LifecycleError> {
         if ttl.is_zero() || ttl > MAX_LINK_TTL {
             return Err(LifecycleError::Invalid(format!(
                 "a sign-in link lives more than 0 s and at most {} days",
@@ -40,15 +55,24 @@ impl Authority {
         let secret = Secret::generate()?;
         let now = self.now();
         let expires_at = now.saturating_add(ttl);
-        self.store.add_sign_in_link(&secret.hash(), principal.id, now, expires_at)?;
+        let audit = self
+            .event(by, None, "session.link", format!("principal/{name}"))
+            .with_owner(principal.id)
+            .with_change(None, Some(json!({"expires_at": expires_at})));
+        self.store.add_sign_in_link(&secret.hash(), principal.id, now, expires_at, &audit)?;
         Ok((secret, expires_at))
     }
 
     /// Uses a sign-in link: the principal it signs in, or none when the code is
     /// malformed, unknown, used or expired.
-    pub fn use_sign_in_link(&self, code: &str) -> Result<Option<Principal>, LifecycleError> {
+    /// A link that signs nobody in is not recorded (there is no one to name):
+    /// the log line of the refused sign-in is its trace.
+    pub fn use_sign_in_link(&self, code: &str, client: Option<Client>) -> Result<Option<Principal>, LifecycleError> {
         let Ok(hash) = Secret::hash_of(code.trim()) else { return Ok(None) };
-        let Some(id) = self.store.use_sign_in_link(&hash, self.now())? else { return Ok(None) };
+        // The store names the principal in the event once it knows which.
+        let audit = AuditEvent::new(self.now(), self.host_id(), AuditActor::system("sign-in"), "session.sign-in", "")
+            .with_client(client);
+        let Some(id) = self.store.use_sign_in_link(&hash, self.now(), &audit)? else { return Ok(None) };
         Ok(self.store.principal_by_id(id)?)
     }
 

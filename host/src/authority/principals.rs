@@ -9,13 +9,17 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use serde_json::json;
+
 use super::actions::{PRINCIPALS_EDIT, ROOT};
-use super::ceiling::{Actor, Ceiling};
+use super::audit::Acted;
+use super::ceiling::Ceiling;
 use super::rights::{administers_root, binding_right, owner_rights};
 use super::{Authority, LifecycleError, RefusalCode};
+use crate::audit::AuditEvent;
 use crate::config::RoleConfig;
 use crate::grant_text::parse_grant;
-use crate::store::{Binding, Guarded, Principal, PrincipalsGuard};
+use crate::store::{Binding, Guarded, Principal, PrincipalId, PrincipalsGuard};
 
 /// The most characters a principal's name may have.
 const MAX_NAME: usize = 128;
@@ -74,28 +78,53 @@ impl Authority {
     /// Adds principal `name` with `bindings`, and the right to manage its own
     /// tokens (`manage` on `user/<name>`, which needs no ceiling: its tokens
     /// never exceed the principal's other rights), by `actor`.
-    pub fn add_principal(&self, actor: Actor, name: &str, bindings: &[Binding]) -> Result<Principal, LifecycleError> {
+    pub fn add_principal(
+        &self,
+        by: impl Into<Acted>,
+        name: &str,
+        bindings: &[Binding],
+    ) -> Result<Principal, LifecycleError> {
+        let by = by.into();
+        let result = self.add(&by, name, bindings);
+        self.noted(&by, "principal.add", format!("principal/{name}"), None, result)
+    }
+
+    fn add(&self, by: &Acted, name: &str, bindings: &[Binding]) -> Result<Principal, LifecycleError> {
         check_name(name)?;
-        let ceiling = self.ceiling(actor)?;
+        let ceiling = self.ceiling(by.actor)?;
         self.authorize(&ceiling, PRINCIPALS_EDIT, ROOT)?;
         self.admit_bindings(&ceiling, bindings)?;
-        let principal = self.store.add_principal(name, self.now())?;
         let own = Binding::Grant(format!("user/{name}=manage"));
-        for binding in bindings.iter().chain(std::iter::once(&own)) {
-            self.store.bind(principal.id, binding)?;
-        }
+        let all: Vec<Binding> = bindings.iter().cloned().chain(std::iter::once(own)).collect();
+        let audit = self
+            .event(by, Some(&ceiling), "principal.add", format!("principal/{name}"))
+            .with_change(None, Some(json!({"name": name, "bindings": texts(&all)})));
+        self.store.add_principal(name, self.now(), &all, &audit)?;
         tracing::info!(principal = %name, "principal added");
         self.principal(name)
     }
 
     /// Adds `bindings` to principal `name` (one it has already changes
     /// nothing), by `actor`: each must pass the ceiling.
-    pub fn bind(&self, actor: Actor, name: &str, bindings: &[Binding]) -> Result<Principal, LifecycleError> {
-        let ceiling = self.ceiling(actor)?;
+    pub fn bind(&self, by: impl Into<Acted>, name: &str, bindings: &[Binding]) -> Result<Principal, LifecycleError> {
+        let by = by.into();
+        let result = self.bind_as(&by, name, bindings);
+        self.noted(&by, "principal.bind", format!("principal/{name}"), self.principal_id(name), result)
+    }
+
+    fn principal_id(&self, name: &str) -> Option<PrincipalId> {
+        self.store.principal(name).ok().flatten().map(|p| p.id)
+    }
+
+    fn bind_as(&self, by: &Acted, name: &str, bindings: &[Binding]) -> Result<Principal, LifecycleError> {
+        let ceiling = self.ceiling(by.actor)?;
         self.authorize(&ceiling, PRINCIPALS_EDIT, ROOT)?;
         let principal = self.principal(name)?;
         self.admit_bindings(&ceiling, bindings)?;
-        let bound = bindings.iter().try_for_each(|binding| self.store.bind(principal.id, binding));
+        let mut after = principal.bindings.clone();
+        after.extend(bindings.iter().filter(|b| !principal.bindings.contains(b)).cloned());
+        let audit = self.binding_event(by, &ceiling, "principal.bind", &principal, &after);
+        let bound = self.store.bind(principal.id, bindings, &audit);
         self.caches.owner_changed(principal.id);
         bound?;
         self.principal(name)
@@ -104,14 +133,22 @@ impl Authority {
     /// Removes `bindings` from principal `name`, all of them or none, by
     /// `actor`; a binding it does not have is `NotFound`, and a change that
     /// would leave nobody managing the root is refused.
-    pub fn unbind(&self, actor: Actor, name: &str, bindings: &[Binding]) -> Result<Principal, LifecycleError> {
-        let ceiling = self.ceiling(actor)?;
+    pub fn unbind(&self, by: impl Into<Acted>, name: &str, bindings: &[Binding]) -> Result<Principal, LifecycleError> {
+        let by = by.into();
+        let result = self.unbind_as(&by, name, bindings);
+        self.noted(&by, "principal.unbind", format!("principal/{name}"), self.principal_id(name), result)
+    }
+
+    fn unbind_as(&self, by: &Acted, name: &str, bindings: &[Binding]) -> Result<Principal, LifecycleError> {
+        let ceiling = self.ceiling(by.actor)?;
         self.authorize(&ceiling, PRINCIPALS_EDIT, ROOT)?;
         let principal = self.principal(name)?;
         if let Some(missing) = bindings.iter().find(|b| !principal.bindings.contains(b)) {
             return Err(LifecycleError::NotFound(format!("binding `{}` of principal `{name}`", missing.to_text())));
         }
-        let unbound = self.store.unbind(principal.id, bindings, &self.root_kept());
+        let after: Vec<Binding> = principal.bindings.iter().filter(|b| !bindings.contains(b)).cloned().collect();
+        let audit = self.binding_event(by, &ceiling, "principal.unbind", &principal, &after);
+        let unbound = self.store.unbind(principal.id, bindings, &self.root_kept(), &audit);
         self.caches.owner_changed(principal.id);
         match unbound? {
             Guarded::Done => self.principal(name),
@@ -123,11 +160,22 @@ impl Authority {
     /// Removes principal `name` and every token it owns, by `actor`; removing
     /// the last principal that manages the root is refused. The principal as
     /// it was (its id ends its page sessions).
-    pub fn remove_principal(&self, actor: Actor, name: &str) -> Result<Principal, LifecycleError> {
-        let ceiling = self.ceiling(actor)?;
+    pub fn remove_principal(&self, by: impl Into<Acted>, name: &str) -> Result<Principal, LifecycleError> {
+        let by = by.into();
+        let result = self.remove(&by, name);
+        self.noted(&by, "principal.remove", format!("principal/{name}"), self.principal_id(name), result)
+    }
+
+    fn remove(&self, by: &Acted, name: &str) -> Result<Principal, LifecycleError> {
+        let ceiling = self.ceiling(by.actor)?;
         self.authorize(&ceiling, PRINCIPALS_EDIT, ROOT)?;
         let principal = self.principal(name)?;
-        let removed = self.store.remove_principal(name, &self.root_kept());
+        let tokens = self.store.tokens(Some(principal.id))?.len();
+        let audit = self
+            .event(by, Some(&ceiling), "principal.remove", format!("principal/{name}"))
+            .with_owner(principal.id)
+            .with_change(Some(json!({"name": name, "bindings": texts(&principal.bindings), "tokens": tokens})), None);
+        let removed = self.store.remove_principal(name, &self.root_kept(), &audit);
         self.caches.owner_changed(principal.id);
         match removed? {
             Guarded::Done => {
@@ -137,6 +185,20 @@ impl Authority {
             Guarded::Missing => Err(LifecycleError::NotFound(format!("principal `{name}`"))),
             Guarded::Refused => Err(last_administrator(name, "removing")),
         }
+    }
+
+    /// The event of `principal`'s bindings becoming `after`.
+    fn binding_event(
+        &self,
+        by: &Acted,
+        ceiling: &Ceiling,
+        action: &str,
+        principal: &Principal,
+        after: &[Binding],
+    ) -> AuditEvent {
+        self.event(by, Some(ceiling), action, format!("principal/{}", principal.name))
+            .with_owner(principal.id)
+            .with_change(Some(json!({"bindings": texts(&principal.bindings)})), Some(json!({"bindings": texts(after)})))
     }
 
     /// Every binding through the ceiling, before any is stored.
@@ -164,6 +226,12 @@ impl Authority {
             !any(before) || any(after)
         })
     }
+}
+
+fn texts(bindings: &[Binding]) -> Vec<String> {
+    let mut texts: Vec<String> = bindings.iter().map(Binding::to_text).collect();
+    texts.sort();
+    texts
 }
 
 fn last_administrator(name: &str, doing: &str) -> LifecycleError {

@@ -76,22 +76,30 @@ mod tests {
     use crate::secret::Secret;
     use crate::store::{NewToken, SqliteStore, StoredGrants};
 
+    /// The event these tests' writes record.
+    fn audit() -> crate::audit::AuditEvent {
+        crate::audit::AuditEvent::by_operator("test", "")
+    }
+
     fn store_with_token(dir: &std::path::Path) -> (Arc<dyn Store>, TokenId) {
         let store = SqliteStore::open(&dir.join("u.db")).unwrap();
-        let owner = store.add_principal("p", UnixTime::default()).unwrap();
+        let owner = store.add_principal("p", UnixTime::default(), &[], &audit()).unwrap();
         let secret = Secret::generate().unwrap();
         let id = store
-            .insert_token(&NewToken {
-                owner: owner.id,
-                name: "t".into(),
-                description: String::new(),
-                hash: secret.hash(),
-                hint: secret.hint(),
-                grants: StoredGrants::Scopes(vec!["artifact".into()]),
-                created_at: UnixTime::default(),
-                expires_at: None,
-                origin: None,
-            })
+            .insert_token(
+                &NewToken {
+                    owner: owner.id,
+                    name: "t".into(),
+                    description: String::new(),
+                    hash: secret.hash(),
+                    hint: secret.hint(),
+                    grants: StoredGrants::Scopes(vec!["artifact".into()]),
+                    created_at: UnixTime::default(),
+                    expires_at: None,
+                    origin: None,
+                },
+                &audit(),
+            )
             .unwrap();
         (Arc::new(store), id)
     }

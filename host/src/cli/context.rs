@@ -85,7 +85,11 @@ impl StoreArgs {
             Some(path) => Some(Recorder::open(path, config.record.every)?),
             None => None,
         };
+        let host_id = config.fleet.host_id.clone();
         let mut authority = Authority::new(store, module, config, Arc::new(SystemClock));
+        if let Some(id) = host_id {
+            authority = authority.with_host_id(&id);
+        }
         if let Some(shadow) = shadow {
             authority = authority.with_shadow(shadow);
         }

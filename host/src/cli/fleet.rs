@@ -2,6 +2,7 @@
 //! fleet's shared state, read and changed straight in its PostgreSQL store
 //! (no running host needed); the hosts follow within a heartbeat.
 
+use crate::audit::AuditEvent;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -45,7 +46,11 @@ pub(crate) fn run(store: &StoreArgs, command: &FleetCommand) -> Result<ExitCode>
                 print_status(&status);
             }
         }
-        FleetCommand::Rollback => match fleet.roll_back("cli", crate::time::UnixTime::now())? {
+        FleetCommand::Rollback => match fleet.roll_back(
+            "cli",
+            crate::time::UnixTime::now(),
+            &AuditEvent::by_operator("policy.fleet-rollback", "policy"),
+        )? {
             RolledBack::NothingPublished => bail!("nothing was published to the fleet"),
             RolledBack::RolledBack { from, to } => match to {
                 Some(to) => println!("rolled back from sha256:{} to sha256:{}", from.sha256, to.sha256),
@@ -96,7 +101,11 @@ pub(crate) fn publish(store: &StoreArgs, args: &PublishArgs) -> Result<ExitCode>
     let bytes = std::fs::read(&args.file).with_context(|| format!("failed to read `{}`", args.file.display()))?;
     let runtime = super::context::runtime(&config.policy)?;
     let module = super::context::gated_bytes(&runtime, &bytes, &args.file.display().to_string(), &config)?;
-    match fleet.publish_module(&bytes, module.sha256(), "cli", crate::time::UnixTime::now())? {
+    let event = AuditEvent::by_operator("policy.publish", "policy").with_change(
+        None,
+        Some(serde_json::json!({"sha256": module.sha256(), "source": args.file.display().to_string()})),
+    );
+    match fleet.publish_module(&bytes, module.sha256(), "cli", crate::time::UnixTime::now(), &event)? {
         Published::Published(d) => {
             println!("published sha256:{} ({}): the fleet's hosts follow", d.sha256, module.label())
         }

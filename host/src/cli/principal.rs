@@ -97,7 +97,7 @@ pub(crate) fn run(store_args: &StoreArgs, command: &PrincipalCommand) -> Result<
             println!("removed principal `{name}` and its tokens");
         }
         PrincipalCommand::SignInLink { name, ttl, url } => {
-            let (secret, expires_at) = authority.sign_in_link(name, parse_duration(ttl)?)?;
+            let (secret, expires_at) = authority.sign_in_link(Actor::Operator, name, parse_duration(ttl)?)?;
             let server = authority.config().server.clone();
             let base = url.clone().or(server.public_url).unwrap_or_else(|| format!("http://{}", server.listen));
             // The code travels in the fragment, which browsers never send to a server or its logs.

@@ -2,6 +2,7 @@
 //! bindings, tokens by hash, usage, warning times, sign-in links) between a
 //! SQLite file and a PostgreSQL database, in one transaction on the target.
 
+use crate::audit::AuditEvent;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -37,7 +38,9 @@ pub(crate) fn run(command: &StoreCommand) -> Result<ExitCode> {
     let source = crate::store::open_existing(&from).with_context(|| format!("cannot open `{from}`"))?;
     let snapshot = source.export().with_context(|| format!("cannot read `{from}`"))?;
     let target = crate::store::open(&to).with_context(|| format!("cannot open `{to}`"))?;
-    target.import(&snapshot, args.replace).with_context(|| format!("cannot write `{to}`"))?;
+    let event = AuditEvent::by_operator("store.copy", "store")
+        .with_change(None, Some(serde_json::json!({"from": from.to_string(), "replace": args.replace})));
+    target.import(&snapshot, args.replace, &event).with_context(|| format!("cannot write `{to}`"))?;
     let (principals, tokens, links) = snapshot.counts();
     println!("copied {principals} principals, {tokens} tokens and {links} sign-in links from `{from}` to `{to}`");
     Ok(ExitCode::SUCCESS)

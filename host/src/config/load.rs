@@ -9,9 +9,9 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
 use super::{
-    CacheConfig, Check, FleetConfig, GatewayConfig, IntrospectConfig, LeaksConfig, LogConfig, NotifierConfig,
-    OidcConfig, PolicyConfig, RecordConfig, RoleConfig, ServerConfig, StoreConfig, TokenConfig, UsageConfig,
-    parse_duration, public_origin,
+    AuditConfig, CacheConfig, Check, FleetConfig, GatewayConfig, IntrospectConfig, LeaksConfig, LogConfig,
+    NotifierConfig, OidcConfig, PolicyConfig, RecordConfig, RoleConfig, ServerConfig, StoreConfig, TokenConfig,
+    UsageConfig, parse_duration, public_origin,
 };
 use crate::grant_text::parse_grant;
 use crate::store::StoreLocation;
@@ -55,6 +55,8 @@ pub struct Config {
     pub oidc: OidcConfig,
     /// Leak reports (`POST /v1/leaks`): signers, replays, the webhook.
     pub leaks: LeaksConfig,
+    /// The audit trail: how long its events are kept.
+    pub audit: AuditConfig,
 }
 
 impl Config {
@@ -98,6 +100,7 @@ impl Config {
         self.fleet.validate()?;
         self.oidc.validate()?;
         self.leaks.validate()?;
+        self.audit.validate()?;
         if self.tokens.default_ttl > self.tokens.max_ttl {
             bail!("tokens.default_ttl is longer than tokens.max_ttl");
         }

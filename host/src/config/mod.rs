@@ -2,6 +2,7 @@
 //! refused), environment overrides for the expiry notifier, and `validate()`.
 //! Durations are Go-style text (`1h`, `24h`, `168h`, `30d`). One file per table.
 
+mod audit;
 mod cache;
 mod check;
 mod duration;
@@ -21,6 +22,7 @@ mod store;
 mod tokens;
 mod usage;
 
+pub use audit::AuditConfig;
 pub use cache::CacheConfig;
 pub use check::{Check, CheckConfig};
 pub use duration::parse_duration;

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
-use crate::authority::Authority;
+use crate::authority::{Acted, Authority};
 use crate::runtime::{PolicyModule, sha256_hex};
 use crate::store::{Desired, Fleet, FleetHost, HostBeat, Published, RolledBack, StoreError};
 use crate::swap::SwapOutcome;
@@ -131,7 +131,8 @@ impl Member {
             return Ok(None);
         }
         let source = format!("fleet sha256:{} (published by {})", desired.sha256, desired.published_by);
-        let outcome = self.authority.load_policy(&bytes, &source);
+        let event = self.authority.system_event("fleet", "policy.load", "policy".into());
+        let outcome = self.authority.load_policy(&bytes, &source, &event);
         state.refused = match &outcome {
             SwapOutcome::Refused { report, .. } => Some((desired.seq, report.reasons())),
             _ => None,
@@ -141,14 +142,25 @@ impl Member {
 
     /// Gates `bytes` here and, when they pass, publishes them as the fleet's
     /// desired module: the local outcome, and what the store recorded.
-    pub fn publish(&self, bytes: &[u8], by: &str) -> Result<(SwapOutcome, Option<Published>), StoreError> {
+    /// `acted` is who asked, as the audit trail records the load here and the publish.
+    pub fn publish(
+        &self,
+        bytes: &[u8],
+        by: &str,
+        acted: &Acted,
+    ) -> Result<(SwapOutcome, Option<Published>), StoreError> {
         let mut state = crate::locks::lock(&self.state, "fleet state");
-        let outcome = self.authority.load_policy(bytes, &format!("upload by {by}"));
-        if matches!(outcome, SwapOutcome::Refused { .. }) {
+        let load = self.authority.event_by(acted, "policy.load", "policy");
+        let outcome = self.authority.load_policy(bytes, &format!("upload by {by}"), &load);
+        if matches!(outcome, SwapOutcome::Refused { .. } | SwapOutcome::Unrecorded { .. }) {
             return Ok((outcome, None));
         }
-        let published =
-            self.fleet().and_then(|f| f.publish_module(bytes, &sha256_hex(bytes), by, self.authority.now()));
+        let sha256 = sha256_hex(bytes);
+        let event = self
+            .authority
+            .event_by(acted, "policy.publish", "policy")
+            .with_change(None, Some(serde_json::json!({"sha256": sha256})));
+        let published = self.fleet().and_then(|f| f.publish_module(bytes, &sha256, by, self.authority.now(), &event));
         match published {
             Ok(published) => {
                 let (Published::Published(desired) | Published::Unchanged(desired)) = &published;
@@ -159,7 +171,8 @@ impl Member {
             Err(err) => {
                 // Not published: this host goes back to what the fleet runs.
                 if matches!(outcome, SwapOutcome::Swapped { .. }) {
-                    self.authority.rollback_policy();
+                    let undo = self.authority.system_event("fleet", "policy.rollback", "policy".into());
+                    self.authority.rollback_policy(&undo);
                 }
                 Err(err)
             }
@@ -170,11 +183,13 @@ impl Member {
     /// what changed here. With nothing published, this host alone returns to
     /// the module before its last local swap (a SIGHUP or file reload), as a
     /// host of its own would.
-    pub fn roll_back(&self, by: &str) -> Result<(RolledBack, SwapOutcome), StoreError> {
+    pub fn roll_back(&self, by: &str, acted: &Acted) -> Result<(RolledBack, SwapOutcome), StoreError> {
         let mut state = crate::locks::lock(&self.state, "fleet state");
-        let rolled = self.fleet()?.roll_back(by, self.authority.now())?;
+        let event = self.authority.event_by(acted, "policy.fleet-rollback", "policy");
+        let rolled = self.fleet()?.roll_back(by, self.authority.now(), &event)?;
         if rolled == RolledBack::NothingPublished {
-            return Ok((rolled, self.authority.rollback_policy()));
+            let event = self.authority.event_by(acted, "policy.rollback", "policy");
+            return Ok((rolled, self.authority.rollback_policy(&event)));
         }
         let outcome = match self.follow_locked(&mut state)? {
             Some(SwapOutcome::Swapped { from, to, .. }) => SwapOutcome::RolledBack { from, to },

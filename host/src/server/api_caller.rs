@@ -11,10 +11,12 @@ use axum::http::request::Parts;
 use super::AppState;
 use super::api_error::{ApiError, ApiResult, Denied};
 use super::blocking::blocking;
+use super::client_info::client_of;
 use super::error::status_of;
 use super::request_headers::HttpHeaders;
-use crate::authority::Actor;
+use crate::audit::Client;
 use crate::authority::actions::user_node;
+use crate::authority::{Acted, Actor};
 use crate::store::{PrincipalId, TokenId};
 use crate::verdict::Verdict;
 
@@ -23,12 +25,14 @@ pub(crate) struct Caller {
     pub(crate) name: String,
     pub(crate) principal: PrincipalId,
     pub(crate) token: TokenId,
+    /// Where the request came from.
+    pub(crate) client: Option<Client>,
 }
 
 impl Caller {
-    /// The caller as the actor of an operation.
-    pub(crate) fn actor(&self) -> Actor {
-        Actor::Token(self.token)
+    /// The caller as the actor of an operation, with where it asked from.
+    pub(crate) fn actor(&self) -> Acted {
+        Actor::Token(self.token).from_client(self.client.clone())
     }
 }
 
@@ -43,14 +47,14 @@ pub(super) enum Whose {
 /// The token a request presents (none is a `missing-token` deny when it is
 /// decided); presented ambiguously (two places, or two values), the request is
 /// refused with 400 before anything is decided.
-pub(super) struct Presented(Option<String>);
+pub(super) struct Presented(Option<String>, Option<Client>);
 
 impl<S: Send + Sync> FromRequestParts<S> for Presented {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> ApiResult<Presented> {
         match tokenscope_request::presented_in_headers(&HttpHeaders(&parts.headers)) {
-            Ok(secret) => Ok(Presented(secret.map(|(secret, _)| secret.as_str().to_owned()))),
+            Ok(secret) => Ok(Presented(secret.map(|(secret, _)| secret.as_str().to_owned()), client_of(parts))),
             Err(refusal) => Err(ApiError::bad_request(refusal.message)),
         }
     }
@@ -64,7 +68,9 @@ impl Presented {
         action: &'static str,
         resource_of: impl Fn(&str) -> String + Send + 'static,
     ) -> ApiResult<Caller> {
-        Ok(caller_of(state, self.0, action, resource_of).await?)
+        let mut caller = caller_of(state, self.0, action, resource_of).await?;
+        caller.client = self.1;
+        Ok(caller)
     }
 
     /// The caller, if its token may do `action` on its owner's own node.
@@ -109,7 +115,7 @@ pub(crate) async fn caller_of(
         .map_err(|_| Denied::unavailable())?;
     match (verified.verdict, verified.owner, verified.owner_id, verified.token) {
         (Verdict::Allow { .. }, Some(name), Some(principal), Some(token)) => {
-            Ok(Caller { name: name.to_string(), principal, token })
+            Ok(Caller { name: name.to_string(), principal, token, client: None })
         }
         (Verdict::Deny { code, message }, ..) => {
             Err(Denied { status: status_of(code), code: code.as_str(), message: message.to_string() })

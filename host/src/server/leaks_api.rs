@@ -20,6 +20,8 @@ use super::AppState;
 use super::api_caller::Presented;
 use super::api_error::{ApiError, ApiResult};
 use super::blocking::run;
+use super::client_info::ClientOf;
+use crate::audit::AuditActor;
 use crate::config::LeaksConfig;
 use crate::leaks::{BadReport, LeakReport, parse_report};
 
@@ -81,6 +83,7 @@ fn entries_of(body: &[u8]) -> ApiResult<Vec<LeakReport>> {
 pub async fn report(
     State(state): State<Arc<AppState>>,
     presented: Presented,
+    ClientOf(client): ClientOf,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
@@ -88,7 +91,7 @@ pub async fn report(
         return Err(ApiError::bad_request("a report names one key and one signature, each once"));
     }
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let reporter = match header(KEY_ID_HEADER) {
+    let (reporter, by) = match header(KEY_ID_HEADER) {
         Some(key_id) => {
             let signer = state.leaks.signer(key_id, header(SIGNATURE_HEADER), &body)?;
             let claimed = body.clone();
@@ -99,11 +102,15 @@ pub async fn report(
                     message: "this signed report was accepted before; it is not taken again".into(),
                 });
             }
-            signer
+            (signer, AuditActor::Signer { key_id: key_id.to_owned() })
         }
-        None => format!("token of {}", presented.at(&state, REPORT_LEAK, "/".to_owned()).await?.name),
+        None => {
+            let caller = presented.at(&state, REPORT_LEAK, "/".to_owned()).await?;
+            let by = AuditActor::Token { token: caller.token, principal: caller.principal, name: caller.name.clone() };
+            (format!("token of {}", caller.name), by)
+        }
     };
     let entries = entries_of(&body)?;
-    let answers = run(&state, move |a| Ok(a.report_leaks(&entries, &reporter)?)).await?;
+    let answers = run(&state, move |a| Ok(a.report_leaks(&entries, &reporter, &by, client)?)).await?;
     Ok(Json(answers).into_response())
 }

@@ -103,7 +103,7 @@ async fn accept_loop(
         };
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(err) => {
                     // Out of file descriptors and the like: wait a moment, keep serving.
                     tracing::warn!("accept failed: {err}");
@@ -113,16 +113,21 @@ async fn accept_loop(
             },
             () = &mut stop => break,
         };
+        let (stream, peer) = stream;
         let _ = stream.set_nodelay(true);
         let (app, fast) = (app.clone(), fast.clone());
-        let service = service_fn(move |request: Request<Incoming>| {
+        let service = service_fn(move |mut request: Request<Incoming>| {
             let answer = fast.takes(&request).then(|| fast.answer(&request));
             let app = app.clone();
             async move {
                 match answer {
                     Some(Answer::Now(answer)) => Ok(answer),
                     Some(Answer::Later(waiting)) => Ok(waiting.await),
-                    None => app.oneshot(request.map(Body::new)).await,
+                    None => {
+                        // Where the request came from, for the audit trail's events.
+                        request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+                        app.oneshot(request.map(Body::new)).await
+                    }
                 }
             }
         });

@@ -11,6 +11,7 @@ mod api_error;
 mod blocking;
 mod body_limit;
 mod check;
+pub(crate) mod client_info;
 mod error;
 mod exchange_api;
 mod health;
@@ -207,6 +208,7 @@ pub async fn serve(authority: Arc<Authority>) -> Result<()> {
     let flusher = authority.spawn_usage_flusher();
     let refresher = authority.spawn_counter_refresher();
     let notifier = authority.expiry_notifier().spawn();
+    let pruner = authority.spawn_audit_pruner();
     let reloaders = reload::spawn(&authority)?;
     // Without it, another process's writes still arrive within `cache.refresh` twice.
     let _store_watch = match authority.watch_store() {
@@ -231,6 +233,7 @@ pub async fn serve(authority: Arc<Authority>) -> Result<()> {
     flusher.abort();
     refresher.abort();
     notifier.abort();
+    pruner.abort();
     if let Some(heartbeat) = heartbeat {
         heartbeat.abort();
     }

@@ -98,13 +98,18 @@ pub async fn load(
     if body.is_empty() {
         return Err(ApiError::bad_request("the body holds no module"));
     }
+    let by = caller.actor();
     if let Some(member) = state.fleet.clone() {
-        let by = caller.name.clone();
-        let (outcome, fleet) = blocking(&state, move |_| member.publish(&body, &by)).await?.map_err(fleet_store)?;
+        let name = caller.name.clone();
+        let (outcome, fleet) =
+            blocking(&state, move |_| member.publish(&body, &name, &by)).await?.map_err(fleet_store)?;
         return Ok(answer(outcome, fleet.map(|f| json!(f))));
     }
     let source = format!("upload by {}", caller.name);
-    Ok(answer(blocking(&state, move |a| a.load_policy(&body, &source)).await?, None))
+    Ok(answer(
+        blocking(&state, move |a| a.load_policy(&body, &source, &a.event_by(&by, "policy.load", "policy"))).await?,
+        None,
+    ))
 }
 
 /// The fleet's store failed: logged whole, answered with a short reason.
@@ -130,12 +135,13 @@ pub async fn fleet(State(state): State<Arc<AppState>>, presented: Presented) -> 
 /// `POST /api/system/policy/rollback`
 pub async fn rollback(State(state): State<Arc<AppState>>, presented: Presented) -> ApiResult {
     let caller = presented.at(&state, EDIT, root()).await?;
+    let by = caller.actor();
     if let Some(member) = state.fleet.clone() {
-        let by = caller.name.clone();
-        let (rolled, outcome) = blocking(&state, move |_| member.roll_back(&by)).await?.map_err(fleet_store)?;
+        let name = caller.name.clone();
+        let (rolled, outcome) = blocking(&state, move |_| member.roll_back(&name, &by)).await?.map_err(fleet_store)?;
         return Ok(answer(outcome, Some(json!(rolled))));
     }
-    Ok(answer(blocking(&state, |a| a.rollback_policy()).await?, None))
+    Ok(answer(blocking(&state, move |a| a.rollback_policy(&a.event_by(&by, "policy.rollback", "policy"))).await?, None))
 }
 
 /// The answer to a load or rollback; on a fleet's store, with what the store recorded as `fleet`.
@@ -153,6 +159,17 @@ fn answer(outcome: SwapOutcome, fleet: Option<serde_json::Value>) -> Response {
             StatusCode::CONFLICT,
             json!({"code": "no-previous", "message": "there is no earlier module to roll back to", "outcome": outcome}),
         ),
+        SwapOutcome::Unrecorded { reason, .. } => {
+            tracing::error!("a policy change was not made: {reason}");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({
+                    "code": "audit-unavailable",
+                    "message": "the audit trail could not record the change, so it was not made",
+                    "outcome": outcome,
+                }),
+            )
+        }
         _ => (StatusCode::OK, json!(outcome)),
     };
     if let (Some(fleet), Some(object)) = (fleet, body.as_object_mut()) {

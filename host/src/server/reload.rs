@@ -39,12 +39,17 @@ async fn read(path: &Path) -> Result<Vec<u8>> {
     tokio::fs::read(path).await.with_context(|| format!("failed to read `{}`", path.display()))
 }
 
-/// Loads `bytes` into the authority's policy slot off the async threads.
-pub async fn swap_in(authority: &Arc<Authority>, bytes: Vec<u8>, source: String) -> Result<SwapOutcome> {
+/// Loads `bytes` into the authority's policy slot off the async threads; the
+/// audit trail names `part` of the host (`policy-watch`, `sighup`) as the actor.
+pub async fn swap_in(authority: &Arc<Authority>, bytes: Vec<u8>, source: String, part: &str) -> Result<SwapOutcome> {
     let authority = Arc::clone(authority);
-    tokio::task::spawn_blocking(move || authority.load_policy(&bytes, &source))
-        .await
-        .context("the policy load was interrupted")
+    let part = part.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let event = authority.system_event(&part, "policy.load", "policy".into());
+        authority.load_policy(&bytes, &source, &event)
+    })
+    .await
+    .context("the policy load was interrupted")
 }
 
 /// Starts the SIGHUP handler and, when `policy.watch`, the file watcher, for
@@ -132,7 +137,11 @@ async fn reloader(authority: Arc<Authority>, path: PathBuf, settle: Duration, mu
                 continue;
             }
         };
-        match swap_in(&authority, bytes, path.display().to_string()).await {
+        let part = match trigger.kind {
+            TriggerKind::Sighup => "sighup",
+            TriggerKind::FileChange => "policy-watch",
+        };
+        match swap_in(&authority, bytes, path.display().to_string(), part).await {
             Ok(outcome) => tracing::info!(
                 trigger = trigger.kind.as_str(),
                 outcome = outcome.as_str(),

@@ -5,20 +5,28 @@
 use serde::Serialize;
 
 use super::StoreResult;
+use crate::audit::AuditEvent;
 use crate::time::UnixTime;
 
 /// The fleet's shared state, as a store shared by hosts keeps it.
 pub trait Fleet: Send + Sync {
     /// Stores `bytes` by their SHA-256 `sha256` and makes them the fleet's
     /// desired module; unchanged when they are already.
-    fn publish_module(&self, bytes: &[u8], sha256: &str, by: &str, now: UnixTime) -> StoreResult<Published>;
+    fn publish_module(
+        &self,
+        bytes: &[u8],
+        sha256: &str,
+        by: &str,
+        now: UnixTime,
+        audit: &AuditEvent,
+    ) -> StoreResult<Published>;
     /// The module every host should run, if one was published.
     fn desired_module(&self) -> StoreResult<Option<Desired>>;
     /// The bytes published as `sha256`.
     fn module_bytes(&self, sha256: &str) -> StoreResult<Option<Vec<u8>>>;
     /// Makes the module published before the desired one desired again (none:
     /// every host returns to its configured module).
-    fn roll_back(&self, by: &str, now: UnixTime) -> StoreResult<RolledBack>;
+    fn roll_back(&self, by: &str, now: UnixTime, audit: &AuditEvent) -> StoreResult<RolledBack>;
     /// Records this host's state now (by the database's clock), and forgets
     /// hosts silent for an hour.
     fn heartbeat(&self, beat: &HostBeat) -> StoreResult<()>;

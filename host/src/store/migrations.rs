@@ -128,4 +128,26 @@ pub const MIGRATIONS: &[&str] = &[
         expires_at INTEGER NOT NULL
     );
     CREATE INDEX leak_reports_expiry ON leak_reports(expires_at);",
+    // 12: the audit trail: one row per event, in the chain's order (`seq`),
+    // with the columns its filters read, the event's canonical JSON, and the
+    // chain's hashes; the head (last seq and hash) is kept apart, so a removed
+    // tail shows. Events outlive what they name: no foreign keys.
+    "CREATE TABLE audit_events (
+        seq        INTEGER PRIMARY KEY,
+        at         INTEGER NOT NULL,
+        actor      TEXT NOT NULL,
+        actor_name TEXT,
+        action     TEXT NOT NULL,
+        target     TEXT NOT NULL,
+        owner_id   INTEGER,
+        body       TEXT NOT NULL,
+        prev_hash  BLOB NOT NULL,
+        hash       BLOB NOT NULL
+    );
+    CREATE INDEX audit_events_at ON audit_events(at);
+    CREATE INDEX audit_events_target ON audit_events(target, seq);
+    CREATE INDEX audit_events_owner ON audit_events(owner_id, seq);
+    CREATE INDEX audit_events_actor ON audit_events(actor, seq);
+    CREATE TABLE audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash BLOB NOT NULL);
+    INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, zeroblob(32));",
 ];

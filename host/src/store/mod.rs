@@ -2,6 +2,7 @@
 //! speak only to the `Store` trait, whose backends are the embedded SQLite file
 //! and a PostgreSQL database shared by a fleet. Only secret hashes are stored.
 
+mod audited;
 mod error;
 mod fleet;
 mod location;
@@ -24,6 +25,7 @@ pub use types::{
 
 use std::sync::Arc;
 
+use crate::audit::{AuditEvent, AuditQuery, AuditRow, ChainHash};
 use crate::secret::SecretHash;
 use crate::time::UnixTime;
 
@@ -32,8 +34,15 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// The operations tokenscope needs from a store. Every method is one transaction.
 pub trait Store: Send + Sync {
-    /// Adds a principal with no bindings; `PrincipalExists` if the name is taken.
-    fn add_principal(&self, name: &str, now: UnixTime) -> StoreResult<Principal>;
+    /// Adds a principal with `bindings`; `PrincipalExists` if the name is taken.
+    /// `audit` gets the new principal's id as its owner.
+    fn add_principal(
+        &self,
+        name: &str,
+        now: UnixTime,
+        bindings: &[Binding],
+        audit: &AuditEvent,
+    ) -> StoreResult<Principal>;
     /// The principal named `name`, with its bindings.
     fn principal(&self, name: &str) -> StoreResult<Option<Principal>>;
     /// The principal with id `id`, with its bindings.
@@ -42,23 +51,37 @@ pub trait Store: Send + Sync {
     fn principals(&self) -> StoreResult<Vec<Principal>>;
     /// Removes a principal and its tokens, unless `guard` refuses the
     /// principals that would be left.
-    fn remove_principal(&self, name: &str, guard: &PrincipalsGuard) -> StoreResult<Guarded>;
-    /// Adds a binding (binding one that is there already changes nothing).
-    fn bind(&self, principal: PrincipalId, binding: &Binding) -> StoreResult<()>;
+    fn remove_principal(&self, name: &str, guard: &PrincipalsGuard, audit: &AuditEvent) -> StoreResult<Guarded>;
+    /// Adds bindings (binding one that is there already changes nothing).
+    fn bind(&self, principal: PrincipalId, bindings: &[Binding], audit: &AuditEvent) -> StoreResult<()>;
     /// Removes every one of `bindings` from the principal, or none: `Missing`
     /// when it lacks one, `Refused` when `guard` refuses the principals after.
-    fn unbind(&self, principal: PrincipalId, bindings: &[Binding], guard: &PrincipalsGuard) -> StoreResult<Guarded>;
+    fn unbind(
+        &self,
+        principal: PrincipalId,
+        bindings: &[Binding],
+        guard: &PrincipalsGuard,
+        audit: &AuditEvent,
+    ) -> StoreResult<Guarded>;
 
-    /// Stores a new token; it is durable when this returns.
-    fn insert_token(&self, token: &NewToken) -> StoreResult<TokenId>;
+    /// Stores a new token; it is durable when this returns. `audit` gets the
+    /// token's id as its target and what was stored as its `after`.
+    fn insert_token(&self, token: &NewToken, audit: &AuditEvent) -> StoreResult<TokenId>;
     /// Stores a token minted for an identity token, in one transaction: not
     /// when that identity token was exchanged before (`Replayed`), nor when
     /// its owner holds `once.max_live` live exchanged tokens at `now`
     /// (`AtCapacity`, and the identity token is not used up). Remembered
     /// identity tokens past their `until` are dropped.
-    fn insert_exchanged(&self, token: &NewToken, once: &ExchangeOnce, now: UnixTime) -> StoreResult<Exchanged>;
-    /// Stores many tokens in one transaction (imports, provisioning, benchmarks).
-    fn insert_tokens(&self, tokens: &[NewToken]) -> StoreResult<Vec<TokenId>>;
+    fn insert_exchanged(
+        &self,
+        token: &NewToken,
+        once: &ExchangeOnce,
+        now: UnixTime,
+        audit: &AuditEvent,
+    ) -> StoreResult<Exchanged>;
+    /// Stores many tokens in one transaction (imports, provisioning,
+    /// benchmarks), with one `audit` event per token.
+    fn insert_tokens(&self, tokens: &[NewToken], audit: &AuditEvent) -> StoreResult<Vec<TokenId>>;
     /// The token with id `id`.
     fn token(&self, id: TokenId) -> StoreResult<Option<TokenRecord>>;
     /// The token whose secret hashes to `hash` (compared in constant time).
@@ -67,24 +90,24 @@ pub trait Store: Send + Sync {
     fn tokens(&self, owner: Option<PrincipalId>) -> StoreResult<Vec<TokenRecord>>;
     /// Edits a token in one transaction (a new secret kills the old one at once),
     /// only if it is still at `edit.revision`; bumps its revision.
-    fn edit_token(&self, id: TokenId, edit: &TokenEdit) -> StoreResult<Edited>;
+    fn edit_token(&self, id: TokenId, edit: &TokenEdit, audit: &AuditEvent) -> StoreResult<Edited>;
     /// Marks a token revoked at `now` (a revoked one keeps its first time); false when there was none.
-    fn revoke_token(&self, id: TokenId, now: UnixTime) -> StoreResult<bool>;
+    fn revoke_token(&self, id: TokenId, now: UnixTime, audit: &AuditEvent) -> StoreResult<bool>;
     /// Revokes a token because its secret leaked and records where, in one
     /// statement (a revoked one keeps its first revocation time, a reported one
     /// its first record); false when there was none.
-    fn record_leak(&self, id: TokenId, leak: &LeakRecord) -> StoreResult<bool>;
+    fn record_leak(&self, id: TokenId, leak: &LeakRecord, audit: &AuditEvent) -> StoreResult<bool>;
     /// Takes a signed leak report's body (its SHA-256) for the first time: false
     /// when it was taken before and its window (`until`) has not ended by `now`.
     fn claim_leak_report(&self, digest: &[u8; 32], now: UnixTime, until: UnixTime) -> StoreResult<bool>;
     /// Deletes a token; false when there was none.
-    fn delete_token(&self, id: TokenId) -> StoreResult<bool>;
+    fn delete_token(&self, id: TokenId, audit: &AuditEvent) -> StoreResult<bool>;
     /// Live tokens (not revoked) expiring in `(now, before]`.
     fn expiring(&self, now: UnixTime, before: UnixTime) -> StoreResult<Vec<TokenRecord>>;
     /// Claims the expiry warning of a token at `now` unless one was recorded
     /// (by any process of the fleet) after `not_since`: true when the caller
     /// should log it. Two processes claiming at once: one gets true.
-    fn claim_warning(&self, id: TokenId, now: UnixTime, not_since: UnixTime) -> StoreResult<bool>;
+    fn claim_warning(&self, id: TokenId, now: UnixTime, not_since: UnixTime, audit: &AuditEvent) -> StoreResult<bool>;
     /// Adds counted uses in one transaction.
     fn add_usage(&self, deltas: &[UsageDelta]) -> StoreResult<()>;
     /// A number that changes whenever any process commits a write that changes
@@ -105,11 +128,18 @@ pub trait Store: Send + Sync {
         principal: PrincipalId,
         now: UnixTime,
         expires_at: UnixTime,
+        audit: &AuditEvent,
     ) -> StoreResult<()>;
     /// Uses the link whose secret hashes to `hash`, if it is unused and not
     /// expired at `now`: the principal it signs in. A link is used at most once,
-    /// whatever runs at the same time.
-    fn use_sign_in_link(&self, hash: &SecretHash, now: UnixTime) -> StoreResult<Option<PrincipalId>>;
+    /// whatever runs at the same time. `audit` gets the principal as its
+    /// actor, target and owner.
+    fn use_sign_in_link(
+        &self,
+        hash: &SecretHash,
+        now: UnixTime,
+        audit: &AuditEvent,
+    ) -> StoreResult<Option<PrincipalId>>;
     /// Calls `signal` soon after any connection (this process's or another's)
     /// may have committed a write, and when the notifications stop or resume,
     /// until the returned guard is dropped. `None` where the backend cannot
@@ -121,8 +151,23 @@ pub trait Store: Send + Sync {
     fn export(&self) -> StoreResult<Snapshot>;
     /// Writes `snapshot` in one transaction, keeping its ids. Refuses a store
     /// that holds principals or tokens (`NotEmpty`) unless `replace`, which
-    /// drops what was there first.
-    fn import(&self, snapshot: &Snapshot, replace: bool) -> StoreResult<()>;
+    /// drops what was there first. The snapshot's audit trail comes along
+    /// as it is, and `audit` is appended to it.
+    fn import(&self, snapshot: &Snapshot, replace: bool, audit: &AuditEvent) -> StoreResult<()>;
+    /// Appends an event that records no change of its own (a refused attempt,
+    /// a sign-out, a policy load on this host): its sequence number.
+    fn append_audit(&self, event: &AuditEvent) -> StoreResult<u64>;
+    /// At most `limit` events after sequence number `after`, oldest first, as stored.
+    fn audit_rows(&self, after: u64, limit: usize) -> StoreResult<Vec<AuditRow>>;
+    /// The events `query` asks for, oldest first.
+    fn audit_events(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRow>>;
+    /// The chain's head: the last event's sequence number and hash (0 and
+    /// zeros when there is none), kept apart from the events.
+    fn audit_head(&self) -> StoreResult<(u64, ChainHash)>;
+    /// Removes the events before `before` (never the newest), leaving `audit`
+    /// (an `audit.prune` event) that records the last removed event and its
+    /// hash, so the rest still verifies: how many were removed.
+    fn prune_audit(&self, before: UnixTime, audit: &AuditEvent) -> StoreResult<u64>;
     /// The fleet's shared state (published modules, desired module, host
     /// heartbeats), where the backend is shared by hosts.
     fn fleet(&self) -> Option<&dyn Fleet> {

@@ -1,8 +1,9 @@
 //! A store's whole content as `tokenscope store copy` moves it between
 //! backends: principals with bindings, tokens by hash with their usage and
-//! warning times, and sign-in links. Ids are kept, so nothing refers elsewhere.
+//! warning times, sign-in links, and the audit trail. Ids are kept, so nothing refers elsewhere.
 
 use super::types::{Principal, PrincipalId, TokenRecord};
+use crate::audit::{AuditRow, ChainHash};
 use crate::secret::SecretHash;
 use crate::time::UnixTime;
 
@@ -15,6 +16,10 @@ pub struct Snapshot {
     pub tokens: Vec<StoredToken>,
     /// One-time sign-in links (hashes only).
     pub links: Vec<StoredLink>,
+    /// The audit trail's events, oldest first, as stored (their chain intact).
+    pub audit: Vec<AuditRow>,
+    /// The audit trail's head: the last event's sequence number and hash.
+    pub audit_head: (u64, ChainHash),
 }
 
 /// A token as stored: its record and its secret's hash.

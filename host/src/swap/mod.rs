@@ -96,6 +96,34 @@ pub enum SwapOutcome {
         /// The module in force.
         active: ModuleSummary,
     },
+    /// The audit trail could not record the change, so it was not made.
+    Unrecorded {
+        /// The module in force.
+        active: ModuleSummary,
+        /// Why the event was not written.
+        reason: String,
+    },
+}
+
+/// Records a change of the active module before it is made (`from`, `to`):
+/// an error stops the change. A gate refusal is shown with `to` refused.
+pub type SwapRecord<'a> = &'a dyn Fn(SwapEvent<'_>) -> Result<(), String>;
+
+/// What a `SwapRecord` is told.
+#[derive(Clone, Copy, Debug)]
+pub enum SwapEvent<'a> {
+    /// `to` is about to replace `from`.
+    Swapping {
+        /// The module in force.
+        from: &'a ModuleSummary,
+        /// The module about to be.
+        to: &'a ModuleSummary,
+    },
+    /// The gate refused a module (nothing changes).
+    Refused {
+        /// What the gate found.
+        report: &'a GateReport,
+    },
 }
 
 fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -111,6 +139,7 @@ impl SwapOutcome {
             SwapOutcome::Refused { .. } => "refused",
             SwapOutcome::RolledBack { .. } => "rolled-back",
             SwapOutcome::NoPrevious { .. } => "no-previous",
+            SwapOutcome::Unrecorded { .. } => "unrecorded",
         }
     }
 }
@@ -176,6 +205,12 @@ impl PolicySlot {
 
     /// Gates the module in `bytes` and, when it passes, makes it active.
     pub fn load(&self, bytes: &[u8], source: &str, now: UnixTime) -> SwapOutcome {
+        self.load_recorded(bytes, source, now, &|_| Ok(()))
+    }
+
+    /// `load`, telling `record` of the change before it is made (and of a
+    /// gate refusal); when `record` fails, the active module stays.
+    pub fn load_recorded(&self, bytes: &[u8], source: &str, now: UnixTime, record: SwapRecord<'_>) -> SwapOutcome {
         let started = Instant::now();
         let _one_at_a_time = crate::locks::lock(&self.swapping, "policy slot");
         let current = self.active();
@@ -187,9 +222,15 @@ impl PolicySlot {
         let Some(module) = module else {
             self.counts.refused.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(source, sha256 = %report.sha256, "policy refused by the gate: {}", report.reasons());
+            // Nothing changes whether or not it is recorded (`record` logs its failure).
+            let _ = record(SwapEvent::Refused { report: &report });
             return SwapOutcome::Refused { active: ModuleSummary::of(current.module()), report: Box::new(report) };
         };
         let to = ModuleSummary::of(&module);
+        let active = ModuleSummary::of(current.module());
+        if let Err(reason) = record(SwapEvent::Swapping { from: &active, to: &to }) {
+            return SwapOutcome::Unrecorded { active, reason };
+        }
         self.install(module, &current);
         let elapsed = started.elapsed();
         self.counts.swapped.fetch_add(1, Ordering::Relaxed);
@@ -207,13 +248,24 @@ impl PolicySlot {
 
     /// Makes the module before the active one active again.
     pub fn rollback(&self) -> SwapOutcome {
+        self.rollback_recorded(&|_| Ok(()))
+    }
+
+    /// `rollback`, telling `record` first; when it fails, nothing changes.
+    pub fn rollback_recorded(&self, record: SwapRecord<'_>) -> SwapOutcome {
         let _one_at_a_time = crate::locks::lock(&self.swapping, "policy slot");
         let current = self.active();
-        let previous = crate::locks::lock(&self.history, "policy slot").pop();
-        let Some(previous) = previous else {
+        let mut history = crate::locks::lock(&self.history, "policy slot");
+        let Some(previous) = history.last().cloned() else {
             return SwapOutcome::NoPrevious { active: ModuleSummary::of(current.module()) };
         };
         let to = ModuleSummary::of(&previous);
+        let active = ModuleSummary::of(current.module());
+        if let Err(reason) = record(SwapEvent::Swapping { from: &active, to: &to }) {
+            return SwapOutcome::Unrecorded { active, reason };
+        }
+        history.pop();
+        drop(history);
         // The module rolled back from is not kept: a second rollback goes further back.
         self.active.store(Arc::new(ActivePolicy::new(previous, self.evaluators)));
         self.counts.rolled_back.fetch_add(1, Ordering::Relaxed);

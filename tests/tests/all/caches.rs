@@ -104,12 +104,12 @@ fn another_connections_writes_are_seen() {
     let other = tokenscope::store::open_existing(&t.authority.config().store.location()).unwrap();
 
     let (id, secret) = uploader(&t, "x1");
-    other.revoke_token(id, UnixTime::from_secs(T0)).unwrap();
+    other.revoke_token(id, UnixTime::from_secs(T0), &audit()).unwrap();
     wait::report_lag("cache.another-connection.revocation", until("revoked", || decided(&t, &secret).to_owned()));
 
     let (_, secret) = uploader(&t, "x2");
     let owner = other.principal("x2").unwrap().unwrap();
-    other.unbind(owner.id, &[grant("channel/main=manage")], &tokenscope::store::unguarded()).unwrap();
+    other.unbind(owner.id, &[grant("channel/main=manage")], &tokenscope::store::unguarded(), &audit()).unwrap();
     let lag = until("owner-lacks-right", || decided(&t, &secret).to_owned());
     wait::report_lag("cache.another-connection.demotion", lag);
 
@@ -118,17 +118,20 @@ fn another_connections_writes_are_seen() {
     let fresh = Secret::generate().unwrap();
     assert_eq!(decided(&t, fresh.expose()), "unknown-token");
     other
-        .insert_token(&NewToken {
-            owner: owner.id,
-            name: "late".into(),
-            description: String::new(),
-            hash: fresh.hash(),
-            hint: fresh.hint(),
-            grants: StoredGrants::Scopes(vec!["artifact:view".into()]),
-            created_at: UnixTime::from_secs(T0),
-            expires_at: None,
-            origin: None,
-        })
+        .insert_token(
+            &NewToken {
+                owner: owner.id,
+                name: "late".into(),
+                description: String::new(),
+                hash: fresh.hash(),
+                hint: fresh.hint(),
+                grants: StoredGrants::Scopes(vec!["artifact:view".into()]),
+                created_at: UnixTime::from_secs(T0),
+                expires_at: None,
+                origin: None,
+            },
+            &audit(),
+        )
         .unwrap();
     let lag = until("allow", || {
         t.authority.verify(Some(fresh.expose()), "artifact:view", RESOURCE).verdict.code_str().to_owned()
@@ -173,7 +176,7 @@ fn without_the_cache_every_verification_reads_the_store() {
     let t = TestAuthority::open(dir, config).unwrap();
     let other = tokenscope::store::open_existing(&t.authority.config().store.location()).unwrap();
     let (id, secret) = uploader(&t, "plain");
-    other.revoke_token(id, UnixTime::from_secs(T0)).unwrap();
+    other.revoke_token(id, UnixTime::from_secs(T0), &audit()).unwrap();
     assert_eq!(decided(&t, &secret), "revoked", "no cache: the next verification sees it");
     assert_eq!(t.authority.cache_sizes(), (0, 0, 0));
 }
@@ -226,4 +229,9 @@ fn a_revocation_by_the_cli_reaches_a_running_server() {
         assert!(server.cli().args(["token", "revoke", &id]).status().unwrap().success());
         wait::report_lag("cache.cli-revocation", until("revoked", check));
     }
+}
+
+/// The event these tests' direct store writes record.
+fn audit() -> tokenscope::audit::AuditEvent {
+    tokenscope::audit::AuditEvent::by_operator("test", "")
 }

@@ -30,9 +30,9 @@ fn refused_code(err: LifecycleError) -> &'static str {
 }
 
 pub(super) fn principal(t: &TestAuthority, name: &str, bindings: &[Binding]) {
-    let p = t.store().add_principal(name, tokenscope::time::UnixTime::from_secs(1)).unwrap();
+    let p = t.store().add_principal(name, tokenscope::time::UnixTime::from_secs(1), &[], &audit()).unwrap();
     for b in bindings {
-        t.store().bind(p.id, b).unwrap();
+        t.store().bind(p.id, std::slice::from_ref(b), &audit()).unwrap();
     }
 }
 
@@ -215,4 +215,9 @@ fn usage_is_counted_in_memory_and_flushed_in_one_batch() {
     let record = a.token(issued.record.id).unwrap();
     assert_eq!(record.use_count, 5);
     assert_eq!(record.last_used_at, Some(tokenscope::time::UnixTime::from_secs(tokenscope_tests::authority::T0 + 40)));
+}
+
+/// The event these tests' direct store writes record.
+fn audit() -> tokenscope::audit::AuditEvent {
+    tokenscope::audit::AuditEvent::by_operator("test", "")
 }

@@ -55,19 +55,22 @@ fn new_token(owner: PrincipalId, secret: &Secret, expires: u64) -> NewToken {
 fn both_backends_keep_the_same_contract() {
     for (name, location, _dir) in backends() {
         let store = tokenscope::store::open(&location).unwrap();
-        let alice = store.add_principal("alice", at(1)).unwrap();
-        assert!(matches!(store.add_principal("alice", at(2)), Err(StoreError::PrincipalExists(_))), "{name}");
-        store.bind(alice.id, &Binding::Grant("channel/main=read".into())).unwrap();
-        store.bind(alice.id, &Binding::Grant("channel/main=read".into())).unwrap();
+        let alice = store.add_principal("alice", at(1), &[], &audit()).unwrap();
+        assert!(
+            matches!(store.add_principal("alice", at(2), &[], &audit()), Err(StoreError::PrincipalExists(_))),
+            "{name}"
+        );
+        store.bind(alice.id, std::slice::from_ref(&Binding::Grant("channel/main=read".into())), &audit()).unwrap();
+        store.bind(alice.id, std::slice::from_ref(&Binding::Grant("channel/main=read".into())), &audit()).unwrap();
         let role = Binding::Role { role: "continuous-integration".into(), at: "channel/ci".into() };
-        store.bind(alice.id, &role).unwrap();
+        store.bind(alice.id, std::slice::from_ref(&role), &audit()).unwrap();
         assert_eq!(store.principal("alice").unwrap().unwrap().bindings.len(), 2, "{name}");
         assert_eq!(store.principals().unwrap().len(), 1, "{name}");
 
         let counter = store.change_counter().unwrap();
         let head = store.change_head().unwrap();
         let old = Secret::generate().unwrap();
-        let id = store.insert_token(&new_token(alice.id, &old, 100)).unwrap();
+        let id = store.insert_token(&new_token(alice.id, &old, 100), &audit()).unwrap();
         assert!(store.change_counter().unwrap() > counter, "{name}: a new token bumps the counter");
         let found = store.token_by_hash(&old.hash()).unwrap().unwrap();
         assert_eq!((found.id, found.owner_name.as_str(), found.expires_at), (id, "alice", Some(at(100))), "{name}");
@@ -77,8 +80,8 @@ fn both_backends_keep_the_same_contract() {
         let counter = store.change_counter().unwrap();
         store.add_usage(&[UsageDelta { token: id, uses: 3, last_used_at: at(50) }]).unwrap();
         store.add_usage(&[UsageDelta { token: id, uses: 2, last_used_at: at(40) }]).unwrap();
-        assert!(store.claim_warning(id, at(60), at(0)).unwrap(), "{name}");
-        assert!(!store.claim_warning(id, at(61), at(0)).unwrap(), "{name}: warned since");
+        assert!(store.claim_warning(id, at(60), at(0), &audit()).unwrap(), "{name}");
+        assert!(!store.claim_warning(id, at(61), at(0), &audit()).unwrap(), "{name}: warned since");
         assert_eq!(store.change_counter().unwrap(), counter, "{name}");
         let t = store.token(id).unwrap().unwrap();
         assert_eq!((t.use_count, t.last_used_at, t.last_warned_at), (5, Some(at(50)), Some(at(60))), "{name}");
@@ -86,11 +89,11 @@ fn both_backends_keep_the_same_contract() {
         // A reissue kills the old secret; a stale revision conflicts.
         let new = Secret::generate().unwrap();
         let reissue = TokenEdit { secret: Some((new.hash(), new.hint())), revision: Some(0), ..TokenEdit::default() };
-        assert_eq!(store.edit_token(id, &reissue).unwrap(), Edited::Done, "{name}");
-        assert_eq!(store.edit_token(id, &reissue).unwrap(), Edited::Conflict, "{name}");
+        assert_eq!(store.edit_token(id, &reissue, &audit()).unwrap(), Edited::Done, "{name}");
+        assert_eq!(store.edit_token(id, &reissue, &audit()).unwrap(), Edited::Conflict, "{name}");
         assert!(store.token_by_hash(&old.hash()).unwrap().is_none(), "{name}");
-        assert!(store.revoke_token(id, at(70)).unwrap(), "{name}");
-        assert!(store.revoke_token(id, at(80)).unwrap(), "{name}");
+        assert!(store.revoke_token(id, at(70), &audit()).unwrap(), "{name}");
+        assert!(store.revoke_token(id, at(80), &audit()).unwrap(), "{name}");
         assert_eq!(store.token(id).unwrap().unwrap().revoked_at, Some(at(70)), "{name}: the first time stays");
         assert!(store.expiring(at(0), at(1000)).unwrap().is_empty(), "{name}: a revoked token is not expiring");
 
@@ -99,27 +102,27 @@ fn both_backends_keep_the_same_contract() {
         assert!(changes.tokens.contains(&old.hash()) && changes.tokens.contains(&new.hash()), "{name}");
         assert!(!changes.more && !changes.reset, "{name}");
         let role = std::slice::from_ref(&role);
-        assert_eq!(store.unbind(alice.id, role, &refuse_all()).unwrap(), Guarded::Refused, "{name}");
+        assert_eq!(store.unbind(alice.id, role, &refuse_all(), &audit()).unwrap(), Guarded::Refused, "{name}");
         assert_eq!(
             store.principal("alice").unwrap().unwrap().bindings.len(),
             2,
             "{name}: a refused unbind changes nothing"
         );
         let missing = [role[0].clone(), Binding::Grant("channel/none=read".into())];
-        assert_eq!(store.unbind(alice.id, &missing, &unguarded()).unwrap(), Guarded::Missing, "{name}");
+        assert_eq!(store.unbind(alice.id, &missing, &unguarded(), &audit()).unwrap(), Guarded::Missing, "{name}");
         assert_eq!(store.principal("alice").unwrap().unwrap().bindings.len(), 2, "{name}: all or nothing");
         assert_eq!(store.change_head().unwrap(), changes.cursor, "{name}: nothing reached the feed");
-        assert_eq!(store.unbind(alice.id, role, &unguarded()).unwrap(), Guarded::Done, "{name}");
+        assert_eq!(store.unbind(alice.id, role, &unguarded(), &audit()).unwrap(), Guarded::Done, "{name}");
         let later = store.changes_since(changes.cursor, 100).unwrap();
         assert_eq!(later.principals, ["alice"], "{name}");
         assert_eq!(store.change_head().unwrap(), later.cursor, "{name}");
 
-        assert_eq!(store.remove_principal("alice", &refuse_all()).unwrap(), Guarded::Refused, "{name}");
+        assert_eq!(store.remove_principal("alice", &refuse_all(), &audit()).unwrap(), Guarded::Refused, "{name}");
         assert!(store.token(id).unwrap().is_some(), "{name}: a refused removal changes nothing");
-        assert_eq!(store.remove_principal("alice", &unguarded()).unwrap(), Guarded::Done, "{name}");
-        assert_eq!(store.remove_principal("alice", &unguarded()).unwrap(), Guarded::Missing, "{name}");
+        assert_eq!(store.remove_principal("alice", &unguarded(), &audit()).unwrap(), Guarded::Done, "{name}");
+        assert_eq!(store.remove_principal("alice", &unguarded(), &audit()).unwrap(), Guarded::Missing, "{name}");
         assert!(store.token(id).unwrap().is_none(), "{name}: tokens go with their owner");
-        assert!(!store.delete_token(id).unwrap(), "{name}");
+        assert!(!store.delete_token(id, &audit()).unwrap(), "{name}");
     }
 }
 
@@ -134,8 +137,8 @@ fn two_removals_of_the_last_two_administrators_at_once_never_both_pass() {
             let first = tokenscope::store::open(&location).unwrap();
             let (a, b) = (format!("a{round}"), format!("b{round}"));
             for admin in [&a, &b] {
-                let p = first.add_principal(admin, at(1)).unwrap();
-                first.bind(p.id, &root).unwrap();
+                let p = first.add_principal(admin, at(1), &[], &audit()).unwrap();
+                first.bind(p.id, std::slice::from_ref(&root), &audit()).unwrap();
             }
             // Two handles, as two hosts: each removes one administrator at the same moment.
             let handles: Vec<Arc<dyn Store>> = (0..2).map(|_| tokenscope::store::open(&location).unwrap()).collect();
@@ -148,7 +151,7 @@ fn two_removals_of_the_last_two_administrators_at_once_never_both_pass() {
                         let (barrier, guard) = (Arc::clone(&barrier), Arc::clone(&guard));
                         scope.spawn(move || {
                             barrier.wait();
-                            store.remove_principal(admin, &guard).unwrap()
+                            store.remove_principal(admin, &guard, &audit()).unwrap()
                         })
                     })
                     .collect();
@@ -161,7 +164,7 @@ fn two_removals_of_the_last_two_administrators_at_once_never_both_pass() {
             assert!(left.iter().any(|p| p.bindings.contains(&root)), "{name}: an administrator is left");
             // Clear the round's survivor for the next round (nothing guards it now).
             for p in left {
-                first.remove_principal(&p.name, &unguarded()).unwrap();
+                first.remove_principal(&p.name, &unguarded(), &audit()).unwrap();
             }
         }
     }
@@ -171,10 +174,10 @@ fn two_removals_of_the_last_two_administrators_at_once_never_both_pass() {
 fn concurrent_writers_add_usage_exactly_claim_one_warning_and_use_a_link_once() {
     for (name, location, _dir) in backends() {
         let first = tokenscope::store::open(&location).unwrap();
-        let bob = first.add_principal("bob", at(1)).unwrap();
-        let id = first.insert_token(&new_token(bob.id, &Secret::generate().unwrap(), 500)).unwrap();
+        let bob = first.add_principal("bob", at(1), &[], &audit()).unwrap();
+        let id = first.insert_token(&new_token(bob.id, &Secret::generate().unwrap(), 500), &audit()).unwrap();
         let link = Secret::generate().unwrap();
-        first.add_sign_in_link(&link.hash(), bob.id, at(10), at(1000)).unwrap();
+        first.add_sign_in_link(&link.hash(), bob.id, at(10), at(1000), &audit()).unwrap();
         // Four handles: four processes' worth of connections.
         let handles: Vec<Arc<dyn Store>> = (0..4).map(|_| tokenscope::store::open(&location).unwrap()).collect();
         let barrier = Arc::new(Barrier::new(handles.len()));
@@ -189,10 +192,10 @@ fn concurrent_writers_add_usage_exactly_claim_one_warning_and_use_a_link_once() 
                         let last = at(100 + round * 4 + i as u64);
                         store.add_usage(&[UsageDelta { token: id, uses: 7, last_used_at: last }]).unwrap();
                     }
-                    if store.claim_warning(id, at(20), at(0)).unwrap() {
+                    if store.claim_warning(id, at(20), at(0), &audit()).unwrap() {
                         claims.fetch_add(1, Ordering::Relaxed);
                     }
-                    if store.use_sign_in_link(&link.hash(), at(20)).unwrap().is_some() {
+                    if store.use_sign_in_link(&link.hash(), at(20), &audit()).unwrap().is_some() {
                         uses.fetch_add(1, Ordering::Relaxed);
                     }
                 });
@@ -216,8 +219,8 @@ fn another_handles_write_is_signalled() {
         std::thread::sleep(Duration::from_millis(300));
         signals.lock().unwrap().clear();
         let other = tokenscope::store::open(&location).unwrap();
-        let carol = other.add_principal("carol", at(1)).unwrap();
-        other.bind(carol.id, &Binding::Grant("channel/main=read".into())).unwrap();
+        let carol = other.add_principal("carol", at(1), &[], &audit()).unwrap();
+        other.bind(carol.id, std::slice::from_ref(&Binding::Grant("channel/main=read".into())), &audit()).unwrap();
         let lag = wait::until(&format!("{name}: a change signalled"), Duration::from_millis(5), || {
             signals.lock().unwrap().iter().any(|s| matches!(s, StoreSignal::Changed { .. }))
         });
@@ -230,27 +233,27 @@ fn a_whole_store_copies_between_backends_and_a_full_target_is_refused_unless_rep
     let backends = backends();
     let (sqlite, postgres) = (&backends[0].1, &backends[1].1);
     let source = tokenscope::store::open(sqlite).unwrap();
-    let dave = source.add_principal("dave", at(1)).unwrap();
-    source.bind(dave.id, &Binding::Grant("channel/main=manage".into())).unwrap();
-    let eve = source.add_principal("eve", at(2)).unwrap();
+    let dave = source.add_principal("dave", at(1), &[], &audit()).unwrap();
+    source.bind(dave.id, std::slice::from_ref(&Binding::Grant("channel/main=manage".into())), &audit()).unwrap();
+    let eve = source.add_principal("eve", at(2), &[], &audit()).unwrap();
     let secret = Secret::generate().unwrap();
-    let id = source.insert_token(&new_token(eve.id, &secret, 900)).unwrap();
-    source.insert_token(&new_token(dave.id, &Secret::generate().unwrap(), 901)).unwrap();
+    let id = source.insert_token(&new_token(eve.id, &secret, 900), &audit()).unwrap();
+    source.insert_token(&new_token(dave.id, &Secret::generate().unwrap(), 901), &audit()).unwrap();
     source.add_usage(&[UsageDelta { token: id, uses: 41, last_used_at: at(77) }]).unwrap();
-    source.claim_warning(id, at(78), at(0)).unwrap();
-    source.revoke_token(id, at(79)).unwrap();
-    source.add_sign_in_link(&Secret::generate().unwrap().hash(), dave.id, at(5), at(50)).unwrap();
+    source.claim_warning(id, at(78), at(0), &audit()).unwrap();
+    source.revoke_token(id, at(79), &audit()).unwrap();
+    source.add_sign_in_link(&Secret::generate().unwrap().hash(), dave.id, at(5), at(50), &audit()).unwrap();
     let snapshot = source.export().unwrap();
     assert_eq!(snapshot.counts(), (2, 2, 1));
 
     let target = tokenscope::store::open(postgres).unwrap();
-    target.import(&snapshot, false).unwrap();
+    target.import(&snapshot, false, &audit()).unwrap();
     assert_eq!(target.export().unwrap(), snapshot, "the copy holds exactly what the source did");
-    assert!(matches!(target.import(&snapshot, false), Err(StoreError::NotEmpty)));
+    assert!(matches!(target.import(&snapshot, false, &audit()), Err(StoreError::NotEmpty)));
     let copied = target.token_by_hash(&secret.hash()).unwrap().unwrap();
     assert_eq!((copied.id, copied.use_count, copied.revoked_at), (id, 41, Some(at(79))));
     // Ids continue after the copied ones.
-    let next = target.insert_token(&new_token(dave.id, &Secret::generate().unwrap(), 902)).unwrap();
+    let next = target.insert_token(&new_token(dave.id, &Secret::generate().unwrap(), 902), &audit()).unwrap();
     assert!(next.get() > id.get());
 
     // And with the command line, back into a new file; a full target needs --replace.
@@ -285,4 +288,9 @@ fn a_whole_store_copies_between_backends_and_a_full_target_is_refused_unless_rep
     let said = format!("{}{}", String::from_utf8_lossy(&failed.stdout), String::from_utf8_lossy(&failed.stderr));
     assert!(!failed.status.success() && !said.contains("hunter2"), "{said}");
     assert!(said.contains("does not exist"), "the database's own reason is given: {said}");
+}
+
+/// The event these tests' direct store writes record.
+fn audit() -> tokenscope::audit::AuditEvent {
+    tokenscope::audit::AuditEvent::by_operator("test", "")
 }

@@ -58,10 +58,16 @@ pub async fn page(State(state): State<Arc<AppState>>, visitor: Visitor) -> Page 
 pub async fn rollback(State(state): State<Arc<AppState>>, visitor: Visitor, form: Form) -> Page {
     let signed = visitor.may(&state, "system.policy:edit", root()).await?;
     form.check_csrf(&signed)?;
-    let outcome = blocking(&state, |a| a.rollback_policy()).await.map_err(|lost| lost.into_response())?;
+    let by = signed.actor.clone();
+    let outcome = blocking(&state, move |a| a.rollback_policy(&a.event_by(&by, "policy.rollback", "policy")))
+        .await
+        .map_err(|lost| lost.into_response())?;
     let notice = match &outcome {
         SwapOutcome::Refused { report, .. } => format!("The rollback was refused by the gate: {}", report.reasons()),
         SwapOutcome::NoPrevious { .. } => "There is no earlier module to roll back to.".to_owned(),
+        SwapOutcome::Unrecorded { .. } => {
+            "The audit trail could not record the rollback, so it was not made; try again.".to_owned()
+        }
         _ => return Ok(see_other("/ui/policy")),
     };
     Ok(policy_page::policy(&signed.viewer(), &view(&state, true), Some(&notice)).into_response())

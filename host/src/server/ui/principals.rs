@@ -87,7 +87,7 @@ pub async fn add(State(state): State<Arc<AppState>>, visitor: Visitor, form: For
         Ok(bindings) => bindings,
         Err(message) => return Ok(list_page(&state, &signed, Some(&message)).await),
     };
-    let (added_name, actor) = (name.clone(), signed.actor);
+    let (added_name, actor) = (name.clone(), signed.actor.clone());
     Ok(match blocking(&state, move |a| a.add_principal(actor, &name, &bindings)).await {
         Ok(Ok(_)) => see_other(&format!("/ui/principals/{added_name}")),
         Ok(Err(err)) => list_page(&state, &signed, Some(&err.to_string())).await,
@@ -127,7 +127,7 @@ pub async fn change(
 /// A checked change by `signed`: remove, bind or unbind.
 async fn change_as(state: &Arc<AppState>, signed: &SignedIn, name: String, action: &str, form: &Form) -> Response {
     if action == "remove" {
-        let (target, actor) = (name.clone(), signed.actor);
+        let (target, actor) = (name.clone(), signed.actor.clone());
         return match blocking(state, move |a| a.remove_principal(actor, &target)).await {
             Ok(Ok(removed)) => {
                 state.ui.sessions.end_principal(removed.id);
@@ -150,7 +150,7 @@ async fn change_as(state: &Arc<AppState>, signed: &SignedIn, name: String, actio
         Ok(_) => return one_page(state, signed, name, Some("Name at least one right or role.")).await,
         Err(message) => return one_page(state, signed, name, Some(&message)).await,
     };
-    let (target, actor) = (name.clone(), signed.actor);
+    let (target, actor) = (name.clone(), signed.actor.clone());
     let done =
         blocking(
             state,

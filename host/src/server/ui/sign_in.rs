@@ -14,10 +14,12 @@ use super::guard::{see_other, session_cookie};
 use super::pages;
 use super::session::StartError;
 use super::signed_in::{Form, Page, Visitor, Whose, to_sign_in};
+use crate::authority::Actor;
 use crate::authority::actions::{TOKEN_VIEW, user_node};
 use crate::server::AppState;
 use crate::server::api_caller::caller_of;
 use crate::server::blocking::blocking;
+use crate::server::client_info::ClientOf;
 use crate::store::PrincipalId;
 
 /// `GET /ui/`: the tokens when signed in, else the sign-in page.
@@ -32,7 +34,7 @@ pub async fn form() -> Response {
 }
 
 /// `POST /ui/sign-in`
-pub async fn sign_in(State(state): State<Arc<AppState>>, form: Form) -> Response {
+pub async fn sign_in(State(state): State<Arc<AppState>>, ClientOf(client): ClientOf, form: Form) -> Response {
     let token = form.field("token").to_owned();
     if token.is_empty() {
         return (StatusCode::UNAUTHORIZED, pages::sign_in(Some("Paste a token to sign in."))).into_response();
@@ -44,7 +46,16 @@ pub async fn sign_in(State(state): State<Arc<AppState>>, form: Form) -> Response
             return (StatusCode::UNAUTHORIZED, pages::sign_in(Some(&message))).into_response();
         }
     };
-    start(&state, caller.principal, &caller.name, Some(&token))
+    let by = Actor::Token(caller.token).from_client(client);
+    let response = start(&state, caller.principal, &caller.name, Some(&token));
+    if response.status() == StatusCode::SEE_OTHER {
+        let _ = blocking(&state, move |a| {
+            let event = a.event_by(&by, "session.sign-in", &format!("principal/{}", caller.name));
+            a.record_event(&event.with_owner(caller.principal));
+        })
+        .await;
+    }
+    response
 }
 
 /// `GET /ui/sign-in/link`
@@ -54,13 +65,13 @@ pub async fn link_form() -> Response {
 
 /// `POST /ui/sign-in/link`: uses a one-time link; the session acts with the
 /// principal's own rights.
-pub async fn sign_in_link(State(state): State<Arc<AppState>>, form: Form) -> Response {
+pub async fn sign_in_link(State(state): State<Arc<AppState>>, ClientOf(client): ClientOf, form: Form) -> Response {
     let code = form.field("code").to_owned();
     let refused = || {
         let message = "This link does not work: it is unknown, used or expired. Ask for a new one.";
         (StatusCode::UNAUTHORIZED, pages::sign_in_link(Some(message))).into_response()
     };
-    let principal = match blocking(&state, move |a| a.use_sign_in_link(&code)).await {
+    let principal = match blocking(&state, move |a| a.use_sign_in_link(&code, client)).await {
         Ok(Ok(Some(principal))) => principal,
         Ok(Ok(None)) | Ok(Err(_)) => return refused(),
         Err(_) => return (StatusCode::SERVICE_UNAVAILABLE, pages::sign_in_link(Some("Try again."))).into_response(),
@@ -93,5 +104,7 @@ fn start(state: &AppState, principal: PrincipalId, owner: &str, secret: Option<&
 pub async fn sign_out(State(state): State<Arc<AppState>>, visitor: Visitor, form: Form) -> Page {
     let signed = visitor.may_post(&state, TOKEN_VIEW, &Whose::Own, &form).await?;
     state.ui.sessions.end(&signed.cookie);
+    let by = signed.actor.clone();
+    let _ = blocking(&state, move |a| a.record_sign_out(&by)).await;
     Ok(to_sign_in(&state))
 }

@@ -18,12 +18,14 @@ use axum::response::{IntoResponse, Response};
 use super::guard::{clear_cookie, see_other, session_cookie};
 use super::pages::{self, Viewer};
 use super::session::{Session, csrf_matches};
-use crate::authority::Actor;
+use crate::audit::Client;
 use crate::authority::actions::{TOKEN_VIEW, user_node};
+use crate::authority::{Acted, Actor};
 use crate::server::AppState;
 use crate::server::api_caller::caller_of;
 use crate::server::api_error::Denied;
 use crate::server::blocking::blocking;
+use crate::server::client_info::client_of;
 use crate::verdict::Verdict;
 
 /// A signed-in request.
@@ -34,8 +36,8 @@ pub struct SignedIn {
     pub session: Session,
     /// Who acts: the token the session was opened with (its grants and its
     /// owner's current rights bound what it does), or for a one-time link the
-    /// principal itself (its own current rights).
-    pub actor: Actor,
+    /// principal itself (its own current rights); with where the request came from.
+    pub actor: Acted,
     /// Whose tokens the request is about: the owner, or another principal.
     pub target: String,
     /// Where the target's token pages live.
@@ -87,7 +89,7 @@ async fn decide(
                 message: "not yours".into(),
             });
         }
-        return Ok(caller.actor());
+        return Ok(Actor::Token(caller.token));
     }
     let (principal, node) = (session.principal, node_of(&session.owner));
     let unavailable =
@@ -131,6 +133,7 @@ impl IntoResponse for PageRefusal {
 pub struct Visitor {
     cookie: String,
     session: Session,
+    client: Option<Client>,
 }
 
 impl FromRequestParts<Arc<AppState>> for Visitor {
@@ -139,7 +142,7 @@ impl FromRequestParts<Arc<AppState>> for Visitor {
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Visitor, PageRefusal> {
         let Some(cookie) = session_cookie(&parts.headers) else { return Err(to_sign_in(state).into()) };
         let Some(session) = state.ui.sessions.get(&cookie) else { return Err(to_sign_in(state).into()) };
-        Ok(Visitor { cookie, session })
+        Ok(Visitor { cookie, session, client: client_of(parts) })
     }
 }
 
@@ -154,11 +157,12 @@ impl Visitor {
         action: &'static str,
         node: Option<String>,
     ) -> Result<SignedIn, PageRefusal> {
-        let Visitor { cookie, session } = self;
+        let Visitor { cookie, session, client } = self;
         let own_view = action == TOKEN_VIEW && node.is_none();
         match decide(state, &session, action, node).await {
             Ok(actor) => {
                 let target = session.owner.clone();
+                let actor = actor.from_client(client);
                 Ok(SignedIn { target, base: "/ui/tokens".into(), cookie, session, actor })
             }
             Err(denied) => {

@@ -162,7 +162,7 @@ pub async fn create(state: &Arc<AppState>, visitor: Visitor, fields: &Form, whos
         grants,
         exchange: None,
     };
-    let actor = signed.actor;
+    let actor = signed.actor.clone();
     let made = blocking(state, move |a| a.create_token(actor, &request));
     Ok(match made.await {
         Ok(Ok(issued)) => {
@@ -270,7 +270,7 @@ pub async fn update(state: &Arc<AppState>, visitor: Visitor, id: &str, form: &Fo
         expiry,
         reissue: form.field("reissue") == "yes",
     };
-    let (id, actor, owner) = (token.id, signed.actor, signed.target.clone());
+    let (id, actor, owner) = (token.id, signed.actor.clone(), signed.target.clone());
     Ok(match blocking(state, move |a| a.change_token(actor, id, Some(&owner), change)).await {
         Ok(Ok((record, Some(secret)))) => {
             state.ui.sessions.keep_once(&signed.cookie, record.id.get(), secret.expose());
@@ -304,7 +304,7 @@ pub async fn confirm(state: &Arc<AppState>, visitor: Visitor, id: &str, action: 
 /// `POST .../tokens/{id}/revoke` and `/delete`
 pub async fn act(state: &Arc<AppState>, visitor: Visitor, id: &str, action: &str, form: &Form, whose: Whose) -> Page {
     let (signed, token) = signed_token_form(state, visitor, &whose, id, form).await?;
-    let (id, actor, owner) = (token.id, signed.actor, signed.target.clone());
+    let (id, actor, owner) = (token.id, signed.actor.clone(), signed.target.clone());
     let done = match action {
         "revoke" => blocking(state, move |a| a.revoke_token(actor, id, Some(&owner)).map(|_| ())).await,
         "delete" => blocking(state, move |a| a.delete_token(actor, id, Some(&owner))).await,

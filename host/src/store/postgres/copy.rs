@@ -6,9 +6,12 @@ use std::time::Duration;
 
 use deadpool_postgres::Pool;
 
+use super::audit::{all_on, append_on, head_on, insert_on, set_head};
 use super::rows::{self, TOKEN_COLUMNS, get, opt_secs, secs, to_i64};
 use super::sql::Sql;
 use super::{Op, client};
+use crate::audit::AuditEvent;
+use crate::store::audited::copied;
 use crate::store::{Binding, Principal, PrincipalId, Snapshot, StoreError, StoreResult, StoredLink, StoredToken};
 
 /// How long a whole-store copy may take.
@@ -67,24 +70,41 @@ pub async fn export(pool: Pool) -> StoreResult<Snapshot> {
             used_at: get::<Option<i64>>(&row, 4, "sign-in link")?.map(rows::time),
         });
     }
+    let (audit, audit_head) = all_on(&tx).await?;
     tx.commit().await.op(OP)?;
-    Ok(Snapshot { principals, tokens, links })
+    Ok(Snapshot { principals, tokens, links, audit, audit_head })
 }
 
-pub async fn import(pool: Pool, snapshot: Snapshot, replace: bool) -> StoreResult<()> {
+pub async fn import(pool: Pool, snapshot: Snapshot, replace: bool, audit: AuditEvent) -> StoreResult<()> {
     const OP: &str = "write the whole store";
     let mut client = client(&pool, OP).await?;
     let tx = client.transaction().await.op(OP)?;
     // Nobody else writes principals or tokens while we decide and copy.
     tx.batch_execute("LOCK TABLE principals, tokens IN EXCLUSIVE MODE").await.op(OP)?;
-    let row = tx.row("SELECT (SELECT count(*) FROM principals) + (SELECT count(*) FROM tokens)", &[]).await.op(OP)?;
+    // The head's lock keeps every host's appends out until the copy commits.
+    let replaced = head_on(&tx, true).await?;
+    let row = tx
+        .row(
+            "SELECT (SELECT count(*) FROM principals) + (SELECT count(*) FROM tokens)
+                + (SELECT count(*) FROM audit_events)",
+            &[],
+        )
+        .await
+        .op(OP)?;
     let held: i64 = get(&row, 0, "row count")?;
     if held > 0 && !replace {
         return Err(StoreError::NotEmpty);
     }
-    tx.batch_execute("DELETE FROM sign_in_links; DELETE FROM tokens; DELETE FROM bindings; DELETE FROM principals;")
-        .await
-        .op(OP)?;
+    tx.batch_execute(
+        "DELETE FROM sign_in_links; DELETE FROM tokens; DELETE FROM bindings; DELETE FROM principals;
+         DELETE FROM audit_events;",
+    )
+    .await
+    .op(OP)?;
+    for row in &snapshot.audit {
+        insert_on(&tx, row).await?;
+    }
+    set_head(&tx, snapshot.audit_head.0, &snapshot.audit_head.1).await?;
     for p in &snapshot.principals {
         tx.exec(
             "INSERT INTO principals (id, name, created_at) VALUES ($1, $2, $3)",
@@ -148,5 +168,6 @@ pub async fn import(pool: Pool, snapshot: Snapshot, replace: bool) -> StoreResul
     )
     .await
     .op(OP)?;
+    append_on(&tx, &copied(&audit, &snapshot, replaced)).await?;
     tx.commit().await.op("commit the copy")
 }

@@ -2,9 +2,11 @@
 //! stack (its newest row not rolled back is the desired module; a change
 //! NOTIFYs `tokenscope_policy`), and heartbeats stamped by the database's clock.
 
+use super::audit::append_on;
 use super::rows::{count, get, secs, time};
 use super::sql::Sql;
 use super::{Op, PgStore, client};
+use crate::audit::AuditEvent;
 use crate::store::{Desired, Fleet, FleetHost, HostBeat, Published, RolledBack, StoreResult};
 use crate::time::UnixTime;
 
@@ -24,9 +26,17 @@ fn desired(row: &tokio_postgres::Row) -> StoreResult<Desired> {
 const ROLLOUT_LOCK: i64 = 0x726f_6c6c_6f75;
 
 impl Fleet for PgStore {
-    fn publish_module(&self, bytes: &[u8], sha256: &str, by: &str, now: UnixTime) -> StoreResult<Published> {
+    fn publish_module(
+        &self,
+        bytes: &[u8],
+        sha256: &str,
+        by: &str,
+        now: UnixTime,
+        audit: &AuditEvent,
+    ) -> StoreResult<Published> {
         const OP: &str = "publish a policy module";
         let (bytes, sha256, by, at) = (bytes.to_vec(), sha256.to_owned(), by.to_owned(), secs(now)?);
+        let audit = audit.clone();
         self.run(OP, move |pool| async move {
             let mut client = client(&pool, OP).await?;
             let tx = client.transaction().await.op(OP)?;
@@ -52,6 +62,7 @@ impl Fleet for PgStore {
                 .await
                 .op(OP)?;
             let published = desired(&row)?;
+            append_on(&tx, &audit).await?;
             tx.commit().await.op(OP)?;
             Ok(Published::Published(published))
         })
@@ -76,9 +87,9 @@ impl Fleet for PgStore {
         })
     }
 
-    fn roll_back(&self, by: &str, now: UnixTime) -> StoreResult<RolledBack> {
+    fn roll_back(&self, by: &str, now: UnixTime, audit: &AuditEvent) -> StoreResult<RolledBack> {
         const OP: &str = "roll the fleet's policy back";
-        let (by, at) = (by.to_owned(), secs(now)?);
+        let (by, at, audit) = (by.to_owned(), secs(now)?, audit.clone());
         self.run(OP, move |pool| async move {
             let mut client = client(&pool, OP).await?;
             let tx = client.transaction().await.op(OP)?;
@@ -93,6 +104,8 @@ impl Fleet for PgStore {
             .await
             .op(OP)?;
             let to = tx.maybe_row(DESIRED, &[]).await.op(OP)?.as_ref().map(desired).transpose()?;
+            let change = serde_json::json!({"from": from.sha256, "to": to.as_ref().map(|t| t.sha256.clone())});
+            append_on(&tx, &audit.with_change(None, Some(change))).await?;
             tx.commit().await.op(OP)?;
             Ok(RolledBack::RolledBack { from, to })
         })

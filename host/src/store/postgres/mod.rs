@@ -4,6 +4,7 @@
 //! small runtime and the caller waits for its answer, bounded by `store.timeout`
 //! (`DEFAULT_OP_TIMEOUT`).
 
+mod audit;
 mod copy;
 mod fleet;
 mod listen;

@@ -7,11 +7,14 @@ use std::sync::Arc;
 
 use tokio_postgres::error::SqlState;
 
+use super::audit::{self, append_on};
 use super::queries::{PRINCIPALS_LOCK, insert_on, principal_where, principals_on, tokens_where};
 use super::rows::{self, TOKEN_COLUMNS, count, get, opt_secs, secs, to_i64};
 use super::sql::Sql;
 use super::{Op, PgStore, client};
+use crate::audit::{AuditEvent, AuditQuery, AuditRow, ChainHash};
 use crate::secret::SecretHash;
+use crate::store::audited::{principal_added, signed_in, token_stored};
 use crate::store::{
     Binding, Changes, Edited, ExchangeOnce, Exchanged, Fleet, Guarded, LeakRecord, NewToken, Principal, PrincipalId,
     PrincipalsGuard, Snapshot, Store, StoreError, StoreResult, StoreSignal, TokenEdit, TokenId, TokenRecord,
@@ -19,25 +22,78 @@ use crate::store::{
 };
 use crate::time::UnixTime;
 
-impl Store for PgStore {
-    fn add_principal(&self, name: &str, now: UnixTime) -> StoreResult<Principal> {
-        const OP: &str = "add a principal";
-        let (name, at) = (name.to_owned(), secs(now)?);
-        self.run(OP, move |pool| async move {
-            let client = client(&pool, OP).await?;
-            let row = client
-                .row("INSERT INTO principals (name, created_at) VALUES ($1, $2) RETURNING id", &[&name, &at])
-                .await;
-            match row {
-                Ok(row) => Ok(Principal {
-                    id: PrincipalId::new(get(&row, 0, "principal")?),
-                    name,
-                    created_at: now,
-                    bindings: Vec::new(),
-                }),
-                Err(err) if err.code() == Some(&SqlState::UNIQUE_VIOLATION) => Err(StoreError::PrincipalExists(name)),
-                Err(err) => Err(StoreError::backend(OP, err)),
+/// Adds the bindings `texts` to principal `id` inside the caller's transaction.
+async fn bind_on(tx: &impl Sql, id: PrincipalId, texts: &[String]) -> StoreResult<()> {
+    for text in texts {
+        tx.exec(
+            "INSERT INTO bindings (principal_id, binding) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            &[&id.get(), text],
+        )
+        .await
+        .op("bind a principal")?;
+    }
+    Ok(())
+}
+
+impl PgStore {
+    /// Runs `sql` on `params` (a token id, a time, a text) and, when it
+    /// changed a row, appends `audit`, in one transaction: whether it changed one.
+    fn audited(
+        &self,
+        op: &'static str,
+        audit: &AuditEvent,
+        sql: &'static str,
+        params: Box<(i64, Option<i64>, Option<String>)>,
+    ) -> StoreResult<bool> {
+        let audit = audit.clone();
+        self.run(op, move |pool| async move {
+            let mut client = client(&pool, op).await?;
+            let tx = client.transaction().await.op(op)?;
+            let (id, at, text) = *params;
+            let n = match text {
+                Some(text) => tx.exec(sql, &[&id, &at, &text]).await,
+                None => tx.exec(sql, &[&id, &at]).await,
+            };
+            if n.op(op)? == 0 {
+                return Ok(false);
             }
+            append_on(&tx, &audit).await?;
+            tx.commit().await.op(op)?;
+            Ok(true)
+        })
+    }
+}
+
+impl Store for PgStore {
+    fn add_principal(
+        &self,
+        name: &str,
+        now: UnixTime,
+        bindings: &[Binding],
+        audit: &AuditEvent,
+    ) -> StoreResult<Principal> {
+        const OP: &str = "add a principal";
+        let (name, at, audit) = (name.to_owned(), secs(now)?, audit.clone());
+        let texts: Vec<String> = bindings.iter().map(Binding::to_text).collect();
+        self.run(OP, move |pool| async move {
+            let mut client = client(&pool, OP).await?;
+            let tx = client.transaction().await.op(OP)?;
+            let row =
+                tx.row("INSERT INTO principals (name, created_at) VALUES ($1, $2) RETURNING id", &[&name, &at]).await;
+            let id = match row {
+                Ok(row) => PrincipalId::new(get(&row, 0, "principal")?),
+                Err(err) if err.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                    return Err(StoreError::PrincipalExists(name));
+                }
+                Err(err) => return Err(StoreError::backend(OP, err)),
+            };
+            bind_on(&tx, id, &texts).await?;
+            append_on(&tx, &principal_added(&audit, id)).await?;
+            tx.commit().await.op(OP)?;
+            let mut bindings = texts.iter().map(|t| Binding::from_text(t)).collect::<StoreResult<Vec<_>>>()?;
+            bindings.sort_by_key(Binding::to_text);
+            bindings.dedup();
+            Ok(Principal { id, name, created_at: now, bindings })
         })
     }
 
@@ -58,9 +114,9 @@ impl Store for PgStore {
         })
     }
 
-    fn remove_principal(&self, name: &str, guard: &PrincipalsGuard) -> StoreResult<Guarded> {
+    fn remove_principal(&self, name: &str, guard: &PrincipalsGuard, audit: &AuditEvent) -> StoreResult<Guarded> {
         const OP: &str = "remove a principal";
-        let (name, guard) = (name.to_owned(), std::sync::Arc::clone(guard));
+        let (name, guard, audit) = (name.to_owned(), std::sync::Arc::clone(guard), audit.clone());
         self.run(OP, move |pool| async move {
             let mut client = client(&pool, OP).await?;
             let tx = client.transaction().await.op(OP)?;
@@ -72,31 +128,35 @@ impl Store for PgStore {
             if !guard(&before, &principals_on(&tx).await?) {
                 return Ok(Guarded::Refused);
             }
+            append_on(&tx, &audit).await?;
             tx.commit().await.op(OP)?;
             Ok(Guarded::Done)
         })
     }
 
-    fn bind(&self, principal: PrincipalId, binding: &Binding) -> StoreResult<()> {
+    fn bind(&self, principal: PrincipalId, bindings: &[Binding], audit: &AuditEvent) -> StoreResult<()> {
         const OP: &str = "bind a principal";
-        let text = binding.to_text();
+        let texts: Vec<String> = bindings.iter().map(Binding::to_text).collect();
+        let audit = audit.clone();
         self.run(OP, move |pool| async move {
-            let client = client(&pool, OP).await?;
-            client
-                .exec(
-                    "INSERT INTO bindings (principal_id, binding) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                    &[&principal.get(), &text],
-                )
-                .await
-                .op(OP)?;
-            Ok(())
+            let mut client = client(&pool, OP).await?;
+            let tx = client.transaction().await.op(OP)?;
+            bind_on(&tx, principal, &texts).await?;
+            append_on(&tx, &audit).await?;
+            tx.commit().await.op(OP)
         })
     }
 
-    fn unbind(&self, principal: PrincipalId, bindings: &[Binding], guard: &PrincipalsGuard) -> StoreResult<Guarded> {
+    fn unbind(
+        &self,
+        principal: PrincipalId,
+        bindings: &[Binding],
+        guard: &PrincipalsGuard,
+        audit: &AuditEvent,
+    ) -> StoreResult<Guarded> {
         const OP: &str = "unbind a principal";
         let texts: Vec<String> = bindings.iter().map(Binding::to_text).collect();
-        let guard = std::sync::Arc::clone(guard);
+        let (guard, audit) = (std::sync::Arc::clone(guard), audit.clone());
         self.run(OP, move |pool| async move {
             let mut client = client(&pool, OP).await?;
             let tx = client.transaction().await.op(OP)?;
@@ -111,19 +171,26 @@ impl Store for PgStore {
             if !guard(&before, &principals_on(&tx).await?) {
                 return Ok(Guarded::Refused);
             }
+            append_on(&tx, &audit).await?;
             tx.commit().await.op(OP)?;
             Ok(Guarded::Done)
         })
     }
 
-    fn insert_token(&self, token: &NewToken) -> StoreResult<TokenId> {
-        let mut ids = self.insert_tokens(std::slice::from_ref(token))?;
+    fn insert_token(&self, token: &NewToken, audit: &AuditEvent) -> StoreResult<TokenId> {
+        let mut ids = self.insert_tokens(std::slice::from_ref(token), audit)?;
         ids.pop().ok_or_else(|| StoreError::backend("store a token", "no token id came back"))
     }
 
-    fn insert_exchanged(&self, token: &NewToken, once: &ExchangeOnce, now: UnixTime) -> StoreResult<Exchanged> {
+    fn insert_exchanged(
+        &self,
+        token: &NewToken,
+        once: &ExchangeOnce,
+        now: UnixTime,
+        audit: &AuditEvent,
+    ) -> StoreResult<Exchanged> {
         const OP: &str = "store an exchanged token";
-        let (token, once, at) = (token.clone(), *once, secs(now)?);
+        let (token, once, at, audit) = (token.clone(), *once, secs(now)?, audit.clone());
         self.run(OP, move |pool| async move {
             let mut client = client(&pool, OP).await?;
             let tx = client.transaction().await.op(OP)?;
@@ -156,20 +223,23 @@ impl Store for PgStore {
                 return Ok(Exchanged::AtCapacity);
             }
             let id = insert_on(&tx, &token).await?;
+            append_on(&tx, &token_stored(&audit, id, &token)).await?;
             tx.commit().await.op(OP)?;
             Ok(Exchanged::Stored(id))
         })
     }
 
-    fn insert_tokens(&self, tokens: &[NewToken]) -> StoreResult<Vec<TokenId>> {
+    fn insert_tokens(&self, tokens: &[NewToken], audit: &AuditEvent) -> StoreResult<Vec<TokenId>> {
         const OP: &str = "store a token";
-        let tokens = tokens.to_vec();
+        let (tokens, audit) = (tokens.to_vec(), audit.clone());
         self.run(OP, move |pool| async move {
             let mut client = client(&pool, OP).await?;
             let tx = client.transaction().await.op(OP)?;
             let mut ids = Vec::with_capacity(tokens.len());
             for token in &tokens {
-                ids.push(insert_on(&tx, token).await?);
+                let id = insert_on(&tx, token).await?;
+                append_on(&tx, &token_stored(&audit, id, token)).await?;
+                ids.push(id);
             }
             tx.commit().await.op("commit new tokens")?;
             Ok(ids)
@@ -209,9 +279,9 @@ impl Store for PgStore {
         })
     }
 
-    fn edit_token(&self, id: TokenId, edit: &TokenEdit) -> StoreResult<Edited> {
+    fn edit_token(&self, id: TokenId, edit: &TokenEdit, audit: &AuditEvent) -> StoreResult<Edited> {
         const OP: &str = "change a token";
-        let edit = edit.clone();
+        let (edit, audit) = (edit.clone(), audit.clone());
         self.run(OP, move |pool| async move {
             let id = id.get();
             let mut client = client(&pool, OP).await?;
@@ -242,39 +312,30 @@ impl Store for PgStore {
                     .op(OP)?;
             }
             tx.exec("UPDATE tokens SET revision = revision + 1 WHERE id = $1", &[&id]).await.op(OP)?;
+            append_on(&tx, &audit).await?;
             tx.commit().await.op("commit the token's change")?;
             Ok(Edited::Done)
         })
     }
 
-    fn revoke_token(&self, id: TokenId, now: UnixTime) -> StoreResult<bool> {
-        const OP: &str = "revoke a token";
+    fn revoke_token(&self, id: TokenId, now: UnixTime, audit: &AuditEvent) -> StoreResult<bool> {
         let at = secs(now)?;
-        self.run(OP, move |pool| async move {
-            let client = client(&pool, OP).await?;
-            let n = client
-                .exec("UPDATE tokens SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1", &[&id.get(), &at])
-                .await
-                .op(OP)?;
-            Ok(n > 0)
-        })
+        self.audited(
+            "revoke a token",
+            audit,
+            "UPDATE tokens SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1",
+            Box::new((id.get(), Some(at), None)),
+        )
     }
 
-    fn record_leak(&self, id: TokenId, leak: &LeakRecord) -> StoreResult<bool> {
-        const OP: &str = "record a leak";
-        let at = secs(leak.at)?;
-        let text = leak.to_text()?;
-        self.run(OP, move |pool| async move {
-            let client = client(&pool, OP).await?;
-            let n = client
-                .exec(
-                    "UPDATE tokens SET revoked_at = coalesce(revoked_at, $2), leak = coalesce(leak, $3) WHERE id = $1",
-                    &[&id.get(), &at, &text],
-                )
-                .await
-                .op(OP)?;
-            Ok(n > 0)
-        })
+    fn record_leak(&self, id: TokenId, leak: &LeakRecord, audit: &AuditEvent) -> StoreResult<bool> {
+        let (at, text) = (secs(leak.at)?, leak.to_text()?);
+        self.audited(
+            "record a leak",
+            audit,
+            "UPDATE tokens SET revoked_at = coalesce(revoked_at, $2), leak = coalesce(leak, $3) WHERE id = $1",
+            Box::new((id.get(), Some(at), Some(text))),
+        )
     }
 
     fn claim_leak_report(&self, digest: &[u8; 32], now: UnixTime, until: UnixTime) -> StoreResult<bool> {
@@ -296,11 +357,18 @@ impl Store for PgStore {
         })
     }
 
-    fn delete_token(&self, id: TokenId) -> StoreResult<bool> {
+    fn delete_token(&self, id: TokenId, audit: &AuditEvent) -> StoreResult<bool> {
         const OP: &str = "delete a token";
+        let audit = audit.clone();
         self.run(OP, move |pool| async move {
-            let client = client(&pool, OP).await?;
-            Ok(client.exec("DELETE FROM tokens WHERE id = $1", &[&id.get()]).await.op(OP)? > 0)
+            let mut client = client(&pool, OP).await?;
+            let tx = client.transaction().await.op(OP)?;
+            if tx.exec("DELETE FROM tokens WHERE id = $1", &[&id.get()]).await.op(OP)? == 0 {
+                return Ok(false);
+            }
+            append_on(&tx, &audit).await?;
+            tx.commit().await.op(OP)?;
+            Ok(true)
         })
     }
 
@@ -317,13 +385,14 @@ impl Store for PgStore {
         })
     }
 
-    fn claim_warning(&self, id: TokenId, now: UnixTime, not_since: UnixTime) -> StoreResult<bool> {
+    fn claim_warning(&self, id: TokenId, now: UnixTime, not_since: UnixTime, audit: &AuditEvent) -> StoreResult<bool> {
         const OP: &str = "record a warning";
-        let (now, not_since) = (secs(now)?, secs(not_since)?);
+        let (now, not_since, audit) = (secs(now)?, secs(not_since)?, audit.clone());
         self.run(OP, move |pool| async move {
-            let client = client(&pool, OP).await?;
+            let mut client = client(&pool, OP).await?;
+            let tx = client.transaction().await.op(OP)?;
             // The row lock makes a second claimer re-read the row after the first commits.
-            let n = client
+            let n = tx
                 .exec(
                     "UPDATE tokens SET last_warned_at = $2
                      WHERE id = $1 AND (last_warned_at IS NULL OR last_warned_at <= $3)",
@@ -331,7 +400,12 @@ impl Store for PgStore {
                 )
                 .await
                 .op(OP)?;
-            Ok(n > 0)
+            if n == 0 {
+                return Ok(false);
+            }
+            append_on(&tx, &audit).await?;
+            tx.commit().await.op(OP)?;
+            Ok(true)
         })
     }
 
@@ -423,9 +497,10 @@ impl Store for PgStore {
         principal: PrincipalId,
         now: UnixTime,
         expires_at: UnixTime,
+        audit: &AuditEvent,
     ) -> StoreResult<()> {
         const OP: &str = "store a sign-in link";
-        let (hash, now, expires_at) = (hash.0.to_vec(), secs(now)?, secs(expires_at)?);
+        let (hash, now, expires_at, audit) = (hash.0.to_vec(), secs(now)?, secs(expires_at)?, audit.clone());
         self.run(OP, move |pool| async move {
             let mut client = client(&pool, OP).await?;
             let tx = client.transaction().await.op(OP)?;
@@ -436,24 +511,37 @@ impl Store for PgStore {
             )
             .await
             .op(OP)?;
+            append_on(&tx, &audit).await?;
             tx.commit().await.op(OP)
         })
     }
 
-    fn use_sign_in_link(&self, hash: &SecretHash, now: UnixTime) -> StoreResult<Option<PrincipalId>> {
+    fn use_sign_in_link(
+        &self,
+        hash: &SecretHash,
+        now: UnixTime,
+        audit: &AuditEvent,
+    ) -> StoreResult<Option<PrincipalId>> {
         const OP: &str = "use a sign-in link";
-        let (hash, now) = (hash.0.to_vec(), secs(now)?);
+        let (hash, now, audit) = (hash.0.to_vec(), secs(now)?, audit.clone());
         self.run(OP, move |pool| async move {
-            let client = client(&pool, OP).await?;
-            let row = client
+            let mut client = client(&pool, OP).await?;
+            let tx = client.transaction().await.op(OP)?;
+            let row = tx
                 .maybe_row(
-                    "UPDATE sign_in_links SET used_at = $2
-                     WHERE secret_sha256 = $1 AND used_at IS NULL AND expires_at > $2 RETURNING principal_id",
+                    "UPDATE sign_in_links l SET used_at = $2 FROM principals p
+                     WHERE l.secret_sha256 = $1 AND l.used_at IS NULL AND l.expires_at > $2 AND p.id = l.principal_id
+                     RETURNING l.principal_id, p.name",
                     &[&hash, &now],
                 )
                 .await
                 .op(OP)?;
-            row.map(|r| get(&r, 0, "sign-in link").map(PrincipalId::new)).transpose()
+            let Some(row) = row else { return Ok(None) };
+            let id = PrincipalId::new(get(&row, 0, "sign-in link")?);
+            let name: String = get(&row, 1, "sign-in link")?;
+            append_on(&tx, &signed_in(&audit, id, &name)).await?;
+            tx.commit().await.op(OP)?;
+            Ok(Some(id))
         })
     }
 
@@ -465,11 +553,34 @@ impl Store for PgStore {
         self.run_for("read the whole store", super::copy::BOUND, super::copy::export)
     }
 
-    fn import(&self, snapshot: &Snapshot, replace: bool) -> StoreResult<()> {
-        let snapshot = snapshot.clone();
+    fn import(&self, snapshot: &Snapshot, replace: bool, audit: &AuditEvent) -> StoreResult<()> {
+        let (snapshot, audit) = (snapshot.clone(), audit.clone());
         self.run_for("write the whole store", super::copy::BOUND, move |pool| {
-            super::copy::import(pool, snapshot, replace)
+            super::copy::import(pool, snapshot, replace, audit)
         })
+    }
+
+    fn append_audit(&self, event: &AuditEvent) -> StoreResult<u64> {
+        let event = event.clone();
+        self.run("write the audit event", move |pool| audit::append(pool, event))
+    }
+
+    fn audit_rows(&self, after: u64, limit: usize) -> StoreResult<Vec<AuditRow>> {
+        self.run("read the audit trail", move |pool| audit::rows_after(pool, after, limit))
+    }
+
+    fn audit_events(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRow>> {
+        let query = query.clone();
+        self.run("read the audit trail", move |pool| audit::events(pool, query))
+    }
+
+    fn audit_head(&self) -> StoreResult<(u64, ChainHash)> {
+        self.run("read the audit head", audit::head)
+    }
+
+    fn prune_audit(&self, before: UnixTime, event: &AuditEvent) -> StoreResult<u64> {
+        let event = event.clone();
+        self.run("prune the audit trail", move |pool| audit::prune(pool, before, event))
     }
 
     fn fleet(&self) -> Option<&dyn Fleet> {

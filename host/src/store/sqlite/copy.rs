@@ -5,8 +5,11 @@
 use rusqlite::params;
 
 use super::SqliteStore;
+use super::audit::{all_on, append_on, head_on, insert_on, set_head};
 use super::rows::{AFTER_TOKEN_COLUMNS, Op, TOKEN_COLUMNS, to_i64, token_row};
+use crate::audit::AuditEvent;
 use crate::store::StoreResult;
+use crate::store::audited::copied;
 use crate::store::error::StoreError;
 use crate::store::snapshot::{Snapshot, StoredLink, StoredToken};
 use crate::store::types::{LeakRecord, Principal, TokenOrigin, stored_hash};
@@ -51,23 +54,35 @@ impl SqliteStore {
                 links.push(StoredLink { hash: stored_hash(hash)?, principal, created_at, expires_at, used_at });
             }
         }
-        Ok(Snapshot { principals, tokens, links })
+        let (audit, audit_head) = all_on(&tx)?;
+        Ok(Snapshot { principals, tokens, links, audit, audit_head })
     }
 
-    pub(super) fn write_snapshot(&self, snapshot: &Snapshot, replace: bool) -> StoreResult<()> {
+    pub(super) fn write_snapshot(&self, snapshot: &Snapshot, replace: bool, audit: &AuditEvent) -> StoreResult<()> {
         const OP: &str = "write the whole store";
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).op(OP)?;
         let held: i64 = tx
-            .query_row("SELECT (SELECT count(*) FROM principals) + (SELECT count(*) FROM tokens)", [], |r| r.get(0))
+            .query_row(
+                "SELECT (SELECT count(*) FROM principals) + (SELECT count(*) FROM tokens)
+                    + (SELECT count(*) FROM audit_events)",
+                [],
+                |r| r.get(0),
+            )
             .op(OP)?;
         if held > 0 && !replace {
             return Err(StoreError::NotEmpty);
         }
+        let replaced = head_on(&tx)?;
         tx.execute_batch(
-            "DELETE FROM sign_in_links; DELETE FROM tokens; DELETE FROM bindings; DELETE FROM principals;",
+            "DELETE FROM sign_in_links; DELETE FROM tokens; DELETE FROM bindings; DELETE FROM principals;
+             DELETE FROM audit_events;",
         )
         .op(OP)?;
+        for row in &snapshot.audit {
+            insert_on(&tx, row)?;
+        }
+        set_head(&tx, snapshot.audit_head.0, &snapshot.audit_head.1)?;
         for p in &snapshot.principals {
             tx.execute(
                 "INSERT INTO principals (id, name, created_at) VALUES (?1, ?2, ?3)",
@@ -117,6 +132,7 @@ impl SqliteStore {
             )
             .op(OP)?;
         }
+        append_on(&tx, &copied(audit, snapshot, replaced))?;
         tx.commit().op("commit the copy")
     }
 }

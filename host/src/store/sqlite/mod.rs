@@ -4,6 +4,7 @@
 //! connections, so a check never waits for a writer (WAL readers are not blocked
 //! by a write lock, ours or another process's).
 
+mod audit;
 mod copy;
 mod feed;
 mod open;

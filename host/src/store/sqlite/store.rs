@@ -7,8 +7,11 @@ use std::sync::Arc;
 use rusqlite::{Connection, OptionalExtension, ToSql, params};
 
 use super::SqliteStore;
+use super::audit::append_on;
 use super::rows::{AFTER_TOKEN_COLUMNS, Op, TOKEN_COLUMNS, is_constraint, to_i64, token_row};
+use crate::audit::{AuditEvent, AuditQuery, AuditRow, ChainHash};
 use crate::secret::SecretHash;
+use crate::store::audited::{principal_added, signed_in, token_stored};
 use crate::store::error::StoreError;
 use crate::store::snapshot::Snapshot;
 use crate::store::types::{
@@ -65,6 +68,35 @@ impl SqliteStore {
         Ok(TokenId::new(conn.last_insert_rowid()))
     }
 
+    /// Adds `bindings` to principal `id` on `conn` (inside the caller's transaction).
+    fn bind_on(conn: &Connection, id: PrincipalId, bindings: &[Binding]) -> StoreResult<()> {
+        let mut stmt = conn
+            .prepare_cached("INSERT OR IGNORE INTO bindings (principal_id, binding) VALUES (?1, ?2)")
+            .op("bind a principal")?;
+        for binding in bindings {
+            stmt.execute(params![id, binding.to_text()]).op("bind a principal")?;
+        }
+        Ok(())
+    }
+
+    /// Runs `change` and, when it changed a row, appends `audit`, in one
+    /// transaction: whether it changed one.
+    fn audited(
+        &self,
+        op: &'static str,
+        audit: &AuditEvent,
+        change: impl FnOnce(&Connection) -> rusqlite::Result<usize>,
+    ) -> StoreResult<bool> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).op(op)?;
+        if change(&tx).op(op)? == 0 {
+            return Ok(false);
+        }
+        append_on(&tx, audit)?;
+        tx.commit().op(op)?;
+        Ok(true)
+    }
+
     /// Every principal with its bindings, by name, as `conn` sees them.
     fn principals_on(conn: &Connection) -> StoreResult<Vec<Principal>> {
         const OP: &str = "list principals";
@@ -91,18 +123,30 @@ impl SqliteStore {
 }
 
 impl Store for SqliteStore {
-    fn add_principal(&self, name: &str, now: UnixTime) -> StoreResult<Principal> {
-        let conn = self.conn()?;
+    fn add_principal(
+        &self,
+        name: &str,
+        now: UnixTime,
+        bindings: &[Binding],
+        audit: &AuditEvent,
+    ) -> StoreResult<Principal> {
+        const OP: &str = "add a principal";
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).op(OP)?;
         // The next number of the counter: ids are never handed out again.
         let sql = "INSERT INTO principals (id, name, created_at) \
                    VALUES ((SELECT last + 1 FROM principal_ids WHERE id = 1), ?1, ?2)";
-        match conn.execute(sql, params![name, now]) {
+        match tx.execute(sql, params![name, now]) {
             Ok(_) => {}
             Err(err) if is_constraint(&err) => return Err(StoreError::PrincipalExists(name.to_owned())),
-            Err(err) => return Err(StoreError::backend("add a principal", err)),
+            Err(err) => return Err(StoreError::backend(OP, err)),
         }
-        let id = PrincipalId::new(conn.last_insert_rowid());
-        Ok(Principal { id, name: name.to_owned(), created_at: now, bindings: Vec::new() })
+        let id = PrincipalId::new(tx.last_insert_rowid());
+        Self::bind_on(&tx, id, bindings)?;
+        append_on(&tx, &principal_added(audit, id))?;
+        let bindings = Self::bindings_of(&tx, id)?;
+        tx.commit().op(OP)?;
+        Ok(Principal { id, name: name.to_owned(), created_at: now, bindings })
     }
 
     fn principal(&self, name: &str) -> StoreResult<Option<Principal>> {
@@ -117,7 +161,7 @@ impl Store for SqliteStore {
         Self::principals_on(&*self.reader()?)
     }
 
-    fn remove_principal(&self, name: &str, guard: &PrincipalsGuard) -> StoreResult<Guarded> {
+    fn remove_principal(&self, name: &str, guard: &PrincipalsGuard, audit: &AuditEvent) -> StoreResult<Guarded> {
         const OP: &str = "remove a principal";
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).op(OP)?;
@@ -128,21 +172,27 @@ impl Store for SqliteStore {
         if !guard(&before, &Self::principals_on(&tx)?) {
             return Ok(Guarded::Refused);
         }
+        append_on(&tx, audit)?;
         tx.commit().op(OP)?;
         Ok(Guarded::Done)
     }
 
-    fn bind(&self, principal: PrincipalId, binding: &Binding) -> StoreResult<()> {
-        let conn = self.conn()?;
-        conn.execute(
-            "INSERT OR IGNORE INTO bindings (principal_id, binding) VALUES (?1, ?2)",
-            params![principal, binding.to_text()],
-        )
-        .op("bind a principal")?;
-        Ok(())
+    fn bind(&self, principal: PrincipalId, bindings: &[Binding], audit: &AuditEvent) -> StoreResult<()> {
+        const OP: &str = "bind a principal";
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).op(OP)?;
+        Self::bind_on(&tx, principal, bindings)?;
+        append_on(&tx, audit)?;
+        tx.commit().op(OP)
     }
 
-    fn unbind(&self, principal: PrincipalId, bindings: &[Binding], guard: &PrincipalsGuard) -> StoreResult<Guarded> {
+    fn unbind(
+        &self,
+        principal: PrincipalId,
+        bindings: &[Binding],
+        guard: &PrincipalsGuard,
+        audit: &AuditEvent,
+    ) -> StoreResult<Guarded> {
         const OP: &str = "unbind a principal";
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).op(OP)?;
@@ -156,16 +206,23 @@ impl Store for SqliteStore {
         if !guard(&before, &Self::principals_on(&tx)?) {
             return Ok(Guarded::Refused);
         }
+        append_on(&tx, audit)?;
         tx.commit().op(OP)?;
         Ok(Guarded::Done)
     }
 
-    fn insert_token(&self, token: &NewToken) -> StoreResult<TokenId> {
-        let mut ids = self.insert_tokens(std::slice::from_ref(token))?;
+    fn insert_token(&self, token: &NewToken, audit: &AuditEvent) -> StoreResult<TokenId> {
+        let mut ids = self.insert_tokens(std::slice::from_ref(token), audit)?;
         ids.pop().ok_or_else(|| StoreError::backend("store a token", "no token id came back"))
     }
 
-    fn insert_exchanged(&self, token: &NewToken, once: &ExchangeOnce, now: UnixTime) -> StoreResult<Exchanged> {
+    fn insert_exchanged(
+        &self,
+        token: &NewToken,
+        once: &ExchangeOnce,
+        now: UnixTime,
+        audit: &AuditEvent,
+    ) -> StoreResult<Exchanged> {
         const OP: &str = "store an exchanged token";
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).op(OP)?;
@@ -186,14 +243,22 @@ impl Store for SqliteStore {
             return Ok(Exchanged::AtCapacity);
         }
         let id = Self::insert_on(&tx, token)?;
+        append_on(&tx, &token_stored(audit, id, token))?;
         tx.commit().op(OP)?;
         Ok(Exchanged::Stored(id))
     }
 
-    fn insert_tokens(&self, tokens: &[NewToken]) -> StoreResult<Vec<TokenId>> {
+    fn insert_tokens(&self, tokens: &[NewToken], audit: &AuditEvent) -> StoreResult<Vec<TokenId>> {
         let mut conn = self.conn()?;
-        let tx = conn.transaction().op("begin storing tokens")?;
-        let ids = tokens.iter().map(|token| Self::insert_on(&tx, token)).collect::<StoreResult<Vec<_>>>()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).op("begin storing tokens")?;
+        let ids = tokens
+            .iter()
+            .map(|token| {
+                let id = Self::insert_on(&tx, token)?;
+                append_on(&tx, &token_stored(audit, id, token))?;
+                Ok(id)
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
         tx.commit().op("commit new tokens")?;
         Ok(ids)
     }
@@ -232,7 +297,7 @@ impl Store for SqliteStore {
         }
     }
 
-    fn edit_token(&self, id: TokenId, edit: &TokenEdit) -> StoreResult<Edited> {
+    fn edit_token(&self, id: TokenId, edit: &TokenEdit, audit: &AuditEvent) -> StoreResult<Edited> {
         const OP: &str = "change a token";
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).op(OP)?;
@@ -260,27 +325,25 @@ impl Store for SqliteStore {
                 .op(OP)?;
         }
         tx.execute("UPDATE tokens SET revision = revision + 1 WHERE id = ?1", [id]).op(OP)?;
+        append_on(&tx, audit)?;
         tx.commit().op("commit the token's change")?;
         Ok(Edited::Done)
     }
 
-    fn revoke_token(&self, id: TokenId, now: UnixTime) -> StoreResult<bool> {
-        let conn = self.conn()?;
-        let n = conn
-            .execute("UPDATE tokens SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1", params![id, now])
-            .op("revoke a token")?;
-        Ok(n > 0)
+    fn revoke_token(&self, id: TokenId, now: UnixTime, audit: &AuditEvent) -> StoreResult<bool> {
+        self.audited("revoke a token", audit, |tx| {
+            tx.execute("UPDATE tokens SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1", params![id, now])
+        })
     }
 
-    fn record_leak(&self, id: TokenId, leak: &LeakRecord) -> StoreResult<bool> {
-        let conn = self.conn()?;
-        let n = conn
-            .execute(
+    fn record_leak(&self, id: TokenId, leak: &LeakRecord, audit: &AuditEvent) -> StoreResult<bool> {
+        let text = leak.to_text()?;
+        self.audited("record a leak", audit, |tx| {
+            tx.execute(
                 "UPDATE tokens SET revoked_at = coalesce(revoked_at, ?2), leak = coalesce(leak, ?3) WHERE id = ?1",
-                params![id, leak.at, leak.to_text()?],
+                params![id, leak.at, text],
             )
-            .op("record a leak")?;
-        Ok(n > 0)
+        })
     }
 
     fn claim_leak_report(&self, digest: &[u8; 32], now: UnixTime, until: UnixTime) -> StoreResult<bool> {
@@ -294,9 +357,8 @@ impl Store for SqliteStore {
         Ok(fresh)
     }
 
-    fn delete_token(&self, id: TokenId) -> StoreResult<bool> {
-        let conn = self.conn()?;
-        Ok(conn.execute("DELETE FROM tokens WHERE id = ?1", [id]).op("delete a token")? > 0)
+    fn delete_token(&self, id: TokenId, audit: &AuditEvent) -> StoreResult<bool> {
+        self.audited("delete a token", audit, |tx| tx.execute("DELETE FROM tokens WHERE id = ?1", [id]))
     }
 
     fn expiring(&self, now: UnixTime, before: UnixTime) -> StoreResult<Vec<TokenRecord>> {
@@ -306,16 +368,14 @@ impl Store for SqliteStore {
         )
     }
 
-    fn claim_warning(&self, id: TokenId, now: UnixTime, not_since: UnixTime) -> StoreResult<bool> {
-        let conn = self.conn()?;
-        let n = conn
-            .execute(
+    fn claim_warning(&self, id: TokenId, now: UnixTime, not_since: UnixTime, audit: &AuditEvent) -> StoreResult<bool> {
+        self.audited("record a warning", audit, |tx| {
+            tx.execute(
                 "UPDATE tokens SET last_warned_at = ?2
                  WHERE id = ?1 AND (last_warned_at IS NULL OR last_warned_at <= ?3)",
                 params![id, now, not_since],
             )
-            .op("record a warning")?;
-        Ok(n > 0)
+        })
     }
 
     fn add_usage(&self, deltas: &[UsageDelta]) -> StoreResult<()> {
@@ -346,29 +406,44 @@ impl Store for SqliteStore {
         principal: PrincipalId,
         now: UnixTime,
         expires_at: UnixTime,
+        audit: &AuditEvent,
     ) -> StoreResult<()> {
         const OP: &str = "store a sign-in link";
         let mut conn = self.conn()?;
-        let tx = conn.transaction().op(OP)?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).op(OP)?;
         tx.execute("DELETE FROM sign_in_links WHERE expires_at < ?1", [now.secs().saturating_sub(86_400)]).op(OP)?;
         tx.execute(
             "INSERT INTO sign_in_links (secret_sha256, principal_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
             params![hash.0.as_slice(), principal, now, expires_at],
         )
         .op(OP)?;
+        append_on(&tx, audit)?;
         tx.commit().op(OP)
     }
 
-    fn use_sign_in_link(&self, hash: &SecretHash, now: UnixTime) -> StoreResult<Option<PrincipalId>> {
-        let conn = self.conn()?;
-        conn.query_row(
-            "UPDATE sign_in_links SET used_at = ?2
-             WHERE secret_sha256 = ?1 AND used_at IS NULL AND expires_at > ?2 RETURNING principal_id",
-            params![hash.0.as_slice(), now],
-            |r| r.get::<_, PrincipalId>(0),
-        )
-        .optional()
-        .op("use a sign-in link")
+    fn use_sign_in_link(
+        &self,
+        hash: &SecretHash,
+        now: UnixTime,
+        audit: &AuditEvent,
+    ) -> StoreResult<Option<PrincipalId>> {
+        const OP: &str = "use a sign-in link";
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).op(OP)?;
+        let used = tx
+            .query_row(
+                "UPDATE sign_in_links SET used_at = ?2
+                 WHERE secret_sha256 = ?1 AND used_at IS NULL AND expires_at > ?2 RETURNING principal_id",
+                params![hash.0.as_slice(), now],
+                |r| r.get::<_, PrincipalId>(0),
+            )
+            .optional()
+            .op(OP)?;
+        let Some(id) = used else { return Ok(None) };
+        let name: String = tx.query_row("SELECT name FROM principals WHERE id = ?1", [id], |r| r.get(0)).op(OP)?;
+        append_on(&tx, &signed_in(audit, id, &name))?;
+        tx.commit().op(OP)?;
+        Ok(Some(id))
     }
 
     fn change_head(&self) -> StoreResult<u64> {
@@ -383,8 +458,28 @@ impl Store for SqliteStore {
         self.read_snapshot()
     }
 
-    fn import(&self, snapshot: &Snapshot, replace: bool) -> StoreResult<()> {
-        self.write_snapshot(snapshot, replace)
+    fn import(&self, snapshot: &Snapshot, replace: bool, audit: &AuditEvent) -> StoreResult<()> {
+        self.write_snapshot(snapshot, replace, audit)
+    }
+
+    fn append_audit(&self, event: &AuditEvent) -> StoreResult<u64> {
+        self.append_audit_event(event)
+    }
+
+    fn audit_rows(&self, after: u64, limit: usize) -> StoreResult<Vec<AuditRow>> {
+        self.read_audit_rows(after, limit)
+    }
+
+    fn audit_events(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRow>> {
+        self.read_audit_events(query)
+    }
+
+    fn audit_head(&self) -> StoreResult<(u64, ChainHash)> {
+        self.read_audit_head()
+    }
+
+    fn prune_audit(&self, before: UnixTime, audit: &AuditEvent) -> StoreResult<u64> {
+        self.prune_audit_events(before, audit)
     }
 
     fn change_counter(&self) -> StoreResult<u64> {

@@ -26,20 +26,20 @@ fn store() -> (tempfile::TempDir, SqliteStore) {
 #[test]
 fn the_change_feed_names_old_hashes_and_principals_and_starts_over_when_it_lost_changes() {
     let (dir, store) = store();
-    let alice = store.add_principal("alice", at(1)).unwrap();
+    let alice = store.add_principal("alice", at(1), &[], &audit()).unwrap();
     let first = Secret::generate().unwrap();
-    let id = store.insert_token(&new_token(alice.id, &first)).unwrap();
+    let id = store.insert_token(&new_token(alice.id, &first), &audit()).unwrap();
     let start = store.changes_since(0, 100).unwrap();
     assert_eq!(
         (start.tokens.len(), start.principals.len(), start.reset),
         (0, 0, false),
         "a new token changes nothing cached"
     );
-    store.revoke_token(id, at(20)).unwrap();
-    store.bind(alice.id, &Binding::Grant("channel/main=read".into())).unwrap();
+    store.revoke_token(id, at(20), &audit()).unwrap();
+    store.bind(alice.id, std::slice::from_ref(&Binding::Grant("channel/main=read".into())), &audit()).unwrap();
     let later = Secret::generate().unwrap();
-    let other = store.insert_token(&new_token(alice.id, &later)).unwrap();
-    store.delete_token(other).unwrap();
+    let other = store.insert_token(&new_token(alice.id, &later), &audit()).unwrap();
+    store.delete_token(other, &audit()).unwrap();
     let changes = store.changes_since(start.cursor, 100).unwrap();
     assert_eq!(changes.tokens, vec![first.hash(), later.hash()]);
     assert_eq!(changes.principals, vec!["alice".to_owned()]);
@@ -85,8 +85,8 @@ fn tokens_are_found_by_hash_and_survive_reopen() {
     let secret = Secret::generate().unwrap();
     let id = {
         let store = SqliteStore::open(&path).unwrap();
-        let alice = store.add_principal("alice", at(1)).unwrap();
-        store.insert_token(&new_token(alice.id, &secret)).unwrap()
+        let alice = store.add_principal("alice", at(1), &[], &audit()).unwrap();
+        store.insert_token(&new_token(alice.id, &secret), &audit()).unwrap()
     };
     let store = SqliteStore::open_existing(&path).unwrap();
     let found = store.token_by_hash(&secret.hash()).unwrap().unwrap();
@@ -98,9 +98,9 @@ fn tokens_are_found_by_hash_and_survive_reopen() {
 fn lookups_do_not_wait_for_a_writer_stuck_behind_another_process() {
     let (dir, store) = store();
     let store = std::sync::Arc::new(store);
-    let alice = store.add_principal("alice", at(1)).unwrap();
+    let alice = store.add_principal("alice", at(1), &[], &audit()).unwrap();
     let secret = Secret::generate().unwrap();
-    let id = store.insert_token(&new_token(alice.id, &secret)).unwrap();
+    let id = store.insert_token(&new_token(alice.id, &secret), &audit()).unwrap();
     // Another process (connection) takes the write lock and keeps it.
     let outside = Connection::open(dir.path().join("t.db")).unwrap();
     outside.execute_batch("BEGIN IMMEDIATE; UPDATE tokens SET name = 'locked';").unwrap();
@@ -122,7 +122,7 @@ fn lookups_do_not_wait_for_a_writer_stuck_behind_another_process() {
 fn the_store_and_its_wal_files_are_owner_only() {
     use std::os::unix::fs::PermissionsExt;
     let (dir, store) = store();
-    store.add_principal("alice", at(1)).unwrap();
+    store.add_principal("alice", at(1), &[], &audit()).unwrap();
     for name in ["t.db", "t.db-wal", "t.db-shm"] {
         let mode = std::fs::metadata(dir.path().join(name)).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "{name}: {mode:o}");
@@ -132,43 +132,46 @@ fn the_store_and_its_wal_files_are_owner_only() {
 #[test]
 fn reissue_revoke_usage_and_delete() {
     let (_dir, store) = store();
-    let alice = store.add_principal("alice", at(1)).unwrap();
+    let alice = store.add_principal("alice", at(1), &[], &audit()).unwrap();
     let old = Secret::generate().unwrap();
-    let id = store.insert_token(&new_token(alice.id, &old)).unwrap();
+    let id = store.insert_token(&new_token(alice.id, &old), &audit()).unwrap();
     let new = Secret::generate().unwrap();
     let reissue = TokenEdit { secret: Some((new.hash(), new.hint())), revision: Some(0), ..TokenEdit::default() };
-    assert_eq!(store.edit_token(id, &reissue).unwrap(), Edited::Done);
-    assert_eq!(store.edit_token(id, &reissue).unwrap(), Edited::Conflict, "revision 0 is gone");
+    assert_eq!(store.edit_token(id, &reissue, &audit()).unwrap(), Edited::Done);
+    assert_eq!(store.edit_token(id, &reissue, &audit()).unwrap(), Edited::Conflict, "revision 0 is gone");
     assert!(store.token_by_hash(&old.hash()).unwrap().is_none());
     assert_eq!(store.token_by_hash(&new.hash()).unwrap().map(|t| t.id), Some(id));
     store.add_usage(&[UsageDelta { token: id, uses: 3, last_used_at: at(50) }]).unwrap();
     store.add_usage(&[UsageDelta { token: id, uses: 2, last_used_at: at(40) }]).unwrap();
     let t = store.token(id).unwrap().unwrap();
     assert_eq!((t.use_count, t.last_used_at), (5, Some(at(50))));
-    assert!(store.revoke_token(id, at(60)).unwrap());
+    assert!(store.revoke_token(id, at(60), &audit()).unwrap());
     assert_eq!(store.token(id).unwrap().unwrap().revoked_at, Some(at(60)));
-    assert!(store.delete_token(id).unwrap());
+    assert!(store.delete_token(id, &audit()).unwrap());
     assert!(store.token(id).unwrap().is_none());
-    assert!(!store.delete_token(id).unwrap());
+    assert!(!store.delete_token(id, &audit()).unwrap());
 }
 
 #[test]
 fn bindings_and_expiring() {
     let (_dir, store) = store();
-    let bob = store.add_principal("bob", at(1)).unwrap();
+    let bob = store.add_principal("bob", at(1), &[], &audit()).unwrap();
     let ci = Binding::Role { role: "continuous-integration".into(), at: "channel/ci".into() };
-    store.bind(bob.id, &ci).unwrap();
-    store.bind(bob.id, &Binding::Grant("channel/main=read".into())).unwrap();
+    store.bind(bob.id, std::slice::from_ref(&ci), &audit()).unwrap();
+    store.bind(bob.id, std::slice::from_ref(&Binding::Grant("channel/main=read".into())), &audit()).unwrap();
     assert_eq!(store.principal("bob").unwrap().unwrap().bindings.len(), 2);
-    assert_eq!(store.unbind(bob.id, std::slice::from_ref(&ci), &crate::store::unguarded()).unwrap(), Guarded::Done);
+    assert_eq!(
+        store.unbind(bob.id, std::slice::from_ref(&ci), &crate::store::unguarded(), &audit()).unwrap(),
+        Guarded::Done
+    );
     assert_eq!(store.principal("bob").unwrap().unwrap().bindings, [Binding::Grant("channel/main=read".into())]);
-    let id = store.insert_token(&new_token(bob.id, &Secret::generate().unwrap())).unwrap();
+    let id = store.insert_token(&new_token(bob.id, &Secret::generate().unwrap()), &audit()).unwrap();
     assert_eq!(store.expiring(at(0), at(100)).unwrap().len(), 1);
     assert_eq!(store.expiring(at(0), at(99)).unwrap().len(), 0);
-    store.revoke_token(id, at(5)).unwrap();
+    store.revoke_token(id, at(5), &audit()).unwrap();
     assert_eq!(store.expiring(at(0), at(100)).unwrap().len(), 0);
-    assert!(matches!(store.add_principal("bob", at(2)), Err(StoreError::PrincipalExists(_))));
-    assert_eq!(store.remove_principal("bob", &crate::store::unguarded()).unwrap(), Guarded::Done);
+    assert!(matches!(store.add_principal("bob", at(2), &[], &audit()), Err(StoreError::PrincipalExists(_))));
+    assert_eq!(store.remove_principal("bob", &crate::store::unguarded(), &audit()).unwrap(), Guarded::Done);
     assert!(store.token(id).unwrap().is_none(), "tokens go with their owner");
 }
 
@@ -181,4 +184,9 @@ fn a_leak_report_is_taken_once_within_its_window() {
     assert!(!store.claim_leak_report(&digest, at(159), at(219)).unwrap(), "a replay within the window");
     assert!(store.claim_leak_report(&[8u8; 32], at(159), at(219)).unwrap(), "another body");
     assert!(store.claim_leak_report(&digest, at(160), at(220)).unwrap(), "the window ended");
+}
+
+/// The event these tests' writes record.
+fn audit() -> crate::audit::AuditEvent {
+    crate::audit::AuditEvent::by_operator("test", "")
 }

@@ -1,0 +1,203 @@
+//! The audit trail on SQLite: an event is appended inside the transaction of
+//! the change it records (the write connection's, which SQLite serialises, so
+//! the chain is in commit order); reads for lists, exports and `verify`; pruning.
+
+use rusqlite::{Connection, OptionalExtension, ToSql, params};
+
+use super::SqliteStore;
+use super::rows::{Op, count, to_i64};
+use crate::audit::{AuditEvent, AuditQuery, AuditRow, ChainHash, PRUNE_ACTION, seal};
+use crate::store::StoreResult;
+use crate::store::audited::pruned;
+use crate::store::error::StoreError;
+use crate::time::UnixTime;
+
+const COLUMNS: &str = "seq, at, actor, actor_name, action, target, owner_id, body, prev_hash, hash";
+
+fn hash_of(bytes: Vec<u8>) -> StoreResult<ChainHash> {
+    bytes.try_into().map_err(|_| StoreError::Unreadable { what: "audit hash", detail: "not 32 bytes".into() })
+}
+
+pub(super) fn head_on(conn: &Connection) -> StoreResult<(u64, ChainHash)> {
+    let (seq, hash): (i64, Vec<u8>) = conn
+        .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .op("read the audit head")?;
+    Ok((count(seq), hash_of(hash)?))
+}
+
+/// Appends `event` on `conn`, inside the caller's transaction: its sequence number.
+pub(super) fn append_on(conn: &Connection, event: &AuditEvent) -> StoreResult<u64> {
+    let (last, prev) = head_on(conn)?;
+    let seq = last + 1;
+    let row = seal(prev, seq, event).map_err(|e| StoreError::backend("write the audit event", e))?;
+    insert_on(conn, &row)?;
+    set_head(conn, seq, &row.hash)?;
+    Ok(seq)
+}
+
+/// Writes `row` as it is (an appended event, or one copied from another store).
+pub(super) fn insert_on(conn: &Connection, row: &AuditRow) -> StoreResult<()> {
+    const OP: &str = "write the audit event";
+    conn.prepare_cached(
+        "INSERT INTO audit_events (seq, at, actor, actor_name, action, target, owner_id, body, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )
+    .op(OP)?
+    .execute(params![
+        to_i64("audit seq", row.seq)?,
+        row.at,
+        row.actor,
+        row.actor_name,
+        row.action,
+        row.target,
+        row.owner,
+        row.body,
+        &row.prev[..],
+        &row.hash[..],
+    ])
+    .op(OP)?;
+    Ok(())
+}
+
+/// Moves the head to event `seq`, whose hash is `hash`.
+pub(super) fn set_head(conn: &Connection, seq: u64, hash: &ChainHash) -> StoreResult<()> {
+    conn.execute(
+        "UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1",
+        params![to_i64("audit seq", seq)?, &hash[..]],
+    )
+    .op("move the audit head")?;
+    Ok(())
+}
+
+/// Every event `conn` sees, oldest first, and the head (a whole-store copy).
+pub(super) fn all_on(conn: &Connection) -> StoreResult<(Vec<AuditRow>, (u64, ChainHash))> {
+    let rows = read_rows(conn, &format!("SELECT {COLUMNS} FROM audit_events ORDER BY seq"), &[])?;
+    Ok((rows, head_on(conn)?))
+}
+
+fn row_of(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(
+    i64,
+    UnixTime,
+    String,
+    Option<String>,
+    String,
+    String,
+    Option<crate::ids::PrincipalId>,
+    String,
+    Vec<u8>,
+    Vec<u8>,
+)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?))
+}
+
+fn read_rows(conn: &Connection, sql: &str, params: &[&dyn ToSql]) -> StoreResult<Vec<AuditRow>> {
+    const OP: &str = "read the audit trail";
+    let mut stmt = conn.prepare_cached(sql).op(OP)?;
+    let rows = stmt.query_map(params, row_of).op(OP)?;
+    rows.map(|row| {
+        let (seq, at, actor, actor_name, action, target, owner, body, prev, hash) = row.op(OP)?;
+        Ok(AuditRow {
+            seq: count(seq),
+            at,
+            actor,
+            actor_name,
+            action,
+            target,
+            owner,
+            body,
+            prev: hash_of(prev)?,
+            hash: hash_of(hash)?,
+        })
+    })
+    .collect()
+}
+
+impl SqliteStore {
+    pub(super) fn append_audit_event(&self, event: &AuditEvent) -> StoreResult<u64> {
+        let mut conn = self.conn()?;
+        let tx =
+            conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).op("write the audit event")?;
+        let seq = append_on(&tx, event)?;
+        tx.commit().op("write the audit event")?;
+        Ok(seq)
+    }
+
+    pub(super) fn read_audit_rows(&self, after: u64, limit: usize) -> StoreResult<Vec<AuditRow>> {
+        let conn = self.reader()?;
+        let sql = format!("SELECT {COLUMNS} FROM audit_events WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+        read_rows(&conn, &sql, &[&to_i64("audit seq", after)?, &to_i64("limit", limit as u64)?])
+    }
+
+    pub(super) fn read_audit_events(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRow>> {
+        let conn = self.reader()?;
+        let mut values: Vec<Box<dyn ToSql>> = Vec::new();
+        let mut param = |value: Box<dyn ToSql>| {
+            values.push(value);
+            format!("?{}", values.len())
+        };
+        let mut clauses = vec!["1 = 1".to_owned()];
+        if let Some(after) = query.after_seq {
+            clauses.push(format!("seq > {}", param(Box::new(to_i64("audit seq", after)?))));
+        }
+        if let Some(since) = query.since {
+            clauses.push(format!("at >= {}", param(Box::new(since))));
+        }
+        if let Some(actor) = &query.actor {
+            let p = param(Box::new(actor.clone()));
+            clauses.push(format!("(actor = {p} OR actor_name = {p})"));
+        }
+        if let Some(target) = &query.target {
+            clauses.push(format!("target = {}", param(Box::new(target.clone()))));
+        }
+        if let Some(action) = &query.action {
+            // An action, or its family: `token` is every `token.*`.
+            let p = param(Box::new(action.clone()));
+            clauses.push(format!("(action = {p} OR substr(action, 1, length({p}) + 1) = {p} || '.')"));
+        }
+        if let Some(owner) = query.owner {
+            clauses.push(format!("owner_id = {}", param(Box::new(owner))));
+        }
+        let order = if query.after_seq.is_some() { "ASC" } else { "DESC" };
+        let limit = to_i64("limit", query.limit as u64)?;
+        let sql = format!(
+            "SELECT {COLUMNS} FROM audit_events WHERE {} ORDER BY seq {order} LIMIT {limit}",
+            clauses.join(" AND ")
+        );
+        let params: Vec<&dyn ToSql> = values.iter().map(|v| v.as_ref()).collect();
+        let mut rows = read_rows(&conn, &sql, &params)?;
+        if query.after_seq.is_none() {
+            rows.reverse();
+        }
+        Ok(rows)
+    }
+
+    pub(super) fn read_audit_head(&self) -> StoreResult<(u64, ChainHash)> {
+        head_on(&*self.reader()?)
+    }
+
+    pub(super) fn prune_audit_events(&self, before: UnixTime, event: &AuditEvent) -> StoreResult<u64> {
+        const OP: &str = "prune the audit trail";
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).op(OP)?;
+        // The newest event is never removed: the chain's head stays readable.
+        let through: Option<(i64, Vec<u8>)> = tx
+            .query_row(
+                "SELECT seq, hash FROM audit_events WHERE at < ?1 AND seq < (SELECT seq FROM audit_head WHERE id = 1)
+                 ORDER BY seq DESC LIMIT 1",
+                [before],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .op(OP)?;
+        let Some((through, hash)) = through else { return Ok(0) };
+        let removed = tx.execute("DELETE FROM audit_events WHERE seq <= ?1", [through]).op(OP)?;
+        let removed = removed as u64;
+        let event = pruned(event, count(through), &hash_of(hash)?, removed);
+        debug_assert_eq!(event.action, PRUNE_ACTION);
+        append_on(&tx, &event)?;
+        tx.commit().op(OP)?;
+        Ok(removed)
+    }
+}

@@ -74,7 +74,7 @@ const fn on_parent(
 use Level::{Manage, Read, Write};
 
 /// Every action, sorted by name (byte order), so lookups are binary searches.
-pub static CATALOG: [ActionDef; 73] = [
+pub static CATALOG: [ActionDef; 74] = [
     act("admin", Read, ROOT, "read administrative endpoints (e.g. GET Log/LogSchema)", "venafi"),
     act("admin:recyclebin", Manage, ROOT, "empty and restore the recycle bin", "venafi"),
     act("agent", Read, ROOT, "read agent resources (e.g. GET Client/Details)", "venafi"),
@@ -148,6 +148,13 @@ pub static CATALOG: [ActionDef; 73] = [
     act("subchannel:history", Manage, SUBCHANNEL, "view a subchannel's history", "psm"),
     act("subchannel:view", Read, SUBCHANNEL, "view a subchannel", "psm"),
     act("subchannel:view-artifacts", Read, SUBCHANNEL, "list a subchannel's artifacts", "psm"),
+    act(
+        "system.audit:view",
+        Manage,
+        ROOT,
+        "read the whole audit trail: who changed which token, principal and policy, and when",
+        "tokenscope",
+    ),
     act("system.license:edit", Manage, ROOT, "edit the license", "psm"),
     act("system.license:view", Manage, ROOT, "view the license", "psm"),
     act("system.policy:edit", Manage, ROOT, "load a policy module into a running host, or roll back", "tokenscope"),

@@ -240,10 +240,11 @@ impl AuditRow {
     }
 }
 
-/// Which events to read.
+/// Which events to read: from a point on (a sequence number or a time), the
+/// oldest `limit` of them; without one, the newest `limit`. Oldest first either way.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AuditQuery {
-    /// Only events after this sequence number (oldest first); without it, the newest `limit`.
+    /// Only events after this sequence number.
     pub after_seq: Option<u64>,
     /// Only events at or after this time.
     pub since: Option<UnixTime>,
@@ -257,4 +258,11 @@ pub struct AuditQuery {
     pub owner: Option<PrincipalId>,
     /// At most this many.
     pub limit: usize,
+}
+
+impl AuditQuery {
+    /// Whether the query reads from a point on (else it reads the newest events).
+    pub fn oldest_first(&self) -> bool {
+        self.after_seq.is_some() || self.since.is_some()
+    }
 }

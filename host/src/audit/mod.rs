@@ -4,8 +4,10 @@
 
 mod chain;
 mod event;
+mod query;
 mod verify;
 
 pub use chain::{ChainHash, GENESIS, link, parse_anchor, seal};
 pub use event::{AuditActor, AuditEvent, AuditQuery, AuditRecord, AuditRow, Client, PRUNE_ACTION};
+pub use query::{AuditFilter, DEFAULT_LIMIT, MAX_LIMIT};
 pub use verify::{Broken, Verified, Walk};

@@ -84,8 +84,11 @@ impl fmt::Display for Broken {
             Broken::PrefixRemoved { first } => {
                 write!(f, "events before {first} were removed: no prune event records where the retained chain begins")
             }
+            Broken::TailRemoved { head, last } if *head == last + 1 => {
+                write!(f, "event {head} was removed: the chain ends at {last}, its head says {head}")
+            }
             Broken::TailRemoved { head, last } => {
-                write!(f, "events {}..={head} were removed: the chain ends at {last}", last + 1)
+                write!(f, "events {} to {head} were removed: the chain ends at {last}, its head says {head}", last + 1)
             }
             Broken::AnchorMismatch { seq } => {
                 write!(f, "event {seq} is not the anchored event: it was edited, removed or pruned")

@@ -10,7 +10,7 @@ use super::{Authority, LifecycleError};
 use crate::audit::{
     AuditActor, AuditEvent, AuditQuery, AuditRow, Broken, ChainHash, Client, PRUNE_ACTION, Verified, Walk,
 };
-use crate::store::{PrincipalId, StoreError, TokenRecord};
+use crate::store::{PrincipalId, Store, StoreError, TokenRecord};
 use crate::time::UnixTime;
 
 /// How many events `verify` reads at a time.
@@ -47,6 +47,30 @@ pub enum AuditCheckError {
     /// The store could not be read.
     #[error("the audit trail could not be read: {0}")]
     Store(#[from] StoreError),
+}
+
+/// Walks the chain of `store` (all of it, from event `from`, or from
+/// `anchor`) and names the first event edited, removed or reordered; events
+/// appended while it walks lie beyond the head it read first.
+pub fn verify_trail(
+    store: &dyn Store,
+    from: Option<u64>,
+    anchor: Option<(u64, ChainHash)>,
+) -> Result<Verified, AuditCheckError> {
+    let head = store.audit_head()?;
+    let mut walk = Walk::new(from, anchor);
+    let mut after = walk.start_after();
+    loop {
+        let rows = store.audit_rows(after, PAGE)?;
+        for row in rows.iter().take_while(|r| r.seq <= head.0) {
+            walk.step(row).map_err(AuditCheckError::Broken)?;
+        }
+        match rows.last() {
+            Some(last) if rows.len() == PAGE && last.seq < head.0 => after = last.seq,
+            _ => break,
+        }
+    }
+    walk.finish(head).map_err(AuditCheckError::Broken)
 }
 
 /// The refusal code a failed operation is recorded with; `None` for failures
@@ -168,26 +192,8 @@ impl Authority {
 
     /// Walks the chain (all of it, from event `from`, or from `anchor`) and
     /// names the first event edited, removed or reordered.
-    pub fn verify_audit(
-        &self,
-        from: Option<u64>,
-        anchor: Option<(u64, ChainHash)>,
-    ) -> Result<Verified, AuditCheckError> {
-        // The head first: events appended while we walk lie beyond it.
-        let head = self.store.audit_head()?;
-        let mut walk = Walk::new(from, anchor);
-        let mut after = walk.start_after();
-        loop {
-            let rows = self.store.audit_rows(after, PAGE)?;
-            for row in rows.iter().take_while(|r| r.seq <= head.0) {
-                walk.step(row).map_err(AuditCheckError::Broken)?;
-            }
-            match rows.last() {
-                Some(last) if rows.len() == PAGE && last.seq < head.0 => after = last.seq,
-                _ => break,
-            }
-        }
-        walk.finish(head).map_err(AuditCheckError::Broken)
+    pub fn verify_audit(&self, from: Option<u64>, anchor: Option<(u64, ChainHash)>) -> Result<Verified, AuditCheckError> {
+        verify_trail(self.store.as_ref(), from, anchor)
     }
 
     /// Removes the events older than `audit.retain`, leaving a prune event

@@ -19,7 +19,7 @@ mod single_flight;
 mod usage;
 mod verify;
 
-pub use audit::{Acted, AuditCheckError};
+pub use audit::{Acted, AuditCheckError, verify_trail};
 pub use ceiling::Actor;
 pub use check::{Checked, Outcome};
 pub use error::{LifecycleError, RefusalCode};

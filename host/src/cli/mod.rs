@@ -1,6 +1,7 @@
 //! The `tokenscope` command line: the argument tree and dispatch. Each subcommand
 //! lives in its own file; every error prints as `tokenscope: ...` and exits 2.
 
+mod audit;
 mod catalog;
 mod check;
 mod context;
@@ -87,6 +88,9 @@ enum Command {
     /// Leaked secrets: rules for secret scanners, and a scan of files or git history
     #[command(subcommand)]
     Leaks(leaks::LeaksCommand),
+    /// The audit trail: list, follow, export, verify its hash chain, anchor, prune
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 /// Which policy module to use.
@@ -137,6 +141,7 @@ pub fn main() -> ExitCode {
         Command::Gateway(command) => gateway::run(&cli.store, &command),
         Command::Fleet(command) => fleet::run(&cli.store, &command),
         Command::Store(command) => store::run(&command),
+        Command::Audit(command) => audit::run(&cli.store, &command),
         Command::Exchange(args) => oidc::exchange(&cli.store, &args),
         Command::Oidc(command) => oidc::run(&cli.store, &command),
         Command::Leaks(command) => leaks::run(&command),

@@ -73,6 +73,26 @@ impl Presented {
         Ok(caller)
     }
 
+    /// The caller, if its token may do `wide` on `resource`; otherwise (when
+    /// that is refused, not unknown) if it may do `narrow` on its owner's own
+    /// node. The caller, and whether `wide` was allowed.
+    pub(super) async fn wide_or_own(
+        self,
+        state: &Arc<AppState>,
+        wide: &'static str,
+        resource: String,
+        narrow: &'static str,
+    ) -> ApiResult<(Caller, bool)> {
+        match caller_of(state, self.0.clone(), wide, move |_| resource.clone()).await {
+            Ok(mut caller) => {
+                caller.client = self.1;
+                Ok((caller, true))
+            }
+            Err(denied) if denied.status == StatusCode::FORBIDDEN => Ok((self.own(state, narrow).await?, false)),
+            Err(denied) => Err(denied.into()),
+        }
+    }
+
     /// The caller, if its token may do `action` on its owner's own node.
     pub(super) async fn own(self, state: &Arc<AppState>, action: &'static str) -> ApiResult<Caller> {
         self.caller(state, action, user_node).await

@@ -8,6 +8,7 @@ mod api;
 mod api_body;
 mod api_caller;
 mod api_error;
+mod audit_api;
 mod blocking;
 mod body_limit;
 mod check;
@@ -157,6 +158,7 @@ fn app(authority: Arc<Authority>, fleet: Option<Arc<crate::fleet::Member>>) -> R
         .route("/api/principals/{name}/tokens/{id}/revoke", post(principals_api::revoke_token))
         .route("/api/system/policy/rollback", post(policy_api::rollback))
         .route("/api/system/fleet", get(policy_api::fleet))
+        .route("/api/system/audit", get(audit_api::list))
         .route("/v1/introspect", post(introspect_api::introspect))
         .route("/v1/revocations", get(introspect_api::revocations))
         .route(&prefix, any(check::check))

@@ -58,7 +58,7 @@ fn token_lifecycle_over_the_api() {
 
     let scopes = call("GET", &server.url("/api/system/tokens"), Some(&alice), None, vec![]);
     assert_eq!(scopes.status, 200, "{}", scopes.body);
-    assert_eq!(scopes.json()["scopes"].as_array().map(Vec::len), Some(73));
+    assert_eq!(scopes.json()["scopes"].as_array().map(Vec::len), Some(74));
 
     let created = json_call(
         "POST",

@@ -165,7 +165,7 @@ fn catalog_lists_every_action_as_table_and_json() {
     let out = run(&["catalog", "--json"]);
     assert_eq!(out.status.code(), Some(0));
     let entries: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
-    assert_eq!(entries.len(), 73);
+    assert_eq!(entries.len(), 74);
     let scan = entries.iter().find(|e| e["action"] == "create-scan").unwrap();
     assert_eq!(scan["level"], "write");
     assert_eq!(scan["targets"], serde_json::json!(["vault", "project", "component"]));
@@ -183,7 +183,7 @@ fn policy_inspect_shows_digest_imports_and_exports() {
     assert_eq!(report["usable"], true);
     assert_eq!(report["imports"], serde_json::json!([]));
     assert_eq!(report["exports"][0]["name"], "tokenscope:policy/evaluator@0.3.0");
-    assert_eq!(report["catalog_actions"], 73);
+    assert_eq!(report["catalog_actions"], 74);
     let out = run(&["policy", "inspect", HOSTILE]);
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("name:        tokenscope-hostile"), "{}", stdout(&out));

@@ -124,7 +124,7 @@ pub async fn events(pool: Pool, query: AuditQuery) -> StoreResult<Vec<AuditRow>>
     let since = query.since.map(secs).transpose()?;
     let owner = query.owner.map(PrincipalId::get);
     // One statement whose filters are off when their parameter is NULL.
-    let order = if after.is_some() { "ASC" } else { "DESC" };
+    let order = if query.oldest_first() { "ASC" } else { "DESC" };
     let sql = format!(
         "SELECT {COLUMNS} FROM audit_events
          WHERE ($1::bigint IS NULL OR seq > $1) AND ($2::bigint IS NULL OR at >= $2)
@@ -136,7 +136,7 @@ pub async fn events(pool: Pool, query: AuditQuery) -> StoreResult<Vec<AuditRow>>
     let limit = to_i64("limit", query.limit as u64)?;
     let mut rows =
         read(&*client, &sql, &[&after, &since, &query.actor, &query.target, &query.action, &owner, &limit]).await?;
-    if after.is_none() {
+    if !query.oldest_first() {
         rows.reverse();
     }
     Ok(rows)

@@ -159,7 +159,7 @@ impl SqliteStore {
         if let Some(owner) = query.owner {
             clauses.push(format!("owner_id = {}", param(Box::new(owner))));
         }
-        let order = if query.after_seq.is_some() { "ASC" } else { "DESC" };
+        let order = if query.oldest_first() { "ASC" } else { "DESC" };
         let limit = to_i64("limit", query.limit as u64)?;
         let sql = format!(
             "SELECT {COLUMNS} FROM audit_events WHERE {} ORDER BY seq {order} LIMIT {limit}",
@@ -167,7 +167,7 @@ impl SqliteStore {
         );
         let params: Vec<&dyn ToSql> = values.iter().map(|v| v.as_ref()).collect();
         let mut rows = read_rows(&conn, &sql, &params)?;
-        if query.after_seq.is_none() {
+        if !query.oldest_first() {
             rows.reverse();
         }
         Ok(rows)

@@ -67,8 +67,8 @@ impl AuditFilter {
                 query.after_seq = Some(seq);
             }
             Some(since) => {
-                let at = UnixTime::parse(&since)
-                    .map_err(|e| format!("`since` is a sequence number or a time: {e:#}"))?;
+                let at =
+                    UnixTime::parse(&since).map_err(|e| format!("`since` is a sequence number or a time: {e:#}"))?;
                 query.since = Some(at);
             }
         }

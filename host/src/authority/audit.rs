@@ -192,7 +192,11 @@ impl Authority {
 
     /// Walks the chain (all of it, from event `from`, or from `anchor`) and
     /// names the first event edited, removed or reordered.
-    pub fn verify_audit(&self, from: Option<u64>, anchor: Option<(u64, ChainHash)>) -> Result<Verified, AuditCheckError> {
+    pub fn verify_audit(
+        &self,
+        from: Option<u64>,
+        anchor: Option<(u64, ChainHash)>,
+    ) -> Result<Verified, AuditCheckError> {
         verify_trail(self.store.as_ref(), from, anchor)
     }
 

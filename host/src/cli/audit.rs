@@ -179,13 +179,19 @@ pub(crate) fn run(args: &StoreArgs, command: &AuditCommand) -> Result<ExitCode> 
                             (Some(first), Some(last)) => format!("events {first} to {last}"),
                             _ => "no events".to_owned(),
                         };
-                        println!("the audit trail verifies: {range} ({} checked), head {}", verified.events, verified.head);
+                        println!(
+                            "the audit trail verifies: {range} ({} checked), head {}",
+                            verified.events, verified.head
+                        );
                     }
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(AuditCheckError::Broken(broken)) => {
                     if verify.json {
-                        println!("{}", serde_json::json!({"verified": false, "broken": broken, "message": broken.to_string()}));
+                        println!(
+                            "{}",
+                            serde_json::json!({"verified": false, "broken": broken, "message": broken.to_string()})
+                        );
                     } else {
                         eprintln!("tokenscope: the audit trail does not verify: {broken}");
                     }

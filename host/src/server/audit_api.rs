@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Query, State};
 use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use serde_json::json;
@@ -42,18 +42,14 @@ pub async fn list(
     let read = blocking(&state, move |a| Ok::<_, crate::store::StoreError>((a.audit_events(&query)?, a.audit_head()?)))
         .await?;
     let (rows, head) = read.map_err(|err| ApiError::from(LifecycleError::from(err)))?;
-    let events = rows
-        .iter()
-        .map(|row| row.record())
-        .collect::<Result<Vec<AuditRecord>, _>>()
-        .map_err(|err| {
-            tracing::error!("an audit event is unreadable: {err}");
-            ApiError::Refused {
-                status: StatusCode::INTERNAL_SERVER_ERROR,
-                code: "audit-unreadable",
-                message: "an audit event is unreadable: run `tokenscope audit verify`".into(),
-            }
-        })?;
+    let events = rows.iter().map(|row| row.record()).collect::<Result<Vec<AuditRecord>, _>>().map_err(|err| {
+        tracing::error!("an audit event is unreadable: {err}");
+        ApiError::Refused {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "audit-unreadable",
+            message: "an audit event is unreadable: run `tokenscope audit verify`".into(),
+        }
+    })?;
     let next = events.last().map(|e| e.seq);
     let mut response = Json(json!({
         "scope": if whole { "all" } else { "own" },

@@ -40,10 +40,8 @@ mod tests {
 
     #[test]
     fn agents_are_cut_and_cleaned() {
-        let request = axum::http::Request::builder()
-            .header(USER_AGENT, format!("curl/8\t{}", "x".repeat(400)))
-            .body(())
-            .unwrap();
+        let request =
+            axum::http::Request::builder().header(USER_AGENT, format!("curl/8\t{}", "x".repeat(400))).body(()).unwrap();
         let (mut parts, ()) = request.into_parts();
         parts.extensions.insert(ConnectInfo(SocketAddr::from(([10, 0, 0, 7], 4000))));
         let client = client_of(&parts).unwrap();

@@ -1,10 +1,13 @@
 //! The token page for people, at `/ui/`: sign in with a token or a one-time
 //! link, list, generate, edit (with reissue), revoke and delete tokens, see a
-//! token's effective permissions, and (for policy admins) the policy. Pages
+//! token's effective permissions, what happened to them (the audit trail), and
+//! (for policy admins) the policy. Pages
 //! are rendered on the server; every change goes through the same authority
 //! calls and policy decisions as the API. Security headers, same-origin POSTs
 //! and CSRF tokens guard every page (`guard`, `signed_in`).
 
+mod activity;
+mod activity_page;
 mod assets;
 mod guard;
 mod pages;
@@ -66,6 +69,7 @@ pub fn routes(origin: PageOrigin) -> Router<Arc<AppState>> {
         .route("/ui/principals/{name}/remove", get(principals::confirm_remove).post(principals::remove))
         .route("/ui/principals/{name}/{action}", post(principals::change))
         .route("/ui/policy", get(policy::page))
+        .route("/ui/activity", get(activity::page))
         .route("/ui/policy/rollback", post(policy::rollback))
         .route("/ui/assets/ui.css", get(assets::css))
         .route("/ui/assets/ui.js", get(assets::js))

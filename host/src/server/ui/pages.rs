@@ -40,6 +40,7 @@ pub fn layout(title: &str, viewer: Option<&Viewer<'_>>, body: Markup) -> Html<St
                             a href="/ui/tokens/new" { "Generate token" }
                             a href="/ui/principals" { "Principals" }
                             a href="/ui/policy" { "Policy" }
+                            a href="/ui/activity" { "Activity" }
                             span.who { "Signed in as " strong { (viewer.owner) } }
                             form method="post" action="/ui/sign-out" {
                                 input type="hidden" name="csrf" value=(viewer.csrf);

@@ -5,7 +5,9 @@
 use axum::response::Html;
 use maud::html;
 
+use super::activity_page::events_table;
 use super::pages::{Viewer, alert, layout};
+use crate::audit::AuditRecord;
 use crate::authority::Permission;
 use crate::contract::{CatalogEntry, level_name};
 use crate::store::{StoredGrants, TokenRecord};
@@ -35,6 +37,7 @@ pub fn tokens(
     now: UnixTime,
     warn_days: i64,
     notice: Option<&str>,
+    activity: &Result<Vec<AuditRecord>, String>,
 ) -> Html<String> {
     let body = html! {
         h1 { @if viewer.target == viewer.owner { "Tokens" } @else { "Tokens of " (viewer.target) } }
@@ -106,6 +109,14 @@ pub fn tokens(
                     }
                 }
             }
+        }
+        section aria-labelledby="activity" {
+            h2 id="activity" { "Activity" }
+            @match activity {
+                Ok(events) => (events_table("Recent activity", events)),
+                Err(why) => (alert(why)),
+            }
+            p { a href="/ui/activity" { "All activity" } }
         }
     };
     layout("Tokens", Some(viewer), body)

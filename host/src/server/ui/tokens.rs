@@ -10,10 +10,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use super::activity;
 use super::guard::see_other;
 use super::pages;
 use super::signed_in::{Form, Page, PageRefusal, SignedIn, Visitor, Whose, field};
 use super::token_pages::{self, FieldError, GenerateForm};
+use crate::audit::AuditFilter;
 use crate::authority::{Expiry, IssueRequest, LifecycleError, RefusalCode, TokenChange};
 use crate::grant_text::grants_from_texts;
 use crate::server::AppState;
@@ -29,6 +31,9 @@ use crate::authority::actions::{TOKEN_EDIT as EDIT, TOKEN_VIEW as VIEW};
 pub struct ListQuery {
     sort: Option<String>,
 }
+
+/// How many of the newest events the list shows under "Activity".
+const RECENT: usize = 10;
 
 fn unavailable() -> Response {
     (StatusCode::SERVICE_UNAVAILABLE, pages::refusal(None, "Unavailable", "The request could not be completed."))
@@ -54,9 +59,9 @@ fn date_of(t: UnixTime) -> String {
 pub async fn list(state: &Arc<AppState>, visitor: Visitor, query: &ListQuery, whose: Whose) -> Page {
     let signed = visitor.may_for(state, VIEW, &whose).await?;
     let owner = signed.target.clone();
-    let listed = blocking(state, move |a| a.principal(&owner).and_then(|p| a.tokens(Some(&p)))).await;
-    let mut tokens = match listed {
-        Ok(Ok(tokens)) => tokens,
+    let listed = blocking(state, move |a| a.principal(&owner).and_then(|p| Ok((a.tokens(Some(&p))?, p.id)))).await;
+    let (mut tokens, principal) = match listed {
+        Ok(Ok(listed)) => listed,
         Ok(Err(err)) => return Ok(failed(&signed, &err)),
         Err(_) => return Ok(unavailable()),
     };
@@ -67,7 +72,11 @@ pub async fn list(state: &Arc<AppState>, visitor: Visitor, query: &ListQuery, wh
     }
     let window = state.authority.config().expiry_notifier.window;
     let warn_days = i64::try_from(window.as_secs() / 86_400).unwrap_or(i64::MAX);
-    Ok(token_pages::tokens(&signed.viewer(), &tokens, UnixTime::now(), warn_days, None).into_response())
+    let recent = AuditFilter { limit: Some(RECENT), ..AuditFilter::default() };
+    // The list works without its activity: a trail that cannot be read says so there.
+    let activity = activity::events(state, &recent, Some(principal)).await;
+    let viewer = signed.viewer();
+    Ok(token_pages::tokens(&viewer, &tokens, UnixTime::now(), warn_days, None, &activity).into_response())
 }
 
 /// The form's choices: the catalog, the nodes the person may bind, the latest date.

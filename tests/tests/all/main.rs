@@ -7,6 +7,7 @@
 mod api;
 mod api_schema;
 mod attack_findings;
+mod audit;
 mod bypass;
 mod caches;
 mod ceilings;

@@ -13,8 +13,7 @@ const MAX_FILTER: usize = 256;
 
 /// A filter as text: `since` is a sequence number (events after it) or a time
 /// (RFC 3339, a date, `@UNIX`; events at or after it).
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AuditFilter {
     /// From where.
     pub since: Option<String>,
@@ -29,6 +28,37 @@ pub struct AuditFilter {
 }
 
 impl AuditFilter {
+    /// A filter from a URL's query string (the API's and the activity page's):
+    /// each known parameter at most once, nothing else.
+    pub fn from_query(query: &str) -> Result<AuditFilter, String> {
+        let mut filter = AuditFilter::default();
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            let slot = match key.as_ref() {
+                "since" => &mut filter.since,
+                "actor" => &mut filter.actor,
+                "target" => &mut filter.target,
+                "action" => &mut filter.action,
+                "limit" => {
+                    if filter.limit.is_some() {
+                        return Err("`limit` is given twice".into());
+                    }
+                    let limit = value.trim().parse().map_err(|_| "`limit` is a number".to_owned())?;
+                    filter.limit = Some(limit);
+                    continue;
+                }
+                other => {
+                    let shown: String = other.chars().filter(|c| !c.is_control()).take(32).collect();
+                    return Err(format!("`{shown}` is not a filter (since, actor, target, action, limit)"));
+                }
+            };
+            if slot.is_some() {
+                return Err(format!("`{key}` is given twice"));
+            }
+            *slot = Some(value.into_owned());
+        }
+        Ok(filter)
+    }
+
     /// The query, or why the filter is not one.
     pub fn query(&self) -> Result<AuditQuery, String> {
         let text = |name: &str, value: &Option<String>| -> Result<Option<String>, String> {
@@ -91,6 +121,17 @@ mod tests {
         assert!(filter("yesterday-ish").query().is_err());
         assert!(filter("99999999999999999999").query().is_err());
         assert_eq!(AuditFilter::default().query().unwrap().limit, DEFAULT_LIMIT);
+    }
+
+    #[test]
+    fn query_strings_name_each_filter_once() {
+        let filter = AuditFilter::from_query("actor=alice&action=token&limit=5&since=2026-12-01").unwrap();
+        assert_eq!((filter.actor.as_deref(), filter.limit), (Some("alice"), Some(5)));
+        assert_eq!(filter.query().unwrap().action.as_deref(), Some("token"));
+        for bad in ["limit=1&limit=2", "actor=a&actor=b", "nope=1", "limit=x", "limit=-1"] {
+            assert!(AuditFilter::from_query(bad).is_err(), "{bad}");
+        }
+        assert_eq!(AuditFilter::from_query("").unwrap(), AuditFilter::default());
     }
 
     #[test]

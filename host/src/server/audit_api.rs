@@ -6,8 +6,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use serde_json::json;
@@ -24,17 +23,9 @@ use crate::authority::actions::TOKEN_VIEW;
 pub(crate) const AUDIT_VIEW: &str = "system.audit:view";
 
 /// `GET /api/system/audit?since=&actor=&target=&action=&limit=`
-pub async fn list(
-    State(state): State<Arc<AppState>>,
-    presented: Presented,
-    query: Result<Query<AuditFilter>, QueryRejection>,
-) -> ApiResult {
+pub async fn list(State(state): State<Arc<AppState>>, presented: Presented, RawQuery(query): RawQuery) -> ApiResult {
     let (caller, whole) = presented.wide_or_own(&state, AUDIT_VIEW, "/".to_owned(), TOKEN_VIEW).await?;
-    let Ok(Query(filter)) = query else {
-        return Err(ApiError::bad_request(
-            "the query takes `since`, `actor`, `target`, `action` and `limit`, each at most once",
-        ));
-    };
+    let filter = AuditFilter::from_query(query.as_deref().unwrap_or("")).map_err(ApiError::bad_request)?;
     let mut query = filter.query().map_err(ApiError::bad_request)?;
     if !whole {
         query.owner = Some(caller.principal);

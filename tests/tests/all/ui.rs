@@ -496,3 +496,56 @@ fn root_admins_manage_principals_and_their_tokens_in_the_page() {
     assert_eq!(page(&server.url("/ui/principals"), Some(&cookie), None).0, 403);
     assert_eq!(page(&server.url("/ui/principals/admin/tokens"), Some(&cookie), None).0, 403);
 }
+
+#[test]
+fn the_activity_shows_a_person_their_own_events_and_an_administrator_the_whole_trail_in_a_real_browser() {
+    let server = Server::start(CONFIG).unwrap();
+    let secret = person(&server);
+    let browser = Browser::start(1280, 900).unwrap();
+    let c = &browser.client;
+    let shots = tokenscope_tests::binary::target_dir().unwrap().join("ui-screenshots");
+    let text_of = |css: &str| browser.run(async { c.find(Locator::Css(css)).await?.text().await }).unwrap_or_default();
+    let wait_for = |css: &str, want: &str| {
+        let mut got = String::new();
+        tokenscope_tests::wait::until(&format!("{css} shows {want:?}"), Duration::from_millis(50), || {
+            got = text_of(css);
+            got.contains(want)
+        });
+        got
+    };
+    let sign_in_with = |secret: &str| {
+        browser.run(c.goto(&server.url("/ui/sign-in"))).unwrap();
+        let field = browser.run(c.find(Locator::Css("#token"))).unwrap();
+        browser.run(field.send_keys(secret)).unwrap();
+        browser.run(browser.run(c.find(Locator::Css("main form button[type=submit]"))).unwrap().click()).unwrap();
+        wait_for("main h1", "Tokens");
+    };
+
+    // Alice sees what happened to her tokens under her list, and her own events only.
+    sign_in_with(&secret);
+    let recent = wait_for("section[aria-labelledby=activity]", "token.create");
+    assert!(recent.contains("principal.add") && recent.contains("session.sign-in"), "{recent}");
+    assert!(!recent.contains("principal/admin"), "another's events stay hidden: {recent}");
+    browser.run(c.goto(&server.url("/ui/activity"))).unwrap();
+    wait_for("main h1", "Activity");
+    assert!(browser.run(c.find(Locator::Css("#actor"))).is_err(), "no actor filter for one's own events");
+    let own = text_of("table.activity");
+    assert!(!own.contains("admin"), "{own}");
+    browser.screenshot(&shots.join("activity-own.png")).unwrap();
+
+    // The administrator reads the whole trail and filters it.
+    browser.run(c.delete_all_cookies()).unwrap();
+    sign_in_with(&server.admin_secret);
+    browser.run(c.goto(&server.url("/ui/activity"))).unwrap();
+    wait_for("main h1", "Activity");
+    let all = text_of("table.activity");
+    assert!(all.contains("principal/alice") && all.contains("principal/admin"), "{all}");
+    let field = browser.run(c.find(Locator::Css("#action"))).unwrap();
+    browser.run(field.send_keys("principal")).unwrap();
+    browser.run(browser.run(c.find(Locator::Css("form.filters button"))).unwrap().click()).unwrap();
+    let filtered = wait_for("table.activity", "principal.add");
+    assert!(!filtered.contains("token.create"), "{filtered}");
+    browser.screenshot(&shots.join("activity-all.png")).unwrap();
+    let url = browser.run(c.current_url()).unwrap();
+    assert!(url.as_str().contains("action=principal"), "{url}");
+}

@@ -4,8 +4,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 
@@ -33,14 +32,10 @@ pub(super) async fn events(
 }
 
 /// `GET /ui/activity?actor=&target=&action=&since=`
-pub async fn page(
-    State(state): State<Arc<AppState>>,
-    visitor: Visitor,
-    query: Result<Query<AuditFilter>, QueryRejection>,
-) -> Page {
+pub async fn page(State(state): State<Arc<AppState>>, visitor: Visitor, RawQuery(query): RawQuery) -> Page {
     let whole = visitor.clone().may(&state, "system.audit:view", Some(String::new())).await.is_ok();
     let signed = visitor.may(&state, TOKEN_VIEW, None).await?;
-    let Ok(Query(mut filter)) = query else {
+    let Ok(mut filter) = AuditFilter::from_query(query.as_deref().unwrap_or("")) else {
         let viewer = signed.viewer();
         let page = activity_page::activity(
             &viewer,

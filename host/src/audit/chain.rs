@@ -4,10 +4,8 @@
 
 use sha2::{Digest, Sha256};
 
+pub use super::event::ChainHash;
 use super::event::{AuditEvent, AuditRow};
-
-/// A link of the chain: an event's SHA-256.
-pub type ChainHash = [u8; 32];
 
 /// What the first event follows.
 pub const GENESIS: ChainHash = [0; 32];

@@ -8,7 +8,8 @@ use serde_json::Value;
 use crate::ids::{PrincipalId, TokenId};
 use crate::time::UnixTime;
 
-use super::chain::ChainHash;
+/// A link of the chain: an event's SHA-256.
+pub type ChainHash = [u8; 32];
 
 /// The action of the event a prune leaves: it records where the pruned prefix ended.
 pub const PRUNE_ACTION: &str = "audit.prune";

@@ -248,7 +248,14 @@ fn a_whole_store_copies_between_backends_and_a_full_target_is_refused_unless_rep
 
     let target = tokenscope::store::open(postgres).unwrap();
     target.import(&snapshot, false, &audit()).unwrap();
-    assert_eq!(target.export().unwrap(), snapshot, "the copy holds exactly what the source did");
+    let mut copied = target.export().unwrap();
+    // The trail came along as it was, and the copy appended its own event to it.
+    let event = copied.audit.pop().unwrap();
+    assert_eq!(event.prev, snapshot.audit_head.1, "the copy's event follows the copied chain");
+    assert_eq!(copied.audit_head, (event.seq, event.hash));
+    copied.audit_head = snapshot.audit_head;
+    assert_eq!(copied, snapshot, "the copy holds exactly what the source did");
+    assert!(tokenscope::authority::verify_trail(target.as_ref(), None, None).is_ok());
     assert!(matches!(target.import(&snapshot, false, &audit()), Err(StoreError::NotEmpty)));
     let copied = target.token_by_hash(&secret.hash()).unwrap().unwrap();
     assert_eq!((copied.id, copied.use_count, copied.revoked_at), (id, 41, Some(at(79))));
@@ -281,7 +288,14 @@ fn a_whole_store_copies_between_backends_and_a_full_target_is_refused_unless_rep
     let replaced = copy(&url, &back_text, true);
     assert!(replaced.status.success(), "{}", String::from_utf8_lossy(&replaced.stderr));
     let file = tokenscope::store::open_existing(&StoreLocation::Sqlite(back)).unwrap();
-    assert_eq!(file.export().unwrap(), target.export().unwrap());
+    let (mut landed, source) = (file.export().unwrap(), target.export().unwrap());
+    let event = landed.audit.pop().unwrap().record().unwrap();
+    assert_eq!(event.event.action, "store.copy");
+    let replaced = event.event.after.unwrap()["replaced_trail"].as_str().unwrap().to_owned();
+    assert!(replaced.starts_with(&format!("{}:", source.audit_head.0 + 1)), "the trail it replaced: {replaced}");
+    landed.audit_head = source.audit_head;
+    assert_eq!(landed, source);
+    assert!(tokenscope::authority::verify_trail(file.as_ref(), None, None).is_ok());
     // A password in a URL never reaches the output.
     let secret_url = url.replace("postgres@", "postgres:hunter2@").replace("/t", "/missing_t");
     let failed = copy(&secret_url, &back_text, true);

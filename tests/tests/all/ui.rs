@@ -222,7 +222,10 @@ fn a_person_manages_tokens_in_a_real_browser() {
     heading("Delete");
     click("main form button.danger");
     heading("Tokens");
-    assert!(!source().contains("&lt;script&gt;"), "the deleted token is gone");
+    let page = source();
+    let list = page.split("id=\"activity\"").next().unwrap_or_default();
+    assert!(!list.contains("&lt;script&gt;"), "the deleted token is gone from the list");
+    assert!(page.contains("token.delete"), "and its deletion is under Activity");
 }
 
 #[test]

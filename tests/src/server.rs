@@ -112,6 +112,18 @@ impl Server {
         Ok(v.get("secret").and_then(Value::as_str).context("no secret")?.to_owned())
     }
 
+    /// `METHOD path` on the server as the holder of `secret`, with a JSON body when given.
+    pub fn api(&self, method: &str, path: &str, secret: &str, body: Option<Value>) -> crate::http::Reply {
+        let mut headers = vec![("authorization".to_owned(), format!("Bearer {secret}"))];
+        if body.is_some() {
+            headers.push(("content-type".to_owned(), "application/json".to_owned()));
+        }
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        crate::http::send_with(&crate::http::agent(), method, &self.url(path), &headers, body)
+            .unwrap_or_else(|err| panic!("{method} {path}: {err}"))
+    }
+
     /// Sends SIGTERM and waits for a clean exit.
     pub fn stop(&mut self) -> Result<std::process::ExitStatus> {
         let pid = self.child.id().to_string();

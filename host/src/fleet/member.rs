@@ -112,7 +112,17 @@ impl Member {
         let Some(desired) = fleet.desired_module()? else {
             state.refused = None;
             // Back to this host's own module once the fleet's last one is rolled back.
-            return Ok(state.following.take().map(|_| self.authority.policy().restore(Arc::clone(&self.baseline))));
+            return Ok(state.following.take().map(|_| {
+                let outcome = self.authority.policy().restore(Arc::clone(&self.baseline));
+                if let SwapOutcome::RolledBack { from, to } = &outcome {
+                    // Nothing of the store changed here: the event follows the change.
+                    let change =
+                        |m: &crate::swap::ModuleSummary| serde_json::json!({"sha256": m.sha256, "name": m.name});
+                    let event = self.authority.system_event("fleet", "policy.restore", "policy".into());
+                    self.authority.record_event(&event.with_change(Some(change(from)), Some(change(to))));
+                }
+                outcome
+            }));
         };
         state.following = Some(desired.seq);
         if self.authority.module().sha256() == desired.sha256 {

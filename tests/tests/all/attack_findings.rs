@@ -8,7 +8,7 @@
 //! and `oidc.rs`.
 
 use serde_json::{Value, json};
-use tokenscope_tests::http::{Reply, agent, send, send_with};
+use tokenscope_tests::http::{send, send_with};
 use tokenscope_tests::page::{csrf_of, page, page_with, secret_shown, sign_in, sign_in_by_link};
 use tokenscope_tests::routes::ROUTES;
 use tokenscope_tests::server::Server;
@@ -16,16 +16,6 @@ use tokenscope_tests::server::Server;
 /// The tests' check routes and a role with manage, for binding at the root.
 fn config() -> String {
     format!("[roles.project-admin]\naccess = \"manage\"\n{ROUTES}")
-}
-
-fn call(server: &Server, method: &str, path: &str, secret: &str, body: Option<Value>) -> Reply {
-    let auth = format!("Bearer {secret}");
-    let mut headers = vec![("authorization", auth.as_str())];
-    if body.is_some() {
-        headers.push(("content-type", "application/json"));
-    }
-    let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-    send_with(&agent(), method, &server.url(path), &headers, body).unwrap()
 }
 
 fn cli(server: &Server, args: &[&str]) -> String {
@@ -105,13 +95,12 @@ fn a_token_whose_owner_lost_the_right_reissues_and_extends_nothing_beyond_the_ow
 
     let path = format!("/api/principals/bob/tokens/{id}");
     for body in [json!({"reissue": true}), json!({"ttl": "300d"}), json!({"name": "renamed", "reissue": true})] {
-        let r = call(&server, "PATCH", &path, &desk, Some(body.clone()));
+        let r = server.api("PATCH", &path, &desk, Some(body.clone()));
         assert_eq!(r.status, 403, "{body}: {}", r.body);
         assert!(matches!(r.json()["code"].as_str(), Some("escalation" | "admin-required")), "{body}: {}", r.body);
         assert!(r.json()["secret"].is_null());
     }
-    let created = call(
-        &server,
+    let created = server.api(
         "POST",
         "/api/principals/bob/tokens",
         &desk,
@@ -120,9 +109,9 @@ fn a_token_whose_owner_lost_the_right_reissues_and_extends_nothing_beyond_the_ow
     assert_eq!(created.status, 403, "creating the same is refused too: {}", created.body);
     assert_eq!(download(&server, &bobs, "secret"), 200, "bob's token is untouched");
     // What does not widen needs only the right to manage bob's tokens.
-    let shortened = call(&server, "PATCH", &path, &desk, Some(json!({"ttl": "1d"})));
+    let shortened = server.api("PATCH", &path, &desk, Some(json!({"ttl": "1d"})));
     assert_eq!(shortened.status, 403, "a token changing one that holds more than itself: {}", shortened.body);
-    assert_eq!(call(&server, "POST", &format!("{path}/revoke"), &desk, None).status, 200);
+    assert_eq!(server.api("POST", &format!("{path}/revoke"), &desk, None).status, 200);
     assert_eq!(download(&server, &bobs, "secret"), 401);
 }
 
@@ -153,19 +142,14 @@ fn bindings_the_policy_rejects_are_refused_when_bound() {
         (json!({"grants": ["channel/main=artifact:fly"]}), "an action the catalog lacks"),
         (json!({"grants": ["nosuchkind/x=read"]}), "a kind the policy lacks"),
     ] {
-        let r = call(&server, "POST", "/api/principals/fred/bind", &admin, Some(body.clone()));
+        let r = server.api("POST", "/api/principals/fred/bind", &admin, Some(body.clone()));
         assert_eq!(r.status, 422, "{what}: {}", r.body);
         assert!(r.json()["message"].as_str().unwrap().contains("policy"), "{what}: the policy's reason: {}", r.body);
     }
-    let r = call(
-        &server,
-        "POST",
-        "/api/principals",
-        &admin,
-        Some(json!({"name": "gina", "grants": ["channel/../x=read"]})),
-    );
+    let r =
+        server.api("POST", "/api/principals", &admin, Some(json!({"name": "gina", "grants": ["channel/../x=read"]})));
     assert_eq!(r.status, 422, "{}", r.body);
-    assert_eq!(call(&server, "GET", "/api/principals/gina/tokens", &admin, None).status, 404, "nothing was added");
+    assert_eq!(server.api("GET", "/api/principals/gina/tokens", &admin, None).status, 404, "nothing was added");
     let out = server.cli().args(["principal", "bind", "fred", "--grant", "channel/../zzz=read"]).output().unwrap();
     assert!(!out.status.success(), "the CLI refuses it too");
     assert!(String::from_utf8_lossy(&out.stderr).contains("policy"), "{}", String::from_utf8_lossy(&out.stderr));
@@ -175,8 +159,7 @@ fn bindings_the_policy_rejects_are_refused_when_bound() {
     assert_eq!(page(&server.url("/ui/principals/fred/bind"), Some(&cookie), Some(&form)).0, 422, "the page refuses it");
     // Fred and his tokens work on: nothing was bound.
     assert_eq!(download(&server, &freds, "main"), 200);
-    let made = call(
-        &server,
+    let made = server.api(
         "POST",
         "/api/principals/fred/tokens",
         &admin,
@@ -193,31 +176,30 @@ fn the_last_root_administrator_cannot_be_removed_or_unbound() {
         token(&server, "admin", &["--scope", "system.principals:edit", "--scope", "system.principals:view"]);
     // Such a token binds only what it holds itself: no root administration.
     let r =
-        call(&server, "POST", "/api/principals", &principals, Some(json!({"name": "mallory", "grants": ["/=manage"]})));
+        server.api("POST", "/api/principals", &principals, Some(json!({"name": "mallory", "grants": ["/=manage"]})));
     assert_eq!(r.status, 403, "{}", r.body);
-    let r = call(&server, "POST", "/api/principals", &principals, Some(json!({"name": "plain"})));
+    let r = server.api("POST", "/api/principals", &principals, Some(json!({"name": "plain"})));
     assert_eq!(r.status, 201, "a principal without rights it does not hold: {}", r.body);
 
     for (method, path, body) in [
         ("DELETE", "/api/principals/admin", None),
         ("POST", "/api/principals/admin/unbind", Some(json!({"grants": ["/=manage"]}))),
     ] {
-        let r = call(&server, method, path, &principals, body.clone());
+        let r = server.api(method, path, &principals, body.clone());
         assert_eq!((r.status, r.json()["code"].as_str()), (409, Some("last-administrator")), "{path}: {}", r.body);
     }
-    assert_eq!(call(&server, "GET", "/api/principals", &admin, None).status, 200, "the admin and its token live on");
+    assert_eq!(server.api("GET", "/api/principals", &admin, None).status, 200, "the admin and its token live on");
     let out = server.cli().args(["principal", "remove", "admin"]).output().unwrap();
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("manage on the root"));
 
     // With a second administrator, the first may go.
-    let r = call(&server, "POST", "/api/principals", &admin, Some(json!({"name": "root2", "grants": ["/=manage"]})));
+    let r = server.api("POST", "/api/principals", &admin, Some(json!({"name": "root2", "grants": ["/=manage"]})));
     assert_eq!(r.status, 201, "{}", r.body);
-    assert_eq!(call(&server, "DELETE", "/api/principals/root2", &principals, None).status, 204);
-    let r =
-        call(&server, "POST", "/api/principals", &admin, Some(json!({"name": "root3", "roles": ["project-admin"]})));
+    assert_eq!(server.api("DELETE", "/api/principals/root2", &principals, None).status, 204);
+    let r = server.api("POST", "/api/principals", &admin, Some(json!({"name": "root3", "roles": ["project-admin"]})));
     assert_eq!(r.status, 201, "a role with manage bound at the root: {}", r.body);
-    assert_eq!(call(&server, "DELETE", "/api/principals/admin", &principals, None).status, 204);
-    let r = call(&server, "DELETE", "/api/principals/root3", &admin, None);
+    assert_eq!(server.api("DELETE", "/api/principals/admin", &principals, None).status, 204);
+    let r = server.api("DELETE", "/api/principals/root3", &admin, None);
     assert_eq!(r.status, 401, "the admin's tokens went with it: {}", r.body);
 }
 
@@ -282,19 +264,19 @@ fn the_feed_names_hashes_that_stopped_working_not_a_renamed_live_one() {
     cli(&server, &["principal", "add", "bob", "--grant", "channel/main=manage"]);
     let (bobs, id) = token(&server, "bob", &["--resource", "channel/main=read", "--ttl", "100d"]);
     let hash = tokenscope::secret::Secret::hash_of(&bobs).unwrap().to_hex();
-    let feed = |since: &str| call(&server, "GET", &format!("/v1/revocations{since}"), &gateway, None).json();
+    let feed = |since: &str| server.api("GET", &format!("/v1/revocations{since}"), &gateway, None).json();
     let head = feed("")["cursor"].as_u64().unwrap();
     let since = format!("?since={head}");
     let admin = server.admin_secret.clone();
     let path = format!("/api/principals/bob/tokens/{id}");
-    assert_eq!(call(&server, "PATCH", &path, &admin, Some(json!({"name": "renamed", "description": "d"}))).status, 200);
-    assert_eq!(call(&server, "PATCH", &path, &admin, Some(json!({"ttl": "300d"}))).status, 200);
+    assert_eq!(server.api("PATCH", &path, &admin, Some(json!({"name": "renamed", "description": "d"}))).status, 200);
+    assert_eq!(server.api("PATCH", &path, &admin, Some(json!({"ttl": "300d"}))).status, 200);
     let after = feed(&since);
     assert!(!after["tokens"].as_array().unwrap().iter().any(|h| h == &json!(hash)), "a live hash in the feed: {after}");
     assert_eq!(download(&server, &bobs, "main"), 200, "it is live");
-    assert_eq!(call(&server, "PATCH", &path, &admin, Some(json!({"ttl": "1d"}))).status, 200);
+    assert_eq!(server.api("PATCH", &path, &admin, Some(json!({"ttl": "1d"}))).status, 200);
     assert!(feed(&since)["tokens"].as_array().unwrap().iter().any(|h| h == &json!(hash)), "an earlier expiry is named");
-    assert_eq!(call(&server, "POST", &format!("{path}/revoke"), &admin, None).status, 200);
+    assert_eq!(server.api("POST", &format!("{path}/revoke"), &admin, None).status, 200);
     assert!(feed(&since)["tokens"].as_array().unwrap().iter().any(|h| h == &json!(hash)), "a revocation is named");
 }
 

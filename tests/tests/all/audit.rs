@@ -18,7 +18,6 @@ use tokenscope::store::{Store, StoreLocation};
 use tokenscope::swap::SwapOutcome;
 use tokenscope::time::UnixTime;
 use tokenscope_tests::binary::tokenscope;
-use tokenscope_tests::http::{Reply, agent, send_with};
 use tokenscope_tests::postgres::Postgres;
 use tokenscope_tests::server::Server;
 use tokenscope_tests::wait;
@@ -247,16 +246,6 @@ fn pruning_leaves_an_event_that_keeps_the_rest_verifiable() {
     assert_eq!(a.prune_audit().unwrap(), 0, "nothing else is old enough");
 }
 
-fn call(server: &Server, method: &str, path: &str, secret: &str, body: Option<Value>) -> Reply {
-    let mut headers = vec![("authorization".to_owned(), format!("Bearer {secret}"))];
-    if body.is_some() {
-        headers.push(("content-type".to_owned(), "application/json".to_owned()));
-    }
-    let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-    send_with(&agent(), method, &server.url(path), &headers, body).unwrap()
-}
-
 fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
@@ -266,36 +255,31 @@ fn every_change_is_recorded_with_who_from_where_and_what_changed_never_a_secret(
     let server = Server::start("").unwrap();
     let admin = server.admin_secret.clone();
     let mut secrets = vec![admin.clone()];
-    let made = call(
-        &server,
-        "POST",
-        "/api/account/tokens",
-        &admin,
-        Some(json!({"name": "ci", "scopes": ["artifact:download"]})),
-    );
+    let made =
+        server.api("POST", "/api/account/tokens", &admin, Some(json!({"name": "ci", "scopes": ["artifact:download"]})));
     assert_eq!(made.status, 201, "{}", made.body);
     let id = made.json()["id"].as_i64().unwrap();
     secrets.push(made.json()["secret"].as_str().unwrap().to_owned());
     let path = format!("/api/account/tokens/{id}");
-    assert_eq!(call(&server, "PATCH", &path, &admin, Some(json!({"name": "ci-2"}))).status, 200);
-    let reissued = call(&server, "PATCH", &path, &admin, Some(json!({"reissue": true})));
+    assert_eq!(server.api("PATCH", &path, &admin, Some(json!({"name": "ci-2"}))).status, 200);
+    let reissued = server.api("PATCH", &path, &admin, Some(json!({"reissue": true})));
     assert_eq!(reissued.status, 200, "{}", reissued.body);
     secrets.push(reissued.json()["secret"].as_str().unwrap().to_owned());
-    assert_eq!(call(&server, "POST", &format!("{path}/revoke"), &admin, None).status, 200);
-    assert_eq!(call(&server, "DELETE", &path, &admin, None).status, 204);
+    assert_eq!(server.api("POST", &format!("{path}/revoke"), &admin, None).status, 200);
+    assert_eq!(server.api("DELETE", &path, &admin, None).status, 204);
     let bob = json!({"name": "bob", "grants": ["channel/main=read"]});
-    assert_eq!(call(&server, "POST", "/api/principals", &admin, Some(bob)).status, 201);
+    assert_eq!(server.api("POST", "/api/principals", &admin, Some(bob)).status, 201);
     let grant = json!({"grants": ["channel/other=write"]});
-    assert_eq!(call(&server, "POST", "/api/principals/bob/bind", &admin, Some(grant.clone())).status, 200);
-    assert_eq!(call(&server, "POST", "/api/principals/bob/unbind", &admin, Some(grant)).status, 200);
-    assert_eq!(call(&server, "DELETE", "/api/principals/bob", &admin, None).status, 204);
+    assert_eq!(server.api("POST", "/api/principals/bob/bind", &admin, Some(grant.clone())).status, 200);
+    assert_eq!(server.api("POST", "/api/principals/bob/unbind", &admin, Some(grant)).status, 200);
+    assert_eq!(server.api("DELETE", "/api/principals/bob", &admin, None).status, 204);
     // A refused attempt by a narrower token is recorded with its code.
     let narrow = server.issue("carol", "channel/main=write", &["--scope", "user.token:edit"]).unwrap();
     secrets.push(narrow.clone());
     let escalating = json!({"name": "wide", "scopes": ["system.policy:edit"]});
-    assert_eq!(call(&server, "POST", "/api/account/tokens", &narrow, Some(escalating)).status, 403);
+    assert_eq!(server.api("POST", "/api/account/tokens", &narrow, Some(escalating)).status, 403);
 
-    let trail = call(&server, "GET", "/api/system/audit?limit=1000", &admin, None);
+    let trail = server.api("GET", "/api/system/audit?limit=1000", &admin, None);
     assert_eq!(trail.status, 200, "{}", trail.body);
     let trail = trail.json();
     assert_eq!(trail["scope"], "all");
@@ -338,12 +322,12 @@ fn every_change_is_recorded_with_who_from_where_and_what_changed_never_a_secret(
         assert!(!text.contains(&sha256_hex(secret)), "a secret's hash is in the trail");
     }
     // Filters, and the chain verifies from the command line.
-    let only = call(&server, "GET", &format!("/api/system/audit?target=token/{id}&action=token"), &admin, None).json();
+    let only = server.api("GET", &format!("/api/system/audit?target=token/{id}&action=token"), &admin, None).json();
     assert_eq!(only["events"].as_array().unwrap().len(), 5, "{only:#}");
-    let by_carol = call(&server, "GET", "/api/system/audit?actor=carol", &admin, None).json();
+    let by_carol = server.api("GET", "/api/system/audit?actor=carol", &admin, None).json();
     assert_eq!(by_carol["events"].as_array().unwrap().len(), 1, "{by_carol:#}");
     for bad in ["limit=0", "limit=1001", "since=soon", "action=token%25", "nope=1", "limit=2&limit=3"] {
-        assert_eq!(call(&server, "GET", &format!("/api/system/audit?{bad}"), &admin, None).status, 400, "{bad}");
+        assert_eq!(server.api("GET", &format!("/api/system/audit?{bad}"), &admin, None).status, 400, "{bad}");
     }
     let out = server.cli().args(["audit", "verify", "--json"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
@@ -354,7 +338,7 @@ fn an_owner_reads_the_events_on_what_they_own_and_nothing_else() {
     let server = Server::start("").unwrap();
     let viewer = server.issue("dave", "channel/main=write", &["--scope", "user.token:view"]).unwrap();
     let blind = server.issue("erin", "channel/main=write", &["--scope", "artifact:download"]).unwrap();
-    let own = call(&server, "GET", "/api/system/audit", &viewer, None);
+    let own = server.api("GET", "/api/system/audit", &viewer, None);
     assert_eq!(own.status, 200, "{}", own.body);
     let own = own.json();
     assert_eq!(own["scope"], "own");
@@ -362,10 +346,10 @@ fn an_owner_reads_the_events_on_what_they_own_and_nothing_else() {
     assert_eq!(events.len(), 2, "dave's principal and his token: {own:#}");
     let dave = events[0]["owner"].clone();
     assert!(events.iter().all(|e| e["owner"] == dave), "{own:#}");
-    let asked = call(&server, "GET", "/api/system/audit?actor=erin", &viewer, None).json();
+    let asked = server.api("GET", "/api/system/audit?actor=erin", &viewer, None).json();
     assert!(asked["events"].as_array().unwrap().is_empty(), "another's events stay hidden: {asked:#}");
-    assert_eq!(call(&server, "GET", "/api/system/audit", &blind, None).status, 403);
-    assert_eq!(call(&server, "GET", "/api/system/audit", "tks_nope", None).status, 401);
+    assert_eq!(server.api("GET", "/api/system/audit", &blind, None).status, 403);
+    assert_eq!(server.api("GET", "/api/system/audit", "tks_nope", None).status, 401);
 }
 
 #[test]

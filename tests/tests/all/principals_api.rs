@@ -6,18 +6,8 @@
 //! creator's own current rights.
 
 use serde_json::{Value, json};
-use tokenscope_tests::http::{Reply, agent, send_with};
+use tokenscope_tests::http::Reply;
 use tokenscope_tests::server::Server;
-
-fn call(server: &Server, method: &str, path: &str, secret: &str, body: Option<Value>) -> Reply {
-    let mut headers = vec![("authorization".to_owned(), format!("Bearer {secret}"))];
-    if body.is_some() {
-        headers.push(("content-type".to_owned(), "application/json".to_owned()));
-    }
-    let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-    send_with(&agent(), method, &server.url(path), &headers, body).unwrap()
-}
 
 fn names(reply: &Reply) -> Vec<String> {
     reply.json().as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_owned()).collect()
@@ -27,12 +17,11 @@ fn names(reply: &Reply) -> Vec<String> {
 fn root_admins_manage_principals_and_nobody_else_does() {
     let server = Server::start("[roles.reader]\naccess = \"read\"\n").unwrap();
     let admin = server.admin_secret.clone();
-    let listed = call(&server, "GET", "/api/principals", &admin, None);
+    let listed = server.api("GET", "/api/principals", &admin, None);
     assert_eq!(listed.status, 200, "{}", listed.body);
     assert_eq!(names(&listed), ["admin"]);
 
-    let added = call(
-        &server,
+    let added = server.api(
         "POST",
         "/api/principals",
         &admin,
@@ -43,27 +32,26 @@ fn root_admins_manage_principals_and_nobody_else_does() {
     for b in ["grant:channel/main=read", "role:reader@channel/ci", "grant:user/bob=manage"] {
         assert!(bindings.as_array().unwrap().iter().any(|x| x == b), "{b} in {bindings}");
     }
-    assert_eq!(call(&server, "POST", "/api/principals", &admin, Some(json!({"name": "bob"}))).status, 409);
+    assert_eq!(server.api("POST", "/api/principals", &admin, Some(json!({"name": "bob"}))).status, 409);
     for bad in
         [json!({"name": "b b"}), json!({"name": "x", "grants": ["nope"]}), json!({"name": "y", "roles": ["none"]})]
     {
-        assert_eq!(call(&server, "POST", "/api/principals", &admin, Some(bad.clone())).status, 422, "{bad}");
+        assert_eq!(server.api("POST", "/api/principals", &admin, Some(bad.clone())).status, 422, "{bad}");
     }
-    assert_eq!(call(&server, "POST", "/api/principals", &admin, Some(json!({"name": "z", "extra": 1}))).status, 400);
+    assert_eq!(server.api("POST", "/api/principals", &admin, Some(json!({"name": "z", "extra": 1}))).status, 400);
 
     let bound =
-        call(&server, "POST", "/api/principals/bob/bind", &admin, Some(json!({"grants": ["channel/other=write"]})));
+        server.api("POST", "/api/principals/bob/bind", &admin, Some(json!({"grants": ["channel/other=write"]})));
     assert_eq!(bound.status, 200, "{}", bound.body);
     let unbound =
-        call(&server, "POST", "/api/principals/bob/unbind", &admin, Some(json!({"grants": ["channel/main=read"]})));
+        server.api("POST", "/api/principals/bob/unbind", &admin, Some(json!({"grants": ["channel/main=read"]})));
     assert_eq!(unbound.status, 200, "{}", unbound.body);
     assert!(!unbound.body.contains("channel/main=read"));
-    let missing =
-        call(&server, "POST", "/api/principals/bob/unbind", &admin, Some(json!({"grants": ["channel/x=read"]})));
+    let missing = server.api("POST", "/api/principals/bob/unbind", &admin, Some(json!({"grants": ["channel/x=read"]})));
     assert_eq!(missing.status, 404);
-    assert_eq!(call(&server, "POST", "/api/principals/bob/bind", &admin, Some(json!({}))).status, 422);
+    assert_eq!(server.api("POST", "/api/principals/bob/bind", &admin, Some(json!({}))).status, 422);
     assert_eq!(
-        call(&server, "POST", "/api/principals/nobody/bind", &admin, Some(json!({"grants": ["a/b=read"]}))).status,
+        server.api("POST", "/api/principals/nobody/bind", &admin, Some(json!({"grants": ["a/b=read"]}))).status,
         404
     );
 
@@ -77,13 +65,13 @@ fn root_admins_manage_principals_and_nobody_else_does() {
         .unwrap();
     assert!(!escalated.status.success(), "the policy refuses the escalation");
     let user = server.issue("dave", "channel/main=manage", &["--scope", "user.token:view"]).unwrap();
-    let refused = call(&server, "GET", "/api/principals", &user, None);
+    let refused = server.api("GET", "/api/principals", &user, None);
     assert_eq!((refused.status, refused.json()["code"].as_str()), (403, Some("no-grant")), "{}", refused.body);
-    assert_eq!(call(&server, "DELETE", "/api/principals/bob", &user, None).status, 403);
+    assert_eq!(server.api("DELETE", "/api/principals/bob", &user, None).status, 403);
 
-    assert_eq!(call(&server, "DELETE", "/api/principals/bob", &admin, None).status, 204);
-    assert_eq!(call(&server, "DELETE", "/api/principals/bob", &admin, None).status, 404);
-    assert!(!names(&call(&server, "GET", "/api/principals", &admin, None)).contains(&"bob".to_owned()));
+    assert_eq!(server.api("DELETE", "/api/principals/bob", &admin, None).status, 204);
+    assert_eq!(server.api("DELETE", "/api/principals/bob", &admin, None).status, 404);
+    assert!(!names(&server.api("GET", "/api/principals", &admin, None)).contains(&"bob".to_owned()));
 }
 
 #[test]
@@ -114,9 +102,8 @@ fn a_helpdesk_manages_anothers_tokens_within_both_their_rights() {
     let desk = made["secret"].as_str().unwrap().to_owned();
 
     // Bob's tokens: list, create within bob's and the helpdesk's rights.
-    assert_eq!(call(&server, "GET", "/api/principals/bob/tokens", &desk, None).status, 200);
-    let created = call(
-        &server,
+    assert_eq!(server.api("GET", "/api/principals/bob/tokens", &desk, None).status, 200);
+    let created = server.api(
         "POST",
         "/api/principals/bob/tokens",
         &desk,
@@ -126,8 +113,7 @@ fn a_helpdesk_manages_anothers_tokens_within_both_their_rights() {
     assert_eq!(created.json()["owner_name"], "bob");
     let id = created.json()["id"].as_i64().unwrap();
     // Bob holds channel/other, the helpdesk does not: refused by the policy.
-    let beyond = call(
-        &server,
+    let beyond = server.api(
         "POST",
         "/api/principals/bob/tokens",
         &desk,
@@ -136,17 +122,17 @@ fn a_helpdesk_manages_anothers_tokens_within_both_their_rights() {
     assert_eq!(beyond.status, 403, "{}", beyond.body);
     // Edit, reissue, revoke, delete bob's token.
     let edited =
-        call(&server, "PATCH", &format!("/api/principals/bob/tokens/{id}"), &desk, Some(json!({"reissue": true})));
+        server.api("PATCH", &format!("/api/principals/bob/tokens/{id}"), &desk, Some(json!({"reissue": true})));
     assert_eq!(edited.status, 200, "{}", edited.body);
     assert!(edited.json()["secret"].as_str().is_some_and(|s| s.starts_with("tks_")));
-    assert_eq!(call(&server, "POST", &format!("/api/principals/bob/tokens/{id}/revoke"), &desk, None).status, 200);
+    assert_eq!(server.api("POST", &format!("/api/principals/bob/tokens/{id}/revoke"), &desk, None).status, 200);
     // Not under another principal's path, and not carol's tokens at all.
-    assert_eq!(call(&server, "DELETE", &format!("/api/principals/carol/tokens/{id}"), &desk, None).status, 403);
-    assert_eq!(call(&server, "GET", "/api/principals/carol/tokens", &desk, None).status, 403);
-    assert_eq!(call(&server, "DELETE", &format!("/api/principals/helpdesk/tokens/{id}"), &desk, None).status, 403);
-    assert_eq!(call(&server, "DELETE", &format!("/api/principals/bob/tokens/{id}"), &desk, None).status, 204);
+    assert_eq!(server.api("DELETE", &format!("/api/principals/carol/tokens/{id}"), &desk, None).status, 403);
+    assert_eq!(server.api("GET", "/api/principals/carol/tokens", &desk, None).status, 403);
+    assert_eq!(server.api("DELETE", &format!("/api/principals/helpdesk/tokens/{id}"), &desk, None).status, 403);
+    assert_eq!(server.api("DELETE", &format!("/api/principals/bob/tokens/{id}"), &desk, None).status, 204);
     // The helpdesk loses bob: it may do nothing more for him.
     cli(&["principal", "unbind", "helpdesk", "--grant", "user/bob=manage"]);
-    let after = call(&server, "GET", "/api/principals/bob/tokens", &desk, None);
+    let after = server.api("GET", "/api/principals/bob/tokens", &desk, None);
     assert_eq!((after.status, after.json()["code"].as_str()), (403, Some("owner-lacks-right")), "{}", after.body);
 }

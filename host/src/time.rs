@@ -76,6 +76,24 @@ impl UnixTime {
     }
 }
 
+impl UnixTime {
+    /// `parse`, except that a well-formed date (or a time on one) outside what
+    /// a timestamp holds reads as the epoch (before 1970) or the end of time
+    /// (past 9999): for filters, where "since 0001-01-01" means "all".
+    pub fn parse_clamped(text: &str) -> Result<UnixTime> {
+        let parsed = UnixTime::parse(text);
+        if parsed.is_ok() {
+            return parsed;
+        }
+        let date = text.get(..10).filter(|_| matches!(text.as_bytes().get(10), None | Some(b'T' | b't' | b' ')));
+        match date.and_then(|d| d.parse::<Date>().ok()) {
+            Some(date) if date.year() < 1970 => Ok(UnixTime(0)),
+            Some(_) => Ok(UnixTime(u64::try_from(i64::MAX).unwrap_or(u64::MAX))),
+            None => parsed,
+        }
+    }
+}
+
 impl fmt::Display for UnixTime {
     /// RFC 3339 (`2027-01-01T00:00:00Z`), or `@SECONDS` past what a timestamp can show.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -87,18 +87,17 @@ impl AuditFilter {
             limit,
             ..AuditQuery::default()
         };
-        match text("since", &self.since)? {
+        // `since` is taken exactly as given (no trimming): a number or a time, or empty for none.
+        match self.since.as_deref().filter(|s| !s.is_empty()).map(str::to_owned) {
             None => {}
             Some(since) if since.bytes().all(|b| b.is_ascii_digit()) => {
-                let seq: u64 = since.parse().map_err(|_| "`since` is too large".to_owned())?;
-                if i64::try_from(seq).is_err() {
-                    return Err("`since` is too large".into());
-                }
+                // Past the largest sequence a store keeps: nothing comes after it.
+                let seq = since.parse::<u64>().unwrap_or(u64::MAX).min(i64::MAX.unsigned_abs());
                 query.after_seq = Some(seq);
             }
             Some(since) => {
-                let at =
-                    UnixTime::parse(&since).map_err(|e| format!("`since` is a sequence number or a time: {e:#}"))?;
+                let at = UnixTime::parse_clamped(&since)
+                    .map_err(|_| "`since` is a sequence number or a time (RFC 3339, YYYY-MM-DD or @UNIX)".to_owned())?;
                 query.since = Some(at);
             }
         }
@@ -119,7 +118,11 @@ mod tests {
         assert_eq!(filter("12").query().unwrap().after_seq, Some(12));
         assert_eq!(filter("2026-12-07T00:00:00Z").query().unwrap().since, Some(UnixTime::from_secs(1_796_601_600)));
         assert!(filter("yesterday-ish").query().is_err());
-        assert!(filter("99999999999999999999").query().is_err());
+        assert!(filter(" 12").query().is_err() && filter("").query().unwrap().after_seq.is_none());
+        assert_eq!(filter("0001-01-01").query().unwrap().since, Some(UnixTime::from_secs(0)));
+        assert!(filter("9999-12-31T23:59:59Z").query().unwrap().since > Some(UnixTime::from_secs(1 << 40)));
+        assert!(filter("2026-13-01").query().is_err());
+        assert_eq!(filter("99999999999999999999").query().unwrap().after_seq, Some(i64::MAX.unsigned_abs()));
         assert_eq!(AuditFilter::default().query().unwrap().limit, DEFAULT_LIMIT);
     }
 

@@ -16,6 +16,7 @@ pub use rules::Rule;
 
 use std::time::Duration;
 
+use crate::audit::Client;
 use crate::authority::{Actor, Authority, ExchangeFacts, Expiry, IssueRequest, Issued, LifecycleError};
 use crate::config::OidcConfig;
 use crate::contract::Grants;
@@ -90,7 +91,13 @@ impl Exchanger {
     }
 
     /// Validates `token`, matches a rule and mints its token through `authority`.
-    pub fn exchange(&self, authority: &Authority, token: &str) -> Result<(Issued, Matched<'_>), ExchangeError> {
+    /// `client` is where the request came from, for the audit trail.
+    pub fn exchange(
+        &self,
+        authority: &Authority,
+        token: &str,
+        client: Option<Client>,
+    ) -> Result<(Issued, Matched<'_>), ExchangeError> {
         let matched = self.matching(token, authority.now())?;
         let rule = &matched.rule.config;
         let grants = match (&rule.scopes, &rule.resources) {
@@ -127,7 +134,7 @@ impl Exchanger {
                 },
             }),
         };
-        let issued = authority.create_token(Actor::Exchange, &request)?;
+        let issued = authority.create_token(Actor::Exchange.from_client(client), &request)?;
         Ok((issued, matched))
     }
 }

@@ -17,6 +17,7 @@ use serde_json::json;
 use super::AppState;
 use super::api_body::TokenView;
 use super::blocking::blocking;
+use super::client_info::ClientOf;
 use super::error::{json_error, lifecycle_error};
 use crate::oidc::{ExchangeError, OidcError};
 
@@ -83,7 +84,12 @@ fn refused(err: &OidcError) -> Response {
 }
 
 /// `POST /api/auth/exchange`
-pub async fn exchange(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn exchange(
+    State(state): State<Arc<AppState>>,
+    ClientOf(client): ClientOf,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let token = match subject_token(&headers, &body) {
         Ok(token) => token,
         Err(bad) => return bad.into_response(),
@@ -93,7 +99,7 @@ pub async fn exchange(State(state): State<Arc<AppState>>, headers: HeaderMap, bo
         return json_error(StatusCode::NOT_FOUND, "not-configured", "no OIDC issuer is configured ([[oidc.issuers]])");
     }
     let outcome = blocking(&state, move |authority| {
-        let result = exchanger.exchange(authority, token.trim());
+        let result = exchanger.exchange(authority, token.trim(), client);
         let logged = match &result {
             Ok((issued, matched)) => {
                 tracing::info!(

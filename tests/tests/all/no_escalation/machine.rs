@@ -400,13 +400,13 @@ impl Machine {
                     "jti": self.exchanged,
                 });
                 let identity = issuer().key.sign(&claims);
-                if let Ok((issued, _)) = self.exchanger.exchange(self.a(), &identity) {
+                if let Ok((issued, _)) = self.exchanger.exchange(self.a(), &identity, None) {
                     let id = issued.record.id;
                     self.tokens.push(id);
                     self.live.insert(id, Held { id, secret: issued.secret.expose().to_owned(), bounds: Vec::new() });
                     // The same identity token again mints nothing.
                     assert!(
-                        self.exchanger.exchange(self.a(), &identity).is_err(),
+                        self.exchanger.exchange(self.a(), &identity, None).is_err(),
                         "an identity token was exchanged twice"
                     );
                     return (vec![id], None);

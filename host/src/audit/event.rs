@@ -233,6 +233,21 @@ pub struct AuditRow {
     pub hash: ChainHash,
 }
 
+impl AuditRecord {
+    /// The record as `viewer` (an owner reading the events on what they own)
+    /// may see it: where someone else's request came from is theirs, not shown.
+    pub fn seen_by(mut self, viewer: PrincipalId) -> AuditRecord {
+        let own = match &self.event.actor {
+            AuditActor::Person { principal, .. } | AuditActor::Token { principal, .. } => *principal == viewer,
+            _ => false,
+        };
+        if !own {
+            self.event.client = None;
+        }
+        self
+    }
+}
+
 impl AuditRow {
     /// The event the row holds, read from its canonical JSON.
     pub fn record(&self) -> Result<AuditRecord, serde_json::Error> {

@@ -170,6 +170,21 @@ impl Authority {
         }
     }
 
+    /// Records that the token whose secret is `secret` was refused `action`
+    /// (with the check's `code`) before any operation ran; an unknown secret
+    /// names no one and is not recorded.
+    pub fn record_denied(&self, secret: &str, action: &str, code: &str, client: Option<Client>) {
+        let Ok(hash) = crate::secret::Secret::hash_of(secret) else { return };
+        let Ok(Some(token)) = self.store.token_by_hash(&hash) else { return };
+        let actor = AuditActor::Token { token: token.id, principal: token.owner, name: token.owner_name.clone() };
+        let event = AuditEvent::new(self.now(), &self.host, actor, "access.denied", format!("token/{}", token.id))
+            .with_owner(token.owner)
+            .with_client(client)
+            .with_change(None, Some(json!({"action": action})))
+            .refused(code);
+        self.record_event(&event);
+    }
+
     /// Records that `by` signed out of the token page.
     pub fn record_sign_out(&self, by: &Acted) {
         let mut event = self.event(by, None, "session.sign-out", String::new());

@@ -36,6 +36,10 @@ impl Caller {
     }
 }
 
+/// The actions of state changes: a refusal of one to a known token is an audit event.
+const RECORDED: [&str; 4] =
+    ["user.token:edit", "system.principals:edit", "system.policy:edit", "system.tokens:report-leak"];
+
 /// Whose tokens a request manages.
 pub(super) enum Whose {
     /// The caller's own (`/api/account/tokens`).
@@ -68,9 +72,22 @@ impl Presented {
         action: &'static str,
         resource_of: impl Fn(&str) -> String + Send + 'static,
     ) -> ApiResult<Caller> {
-        let mut caller = caller_of(state, self.0, action, resource_of).await?;
-        caller.client = self.1;
-        Ok(caller)
+        let Presented(secret, client) = self;
+        let kept = RECORDED.contains(&action).then(|| secret.clone()).flatten();
+        match caller_of(state, secret, action, resource_of).await {
+            Ok(mut caller) => {
+                caller.client = client;
+                Ok(caller)
+            }
+            Err(denied) => {
+                // A known token refused a change it lacks the rights for: the attempt is recorded.
+                if let (Some(secret), StatusCode::FORBIDDEN) = (kept, denied.status) {
+                    let code = denied.code;
+                    let _ = blocking(state, move |a| a.record_denied(&secret, action, code, client)).await;
+                }
+                Err(denied.into())
+            }
+        }
     }
 
     /// The caller, if its token may do `wide` on `resource`; otherwise (when

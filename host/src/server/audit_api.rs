@@ -33,14 +33,20 @@ pub async fn list(State(state): State<Arc<AppState>>, presented: Presented, RawQ
     let read = blocking(&state, move |a| Ok::<_, crate::store::StoreError>((a.audit_events(&query)?, a.audit_head()?)))
         .await?;
     let (rows, head) = read.map_err(|err| ApiError::from(LifecycleError::from(err)))?;
-    let events = rows.iter().map(|row| row.record()).collect::<Result<Vec<AuditRecord>, _>>().map_err(|err| {
-        tracing::error!("an audit event is unreadable: {err}");
-        ApiError::Refused {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            code: "audit-unreadable",
-            message: "an audit event is unreadable: run `tokenscope audit verify`".into(),
-        }
-    })?;
+    let viewer = (!whole).then_some(caller.principal);
+    let seen = |record: AuditRecord| match viewer {
+        Some(viewer) => record.seen_by(viewer),
+        None => record,
+    };
+    let events =
+        rows.iter().map(|row| row.record().map(seen)).collect::<Result<Vec<AuditRecord>, _>>().map_err(|err| {
+            tracing::error!("an audit event is unreadable: {err}");
+            ApiError::Refused {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                code: "audit-unreadable",
+                message: "an audit event is unreadable: run `tokenscope audit verify`".into(),
+            }
+        })?;
     let next = events.last().map(|e| e.seq);
     let mut response = Json(json!({
         "scope": if whole { "all" } else { "own" },

@@ -278,6 +278,12 @@ fn every_change_is_recorded_with_who_from_where_and_what_changed_never_a_secret(
     secrets.push(narrow.clone());
     let escalating = json!({"name": "wide", "scopes": ["system.policy:edit"]});
     assert_eq!(server.api("POST", "/api/account/tokens", &narrow, Some(escalating)).status, 403);
+    // So is one refused before any operation ran: a token without the right to manage tokens.
+    let weak = server.issue("gina", "channel/main=write", &["--scope", "artifact:download"]).unwrap();
+    secrets.push(weak.clone());
+    let plain = json!({"name": "x", "scopes": ["artifact:download"]});
+    assert_eq!(server.api("POST", "/api/account/tokens", &weak, Some(plain)).status, 403);
+    assert_eq!(server.api("POST", "/api/account/tokens", "tks_unknown", None).status, 401);
 
     let trail = server.api("GET", "/api/system/audit?limit=1000", &admin, None);
     assert_eq!(trail.status, 200, "{}", trail.body);
@@ -298,7 +304,8 @@ fn every_change_is_recorded_with_who_from_where_and_what_changed_never_a_secret(
             "principal.bind",
             "principal.unbind",
             "principal.remove",
-            "token.create"
+            "token.create",
+            "access.denied"
         ],
         "{trail:#}"
     );
@@ -314,6 +321,9 @@ fn every_change_is_recorded_with_who_from_where_and_what_changed_never_a_secret(
     assert_eq!(by_api[1]["after"]["name"], "ci-2");
     assert_eq!(by_api[9]["refused"], "escalation");
     assert_eq!(by_api[9]["actor"]["name"], "carol");
+    assert_eq!(by_api[10]["actor"]["name"], "gina");
+    assert_eq!(by_api[10]["after"]["action"], "user.token:edit");
+    assert!(by_api[10]["refused"].is_string(), "{}", by_api[10]);
     // The command line's own changes name the operator.
     assert!(events.iter().any(|e| e["actor"]["kind"] == "operator" && e["action"] == "principal.add"));
     let text = trail.to_string();
@@ -346,6 +356,14 @@ fn an_owner_reads_the_events_on_what_they_own_and_nothing_else() {
     assert_eq!(events.len(), 2, "dave's principal and his token: {own:#}");
     let dave = events[0]["owner"].clone();
     assert!(events.iter().all(|e| e["owner"] == dave), "{own:#}");
+    // What another did to dave's tokens he sees, but not where it came from.
+    let made = json!({"name": "from-admin", "scopes": ["artifact:download"]});
+    assert_eq!(server.api("POST", "/api/principals/dave/tokens", &server.admin_secret, Some(made)).status, 201);
+    let seen = server.api("GET", "/api/system/audit?actor=admin", &viewer, None).json();
+    let by_admin = &seen["events"][0];
+    assert_eq!((by_admin["action"].as_str(), by_admin["client"].is_null()), (Some("token.create"), true), "{seen:#}");
+    let all = server.api("GET", "/api/system/audit?actor=admin&action=token.create", &server.admin_secret, None).json();
+    assert_eq!(all["events"].as_array().unwrap().last().unwrap()["client"]["addr"], "127.0.0.1", "{all:#}");
     let asked = server.api("GET", "/api/system/audit?actor=erin", &viewer, None).json();
     assert!(asked["events"].as_array().unwrap().is_empty(), "another's events stay hidden: {asked:#}");
     assert_eq!(server.api("GET", "/api/system/audit", &blind, None).status, 403);

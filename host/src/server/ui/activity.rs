@@ -26,8 +26,12 @@ pub(super) async fn events(
     query.owner = owner;
     let rows = blocking(state, move |a| a.audit_events(&query)).await.map_err(|_| "try again".to_owned())?;
     let rows = rows.map_err(|err| format!("the audit trail could not be read: {err}"))?;
+    let seen = |record: AuditRecord| match owner {
+        Some(owner) => record.seen_by(owner),
+        None => record,
+    };
     rows.iter()
-        .map(|row| row.record().map_err(|_| "an event is unreadable: run `tokenscope audit verify`".into()))
+        .map(|row| row.record().map(seen).map_err(|_| "an event is unreadable: run `tokenscope audit verify`".into()))
         .collect()
 }
 

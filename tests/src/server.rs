@@ -112,7 +112,9 @@ impl Server {
         Ok(v.get("secret").and_then(Value::as_str).context("no secret")?.to_owned())
     }
 
-    /// `METHOD path` on the server as the holder of `secret`, with a JSON body when given.
+    /// `METHOD path` on the server as the holder of `secret`, with a JSON body
+    /// when given. Panics (the test fails) when no answer comes at all.
+    #[allow(clippy::panic)]
     pub fn api(&self, method: &str, path: &str, secret: &str, body: Option<Value>) -> crate::http::Reply {
         let mut headers = vec![("authorization".to_owned(), format!("Bearer {secret}"))];
         if body.is_some() {

@@ -51,8 +51,7 @@ fuzz_target!(|data: &[u8]| {
     let head = chain.last().map_or((0, GENESIS), |r| (r.seq, r.hash));
     if stepped.is_ok() && walk.finish(head).is_ok() {
         for row in &chain {
-            let record = row.record().expect("a verified row is an event");
-            assert_eq!(record.seq, row.seq);
+            assert!(row.record().is_ok_and(|record| record.seq == row.seq), "a verified row is an event at its place");
         }
     }
 });

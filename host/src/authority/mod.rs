@@ -137,7 +137,9 @@ impl Authority {
         match change {
             SwapEvent::Swapping { from, to } => {
                 let mut after = module(to);
-                after["source"] = source.into();
+                if let Some(after) = after.as_object_mut() {
+                    after.insert("source".into(), source.into());
+                }
                 let event = event.clone().with_change(Some(module(from)), Some(after));
                 self.store.append_audit(&event).map(drop).map_err(|e| format!("the audit trail did not take it: {e}"))
             }

@@ -56,8 +56,8 @@ pub(crate) fn copied(event: &AuditEvent, snapshot: &Snapshot, replaced: (u64, Ch
         "links": links,
         "events": snapshot.audit.len(),
     });
-    if replaced.0 > 0 {
-        after["replaced_trail"] = json!(format!("{}:{}", replaced.0, hex::encode(replaced.1)));
+    if let (true, Some(after)) = (replaced.0 > 0, after.as_object_mut()) {
+        after.insert("replaced_trail".into(), json!(format!("{}:{}", replaced.0, hex::encode(replaced.1))));
     }
     let mut merged = event.after.clone().unwrap_or_else(|| json!({}));
     if let (Value::Object(merged), Value::Object(after)) = (&mut merged, after) {

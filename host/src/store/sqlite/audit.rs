@@ -75,43 +75,21 @@ pub(super) fn all_on(conn: &Connection) -> StoreResult<(Vec<AuditRow>, (u64, Cha
     Ok((rows, head_on(conn)?))
 }
 
-fn row_of(
-    r: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(
-    i64,
-    UnixTime,
-    String,
-    Option<String>,
-    String,
-    String,
-    Option<crate::ids::PrincipalId>,
-    String,
-    Vec<u8>,
-    Vec<u8>,
-)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?))
+/// A row of `COLUMNS`; its hashes must be 32 bytes.
+fn row_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoreResult<AuditRow>> {
+    let (seq, prev, hash): (i64, Vec<u8>, Vec<u8>) = (r.get(0)?, r.get(8)?, r.get(9)?);
+    let (at, actor, actor_name, action, target, owner, body) =
+        (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?);
+    Ok(hash_of(prev).and_then(|prev| {
+        Ok(AuditRow { seq: count(seq), at, actor, actor_name, action, target, owner, body, prev, hash: hash_of(hash)? })
+    }))
 }
 
 fn read_rows(conn: &Connection, sql: &str, params: &[&dyn ToSql]) -> StoreResult<Vec<AuditRow>> {
     const OP: &str = "read the audit trail";
     let mut stmt = conn.prepare_cached(sql).op(OP)?;
     let rows = stmt.query_map(params, row_of).op(OP)?;
-    rows.map(|row| {
-        let (seq, at, actor, actor_name, action, target, owner, body, prev, hash) = row.op(OP)?;
-        Ok(AuditRow {
-            seq: count(seq),
-            at,
-            actor,
-            actor_name,
-            action,
-            target,
-            owner,
-            body,
-            prev: hash_of(prev)?,
-            hash: hash_of(hash)?,
-        })
-    })
-    .collect()
+    rows.map(|row| row.op(OP)?).collect()
 }
 
 impl SqliteStore {

@@ -10,7 +10,7 @@ set -euo pipefail
 root=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 base=${1:-dd9fdd1}
 rounds=${ROUNDS:-3}
-work=$(mktemp -d)
+work=$(mktemp -d); chmod 755 "$work"
 # BASE's checkout stays in target/ (where cargo keys its build by path), so a
 # second run builds nothing again.
 basedir="$root/target/audit-cost-base"

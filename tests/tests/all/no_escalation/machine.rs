@@ -221,9 +221,20 @@ impl Machine {
         let (before, people) = (self.tokens.len() + self.live.len() + self.dead.len(), self.people.len());
         let kind = kind(op);
         let stamp = (self.t.store.change_counter().unwrap_or(0), self.now());
+        let trail = self.t.store.audit_head().unwrap().0;
         let out = self.apply(op);
         let after = self.tokens.len() + self.live.len() + self.dead.len();
-        let changed = (self.t.store.change_counter().unwrap_or(0), self.now()) != stamp;
+        let counter = self.t.store.change_counter().unwrap_or(0);
+        if counter != stamp.0 {
+            // Whatever changed what a verification reads was recorded, in its own transaction.
+            let events: Vec<_> =
+                self.t.store.audit_rows(trail, 100).unwrap().iter().map(|row| row.record().unwrap()).collect();
+            assert!(
+                events.iter().any(|e| e.event.refused.is_none()),
+                "{kind} changed the store with no event recording it: {events:?}"
+            );
+        }
+        let changed = (counter, self.now()) != stamp;
         if changed || after != before || self.people.len() != people {
             *self.done.entry(kind).or_default() += 1;
         }

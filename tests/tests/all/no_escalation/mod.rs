@@ -93,6 +93,9 @@ fn no_sequence_of_operations_hands_out_more_than_its_actor_holds() {
                 );
             }
         }
+        // Every change of the case is in the audit trail, whose chain is whole.
+        let trail = tokenscope::authority::verify_trail(machine.t.store.as_ref(), None, None);
+        prop_assert!(trail.is_ok(), "the audit trail does not verify: {trail:?}");
         total_allowed.fetch_add(machine.allowed, Ordering::Relaxed);
         let mut all = done.lock().unwrap();
         for (kind, n) in &machine.done {

@@ -14,11 +14,25 @@ pub const GENESIS: ChainHash = [0; 32];
 /// object keys sorted and prints no whitespace, and events hold only strings,
 /// integers, booleans and null, so this is the RFC 8785 form of the event.
 pub fn canonical(seq: u64, event: &AuditEvent) -> Result<String, serde_json::Error> {
-    let mut value = serde_json::to_value(event)?;
-    if let Some(object) = value.as_object_mut() {
-        object.insert("seq".into(), seq.into());
+    let (before, after) = around_seq(event)?;
+    Ok(format!("{before}{seq}{after}"))
+}
+
+/// The canonical JSON of `event` as the text before its sequence number and
+/// the text after it, for a store that numbers the event itself (PostgreSQL
+/// joins them around the number in the statement that appends it).
+pub fn around_seq(event: &AuditEvent) -> Result<(String, String), serde_json::Error> {
+    let value = serde_json::to_value(event)?;
+    let fields = value.as_object().cloned().unwrap_or_default();
+    let (mut before, mut after) = (Vec::new(), Vec::new());
+    // The map is sorted: `seq` goes between the keys before it and those after.
+    for (key, value) in &fields {
+        let entry = format!("{}:{}", serde_json::to_string(key)?, serde_json::to_string(value)?);
+        if key.as_str() < "seq" { before.push(entry) } else { after.push(entry) }
     }
-    serde_json::to_string(&value)
+    let lead = if before.is_empty() { "" } else { "," };
+    let trail = if after.is_empty() { "" } else { "," };
+    Ok((format!("{{{}{lead}\"seq\":", before.join(",")), format!("{trail}{}}}", after.join(","))))
 }
 
 /// The hash that follows `prev` for the event whose canonical JSON is `body`.
@@ -75,6 +89,17 @@ mod tests {
         // Read back and printed again, it is the same text: the form is a fixed point.
         let again: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(serde_json::to_string(&again).unwrap(), body);
+    }
+
+    #[test]
+    fn the_parts_around_seq_are_the_value_printed_with_seq() {
+        for event in [event(), event().with_target("token/").refused("escalation")] {
+            let mut value = serde_json::to_value(&event).unwrap();
+            value.as_object_mut().unwrap().insert("seq".into(), 41.into());
+            assert_eq!(canonical(41, &event).unwrap(), serde_json::to_string(&value).unwrap());
+        }
+        let (_, after) = around_seq(&event().with_target("token/")).unwrap();
+        assert_eq!(after, r#","target":"token/"}"#, "the target is the last field");
     }
 
     #[test]

@@ -7,7 +7,7 @@ mod event;
 mod query;
 mod verify;
 
-pub use chain::{ChainHash, GENESIS, link, parse_anchor, seal};
+pub use chain::{ChainHash, GENESIS, around_seq, link, parse_anchor, seal};
 pub use event::{AuditActor, AuditEvent, AuditQuery, AuditRecord, AuditRow, Client, PRUNE_ACTION};
 pub use query::{AuditFilter, DEFAULT_LIMIT, MAX_LIMIT};
 pub use verify::{Broken, Verified, Walk};

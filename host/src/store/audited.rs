@@ -12,6 +12,14 @@ use crate::ids::{PrincipalId, TokenId};
 /// `event` as the record of storing `token` as `id`: what it may do and until
 /// when, never its secret or the secret's hash.
 pub(crate) fn token_stored(event: &AuditEvent, id: TokenId, token: &NewToken) -> AuditEvent {
+    let event = token_stored_template(event, token);
+    let target = format!("{}{id}", event.target);
+    event.with_target(target)
+}
+
+/// `token_stored` before the id is known: the target is `token/`, which the
+/// store completes with the id in the statement that inserts the token.
+pub(crate) fn token_stored_template(event: &AuditEvent, token: &NewToken) -> AuditEvent {
     let after = json!({
         "name": token.name,
         "description": token.description,
@@ -20,7 +28,7 @@ pub(crate) fn token_stored(event: &AuditEvent, id: TokenId, token: &NewToken) ->
         "expires_at": token.expires_at,
         "origin": token.origin,
     });
-    event.clone().with_target(format!("token/{id}")).with_owner(token.owner).with_change(None, Some(after))
+    event.clone().with_target("token/").with_owner(token.owner).with_change(None, Some(after))
 }
 
 /// `event` as the record of adding principal `id`.

@@ -285,6 +285,15 @@ fn every_change_is_recorded_with_who_from_where_and_what_changed_never_a_secret(
     assert_eq!(server.api("POST", "/api/account/tokens", &weak, Some(plain)).status, 403);
     assert_eq!(server.api("POST", "/api/account/tokens", "tks_unknown", None).status, 401);
 
+    // Checks are not audit events (the decision log has them): the head stays where it is.
+    let head = || String::from_utf8(server.cli().args(["audit", "anchor"]).output().unwrap().stdout).unwrap();
+    let before = head();
+    for secret in [&admin, &narrow, &weak] {
+        let auth = format!("Bearer {secret}");
+        let headers = [("x-original-method", "GET"), ("x-original-uri", "/anything"), ("authorization", auth.as_str())];
+        tokenscope_tests::http::send("GET", &server.url("/v1/check"), &headers);
+    }
+    assert_eq!(head(), before, "a check wrote to the trail");
     let trail = server.api("GET", "/api/system/audit?limit=1000", &admin, None);
     assert_eq!(trail.status, 200, "{}", trail.body);
     let trail = trail.json();

@@ -6,12 +6,13 @@
 use deadpool_postgres::Pool;
 use tokio_postgres::Row;
 
-use super::rows::{count, get, secs, time, to_i64};
+use super::rows::{count, get, opt_secs, secs, time, to_i64};
 use super::sql::{Param, Sql};
 use super::{Op, client};
-use crate::audit::{AuditEvent, AuditQuery, AuditRow, ChainHash, seal};
-use crate::ids::PrincipalId;
+use crate::audit::{AuditEvent, AuditQuery, AuditRow, ChainHash, around_seq};
+use crate::ids::{PrincipalId, TokenId};
 use crate::store::audited::pruned;
+use crate::store::types::NewToken;
 use crate::store::{StoreError, StoreResult};
 use crate::time::UnixTime;
 
@@ -49,14 +50,98 @@ pub async fn head_on(on: &impl Sql, lock: bool) -> StoreResult<(u64, ChainHash)>
     Ok((count(get(&row, 0, "audit head")?), hash_of(get(&row, 1, "audit head")?)?))
 }
 
-/// Appends `event` inside the caller's transaction `tx`: its sequence number.
+/// Moves the head one on and returns the new place, the hash it moved from and
+/// the new hash: SHA-256 of the old hash and the body, `$1 || seq || $2` (the
+/// SQL joins the parts `around_seq` made). Updating the row locks it to the
+/// transaction's end; every append does it last.
+const MOVE_HEAD: &str = "UPDATE audit_head SET prev = hash, seq = seq + 1,
+        hash = sha256(hash || convert_to($1 || (seq + 1)::text || $2, 'UTF8'))
+    WHERE id = 1 RETURNING seq, prev, hash";
+
+/// Appends `event` inside the caller's transaction `tx`, in one statement
+/// (the head moved and the event written together): its sequence number.
 pub async fn append_on(tx: &impl Sql, event: &AuditEvent) -> StoreResult<u64> {
-    let (last, prev) = head_on(tx, true).await?;
-    let seq = last + 1;
-    let row = seal(prev, seq, event).map_err(|e| StoreError::backend("write the audit event", e))?;
-    insert_on(tx, &row).await?;
-    set_head(tx, seq, &row.hash).await?;
-    Ok(seq)
+    const OP: &str = "write the audit event";
+    let (before, after) = around_seq(event).map_err(|e| StoreError::backend(OP, e))?;
+    let sql = format!(
+        "WITH h AS ({MOVE_HEAD})
+         INSERT INTO audit_events (seq, at, actor, actor_name, action, target, owner_id, body, prev_hash, hash)
+         SELECT h.seq, $3, $4, $5, $6, $7, $8, $1 || h.seq::text || $2, h.prev, h.hash FROM h
+         RETURNING seq"
+    );
+    let row = tx
+        .row(
+            &sql,
+            &[
+                &before,
+                &after,
+                &secs(event.at)?,
+                &event.actor.label(),
+                &event.actor.principal_name(),
+                &event.action,
+                &event.target,
+                &event.owner.map(PrincipalId::get),
+            ],
+        )
+        .await
+        .op(OP)?;
+    Ok(count(get(&row, 0, "audit seq")?))
+}
+
+/// Stores `token` and appends `event` (its record, whose target the statement
+/// completes with the new id) in one statement, which is one transaction: no
+/// round trip more than the token's insert alone.
+pub async fn insert_token_on(on: &impl Sql, token: &NewToken, event: &AuditEvent) -> StoreResult<TokenId> {
+    const OP: &str = "store a token";
+    let (before, after) = around_seq(event).map_err(|e| StoreError::backend(OP, e))?;
+    // The target is the last field, `"token/"` here: the id goes before its closing quote.
+    let Some(after) = after.strip_suffix("\"}") else {
+        return Err(StoreError::backend(OP, "an event's target is not its last field"));
+    };
+    let (mid, end) = (after.to_owned(), "\"}".to_owned());
+    let grants = serde_json::to_string(&token.grants).map_err(|e| StoreError::backend(OP, e))?;
+    let origin = token.origin.as_ref().map(crate::store::TokenOrigin::to_text).transpose()?;
+    let row = on
+        .row(
+            "WITH t AS (
+                INSERT INTO tokens (owner_id, name, description, secret_sha256, hint, grants, created_at, expires_at,
+                    origin)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id
+             ), h AS (
+                UPDATE audit_head SET prev = hash, seq = seq + 1,
+                    hash = sha256(hash || convert_to($10 || (seq + 1)::text || $11 || (SELECT id FROM t)::text || $12,
+                        'UTF8'))
+                WHERE id = 1 RETURNING seq, prev, hash
+             ), e AS (
+                INSERT INTO audit_events (seq, at, actor, actor_name, action, target, owner_id, body, prev_hash, hash)
+                SELECT h.seq, $13, $14, $15, $16, 'token/' || t.id, $17, $10 || h.seq::text || $11 || t.id::text || $12,
+                    h.prev, h.hash
+                FROM h, t RETURNING seq
+             )
+             SELECT t.id FROM t, e",
+            &[
+                &token.owner.get(),
+                &token.name,
+                &token.description,
+                &&token.hash.0[..],
+                &token.hint,
+                &grants,
+                &secs(token.created_at)?,
+                &opt_secs(token.expires_at)?,
+                &origin,
+                &before,
+                &mid,
+                &end,
+                &secs(event.at)?,
+                &event.actor.label(),
+                &event.actor.principal_name(),
+                &event.action,
+                &event.owner.map(PrincipalId::get),
+            ],
+        )
+        .await
+        .op(OP)?;
+    Ok(TokenId::new(get(&row, 0, "token id")?))
 }
 
 /// Writes `row` as it is (an appended event, or one copied from another store).
@@ -155,9 +240,13 @@ pub async fn prune(pool: Pool, before: UnixTime, event: AuditEvent) -> StoreResu
     let mut client = client(&pool, OP).await?;
     let tx = client.transaction().await.op(OP)?;
     let (last, _) = head_on(&tx, true).await?;
+    // From the oldest on, up to the first event at or after `before` (events
+    // come in time order, give or take the hosts' clocks): no index on `at`.
     let found = tx
         .maybe_row(
-            "SELECT seq, hash FROM audit_events WHERE at < $1 AND seq < $2 ORDER BY seq DESC LIMIT 1",
+            "SELECT seq, hash FROM audit_events
+             WHERE seq < coalesce((SELECT seq FROM audit_events WHERE at >= $1 ORDER BY seq LIMIT 1), $2)
+             ORDER BY seq DESC LIMIT 1",
             &[&secs(before)?, &to_i64("audit seq", last)?],
         )
         .await

@@ -174,7 +174,9 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX leak_reports_expiry ON leak_reports(expires_at);",
     // 7: the audit trail and its head (SQLite's migration 12); the head row's
-    // lock orders every host's appends into the one chain.
+    // lock orders every host's appends into the one chain. `prev` is the
+    // append's scratch: the statement that moves the head returns the hash it
+    // moved from there (`sha256` is PostgreSQL's own, 11 and later).
     "CREATE TABLE audit_events (
         seq        BIGINT PRIMARY KEY,
         at         BIGINT NOT NULL,
@@ -187,12 +189,16 @@ const MIGRATIONS: &[&str] = &[
         prev_hash  BYTEA NOT NULL,
         hash       BYTEA NOT NULL
     );
-    CREATE INDEX audit_events_at ON audit_events(at);
     CREATE INDEX audit_events_target ON audit_events(target, seq);
     CREATE INDEX audit_events_owner ON audit_events(owner_id, seq);
-    CREATE INDEX audit_events_actor ON audit_events(actor, seq);
-    CREATE TABLE audit_head (id INT PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, hash BYTEA NOT NULL);
-    INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, decode(repeat('00', 32), 'hex'));",
+    CREATE TABLE audit_head (
+        id   INT PRIMARY KEY CHECK (id = 1),
+        seq  BIGINT NOT NULL,
+        hash BYTEA NOT NULL,
+        prev BYTEA NOT NULL
+    );
+    INSERT INTO audit_head (id, seq, hash, prev)
+        VALUES (1, 0, decode(repeat('00', 32), 'hex'), decode(repeat('00', 32), 'hex'));",
 ];
 
 /// How many migrations this build knows.

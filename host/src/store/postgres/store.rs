@@ -14,7 +14,7 @@ use super::sql::Sql;
 use super::{Op, PgStore, client};
 use crate::audit::{AuditEvent, AuditQuery, AuditRow, ChainHash};
 use crate::secret::SecretHash;
-use crate::store::audited::{principal_added, signed_in, token_stored};
+use crate::store::audited::{principal_added, signed_in, token_stored, token_stored_template};
 use crate::store::{
     Binding, Changes, Edited, ExchangeOnce, Exchanged, Fleet, Guarded, LeakRecord, NewToken, Principal, PrincipalId,
     PrincipalsGuard, Snapshot, Store, StoreError, StoreResult, StoreSignal, TokenEdit, TokenId, TokenRecord,
@@ -178,8 +178,12 @@ impl Store for PgStore {
     }
 
     fn insert_token(&self, token: &NewToken, audit: &AuditEvent) -> StoreResult<TokenId> {
-        let mut ids = self.insert_tokens(std::slice::from_ref(token), audit)?;
-        ids.pop().ok_or_else(|| StoreError::backend("store a token", "no token id came back"))
+        const OP: &str = "store a token";
+        let (token, audit) = (token.clone(), token_stored_template(audit, token));
+        self.run(OP, move |pool| async move {
+            let client = client(&pool, OP).await?;
+            audit::insert_token_on(&*client, &token, &audit).await
+        })
     }
 
     fn insert_exchanged(

@@ -162,7 +162,11 @@ impl SqliteStore {
         // The newest event is never removed: the chain's head stays readable.
         let through: Option<(i64, Vec<u8>)> = tx
             .query_row(
-                "SELECT seq, hash FROM audit_events WHERE at < ?1 AND seq < (SELECT seq FROM audit_head WHERE id = 1)
+                // From the oldest on, up to the first event at or after `before`
+                // (events come in time order, give or take the hosts' clocks): no index on `at`.
+                "SELECT seq, hash FROM audit_events
+                 WHERE seq < coalesce((SELECT seq FROM audit_events WHERE at >= ?1 ORDER BY seq LIMIT 1),
+                                      (SELECT seq FROM audit_head WHERE id = 1))
                  ORDER BY seq DESC LIMIT 1",
                 [before],
                 |r| Ok((r.get(0)?, r.get(1)?)),

@@ -64,6 +64,7 @@ pub const ENDPOINTS: &[(&str, &str)] = &[
     ("POST", "/api/system/policy"),
     ("POST", "/api/system/policy/rollback"),
     ("GET", "/api/system/fleet"),
+    ("GET", "/api/system/audit"),
     ("POST", "/api/auth/exchange"),
 ];
 

@@ -131,9 +131,11 @@ pub const MIGRATIONS: &[&str] = &[
     // 12: the audit trail: one row per event, in the chain's order (`seq`),
     // with the columns its filters read, the event's canonical JSON, and the
     // chain's hashes; the head (last seq and hash) is kept apart, so a removed
-    // tail shows. Events outlive what they name: no foreign keys. Two indexes
-    // only (what an owner's page and a token's history read): each is pages
-    // that every change writes.
+    // tail shows. Events outlive what they name: no foreign keys. What a
+    // change writes beside itself is what it costs (every page goes to disk
+    // before the change returns): one index (an owner's events, which the
+    // token page reads), and the head in the one row of `changes`, which the
+    // change's triggers write already.
     "CREATE TABLE audit_events (
         seq        INTEGER PRIMARY KEY,
         at         INTEGER NOT NULL,
@@ -146,8 +148,8 @@ pub const MIGRATIONS: &[&str] = &[
         prev_hash  BLOB NOT NULL,
         hash       BLOB NOT NULL
     );
-    CREATE INDEX audit_events_target ON audit_events(target, seq);
     CREATE INDEX audit_events_owner ON audit_events(owner_id, seq);
-    CREATE TABLE audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash BLOB NOT NULL);
-    INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, zeroblob(32));",
+    ALTER TABLE changes ADD COLUMN audit_seq INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE changes ADD COLUMN audit_hash BLOB NOT NULL
+        DEFAULT x'0000000000000000000000000000000000000000000000000000000000000000';",
 ];

@@ -19,9 +19,12 @@ fn hash_of(bytes: Vec<u8>) -> StoreResult<ChainHash> {
 }
 
 pub(super) fn head_on(conn: &Connection) -> StoreResult<(u64, ChainHash)> {
+    const OP: &str = "read the audit head";
     let (seq, hash): (i64, Vec<u8>) = conn
-        .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
-        .op("read the audit head")?;
+        .prepare_cached("SELECT audit_seq, audit_hash FROM changes WHERE id = 1")
+        .op(OP)?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .op(OP)?;
     Ok((count(seq), hash_of(hash)?))
 }
 
@@ -61,11 +64,11 @@ pub(super) fn insert_on(conn: &Connection, row: &AuditRow) -> StoreResult<()> {
 
 /// Moves the head to event `seq`, whose hash is `hash`.
 pub(super) fn set_head(conn: &Connection, seq: u64, hash: &ChainHash) -> StoreResult<()> {
-    conn.execute(
-        "UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1",
-        params![to_i64("audit seq", seq)?, &hash[..]],
-    )
-    .op("move the audit head")?;
+    const OP: &str = "move the audit head";
+    conn.prepare_cached("UPDATE changes SET audit_seq = ?1, audit_hash = ?2 WHERE id = 1")
+        .op(OP)?
+        .execute(params![to_i64("audit seq", seq)?, &hash[..]])
+        .op(OP)?;
     Ok(())
 }
 
@@ -166,7 +169,7 @@ impl SqliteStore {
                 // (events come in time order, give or take the hosts' clocks): no index on `at`.
                 "SELECT seq, hash FROM audit_events
                  WHERE seq < coalesce((SELECT seq FROM audit_events WHERE at >= ?1 ORDER BY seq LIMIT 1),
-                                      (SELECT seq FROM audit_head WHERE id = 1))
+                                      (SELECT audit_seq FROM changes WHERE id = 1))
                  ORDER BY seq DESC LIMIT 1",
                 [before],
                 |r| Ok((r.get(0)?, r.get(1)?)),

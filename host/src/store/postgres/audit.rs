@@ -6,7 +6,8 @@
 use deadpool_postgres::Pool;
 use tokio_postgres::Row;
 
-use super::rows::{count, get, opt_secs, secs, time, to_i64};
+use super::queries::{INSERT_TOKEN, TokenParams};
+use super::rows::{count, get, secs, time, to_i64};
 use super::sql::{Param, Sql};
 use super::{Op, client};
 use crate::audit::{AuditEvent, AuditQuery, AuditRow, ChainHash, around_seq};
@@ -99,48 +100,26 @@ pub async fn insert_token_on(on: &impl Sql, token: &NewToken, event: &AuditEvent
         return Err(StoreError::backend(OP, "an event's target is not its last field"));
     };
     let (mid, end) = (after.to_owned(), "\"}".to_owned());
-    let grants = serde_json::to_string(&token.grants).map_err(|e| StoreError::backend(OP, e))?;
-    let origin = token.origin.as_ref().map(crate::store::TokenOrigin::to_text).transpose()?;
-    let row = on
-        .row(
-            "WITH t AS (
-                INSERT INTO tokens (owner_id, name, description, secret_sha256, hint, grants, created_at, expires_at,
-                    origin)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id
-             ), h AS (
-                UPDATE audit_head SET prev = hash, seq = seq + 1,
-                    hash = sha256(hash || convert_to($10 || (seq + 1)::text || $11 || (SELECT id FROM t)::text || $12,
-                        'UTF8'))
-                WHERE id = 1 RETURNING seq, prev, hash
-             ), e AS (
-                INSERT INTO audit_events (seq, at, actor, actor_name, action, target, owner_id, body, prev_hash, hash)
-                SELECT h.seq, $13, $14, $15, $16, 'token/' || t.id, $17, $10 || h.seq::text || $11 || t.id::text || $12,
-                    h.prev, h.hash
-                FROM h, t RETURNING seq
-             )
-             SELECT t.id FROM t, e",
-            &[
-                &token.owner.get(),
-                &token.name,
-                &token.description,
-                &&token.hash.0[..],
-                &token.hint,
-                &grants,
-                &secs(token.created_at)?,
-                &opt_secs(token.expires_at)?,
-                &origin,
-                &before,
-                &mid,
-                &end,
-                &secs(event.at)?,
-                &event.actor.label(),
-                &event.actor.principal_name(),
-                &event.action,
-                &event.owner.map(PrincipalId::get),
-            ],
-        )
-        .await
-        .op(OP)?;
+    let values = TokenParams::of(token)?;
+    let (at, actor, owner) = (secs(event.at)?, event.actor.label(), event.owner.map(PrincipalId::get));
+    let name = event.actor.principal_name();
+    let mut params: Vec<&dyn Param> = values.params().to_vec();
+    params.extend([&before as &dyn Param, &mid, &end, &at, &actor, &name, &event.action, &owner]);
+    let sql = format!(
+        "WITH t AS ({INSERT_TOKEN}), h AS (
+            UPDATE audit_head SET prev = hash, seq = seq + 1,
+                hash = sha256(hash || convert_to($10 || (seq + 1)::text || $11 || (SELECT id FROM t)::text || $12,
+                    'UTF8'))
+            WHERE id = 1 RETURNING seq, prev, hash
+         ), e AS (
+            INSERT INTO audit_events (seq, at, actor, actor_name, action, target, owner_id, body, prev_hash, hash)
+            SELECT h.seq, $13, $14, $15, $16, 'token/' || t.id, $17, $10 || h.seq::text || $11 || t.id::text || $12,
+                h.prev, h.hash
+            FROM h, t RETURNING seq
+         )
+         SELECT t.id FROM t, e"
+    );
+    let row = on.row(&sql, &params).await.op(OP)?;
     Ok(TokenId::new(get(&row, 0, "token id")?))
 }
 

@@ -57,30 +57,57 @@ pub(super) async fn tokens_where(
 /// guard sees the other such changes (any number unlikely to clash).
 pub(super) const PRINCIPALS_LOCK: i64 = 0x746f_6b73_7072_6e63;
 
+/// Inserts a new token from `TokenParams::params` ($1 to $9): its id.
+pub(super) const INSERT_TOKEN: &str =
+    "INSERT INTO tokens (owner_id, name, description, secret_sha256, hint, grants, created_at, expires_at, origin)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
+
+/// A new token as `INSERT_TOKEN` takes it.
+pub(super) struct TokenParams<'a> {
+    token: &'a NewToken,
+    owner: i64,
+    hash: &'a [u8],
+    grants: String,
+    created_at: i64,
+    expires_at: Option<i64>,
+    origin: Option<String>,
+}
+
+impl<'a> TokenParams<'a> {
+    /// `token`'s values, as stored.
+    pub(super) fn of(token: &'a NewToken) -> StoreResult<TokenParams<'a>> {
+        Ok(TokenParams {
+            token,
+            owner: token.owner.get(),
+            hash: &token.hash.0[..],
+            grants: serde_json::to_string(&token.grants).map_err(|e| StoreError::backend("store a token", e))?,
+            created_at: secs(token.created_at)?,
+            expires_at: opt_secs(token.expires_at)?,
+            origin: token.origin.as_ref().map(crate::store::TokenOrigin::to_text).transpose()?,
+        })
+    }
+
+    /// $1 to $9 of `INSERT_TOKEN`.
+    pub(super) fn params(&self) -> [&dyn Param; 9] {
+        let t = self.token;
+        [
+            &self.owner,
+            &t.name,
+            &t.description,
+            &self.hash,
+            &t.hint,
+            &self.grants,
+            &self.created_at,
+            &self.expires_at,
+            &self.origin,
+        ]
+    }
+}
+
 /// Stores `token` inside the caller's transaction: its id.
 pub(super) async fn insert_on(tx: &deadpool_postgres::Transaction<'_>, token: &NewToken) -> StoreResult<TokenId> {
-    const OP: &str = "store a token";
-    let grants = serde_json::to_string(&token.grants).map_err(|e| StoreError::backend(OP, e))?;
-    let origin = token.origin.as_ref().map(crate::store::TokenOrigin::to_text).transpose()?;
-    let row = tx
-        .row(
-            "INSERT INTO tokens (owner_id, name, description, secret_sha256, hint, grants, created_at, expires_at,
-                origin)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-            &[
-                &token.owner.get(),
-                &token.name,
-                &token.description,
-                &&token.hash.0[..],
-                &token.hint,
-                &grants,
-                &secs(token.created_at)?,
-                &opt_secs(token.expires_at)?,
-                &origin,
-            ],
-        )
-        .await
-        .op(OP)?;
+    let values = TokenParams::of(token)?;
+    let row = tx.row(INSERT_TOKEN, &values.params()).await.op("store a token")?;
     Ok(TokenId::new(get(&row, 0, "token id")?))
 }
 

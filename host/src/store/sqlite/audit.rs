@@ -18,6 +18,8 @@ fn hash_of(bytes: Vec<u8>) -> StoreResult<ChainHash> {
     bytes.try_into().map_err(|_| StoreError::Unreadable { what: "audit hash", detail: "not 32 bytes".into() })
 }
 
+/// The chain's head (the last event's place and hash), kept in the one row of
+/// `changes`, which the changes' own triggers write in the same transaction.
 pub(super) fn head_on(conn: &Connection) -> StoreResult<(u64, ChainHash)> {
     const OP: &str = "read the audit head";
     let (seq, hash): (i64, Vec<u8>) = conn

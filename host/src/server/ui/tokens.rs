@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::activity;
 use super::guard::see_other;
 use super::pages;
-use super::signed_in::{Form, Page, PageRefusal, SignedIn, Visitor, Whose, field};
+use super::signed_in::{Form, Page, PageRefusal, SignedIn, Visitor, Whose, field, to_sign_in};
 use super::token_pages::{self, FieldError, GenerateForm};
 use crate::audit::AuditFilter;
 use crate::authority::{Expiry, IssueRequest, LifecycleError, RefusalCode, TokenChange};
@@ -62,6 +62,12 @@ pub async fn list(state: &Arc<AppState>, visitor: Visitor, query: &ListQuery, wh
     let listed = blocking(state, move |a| a.principal(&owner).and_then(|p| Ok((a.tokens(Some(&p))?, p.id)))).await;
     let (mut tokens, principal) = match listed {
         Ok(Ok(listed)) => listed,
+        // The person is gone (removed by another process a moment ago, which
+        // the caches may not have seen yet): their session is over.
+        Ok(Err(LifecycleError::NotFound(_))) if matches!(whose, Whose::Own) => {
+            state.ui.sessions.end(&signed.cookie);
+            return Ok(to_sign_in(state));
+        }
         Ok(Err(err)) => return Ok(failed(&signed, &err)),
         Err(_) => return Ok(unavailable()),
     };

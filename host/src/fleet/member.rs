@@ -24,6 +24,9 @@ pub struct Member {
     state: Mutex<Following>,
     /// Whether the last beat failed (so an outage is logged once).
     failing: AtomicBool,
+    /// Held while a heartbeat is written and while the host leaves; true once
+    /// it has left, so a beat already on its way cannot put it back on the list.
+    left: Mutex<bool>,
 }
 
 /// What following the desired module has come to.
@@ -88,6 +91,7 @@ impl Member {
             baseline: authority.module(),
             state: Mutex::new(Following::default()),
             failing: AtomicBool::new(false),
+            left: Mutex::new(false),
         }))
     }
 
@@ -213,6 +217,10 @@ impl Member {
 
     /// Writes this host's heartbeat.
     pub fn beat(&self) -> Result<(), StoreError> {
+        let left = crate::locks::lock(&self.left, "fleet membership");
+        if *left {
+            return Ok(());
+        }
         let refused = crate::locks::lock(&self.state, "fleet state").refused.as_ref().map(|(_, why)| why.clone());
         let (listening, lag) = self.authority.invalidation();
         self.fleet()?.heartbeat(&HostBeat {
@@ -229,6 +237,8 @@ impl Member {
 
     /// Takes this host off the fleet's list (a clean shutdown).
     pub fn leave(&self) -> Result<(), StoreError> {
+        let mut left = crate::locks::lock(&self.left, "fleet membership");
+        *left = true;
         self.fleet()?.leave(&self.id)
     }
 

@@ -169,14 +169,20 @@ fn app(authority: Arc<Authority>, fleet: Option<Arc<crate::fleet::Member>>) -> R
     // A full leak report (1,000 entries) is larger than other API bodies.
     let leaks = Router::new().route("/v1/leaks", post(leaks_api::report));
     // Modules are larger than any other body: that one route has its own limit.
-    let modules = Router::new().route("/api/system/policy", get(policy_api::status).post(policy_api::load));
+    // A request slower than `request_timeout` is answered 408, except a module
+    // upload once its body is read: the gate then runs to its end and the answer
+    // says what became of the module (never a 408 for a module that went live).
+    let timeout =
+        TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, config.server.request_timeout);
+    let modules = Router::new()
+        .route("/api/system/policy", get(policy_api::status).layer(timeout.clone()).post(policy_api::load));
     let router = bounded(everything, config.server.max_body_bytes)
-        .merge(bounded(modules, config.policy.max_module_bytes))
         .merge(bounded(exchange, exchange_api::MAX_BODY))
         .merge(bounded(leaks, leaks_api::MAX_BODY))
         .fallback(error::not_found)
+        .layer(timeout)
+        .merge(bounded(modules, config.policy.max_module_bytes))
         .layer(axum::middleware::from_fn_with_state(config.server.max_header_bytes, error::limit_headers))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, config.server.request_timeout))
         .layer(axum::middleware::from_fn(error::json_errors))
         .with_state(state);
     Ok((router, fast))

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::AppState;
-use super::api_caller::Presented;
+use super::api_caller::{Caller, Presented};
 use super::api_error::{ApiError, ApiResult};
 use super::blocking::blocking;
 use crate::store::StoreError;
@@ -63,15 +63,44 @@ pub async fn status(State(state): State<Arc<AppState>>, presented: Presented) ->
 
 /// `POST /api/system/policy` with the module's bytes (`application/wasm`). The
 /// caller is authorised from the headers before a byte of the body is read, and
-/// only `UPLOADS` bodies are read at a time.
+/// only `UPLOADS` bodies are read at a time. Authorising and reading must end
+/// within `server.request_timeout`; the gate, once it has the module, runs to its
+/// end (this route is outside the server's 408 layer), so the answer always says
+/// what became of the module.
 pub async fn load(
     State(state): State<Arc<AppState>>,
     presented: Presented,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult {
-    let caller = presented.at(&state, EDIT, root()).await?;
-    let Ok(_uploading) = state.uploads.try_acquire() else {
+    let within = state.authority.config().server.request_timeout;
+    let received = tokio::time::timeout(within, receive(&state, presented, &headers, body)).await.map_err(|_| {
+        refused(StatusCode::REQUEST_TIMEOUT, "timeout", "the module did not arrive within server.request_timeout")
+    })?;
+    let (caller, body, _uploading) = received?;
+    let by = caller.actor();
+    if let Some(member) = state.fleet.clone() {
+        let name = caller.name.clone();
+        let (outcome, fleet) =
+            blocking(&state, move |_| member.publish(&body, &name, &by)).await?.map_err(fleet_store)?;
+        return Ok(answer(outcome, fleet.map(|f| json!(f))));
+    }
+    let source = format!("upload by {}", caller.name);
+    Ok(answer(
+        blocking(&state, move |a| a.load_policy(&body, &source, &a.event_by(&by, "policy.load", "policy"))).await?,
+        None,
+    ))
+}
+
+/// The authorised caller and the module's bytes, holding one of the `UPLOADS` permits.
+async fn receive<'a>(
+    state: &'a Arc<AppState>,
+    presented: Presented,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(Caller, Bytes, tokio::sync::SemaphorePermit<'a>), ApiError> {
+    let caller = presented.at(state, EDIT, root()).await?;
+    let Ok(uploading) = state.uploads.try_acquire() else {
         return Err(refused(
             StatusCode::TOO_MANY_REQUESTS,
             "too-many-uploads",
@@ -98,18 +127,7 @@ pub async fn load(
     if body.is_empty() {
         return Err(ApiError::bad_request("the body holds no module"));
     }
-    let by = caller.actor();
-    if let Some(member) = state.fleet.clone() {
-        let name = caller.name.clone();
-        let (outcome, fleet) =
-            blocking(&state, move |_| member.publish(&body, &name, &by)).await?.map_err(fleet_store)?;
-        return Ok(answer(outcome, fleet.map(|f| json!(f))));
-    }
-    let source = format!("upload by {}", caller.name);
-    Ok(answer(
-        blocking(&state, move |a| a.load_policy(&body, &source, &a.event_by(&by, "policy.load", "policy"))).await?,
-        None,
-    ))
+    Ok((caller, body, uploading))
 }
 
 /// The fleet's store failed: logged whole, answered with a short reason.

@@ -1,13 +1,15 @@
 //! Resource limits of a real `tokenscope serve` under hostile clients (issue 8):
 //! module uploads are authorised before their body is read, slow or idle
-//! connections are closed after the header-read timeout, and connections beyond
+//! connections are closed after the header-read timeout, a module upload gets
+//! `request_timeout` to arrive (then its gate runs to the end), and connections beyond
 //! `server.max_connections` wait instead of starving the process.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use tokenscope_tests::http::send;
+use tokenscope_tests::http::{agent, send, send_with};
+use tokenscope_tests::modules::{VARIANT, bytes};
 use tokenscope_tests::server::Server;
 use tokenscope_tests::wait;
 
@@ -60,6 +62,39 @@ fn unauthenticated_module_uploads_are_refused_before_their_body_is_read() {
     let after = rss_kib(pid);
     eprintln!("server RSS before 20 unauthenticated 15 MB uploads: {before} KiB, after: {after} KiB");
     assert!(after < before + 48 * 1024, "RSS grew from {before} KiB to {after} KiB");
+}
+
+#[test]
+fn a_stalled_module_upload_gets_408_but_a_received_one_is_answered_with_what_became_of_it() {
+    // One second to arrive: the gate (compiling, vectors, safety) may take longer,
+    // yet its answer is the outcome, never a 408 for a module that went live.
+    let server = Server::start("[server]\nrequest_timeout = \"1s\"\n[policy]\ncache = false\n").unwrap();
+    let auth = format!("Bearer {}", server.admin_secret);
+    let active = || {
+        let reply = send("GET", &server.url("/api/system/policy"), &[("authorization", auth.as_str())]);
+        reply.json()["active"]["sha256"].as_str().unwrap().to_owned()
+    };
+    let before = active();
+
+    // Authorised, then half the body and nothing more.
+    let module = bytes(VARIANT);
+    let mut stream = connect(&server.base);
+    let head = format!(
+        "POST /api/system/policy HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\n\
+         Content-Type: application/wasm\r\nContent-Length: {}\r\n\r\n",
+        module.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&module[..module.len() / 2]).unwrap();
+    let answer = until_closed(&mut stream);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"timeout\""), "{answer}");
+    assert_eq!(active(), before, "a module that did not arrive is not loaded");
+
+    let headers = [("authorization", auth.as_str()), ("content-type", "application/wasm")];
+    let reply = send_with(&agent(), "POST", &server.url("/api/system/policy"), &headers, module).unwrap();
+    assert_eq!((reply.status, reply.json()["outcome"].as_str()), (200, Some("swapped")), "{}", reply.body);
+    assert_ne!(active(), before);
 }
 
 #[test]

@@ -90,8 +90,9 @@ impl Fleet {
         if let Some(bouncer) = &bouncer {
             // The pools really go through it (the listening connections do not).
             let db = url.rsplit('/').next().unwrap_or_default();
-            let clients = bouncer.clients(&pg, db)?;
-            anyhow::ensure!(clients >= hosts.len(), "pgbouncer holds {clients} clients of {} hosts", hosts.len());
+            crate::wait::until("pgbouncer holds a client of every host", std::time::Duration::from_millis(100), || {
+                bouncer.clients(&pg, db).is_ok_and(|clients| clients >= hosts.len())
+            });
         }
         Ok(Fleet { hosts, admin, url, config, bouncer, pg })
     }

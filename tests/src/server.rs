@@ -56,7 +56,11 @@ impl Server {
         let stdout = child.stdout.take().context("no stdout")?;
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line)?;
-        let base = line.trim().strip_prefix("listening on ").context("no `listening on` line")?.to_owned();
+        let Some(base) = line.trim().strip_prefix("listening on ").map(str::to_owned) else {
+            let _ = child.wait();
+            let log = std::fs::read_to_string(dir.path().join("serve.log")).unwrap_or_default();
+            bail!("`serve` did not start (no `listening on` line); its log:\n{log}");
+        };
         Ok(Server { child, base, dir, admin_secret })
     }
 

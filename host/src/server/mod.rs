@@ -174,8 +174,8 @@ fn app(authority: Arc<Authority>, fleet: Option<Arc<crate::fleet::Member>>) -> R
     // says what became of the module (never a 408 for a module that went live).
     let timeout =
         TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, config.server.request_timeout);
-    let modules = Router::new()
-        .route("/api/system/policy", get(policy_api::status).layer(timeout).post(policy_api::load));
+    let modules =
+        Router::new().route("/api/system/policy", get(policy_api::status).layer(timeout).post(policy_api::load));
     let router = bounded(everything, config.server.max_body_bytes)
         .merge(bounded(exchange, exchange_api::MAX_BODY))
         .merge(bounded(leaks, leaks_api::MAX_BODY))

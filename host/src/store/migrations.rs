@@ -131,11 +131,11 @@ pub const MIGRATIONS: &[&str] = &[
     // 12: the audit trail: one row per event, in the chain's order (`seq`),
     // with the columns its filters read, the event's canonical JSON, and the
     // chain's hashes; the head (last seq and hash) is kept apart, so a removed
-    // tail shows. Events outlive what they name: no foreign keys. What a
-    // change writes beside itself is what it costs (every page goes to disk
-    // before the change returns): one index (an owner's events, which the
-    // token page reads), and the head in the one row of `changes`, which the
-    // change's triggers write already.
+    // tail shows. Events outlive what they name: no foreign keys. Every page a
+    // change writes goes to disk before it returns, so an event adds one row and
+    // no index: an owner's events (which the token page reads) are indexed in
+    // `audit_owners` a batch at a time, up to `audit_owners_upto`, and the few
+    // after it are found by a scan of the trail's tail.
     "CREATE TABLE audit_events (
         seq        INTEGER PRIMARY KEY,
         at         INTEGER NOT NULL,
@@ -148,8 +148,64 @@ pub const MIGRATIONS: &[&str] = &[
         prev_hash  BLOB NOT NULL,
         hash       BLOB NOT NULL
     );
-    CREATE INDEX audit_events_owner ON audit_events(owner_id, seq);
+    CREATE TABLE audit_owners (
+        owner_id INTEGER NOT NULL,
+        seq      INTEGER NOT NULL,
+        PRIMARY KEY (owner_id, seq)
+    ) WITHOUT ROWID;
     ALTER TABLE changes ADD COLUMN audit_seq INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE changes ADD COLUMN audit_hash BLOB NOT NULL
-        DEFAULT x'0000000000000000000000000000000000000000000000000000000000000000';",
+        DEFAULT x'0000000000000000000000000000000000000000000000000000000000000000';
+    ALTER TABLE changes ADD COLUMN audit_owners_upto INTEGER NOT NULL DEFAULT 0;",
+    // 13: token ids come from a counter in the one row of `changes`, which every
+    // token insert writes anyway, instead of AUTOINCREMENT, whose
+    // `sqlite_sequence` row was one more page on disk per create. Ids are still
+    // never handed out again: the counter only moves up, past copied ids too.
+    "ALTER TABLE changes ADD COLUMN token_last INTEGER NOT NULL DEFAULT 0;
+    UPDATE changes SET token_last = max(
+        coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'tokens'), 0),
+        coalesce((SELECT max(id) FROM tokens), 0));
+    CREATE TABLE tokens_counted (
+        id              INTEGER PRIMARY KEY,
+        owner_id        INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+        name            TEXT NOT NULL,
+        description     TEXT NOT NULL DEFAULT '',
+        secret_sha256   BLOB NOT NULL UNIQUE,
+        hint            TEXT NOT NULL,
+        grants          TEXT NOT NULL,
+        created_at      INTEGER NOT NULL,
+        expires_at      INTEGER,
+        revoked_at      INTEGER,
+        use_count       INTEGER NOT NULL DEFAULT 0,
+        last_used_at    INTEGER,
+        last_warned_at  INTEGER,
+        revision        INTEGER NOT NULL DEFAULT 0,
+        origin          TEXT,
+        leak            TEXT
+    );
+    INSERT INTO tokens_counted (id, owner_id, name, description, secret_sha256, hint, grants, created_at, expires_at,
+        revoked_at, use_count, last_used_at, last_warned_at, revision, origin, leak)
+    SELECT id, owner_id, name, description, secret_sha256, hint, grants, created_at, expires_at,
+        revoked_at, use_count, last_used_at, last_warned_at, revision, origin, leak FROM tokens;
+    DROP TABLE tokens;
+    ALTER TABLE tokens_counted RENAME TO tokens;
+    DELETE FROM sqlite_sequence WHERE name = 'tokens';
+    CREATE INDEX tokens_owner ON tokens(owner_id);
+    CREATE INDEX tokens_expiry ON tokens(expires_at) WHERE expires_at IS NOT NULL AND revoked_at IS NULL;
+    CREATE TRIGGER tokens_added AFTER INSERT ON tokens
+        BEGIN UPDATE changes SET counter = counter + 1, token_last = max(token_last, NEW.id); END;
+    CREATE TRIGGER tokens_changed AFTER UPDATE OF owner_id, secret_sha256, grants, expires_at, revoked_at, revision
+        ON tokens BEGIN UPDATE changes SET counter = counter + 1; END;
+    CREATE TRIGGER tokens_deleted AFTER DELETE ON tokens
+        BEGIN UPDATE changes SET counter = counter + 1; END;
+    CREATE TRIGGER feed_token_deleted AFTER DELETE ON tokens
+        BEGIN INSERT INTO change_log (secret_sha256) VALUES (OLD.secret_sha256); END;
+    CREATE TRIGGER feed_token_changed AFTER UPDATE OF owner_id, secret_sha256, grants, expires_at, revoked_at
+        ON tokens
+        WHEN OLD.secret_sha256 IS NOT NEW.secret_sha256
+          OR OLD.revoked_at IS NOT NEW.revoked_at
+          OR OLD.grants IS NOT NEW.grants
+          OR OLD.owner_id IS NOT NEW.owner_id
+          OR (NEW.expires_at IS NOT NULL AND (OLD.expires_at IS NULL OR NEW.expires_at < OLD.expires_at))
+        BEGIN INSERT INTO change_log (secret_sha256) VALUES (OLD.secret_sha256); END;",
 ];

@@ -37,7 +37,31 @@ pub(super) fn append_on(conn: &Connection, event: &AuditEvent) -> StoreResult<u6
     let row = seal(prev, seq, event).map_err(|e| StoreError::backend("write the audit event", e))?;
     insert_on(conn, &row)?;
     set_head(conn, seq, &row.hash)?;
+    if seq % OWNER_BATCH == 0 {
+        index_owners_on(conn)?;
+    }
     Ok(seq)
+}
+
+/// How many events are appended between two runs of `index_owners_on`: an
+/// owner's read scans at most this many unindexed events at the trail's end.
+const OWNER_BATCH: u64 = 64;
+
+/// Indexes by owner the events after `audit_owners_upto`, up to the head (in
+/// the caller's transaction). A batch at a time, so an append writes no index
+/// page of its own (what SQLite charges for is pages written per commit).
+pub(super) fn index_owners_on(conn: &Connection) -> StoreResult<()> {
+    const OP: &str = "index the audit trail by owner";
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO audit_owners (owner_id, seq)
+         SELECT owner_id, seq FROM audit_events
+         WHERE seq > (SELECT audit_owners_upto FROM changes WHERE id = 1) AND owner_id IS NOT NULL",
+    )
+    .op(OP)?
+    .execute([])
+    .op(OP)?;
+    conn.prepare_cached("UPDATE changes SET audit_owners_upto = audit_seq WHERE id = 1").op(OP)?.execute([]).op(OP)?;
+    Ok(())
 }
 
 /// Writes `row` as it is (an appended event, or one copied from another store).
@@ -140,7 +164,13 @@ impl SqliteStore {
             clauses.push(format!("(action = {p} OR substr(action, 1, length({p}) + 1) = {p} || '.')"));
         }
         if let Some(owner) = query.owner {
-            clauses.push(format!("owner_id = {}", param(Box::new(owner))));
+            // The indexed events, and those appended since the last batch.
+            let p = param(Box::new(owner));
+            clauses.push(format!(
+                "seq IN (SELECT seq FROM audit_owners WHERE owner_id = {p}
+                         UNION ALL SELECT seq FROM audit_events
+                         WHERE seq > (SELECT audit_owners_upto FROM changes WHERE id = 1) AND owner_id = {p})"
+            ));
         }
         let order = if query.oldest_first() { "ASC" } else { "DESC" };
         let limit = to_i64("limit", query.limit as u64)?;
@@ -180,6 +210,7 @@ impl SqliteStore {
             .op(OP)?;
         let Some((through, hash)) = through else { return Ok(0) };
         let removed = tx.execute("DELETE FROM audit_events WHERE seq <= ?1", [through]).op(OP)?;
+        tx.execute("DELETE FROM audit_owners WHERE seq <= ?1", [through]).op(OP)?;
         let removed = removed as u64;
         let event = pruned(event, count(through), &hash_of(hash)?, removed);
         debug_assert_eq!(event.action, PRUNE_ACTION);

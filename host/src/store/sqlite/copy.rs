@@ -5,7 +5,7 @@
 use rusqlite::params;
 
 use super::SqliteStore;
-use super::audit::{all_on, append_on, head_on, insert_on, set_head};
+use super::audit::{all_on, append_on, head_on, index_owners_on, insert_on, set_head};
 use super::rows::{AFTER_TOKEN_COLUMNS, Op, TOKEN_COLUMNS, to_i64, token_row};
 use crate::audit::AuditEvent;
 use crate::store::StoreResult;
@@ -76,13 +76,14 @@ impl SqliteStore {
         let replaced = head_on(&tx)?;
         tx.execute_batch(
             "DELETE FROM sign_in_links; DELETE FROM tokens; DELETE FROM bindings; DELETE FROM principals;
-             DELETE FROM audit_events;",
+             DELETE FROM audit_events; DELETE FROM audit_owners; UPDATE changes SET audit_owners_upto = 0;",
         )
         .op(OP)?;
         for row in &snapshot.audit {
             insert_on(&tx, row)?;
         }
         set_head(&tx, snapshot.audit_head.0, &snapshot.audit_head.1)?;
+        index_owners_on(&tx)?;
         for p in &snapshot.principals {
             tx.execute(
                 "INSERT INTO principals (id, name, created_at) VALUES (?1, ?2, ?3)",

@@ -47,9 +47,10 @@ impl SqliteStore {
         const OP: &str = "store a token";
         let mut stmt = conn
             .prepare_cached(
-                "INSERT INTO tokens (owner_id, name, description, secret_sha256, hint, grants, created_at, expires_at,
-                    origin)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                // The id is the counter's next (the insert's trigger moves it).
+                "INSERT INTO tokens (id, owner_id, name, description, secret_sha256, hint, grants, created_at,
+                    expires_at, origin)
+                 VALUES ((SELECT token_last + 1 FROM changes WHERE id = 1), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )
             .op(OP)?;
         let grants = serde_json::to_string(&token.grants).map_err(|e| StoreError::backend(OP, e))?;

@@ -190,3 +190,88 @@ fn a_leak_report_is_taken_once_within_its_window() {
 fn audit() -> crate::audit::AuditEvent {
     crate::audit::AuditEvent::by_operator("test", "")
 }
+
+/// The seqs of owner `owner`'s events, as the owner's query reads them.
+fn owners_seqs(store: &SqliteStore, owner: PrincipalId) -> Vec<u64> {
+    let query = crate::audit::AuditQuery { owner: Some(owner), limit: 10_000, ..Default::default() };
+    store.audit_events(&query).unwrap().iter().map(|row| row.seq).collect()
+}
+
+#[test]
+fn an_owners_events_are_found_indexed_or_not_after_a_prune_and_in_a_copy() {
+    let (dir, store) = store();
+    let (a, b) = (PrincipalId::new(1), PrincipalId::new(2));
+    // 150 events: two index batches and a tail of 22 not indexed yet; every third is b's.
+    let mut expected = (Vec::new(), Vec::new());
+    for i in 1..=150u64 {
+        let mut event = audit().with_target(format!("token:{i}"));
+        event.owner = Some(if i % 3 == 0 { b } else { a });
+        event.at = at(i);
+        let seq = store.append_audit(&event).unwrap();
+        if i % 3 == 0 { &mut expected.1 } else { &mut expected.0 }.push(seq);
+    }
+    assert_eq!((owners_seqs(&store, a), owners_seqs(&store, b)), expected.clone());
+    let indexed: i64 = store.conn().unwrap().query_row("SELECT count(*) FROM audit_owners", [], |r| r.get(0)).unwrap();
+    assert_eq!(indexed, 128, "two batches indexed, the tail not");
+    // Newest first with a limit, and the other filters beside the owner's.
+    let query = crate::audit::AuditQuery { owner: Some(b), limit: 3, ..Default::default() };
+    let newest: Vec<u64> = store.audit_events(&query).unwrap().iter().map(|row| row.seq).collect();
+    assert_eq!(newest, expected.1[expected.1.len() - 3..]);
+    let query = crate::audit::AuditQuery { owner: Some(a), target: Some("token:4".into()), limit: 9, ..Default::default() };
+    assert_eq!(store.audit_events(&query).unwrap().len(), 1);
+
+    // A prune drops what it removed from the index too (the prune event has no owner).
+    store.prune_audit(at(100), &crate::audit::AuditEvent::by_operator(crate::audit::PRUNE_ACTION, "audit")).unwrap();
+    let kept = |seqs: &Vec<u64>| seqs.iter().copied().filter(|seq| *seq >= 100).collect::<Vec<_>>();
+    assert_eq!((owners_seqs(&store, a), owners_seqs(&store, b)), (kept(&expected.0), kept(&expected.1)));
+
+    // A copy into a new store indexes what it brought.
+    let copy = SqliteStore::open(&dir.path().join("copy.db")).unwrap();
+    copy.import(&store.export().unwrap(), false, &audit()).unwrap();
+    assert_eq!((owners_seqs(&copy, a), owners_seqs(&copy, b)), (kept(&expected.0), kept(&expected.1)));
+}
+
+#[test]
+fn token_ids_are_never_handed_out_again() {
+    let (_dir, store) = store();
+    let owner = store.add_principal("ci", at(1), &[], &audit()).unwrap();
+    let new = || new_token(owner.id, &Secret::generate().unwrap());
+    let first = store.insert_token(&new(), &audit()).unwrap();
+    let second = store.insert_token(&new(), &audit()).unwrap();
+    assert!(store.delete_token(second, &audit()).unwrap());
+    let third = store.insert_token(&new(), &audit()).unwrap();
+    assert!(first < second && second < third, "{first} {second} {third}");
+}
+
+#[test]
+fn a_store_from_before_the_token_counter_keeps_its_tokens_and_never_reuses_an_id() {
+    // A store as schema 11 left it: token 3 was the newest and was deleted.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        let conn = Connection::open(&path).unwrap();
+        for sql in &crate::store::migrations::MIGRATIONS[..11] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 11).unwrap();
+        conn.execute("INSERT INTO principals (id, name, created_at) VALUES (1, 'ci', 0)", []).unwrap();
+        for id in 1..=3u8 {
+            conn.execute(
+                "INSERT INTO tokens (owner_id, name, secret_sha256, hint, grants, created_at) \
+                 VALUES (1, 'ci', ?1, 'tks_...', '{\"kind\":\"scopes\",\"items\":[\"artifact\"]}', 0)",
+                [vec![id; 32]],
+            )
+            .unwrap();
+        }
+        conn.execute("DELETE FROM tokens WHERE id = 3", []).unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let kept = store.token_by_hash(&SecretHash([2; 32])).unwrap().unwrap();
+    assert_eq!(kept.id, crate::ids::TokenId::new(2));
+    let next = store.insert_token(&new_token(PrincipalId::new(1), &Secret::generate().unwrap()), &audit()).unwrap();
+    assert_eq!(next, crate::ids::TokenId::new(4), "id 3 is never handed out again");
+    // The triggers came back with the table: a change moves the counter and the feed.
+    let before = store.changes_since(0, 10).unwrap().cursor;
+    assert!(store.delete_token(next, &audit()).unwrap());
+    assert!(store.changes_since(0, 10).unwrap().cursor > before);
+}

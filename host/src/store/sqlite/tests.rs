@@ -217,7 +217,8 @@ fn an_owners_events_are_found_indexed_or_not_after_a_prune_and_in_a_copy() {
     let query = crate::audit::AuditQuery { owner: Some(b), limit: 3, ..Default::default() };
     let newest: Vec<u64> = store.audit_events(&query).unwrap().iter().map(|row| row.seq).collect();
     assert_eq!(newest, expected.1[expected.1.len() - 3..]);
-    let query = crate::audit::AuditQuery { owner: Some(a), target: Some("token:4".into()), limit: 9, ..Default::default() };
+    let query =
+        crate::audit::AuditQuery { owner: Some(a), target: Some("token:4".into()), limit: 9, ..Default::default() };
     assert_eq!(store.audit_events(&query).unwrap().len(), 1);
 
     // A prune drops what it removed from the index too (the prune event has no owner).

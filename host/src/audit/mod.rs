@@ -5,9 +5,11 @@
 mod chain;
 mod event;
 mod query;
+mod refusals;
 mod verify;
 
 pub use chain::{ChainHash, GENESIS, around_seq, link, parse_anchor, seal};
 pub use event::{AuditActor, AuditEvent, AuditQuery, AuditRecord, AuditRow, Client, PRUNE_ACTION};
 pub use query::{AuditFilter, DEFAULT_LIMIT, MAX_LIMIT};
+pub use refusals::{Refusal, RefusalBudget};
 pub use verify::{Broken, Verified, Walk};

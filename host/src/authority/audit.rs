@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::ceiling::{Actor, Ceiling};
 use super::{Authority, LifecycleError};
 use crate::audit::{
-    AuditActor, AuditEvent, AuditQuery, AuditRow, Broken, ChainHash, Client, PRUNE_ACTION, Verified, Walk,
+    AuditActor, AuditEvent, AuditQuery, AuditRow, Broken, ChainHash, Client, PRUNE_ACTION, Refusal, Verified, Walk,
 };
 use crate::store::{PrincipalId, Store, StoreError, TokenRecord};
 use crate::time::UnixTime;
@@ -157,7 +157,7 @@ impl Authority {
         {
             let mut event = self.event(by, None, action, target).refused(&code);
             event.owner = owner;
-            self.record_event(&event);
+            self.record_refusal(event);
         }
         result
     }
@@ -182,6 +182,33 @@ impl Authority {
             .with_client(client)
             .with_change(None, Some(json!({"action": action})))
             .refused(code);
+        self.record_refusal(event);
+    }
+
+    /// Appends a refused attempt within its actor's budget
+    /// (`audit.refusals_per_minute`); past it the attempt is counted, and the
+    /// actor's next recorded refusal carries `unrecorded_refusals` in `after`.
+    fn record_refusal(&self, mut event: AuditEvent) {
+        match self.refusals.admit(&event.actor.label()) {
+            Refusal::Record { unrecorded: 0 } => {}
+            Refusal::Record { unrecorded } => {
+                let mut after = match event.after.take() {
+                    Some(Value::Object(fields)) => fields,
+                    _ => serde_json::Map::new(),
+                };
+                after.insert("unrecorded_refusals".into(), json!(unrecorded));
+                event.after = Some(Value::Object(after));
+            }
+            Refusal::Count { first } => {
+                if first {
+                    tracing::warn!(
+                        actor = %event.actor.label(),
+                        "refused attempts past audit.refusals_per_minute are counted, not recorded, until the budget refills"
+                    );
+                }
+                return;
+            }
+        }
         self.record_event(&event);
     }
 

@@ -62,6 +62,8 @@ pub struct Authority {
     fleet_wake: Arc<tokio::sync::Notify>,
     /// What audit events name as the host that wrote them.
     host: String,
+    /// Each actor's budget of recorded refusals (`audit.refusals_per_minute`).
+    refusals: crate::audit::RefusalBudget,
 }
 
 impl Authority {
@@ -69,6 +71,7 @@ impl Authority {
     pub fn new(store: Arc<dyn Store>, module: Arc<PolicyModule>, config: Config, clock: Arc<dyn Clock>) -> Authority {
         let policy = PolicySlot::new(module, GateOptions::of(&config.policy, clock.now()), config.policy.evaluators());
         let config_cache = config.cache.clone();
+        let refusals_per_minute = config.audit.refusals_per_minute;
         Authority {
             store,
             policy,
@@ -81,6 +84,7 @@ impl Authority {
             reads: single_flight::SingleFlight::default(),
             fleet_wake: Arc::new(tokio::sync::Notify::new()),
             host: rustix::system::uname().nodename().to_string_lossy().into_owned(),
+            refusals: crate::audit::RefusalBudget::per_minute(refusals_per_minute),
         }
     }
 

@@ -2,6 +2,7 @@
 //! (each prune leaves an event recording where the removed prefix ended, so
 //! the rest still verifies); the trail itself cannot be turned off.
 
+use std::num::NonZeroU32;
 use std::time::Duration;
 
 use anyhow::{Result, bail};
@@ -19,11 +20,18 @@ pub struct AuditConfig {
     /// How often a serving host prunes (default hourly).
     #[serde(deserialize_with = "duration")]
     pub prune_every: Duration,
+    /// How many refused attempts one actor may have recorded a minute (default
+    /// 60); past it they are counted, and its next recorded refusal says how many.
+    pub refusals_per_minute: NonZeroU32,
 }
 
 impl Default for AuditConfig {
     fn default() -> Self {
-        AuditConfig { retain: Duration::from_secs(365 * 86_400), prune_every: Duration::from_secs(3600) }
+        AuditConfig {
+            retain: Duration::from_secs(365 * 86_400),
+            prune_every: Duration::from_secs(3600),
+            refusals_per_minute: NonZeroU32::new(60).unwrap_or(NonZeroU32::MIN),
+        }
     }
 }
 

@@ -54,8 +54,23 @@ pub fn build_component_with(build: &PolicyBuild<'_>, file_name: &str) -> Result<
 pub fn script_build() -> Result<PolicyBuild<'static>> {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?);
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
-    let target_dir = outer_target_dir(&out_dir).unwrap_or_else(|| out_dir.clone()).join("policy-wasm");
-    Ok(PolicyBuild { dir: workspace_root(&manifest_dir)?, target_dir, ..PolicyBuild::default() })
+    let dir = workspace_root(&manifest_dir)?;
+    let target_dir = nested_target_dir(&outer_target_dir(&out_dir).unwrap_or_else(|| out_dir.clone()), &dir);
+    Ok(PolicyBuild { dir, target_dir, ..PolicyBuild::default() })
+}
+
+/// Where the wasm builds go: `policy-wasm` in the workspace's own target
+/// directory. A target directory shared with other checkouts (`CARGO_TARGET_DIR`)
+/// gets one per checkout: cargo's uplifted artifacts (`tokenscope_policy.wasm`)
+/// have one name in a target directory, so checkouts sharing one would embed
+/// each other's policy.
+fn nested_target_dir(outer: &Path, workspace: &Path) -> PathBuf {
+    if outer == workspace.join("target") {
+        return outer.join("policy-wasm");
+    }
+    let checkout: String =
+        workspace.to_string_lossy().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    outer.join(format!("policy-wasm{checkout}"))
 }
 
 /// Compiles `build.package` for wasm32, wraps it into a component and embeds its

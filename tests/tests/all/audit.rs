@@ -435,3 +435,33 @@ fn tail_follows_new_events_export_writes_json_lines_and_a_copy_keeps_the_chain()
     let last = copied.audit_rows(verified.last.unwrap() - 1, 1).unwrap();
     assert_eq!(last[0].action, "store.copy");
 }
+
+#[test]
+fn a_flood_of_refused_attempts_is_recorded_within_each_actors_budget() {
+    let server = Server::start("[audit]\nrefusals_per_minute = 5\n").unwrap();
+    let weak = server.issue("gina", "channel/main=write", &["--scope", "artifact:download"]).unwrap();
+    let narrow = server.issue("carol", "channel/main=write", &["--scope", "user.token:edit"]).unwrap();
+    let plain = json!({"name": "x", "scopes": ["artifact:download"]});
+    for _ in 0..40 {
+        let refused = server.api("POST", "/api/account/tokens", &weak, Some(plain.clone()));
+        assert_eq!(refused.status, 403, "every attempt is refused, recorded or not: {}", refused.body);
+    }
+    // Another actor has a budget of its own.
+    let escalating = json!({"name": "wide", "scopes": ["system.policy:edit"]});
+    assert_eq!(server.api("POST", "/api/account/tokens", &narrow, Some(escalating)).status, 403);
+    let trail = server.api("GET", "/api/system/audit?action=access.denied&limit=1000", &server.admin_secret, None);
+    assert_eq!(trail.status, 200, "{}", trail.body);
+    let denied = trail.json()["events"].as_array().unwrap().clone();
+    assert_eq!(denied.len(), 5, "gina's five, the rest counted: {denied:#?}");
+    let escalations = server.api("GET", "/api/system/audit?action=token.create&limit=1000", &server.admin_secret, None);
+    let refused: Vec<_> = escalations.json()["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["refused"] == "escalation")
+        .cloned()
+        .collect();
+    assert_eq!(refused.len(), 1, "carol's refusal is recorded: {refused:#?}");
+    let verified = server.cli().args(["audit", "verify"]).output().unwrap();
+    assert!(verified.status.success(), "{}", String::from_utf8_lossy(&verified.stdout));
+}

@@ -211,3 +211,18 @@ fn outer_target_dir(out_dir: &Path) -> Option<PathBuf> {
     let build = out_dir.ancestors().find(|p| p.file_name().is_some_and(|n| n == "build"))?;
     Some(build.parent()?.parent()?.to_path_buf())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checkouts_sharing_a_target_directory_build_their_wasm_apart() {
+        let own = nested_target_dir(Path::new("/src/a/target"), Path::new("/src/a"));
+        assert_eq!(own, Path::new("/src/a/target/policy-wasm"));
+        let shared = Path::new("/cache/target");
+        let (a, b) = (nested_target_dir(shared, Path::new("/src/a")), nested_target_dir(shared, Path::new("/src/b")));
+        assert_ne!(a, b);
+        assert!(a.starts_with(shared) && b.starts_with(shared), "{a:?} {b:?}");
+    }
+}

@@ -30,7 +30,7 @@ fn bench_swap(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let runtime = Runtime::new().unwrap().with_cache(dir.path());
     let module = PolicyModule::embedded(&runtime, Limits::default()).unwrap();
-    let slot = PolicySlot::new(module, GateOptions { require_vectors: true, now: NOW }, 2);
+    let slot = PolicySlot::new(module, GateOptions { require_vectors: true, now: NOW, trust: tokenscope::gate::Trust::Anyone }, 2);
     let mut group = c.benchmark_group("swap");
     group.measurement_time(Duration::from_secs(10));
 

@@ -11,6 +11,7 @@
 //! `tests/tests/all/layering.rs` fails on a cycle):
 //! - [`contract`]: the WIT contract's types, wire names and versions.
 //! - [`verdict`], [`grant_text`], [`time`], [`secret`]: decisions, grant text, `UnixTime`, secrets.
+//! - [`signing`]: WebAssembly signatures on policy modules and the keys a host trusts.
 //! - [`runtime`]: the wasmtime engine, policy modules, instances and evaluators.
 //! - [`audit`]: the audit trail's events, their hash chain and its verification.
 //! - [`store`]: the `Store` trait, `StoreError`, the SQLite backend and the
@@ -47,6 +48,7 @@ mod periodic;
 pub mod runtime;
 pub mod secret;
 pub mod server;
+pub mod signing;
 pub mod store;
 pub mod swap;
 pub mod time;

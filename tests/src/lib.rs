@@ -21,6 +21,7 @@ pub mod routes;
 pub mod scanners;
 pub mod schemathesis;
 pub mod server;
+pub mod signing;
 pub mod tcp_proxy;
 pub mod tokens;
 pub mod tool_install;

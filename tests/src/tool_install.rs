@@ -1,6 +1,6 @@
 //! Installing the tools tests run from their registries into `target/`, once:
-//! a Python package into its own virtualenv (pip), or an npm package under its
-//! own prefix. Tests that need one tool run in parallel: one installs it, the
+//! a Python package into its own virtualenv (pip), an npm package under its
+//! own prefix, or a Rust crate's binary under its own root (cargo install). Tests that need one tool run in parallel: one installs it, the
 //! others wait.
 
 use std::path::PathBuf;
@@ -10,6 +10,8 @@ use std::sync::Mutex;
 use anyhow::{Context, Result, bail};
 
 static INSTALLING: Mutex<()> = Mutex::new(());
+/// Apart from pip and npm: a cargo build takes minutes and need not hold them up.
+static BUILDING: Mutex<()> = Mutex::new(());
 
 /// `target/<dir>/bin/<command>` from `requirement` (`name==version`), in a
 /// virtualenv made when missing (needs `python3` with `venv`).
@@ -55,4 +57,25 @@ pub fn npm_prefix(dir: &str, package: &str, command: &str) -> Result<PathBuf> {
         bail!("`npm install {package}` failed ({status})");
     }
     Ok(home)
+}
+
+/// `target/<dir>/bin/<command>` from the crate `name` at `version`, built with
+/// `cargo install --locked` when missing (its own lock file, its own target dir).
+pub fn cargo_root(dir: &str, name: &str, version: &str, command: &str) -> Result<PathBuf> {
+    let _building = BUILDING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let root = crate::binary::target_dir()?.join(dir);
+    let bin = root.join("bin").join(command);
+    if bin.is_file() {
+        return Ok(bin);
+    }
+    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["install", "--quiet", "--locked", name, "--version", version, "--root"])
+        .arg(&root)
+        .env_remove("CARGO_TARGET_DIR")
+        .status()
+        .context("failed to run cargo install")?;
+    if !status.success() || !bin.is_file() {
+        bail!("`cargo install {name} --version {version}` failed ({status})");
+    }
+    Ok(bin)
 }

@@ -137,7 +137,9 @@ impl Authority {
     }
 
     fn record_swap(&self, event: &AuditEvent, source: &str, change: SwapEvent<'_>) -> Result<(), String> {
-        let module = |m: &ModuleSummary| serde_json::json!({"sha256": m.sha256, "name": m.name, "version": m.version});
+        let module = |m: &ModuleSummary| {
+            serde_json::json!({"sha256": m.sha256, "name": m.name, "version": m.version, "signer": m.signature.label()})
+        };
         match change {
             SwapEvent::Swapping { from, to } => {
                 let mut after = module(to);
@@ -149,7 +151,8 @@ impl Authority {
             }
             SwapEvent::Refused { report } => {
                 let after = serde_json::json!({"sha256": report.sha256, "source": source, "reasons": report.reasons()});
-                self.record_event(&event.clone().refused("gate-refused").with_change(None, Some(after)));
+                let code = report.signature_refusal.as_ref().map_or("gate-refused", |r| r.code.as_str());
+                self.record_event(&event.clone().refused(code).with_change(None, Some(after)));
                 Ok(())
             }
         }

@@ -164,6 +164,7 @@ impl Authority {
                 policy_name: &info.name,
                 policy_version: &info.version,
                 policy_sha256: module.sha256(),
+                policy_signer: module.signature().label(),
                 latency_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
             });
         }

@@ -60,7 +60,7 @@ impl StoreArgs {
         let runtime = runtime(&config.policy)?;
         let limits = config.policy.limits();
         let module = match &config.policy.file {
-            Some(path) => PolicyModule::from_file(&runtime, path, limits)?,
+            Some(path) => trusted_file(&runtime, path, &config.policy)?,
             None => PolicyModule::embedded(&runtime, limits)?,
         };
         Ok(Authority::new(store, module, config, Arc::new(SystemClock)))
@@ -120,6 +120,16 @@ pub(crate) fn module_arg(runtime: &Runtime, path: &Path, config: &PolicyConfig) 
     PolicyModule::from_file(runtime, path, config.limits())
 }
 
+/// The module in `path`, when `[policy.trust]` admits its signature (a command
+/// that decides with the configured module runs only what `serve` would).
+fn trusted_file(runtime: &Runtime, path: &Path, config: &PolicyConfig) -> Result<Arc<PolicyModule>> {
+    let bytes = std::fs::read(path).with_context(|| format!("failed to read policy file `{}`", path.display()))?;
+    let signature = crate::gate::Trust::of(config)
+        .signature(&bytes)
+        .map_err(|refusal| anyhow::Error::new(refusal).context(format!("policy module `{}` is refused", path.display())))?;
+    PolicyModule::from_bytes_signed(runtime, &bytes, &path.display().to_string(), config.limits(), signature)
+}
+
 /// The module in `path`, once it passed the gate.
 fn gated(runtime: &Runtime, path: &Path, config: &Config) -> Result<Arc<PolicyModule>> {
     let bytes = std::fs::read(path).with_context(|| format!("failed to read policy file `{}`", path.display()))?;
@@ -131,6 +141,10 @@ pub(crate) fn gated_bytes(runtime: &Runtime, bytes: &[u8], source: &str, config:
     let options = crate::gate::GateOptions::of(&config.policy, crate::time::UnixTime::now());
     match admit(runtime, bytes, source, config.policy.limits(), &options, None) {
         (Some(module), _) => Ok(module),
-        (None, report) => bail!("policy module `{source}` failed the gate: {}", report.reasons()),
+        (None, report) => match report.signature_refusal {
+            // Its own exit code (1), as `policy verify` gives.
+            Some(refusal) => Err(anyhow::Error::new(refusal).context(format!("policy module `{source}` is refused"))),
+            None => bail!("policy module `{source}` failed the gate: {}", report.reasons()),
+        },
     }
 }

@@ -75,18 +75,19 @@ fn print_status(status: &Status) {
         None => println!("desired: none (each host runs its configured module)"),
     }
     println!(
-        "{:<40} {:<22} {:<8} {:>8} {:<14} {:<8} {:>7}  refused",
-        "host", "listen", "version", "age ms", "active", "matches", "lag ms"
+        "{:<40} {:<22} {:<8} {:>8} {:<14} {:<26} {:<8} {:>7}  refused",
+        "host", "listen", "version", "age ms", "active", "signer", "matches", "lag ms"
     );
     for h in &status.hosts {
         let b = &h.host.beat;
         println!(
-            "{:<40} {:<22} {:<8} {:>8} {:<14} {:<8} {:>7}  {}",
+            "{:<40} {:<22} {:<8} {:>8} {:<14} {:<26} {:<8} {:>7}  {}",
             b.id,
             b.listen,
             b.version,
             h.host.heartbeat_age_ms,
             b.active_sha256.get(..12).unwrap_or(&b.active_sha256),
+            if b.active_signer.is_empty() { "-" } else { &b.active_signer },
             if h.matches_desired { "yes" } else { "NO" },
             b.invalidation_lag_ms.map_or_else(|| "-".to_owned(), |l| l.to_string()),
             b.refused.as_deref().unwrap_or(if b.listening { "" } else { "(not listening for changes)" }),

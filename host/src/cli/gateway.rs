@@ -14,10 +14,8 @@ use clap::{Args, Subcommand};
 
 use super::context::{EMBEDDED, StoreArgs, runtime};
 use crate::config::{Config, origin};
-use crate::gate::{GateOptions, admit};
 use crate::gateway_build::build;
 use crate::runtime::{DEFAULT_POLICY, DEFAULT_POLICY_SOURCE};
-use crate::time::UnixTime;
 use tokenscope_wasm_gateway::{GatewaySettings, Mode, PolicyLabel};
 
 #[derive(Subcommand, Debug)]
@@ -65,11 +63,7 @@ fn policy_bytes(config: &Config, arg: Option<&Path>) -> Result<(Vec<u8>, String)
 
 fn build_gateway(config: &Config, args: &BuildArgs) -> Result<ExitCode> {
     let (policy, source) = policy_bytes(config, args.policy.as_deref())?;
-    let options = GateOptions::of(&config.policy, UnixTime::now());
-    let module = match admit(&runtime(&config.policy)?, &policy, &source, config.policy.limits(), &options, None) {
-        (Some(module), _) => module,
-        (None, report) => bail!("policy module `{source}` failed the gate: {}", report.reasons()),
-    };
+    let module = super::context::gated_bytes(&runtime(&config.policy)?, &policy, &source, config)?;
     let gateway = &config.gateway;
     let mode = match args.mode.as_deref() {
         Some("filter") => Mode::Filter,

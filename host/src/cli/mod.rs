@@ -17,6 +17,7 @@ mod policy;
 mod policy_author;
 mod policy_diff;
 mod policy_remote;
+mod policy_signing;
 mod policy_vectors;
 mod principal;
 mod serve;
@@ -149,6 +150,11 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) if err.chain().any(|e| e.is::<crate::signing::SignatureRefusal>()) => {
+            // A module refused for its signature is an answer (exit 1), like `policy verify`'s.
+            eprintln!("tokenscope: {err:#}");
+            ExitCode::from(1)
+        }
         Err(err) => {
             eprintln!("tokenscope: {err:#}");
             ExitCode::from(EXIT_ERROR)

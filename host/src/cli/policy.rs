@@ -39,8 +39,12 @@ pub(crate) enum PolicyCommand {
     Publish(super::fleet::PublishArgs),
     /// Start a policy of your own: a copy of the default policy in a new crate
     New(NewArgs),
-    /// Build a policy crate into a component with its vectors embedded
+    /// Build a policy crate into a component with its vectors embedded (and signed, with --sign)
     Build(BuildArgs),
+    /// Sign a module with an Ed25519 private key (WebAssembly signatures, as wasmsign2 reads them)
+    Sign(super::policy_signing::SignArgs),
+    /// Verify a module's signature against public keys (exit 0 verified, 1 not, naming why)
+    Verify(super::policy_signing::VerifyArgs),
 }
 
 #[derive(Args, Debug)]
@@ -50,6 +54,9 @@ pub(crate) struct InspectArgs {
     /// Print the report as JSON
     #[arg(long)]
     json: bool,
+    /// Public keys to check its signatures against (default: the config's `[policy.trust]`)
+    #[arg(long, value_name = "PUBLIC_KEY")]
+    key: Vec<PathBuf>,
 }
 
 #[derive(Serialize)]
@@ -74,13 +81,15 @@ struct Report {
     /// The gate's verdict, check by check.
     #[serde(skip_serializing_if = "Option::is_none")]
     gate: Option<crate::gate::GateReport>,
+    /// Each signature it carries and which configured key verifies it.
+    signatures: Signatures,
     #[serde(flatten)]
     interface: Interface,
 }
 
 pub(crate) fn run(store: &StoreArgs, command: &PolicyCommand) -> Result<ExitCode> {
     match command {
-        PolicyCommand::Inspect(args) => inspect(args),
+        PolicyCommand::Inspect(args) => inspect(store, args),
         PolicyCommand::Test(args) => super::policy_vectors::run(args),
         PolicyCommand::Diff(args) => super::policy_diff::run(args),
         PolicyCommand::Load(args) => super::policy_remote::run(store, &Call::Load(args)),
@@ -89,10 +98,20 @@ pub(crate) fn run(store: &StoreArgs, command: &PolicyCommand) -> Result<ExitCode
         PolicyCommand::Publish(args) => super::fleet::publish(store, args),
         PolicyCommand::New(args) => super::policy_author::new(args),
         PolicyCommand::Build(args) => super::policy_author::build(args),
+        PolicyCommand::Sign(args) => super::policy_signing::sign(args),
+        PolicyCommand::Verify(args) => super::policy_signing::verify(args),
     }
 }
 
-fn inspect(args: &InspectArgs) -> Result<ExitCode> {
+/// The signatures `inspect` found, or why none can be read.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Signatures {
+    Read(Vec<crate::signing::SignatureSeen>),
+    Unreadable { problem: String },
+}
+
+fn inspect(store: &StoreArgs, args: &InspectArgs) -> Result<ExitCode> {
     let (bytes, source) = match &args.file {
         Some(path) => (
             std::fs::read(path).with_context(|| format!("failed to read policy file `{}`", path.display()))?,
@@ -100,7 +119,18 @@ fn inspect(args: &InspectArgs) -> Result<ExitCode> {
         ),
         None => (DEFAULT_POLICY.to_vec(), DEFAULT_POLICY_SOURCE.to_owned()),
     };
-    let config = PolicyConfig::default();
+    let mut config = PolicyConfig::default();
+    config.trust = if args.key.is_empty() {
+        store.config()?.policy.trust
+    } else {
+        let keys = crate::signing::TrustedKeys::load(&args.key)?;
+        Some(crate::config::TrustTable { keys: args.key.clone(), loaded: Some(std::sync::Arc::new(keys)) })
+    };
+    let trusted = config.trust.as_ref().and_then(|t| t.loaded.clone());
+    let signatures = match crate::signing::signatures(&bytes, trusted.as_deref()) {
+        Ok(seen) => Signatures::Read(seen),
+        Err(refusal) => Signatures::Unreadable { problem: refusal.to_string() },
+    };
     let runtime = super::context::runtime(&config)?;
     let interface = Interface::of_bytes(runtime.engine(), &bytes)
         .with_context(|| format!("`{source}` is not a WebAssembly component"))?;
@@ -133,6 +163,7 @@ fn inspect(args: &InspectArgs) -> Result<ExitCode> {
             catalog_actions: Some(module.catalog().len()),
             vectors,
             gate: Some(gate),
+            signatures,
             interface,
         },
         Err(err) => Report {
@@ -147,6 +178,7 @@ fn inspect(args: &InspectArgs) -> Result<ExitCode> {
             catalog_actions: None,
             vectors,
             gate: Some(gate),
+            signatures,
             interface,
         },
     };
@@ -171,6 +203,20 @@ fn print_text(out: &mut impl Write, r: &Report) -> Result<()> {
     match r.vectors {
         Some(n) => writeln!(out, "vectors:     {n} cases embedded")?,
         None => writeln!(out, "vectors:     none embedded")?,
+    }
+    match &r.signatures {
+        Signatures::Read(seen) if seen.is_empty() => writeln!(out, "signatures: none")?,
+        Signatures::Read(seen) => {
+            writeln!(out, "signatures:")?;
+            for s in seen {
+                let key = s.key_id.as_deref().unwrap_or("(no key id)");
+                match &s.verified_by {
+                    Some(path) => writeln!(out, "  key {key}: verified by `{path}`")?,
+                    None => writeln!(out, "  key {key}: not verified by any configured key")?,
+                }
+            }
+        }
+        Signatures::Unreadable { problem } => writeln!(out, "signatures: {problem}")?,
     }
     if let Some(gate) = &r.gate {
         writeln!(

@@ -35,6 +35,9 @@ pub(crate) struct BuildArgs {
     /// The vectors to embed (default: DIR/vectors.toml)
     #[arg(long, value_name = "FILE")]
     vectors: Option<PathBuf>,
+    /// Sign the component with this Ed25519 private key (PEM, DER, OpenSSH or wasmsign2's raw form)
+    #[arg(long, value_name = "PRIVATE_KEY")]
+    sign: Option<PathBuf>,
 }
 
 pub(crate) fn new(args: &NewArgs) -> Result<ExitCode> {
@@ -130,10 +133,18 @@ pub(crate) fn build(args: &BuildArgs) -> Result<ExitCode> {
         target_dir: dir.join("target"),
         ..tokenscope_wasm_build::PolicyBuild::default()
     };
-    let bytes = tokenscope_wasm_build::component_bytes(&build)?;
+    // The key is read before the build, so a wrong path fails at once.
+    let key = args.sign.as_deref().map(crate::signing::SigningKey::read).transpose()?;
+    let mut bytes = tokenscope_wasm_build::component_bytes(&build)?;
+    if let Some(key) = &key {
+        bytes = crate::signing::sign(&bytes, key).context("the built component cannot be signed")?;
+    }
     let output = args.output.clone().unwrap_or_else(|| args.dir.join(format!("{package}.wasm")));
     std::fs::write(&output, &bytes).with_context(|| format!("failed to write `{}`", output.display()))?;
     println!("built `{}`: {} bytes, sha256:{}", output.display(), bytes.len(), sha256_hex(&bytes));
+    if let Some(key) = &key {
+        println!("  signed by key {}", key.id());
+    }
     match &vectors {
         Some(path) => println!("  vectors embedded from `{}`", path.display()),
         None => println!("  no vectors embedded: the gate refuses it unless `policy.require_vectors = false`"),

@@ -90,7 +90,19 @@ fn text(value: &Value) -> &str {
 
 fn module(value: &Value) -> String {
     let sha = text(at(value, "/sha256"));
-    format!("{} {} (sha256:{})", text(at(value, "/name")), text(at(value, "/version")), sha.get(..12).unwrap_or(sha))
+    let signers: Vec<&str> = at(value, "/signers").as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let signed = match text(at(value, "/signature")) {
+        "verified" => format!("signed by {}", signers.join(", ")),
+        "not-checked" if !signers.is_empty() => format!("signature of {} not checked", signers.join(", ")),
+        "" => "signature unknown".to_owned(),
+        other => other.to_owned(),
+    };
+    format!(
+        "{} {} (sha256:{}, {signed})",
+        text(at(value, "/name")),
+        text(at(value, "/version")),
+        sha.get(..12).unwrap_or(sha)
+    )
 }
 
 fn print_text(out: &mut impl Write, status: u16, body: &Value) -> Result<()> {
@@ -113,7 +125,10 @@ fn print_text(out: &mut impl Write, status: u16, body: &Value) -> Result<()> {
         }
         "no-previous" => writeln!(out, "no earlier module; {} stays active", module(at(outcome, "/active")))?,
         "refused" => {
-            writeln!(out, "refused by the gate; {} stays active", module(at(outcome, "/active")))?;
+            match body.get("code").and_then(Value::as_str).filter(|c| *c != "gate-refused") {
+                Some(code) => writeln!(out, "refused ({code}); {} stays active", module(at(outcome, "/active")))?,
+                None => writeln!(out, "refused by the gate; {} stays active", module(at(outcome, "/active")))?,
+            }
             for check in at(outcome, "/report/checks").as_array().into_iter().flatten() {
                 let mark = if at(check, "/passed").as_bool() == Some(true) { "ok  " } else { "FAIL" };
                 writeln!(out, "  {mark} {}: {}", text(at(check, "/name")), text(at(check, "/summary")))?;

@@ -77,7 +77,11 @@ impl Config {
     pub fn from_file(path: &Path) -> Result<Config> {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("failed to read config `{}`", path.display()))?;
-        toml::from_str(&text).with_context(|| format!("config `{}` is not valid", path.display()))
+        let mut config: Config =
+            toml::from_str(&text).with_context(|| format!("config `{}` is not valid", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new(""));
+        config.policy.load_trust(base).with_context(|| format!("config `{}` is not valid", path.display()))?;
+        Ok(config)
     }
 
     /// Environment overrides for the expiry notifier, Go-style durations.
@@ -101,6 +105,11 @@ impl Config {
         self.oidc.validate()?;
         self.leaks.validate()?;
         self.audit.validate()?;
+        if let Some(trust) = &self.policy.trust
+            && trust.keys.is_empty()
+        {
+            bail!("policy.trust names no keys: a trust table that trusts no key would refuse every module (remove the table to run unsigned modules)");
+        }
         if self.tokens.default_ttl > self.tokens.max_ttl {
             bail!("tokens.default_ttl is longer than tokens.max_ttl");
         }

@@ -34,7 +34,7 @@ pub use load::{Config, DEFAULT_CONFIG_FILE};
 pub use log::{DecisionLog, LogConfig, LogFormat};
 pub use notifier::NotifierConfig;
 pub use oidc::{IssuerConfig, OidcConfig, RuleConfig, claim_pattern};
-pub use policy::PolicyConfig;
+pub use policy::{PolicyConfig, TrustTable};
 pub use record::RecordConfig;
 pub use roles::RoleConfig;
 pub use server::{ServerConfig, public_origin};

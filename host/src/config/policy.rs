@@ -1,12 +1,15 @@
 //! `[policy]`: which module decides, its limits, and how modules are swapped and cached.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::{Context, Result};
 use serde::Deserialize;
 
 use super::duration::duration;
 use crate::runtime::Limits;
+use crate::signing::TrustedKeys;
 
 /// Which policy module decides, its limits, and how modules are swapped and cached.
 #[derive(Clone, Debug, Deserialize)]
@@ -36,6 +39,19 @@ pub struct PolicyConfig {
     pub shadow: Option<PathBuf>,
     /// The largest module `POST /api/system/policy` accepts, in bytes.
     pub max_module_bytes: usize,
+    /// `[policy.trust]`: when present, only modules signed by one of its keys go live or run.
+    pub trust: Option<TrustTable>,
+}
+
+/// `[policy.trust]`: the public keys whose signatures admit a policy module.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustTable {
+    /// Public key files (PEM, DER, OpenSSH or wasmsign2's raw form), relative to the config file.
+    pub keys: Vec<PathBuf>,
+    /// The keys, once `Config::from_file` has read them.
+    #[serde(skip)]
+    pub loaded: Option<Arc<TrustedKeys>>,
 }
 
 impl Default for PolicyConfig {
@@ -53,6 +69,7 @@ impl Default for PolicyConfig {
             cache_dir: None,
             shadow: None,
             max_module_bytes: 16 << 20,
+            trust: None,
         }
     }
 }
@@ -69,6 +86,21 @@ impl PolicyConfig {
             0 => std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
             n => n,
         }
+    }
+
+    /// Reads the keys of `[policy.trust]`, each path taken relative to `base` (the
+    /// config file's folder): a key that cannot be read, or a table with none,
+    /// stops the config from loading.
+    pub fn load_trust(&mut self, base: &Path) -> Result<()> {
+        if let Some(table) = &mut self.trust {
+            for key in &mut table.keys {
+                if key.is_relative() {
+                    *key = base.join(&*key);
+                }
+            }
+            table.loaded = Some(Arc::new(TrustedKeys::load(&table.keys).context("[policy.trust]")?));
+        }
+        Ok(())
     }
 
     /// The module cache directory, if caching is on and one can be named.

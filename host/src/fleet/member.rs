@@ -229,6 +229,7 @@ impl Member {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             started_at: self.started_at,
             active_sha256: self.authority.module().sha256().to_owned(),
+            active_signer: self.authority.module().signature().label().to_owned(),
             refused,
             invalidation_lag_ms: lag,
             listening,

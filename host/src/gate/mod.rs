@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::config::PolicyConfig;
-use crate::runtime::{Limits, PolicyModule, Runtime, sha256_hex};
+use crate::runtime::{DEFAULT_POLICY, Limits, PolicyModule, Runtime, sha256_hex};
+use crate::signing::{Signature, SignatureCode, SignatureRefusal, TrustedKeys};
 use crate::time::UnixTime;
 use crate::vectors::{CaseResult, Vectors, run_vectors};
 
@@ -27,12 +28,51 @@ pub struct GateOptions {
     pub require_vectors: bool,
     /// The time of requests that name none (vectors usually fix their own).
     pub now: UnixTime,
+    /// Whose signature a module needs.
+    pub trust: Trust,
+}
+
+/// Whose signature a module needs to pass the gate.
+#[derive(Clone, Debug)]
+pub enum Trust {
+    /// None (no `[policy.trust]`): signatures are shown, not required.
+    Anyone,
+    /// A valid signature by one of these keys.
+    Keys(Arc<TrustedKeys>),
+    /// `[policy.trust]` is configured but its keys were never read: every module is refused.
+    Unread,
+}
+
+impl Trust {
+    /// What `config`'s `[policy.trust]` requires.
+    pub fn of(config: &PolicyConfig) -> Trust {
+        match &config.trust {
+            None => Trust::Anyone,
+            Some(table) => table.loaded.clone().map_or(Trust::Unread, Trust::Keys),
+        }
+    }
+
+    /// The signature of `bytes` as this trust sees it, or why it is refused. The
+    /// default policy embedded in the binary is admitted as `embedded`.
+    pub fn signature(&self, bytes: &[u8]) -> Result<Signature, SignatureRefusal> {
+        if bytes == DEFAULT_POLICY {
+            return Ok(Signature::Embedded);
+        }
+        match self {
+            Trust::Anyone => Ok(crate::signing::observe(bytes)),
+            Trust::Keys(keys) => crate::signing::verify(bytes, keys),
+            Trust::Unread => Err(SignatureRefusal {
+                code: SignatureCode::UntrustedSigner,
+                reason: "policy.trust is configured but none of its keys was read".into(),
+            }),
+        }
+    }
 }
 
 impl GateOptions {
     /// What `config` requires of a module loaded at `now`.
     pub fn of(config: &PolicyConfig, now: UnixTime) -> GateOptions {
-        GateOptions { require_vectors: config.require_vectors, now }
+        GateOptions { require_vectors: config.require_vectors, now, trust: Trust::of(config) }
     }
 }
 
@@ -69,6 +109,12 @@ pub struct GateReport {
     pub checks: Vec<GateCheck>,
     /// Cases run: the module's vectors and the safety vectors.
     pub cases: usize,
+    /// Who signed it, once its signature was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<Signature>,
+    /// Why it was refused for its signature, if it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature_refusal: Option<SignatureRefusal>,
     /// How long the gate took.
     #[serde(serialize_with = "millis")]
     pub elapsed: Duration,
@@ -113,9 +159,35 @@ pub fn admit(
         passed: false,
         checks: Vec::new(),
         cases: 0,
+        signature: None,
+        signature_refusal: None,
         elapsed: Duration::ZERO,
     };
-    let module = match PolicyModule::from_bytes(runtime, bytes, source, limits) {
+    // Before anything else reads the bytes: an untrusted module is never compiled.
+    let signature = match options.trust.signature(bytes) {
+        Ok(signature) => signature,
+        Err(refusal) => {
+            report.checks.push(failed("signature", format!("{}: {}", refusal.code.as_str(), refusal.reason)));
+            report.signature_refusal = Some(refusal);
+            report.elapsed = started.elapsed();
+            return (None, report);
+        }
+    };
+    report.checks.push(GateCheck {
+        name: "signature",
+        passed: true,
+        summary: match (&signature, &options.trust) {
+            (Signature::Embedded, _) => "the default policy embedded in this binary".into(),
+            (Signature::Verified { signers }, _) => format!("signed by trusted key {}", signers.join(", ")),
+            (Signature::NotChecked { signers }, _) if !signers.is_empty() => {
+                format!("not required (no [policy.trust]); its signatures name {}", signers.join(", "))
+            }
+            _ => "not required (no [policy.trust]); it carries none".into(),
+        },
+        failures: Vec::new(),
+    });
+    report.signature = Some(signature.clone());
+    let module = match PolicyModule::from_bytes_signed(runtime, bytes, source, limits, signature) {
         Ok(module) => module,
         Err(err) => {
             report.checks.push(failed("load", format!("{err:#}")));
@@ -220,10 +292,9 @@ fn check_of(name: &'static str, results: &[CaseResult], total: usize) -> GateChe
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::DEFAULT_POLICY;
 
     fn options() -> GateOptions {
-        GateOptions { require_vectors: true, now: UnixTime::from_secs(1_800_000_000) }
+        GateOptions { require_vectors: true, now: UnixTime::from_secs(1_800_000_000), trust: Trust::Anyone }
     }
 
     #[test]

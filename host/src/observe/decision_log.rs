@@ -34,6 +34,8 @@ pub struct DecisionLine<'a> {
     pub policy_version: &'a str,
     /// The deciding module's SHA-256 (hex).
     pub policy_sha256: &'a str,
+    /// Who signed the deciding module: a trusted key's id, `embedded`, `not-checked` or `unsigned`.
+    pub policy_signer: &'a str,
     /// How long the verification took.
     pub latency_us: u64,
 }
@@ -95,6 +97,7 @@ fn through_tracing(line: &DecisionLine<'_>) {
         policy_name = line.policy_name,
         policy_version = line.policy_version,
         policy_sha256 = line.policy_sha256,
+        policy_signer = line.policy_signer,
         latency_us = line.latency_us,
         "verify"
     );
@@ -116,6 +119,7 @@ fn text(out: &mut Vec<u8>, now: SystemTime, line: &DecisionLine<'_>) {
     field(out, " policy_name=", line.policy_name, bare);
     field(out, " policy_version=", line.policy_version, bare);
     field(out, " policy_sha256=", line.policy_sha256, quoted);
+    field(out, " policy_signer=", line.policy_signer, bare);
     let _ = writeln!(out, " latency_us={}", line.latency_us);
 }
 
@@ -178,6 +182,7 @@ mod tests {
             policy_name: name,
             policy_version: "0.1.0",
             policy_sha256: "ab12",
+            policy_signer: "embedded",
             latency_us: 3,
         }
     }
@@ -194,7 +199,7 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "2025-12-01T21:26:41.013649Z  INFO verify token=7 owner=\"ci\" action=\"artifact:download\" \
              resource=\"channel/main\" decision=\"allow\" policy_name=tokenscope-default policy_version=0.1.0 \
-             policy_sha256=\"ab12\" latency_us=3\n"
+             policy_sha256=\"ab12\" policy_signer=embedded latency_us=3\n"
         );
     }
 

@@ -22,6 +22,7 @@ use super::limits::Limits;
 use super::prepared::{HostState, Prepared};
 use super::sections::embedded_vectors;
 use crate::contract::{self, ActionId, CatalogEntry, ModuleInfo, PolicyPre, ResourceKind};
+use crate::signing::Signature;
 
 /// A compiled, validated policy module, shared by every instance made from it.
 pub struct PolicyModule {
@@ -38,6 +39,7 @@ pub struct PolicyModule {
     vectors: Option<String>,
     compiled: Compiled,
     load_time: Duration,
+    signature: Signature,
 }
 
 impl PolicyModule {
@@ -52,12 +54,33 @@ impl PolicyModule {
         Self::from_bytes(runtime, &bytes, &path.display().to_string(), limits)
     }
 
-    /// Compiles and validates `bytes`; `source` names them in errors.
+    /// Compiles and validates `bytes`; `source` names them in errors. Its
+    /// signatures are read but not checked (the gate checks them against `[policy.trust]`).
     pub fn from_bytes(runtime: &Runtime, bytes: &[u8], source: &str, limits: Limits) -> Result<Arc<PolicyModule>> {
-        Self::load(runtime, bytes, source, limits).with_context(|| format!("policy module `{source}` cannot be used"))
+        let signature =
+            if bytes == DEFAULT_POLICY { Signature::Embedded } else { crate::signing::observe(bytes) };
+        Self::from_bytes_signed(runtime, bytes, source, limits, signature)
     }
 
-    fn load(runtime: &Runtime, bytes: &[u8], source: &str, limits: Limits) -> Result<Arc<PolicyModule>> {
+    /// `from_bytes` of a module whose signature was checked: `signature` is what was found.
+    pub fn from_bytes_signed(
+        runtime: &Runtime,
+        bytes: &[u8],
+        source: &str,
+        limits: Limits,
+        signature: Signature,
+    ) -> Result<Arc<PolicyModule>> {
+        Self::load(runtime, bytes, source, limits, signature)
+            .with_context(|| format!("policy module `{source}` cannot be used"))
+    }
+
+    fn load(
+        runtime: &Runtime,
+        bytes: &[u8],
+        source: &str,
+        limits: Limits,
+        signature: Signature,
+    ) -> Result<Arc<PolicyModule>> {
         let started = Instant::now();
         let engine = runtime.engine();
         let sha256 = sha256_hex(bytes);
@@ -121,6 +144,7 @@ impl PolicyModule {
             vectors,
             compiled,
             load_time: started.elapsed(),
+            signature,
         }))
     }
 
@@ -172,6 +196,11 @@ impl PolicyModule {
     /// The test vectors embedded in the module (TOML), if any.
     pub fn vectors(&self) -> Option<&str> {
         self.vectors.as_deref()
+    }
+
+    /// What its signature says: embedded, verified by trusted keys, not checked, or unsigned.
+    pub fn signature(&self) -> &Signature {
+        &self.signature
     }
 
     /// Whether the machine code came from the module cache.

@@ -47,6 +47,7 @@ struct PolicyLabels {
     name: String,
     version: String,
     sha256: String,
+    signer: String,
 }
 
 pub struct Metrics {
@@ -143,6 +144,7 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
             name: module.info().name.clone(),
             version: module.info().version.clone(),
             sha256: module.sha256().to_owned(),
+            signer: module.signature().label().to_owned(),
         })
         .set(1);
     let counts = state.authority.policy().counts();

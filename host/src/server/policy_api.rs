@@ -57,8 +57,21 @@ pub async fn status(State(state): State<Arc<AppState>>, presented: Presented) ->
             "rolled_back": counts.rolled_back.load(Ordering::Relaxed),
         },
         "shadow": shadow,
+        "trust": trust(&state.authority.config().policy),
     }))
     .into_response())
+}
+
+/// `[policy.trust]` as status shows it: whether a signature is required, and by which keys.
+pub(crate) fn trust(config: &crate::config::PolicyConfig) -> serde_json::Value {
+    match config.trust.as_ref().and_then(|t| t.loaded.as_ref()) {
+        Some(keys) => json!({
+            "required": true,
+            "keys": keys.keys().iter().map(|k| json!({"id": k.id, "path": k.path.display().to_string()})).collect::<Vec<_>>(),
+        }),
+        None if config.trust.is_some() => json!({"required": true, "keys": []}),
+        None => json!({"required": false, "keys": []}),
+    }
 }
 
 /// `POST /api/system/policy` with the module's bytes (`application/wasm`). The
@@ -167,11 +180,19 @@ fn answer(outcome: SwapOutcome, fleet: Option<serde_json::Value>) -> Response {
     let (status, mut body) = match &outcome {
         SwapOutcome::Refused { report, .. } => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            json!({
-                "code": "gate-refused",
-                "message": format!("the module failed the gate: {}", report.reasons()),
-                "outcome": outcome,
-            }),
+            match &report.signature_refusal {
+                // A signature refusal has its own code: the module was never compiled.
+                Some(refusal) => json!({
+                    "code": refusal.code.as_str(),
+                    "message": format!("the module is refused for its signature: {}", refusal.reason),
+                    "outcome": outcome,
+                }),
+                None => json!({
+                    "code": "gate-refused",
+                    "message": format!("the module failed the gate: {}", report.reasons()),
+                    "outcome": outcome,
+                }),
+            },
         ),
         SwapOutcome::NoPrevious { .. } => (
             StatusCode::CONFLICT,

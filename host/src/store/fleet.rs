@@ -87,6 +87,8 @@ pub struct HostBeat {
     pub started_at: UnixTime,
     /// The hex SHA-256 of its active module.
     pub active_sha256: String,
+    /// Who signed its active module: a trusted key's id, `embedded`, `not-checked` or `unsigned`.
+    pub active_signer: String,
     /// Why its gate refused the desired module, when it did.
     pub refused: Option<String>,
     /// How long the last change notification took to arrive (ms), if one did.

@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use crate::gate::{GateOptions, GateReport, admit};
 use crate::runtime::{Limits, PolicyModule, Runtime};
+use crate::signing::Signature;
 use crate::time::UnixTime;
 
 /// How many earlier modules `rollback` can return to.
@@ -39,6 +40,10 @@ pub struct ModuleSummary {
     pub catalog_actions: usize,
     /// `cached` or `compiled`.
     pub machine_code: &'static str,
+    /// Who signed it: `signature` (`embedded`, `verified`, `not-checked`,
+    /// `unsigned`) and, when signed, `signers` (key ids).
+    #[serde(flatten)]
+    pub signature: Signature,
 }
 
 impl ModuleSummary {
@@ -52,6 +57,7 @@ impl ModuleSummary {
             contract: module.contract().to_string(),
             catalog_actions: module.catalog().len(),
             machine_code: module.compiled().as_str(),
+            signature: module.signature().clone(),
         }
     }
 }
@@ -239,6 +245,7 @@ impl PolicySlot {
             to = %to.sha256,
             name = %to.name,
             version = %to.version,
+            signer = %to.signature.label(),
             machine_code = to.machine_code,
             elapsed_ms = elapsed.as_secs_f64() * 1000.0,
             "policy swapped"

@@ -455,3 +455,69 @@ both_ways!(
     a_change_made_while_the_hosts_notification_connections_are_cut_is_not_lost,
     a_host_whose_gate_refuses_the_published_module_keeps_its_own_and_says_why
 );
+
+/// A fleet where one host trusts a key and two require no signature: a module
+/// published unsigned runs on the two and is refused by the third (which says
+/// why and keeps its own); signed by the key, it runs on all three, and each
+/// host's heartbeat names who signed what it runs. The CLI publishing with the
+/// trusting host's config refuses the unsigned module before the store sees it.
+#[test]
+fn a_host_that_trusts_a_key_runs_only_what_that_key_signed() {
+    let keys_dir = tempfile::tempdir().unwrap();
+    let keys = tokenscope_tests::signing::openssl_pem(keys_dir.path(), "ci").unwrap();
+    let key_id = tokenscope::signing::TrustedKeys::load(&[keys.public.clone()]).unwrap().ids().remove(0);
+    let trusting = format!("[policy.trust]\nkeys = [\"{}\"]\n", keys.public.display());
+    let fleet = Fleet::start_each(Via::Direct, &["", "", &trusting]).unwrap();
+    let agent = agent();
+    fleet.principal("ci").unwrap();
+    let (_, secret) = fleet.token(0, "ci").unwrap();
+    let original = modules(&fleet, &agent, &secret)[2].clone();
+    let variant = tokenscope_tests::modules::bytes(VARIANT);
+    let signed = tokenscope_tests::signing::sign(&variant, &keys.private).unwrap();
+    let (variant_sha, signed_sha) = (tokenscope::runtime::sha256_hex(&variant), tokenscope::runtime::sha256_hex(&signed));
+    let bearer = format!("Bearer {}", fleet.admin);
+    let headers = [("authorization", bearer.as_str()), ("content-type", "application/wasm")];
+    let publish = |module: &[u8]| {
+        let reply = send_with(&agent, "POST", &fleet.hosts[0].url("/api/system/policy"), &headers, module.to_vec());
+        let reply = reply.unwrap();
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    };
+    let signer_of = |status: &Value, sha: &str| {
+        status["hosts"].as_array().unwrap().iter().find(|h| h["active_sha256"] == sha).map(|h| h["active_signer"].clone())
+    };
+
+    publish(&variant);
+    wait::until("the trusting host refuses the unsigned module and says why", Duration::from_millis(50), || {
+        let now = modules(&fleet, &agent, &secret);
+        let status = fleet.call(1, "GET", "/api/system/fleet", None).json();
+        let c = status["hosts"].as_array().unwrap().iter().find(|h| h["active_sha256"] == original.as_str()).cloned();
+        let said = c.as_ref().and_then(|c| c["refused"].as_str()).is_some_and(|why| why.contains("unsigned-module"));
+        now[0] == variant_sha && now[1] == variant_sha && now[2] == original && said
+    });
+    assert!(fleet.hosts[2].log().contains("unsigned-module"), "{}", fleet.hosts[2].log());
+    assert_eq!(decide(&agent, &fleet.hosts[2], &secret).1, "allow", "the trusting host serves on with its own module");
+    wait::until("heartbeats name the signers", Duration::from_millis(50), || {
+        let status = fleet.call(1, "GET", "/api/system/fleet", None).json();
+        signer_of(&status, &variant_sha) == Some(json!("unsigned")) && signer_of(&status, &original) == Some(json!("embedded"))
+    });
+
+    // The CLI with the trusting host's config refuses before it publishes.
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), &variant).unwrap();
+    let out = fleet.hosts[2].cli().args(["policy", "publish"]).arg(file.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unsigned-module"));
+
+    // Signed by the trusted key, it runs everywhere.
+    publish(&signed);
+    wait::until("every host runs the signed module", Duration::from_millis(50), || {
+        modules(&fleet, &agent, &secret).iter().all(|sha| *sha == signed_sha)
+    });
+    wait::until("the trusting host's heartbeat names the key", Duration::from_millis(50), || {
+        let status = fleet.call(1, "GET", "/api/system/fleet", None).json();
+        let signers: Vec<Value> = status["hosts"].as_array().unwrap().iter().map(|h| h["active_signer"].clone()).collect();
+        signers.contains(&json!(key_id)) && signers.iter().filter(|s| **s == json!("not-checked")).count() == 2
+    });
+    let out = fleet.hosts[2].cli().args(["fleet", "status"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&key_id), "{}", String::from_utf8_lossy(&out.stdout));
+}

@@ -12,7 +12,11 @@ use tokenscope_tests::modules::{
 };
 
 fn gate(bytes: &[u8], source: &str) -> (bool, GateReport) {
-    let options = GateOptions { require_vectors: true, now: tokenscope::time::UnixTime::from_secs(1_800_000_000) };
+    let options = GateOptions {
+        require_vectors: true,
+        now: tokenscope::time::UnixTime::from_secs(1_800_000_000),
+        trust: tokenscope::gate::Trust::Anyone,
+    };
     let (module, report) = admit(&runtime().unwrap(), bytes, source, Limits::default(), &options, None);
     assert_eq!(module.is_some(), report.passed);
     (report.passed, report)
@@ -94,7 +98,7 @@ fn a_module_without_vectors_is_refused_unless_the_operator_allows_it() {
     let (passed, report) = gate(bare, "bare");
     assert!(!passed);
     assert_eq!(failed_check(&report, "vectors").summary, "it ships no test vectors");
-    let options = GateOptions { require_vectors: false, now: tokenscope::time::UnixTime::from_secs(1) };
+    let options = GateOptions { require_vectors: false, now: tokenscope::time::UnixTime::from_secs(1), trust: tokenscope::gate::Trust::Anyone };
     let (module, report) = admit(&runtime().unwrap(), bare, "bare", Limits::default(), &options, None);
     assert!(module.is_some(), "{}", report.reasons());
 }

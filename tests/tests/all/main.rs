@@ -33,6 +33,8 @@ mod principals_api;
 mod psm_scope_table;
 mod secrets_in_logs;
 mod seed_cases;
+mod signing;
+mod signing_interop;
 mod server;
 mod slow_store;
 mod store_backends;

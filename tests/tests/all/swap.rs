@@ -209,7 +209,7 @@ fn bad_modules_are_refused_and_a_late_misbehaver_only_faults() {
     }
     assert!(
         metrics.contains(&format!(
-            "tokenscope_policy_info{{name=\"tokenscope-default\",version=\"0.1.0\",sha256=\"{default_sha}\"}} 1"
+            "tokenscope_policy_info{{name=\"tokenscope-default\",version=\"0.1.0\",sha256=\"{default_sha}\",signer=\"embedded\"}} 1"
         )),
         "{metrics}"
     );

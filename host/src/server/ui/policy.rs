@@ -44,6 +44,13 @@ fn view(state: &AppState, may_edit: bool) -> PolicyView {
         ),
         shadow,
         may_edit,
+        trusted: state
+            .authority
+            .config()
+            .policy
+            .trust
+            .as_ref()
+            .map(|t| t.loaded.as_ref().map(|keys| keys.ids()).unwrap_or_default()),
     }
 }
 

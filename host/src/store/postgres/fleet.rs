@@ -121,10 +121,10 @@ impl Fleet for PgStore {
             client
                 .exec(
                     "INSERT INTO fleet_hosts (id, listen, version, started_at, heartbeat_at, active_sha256, refused,
-                        invalidation_lag_ms, listening)
-                     VALUES ($1, $2, $3, $4, now(), $5, $6, $7, $8)
+                        invalidation_lag_ms, listening, active_signer)
+                     VALUES ($1, $2, $3, $4, now(), $5, $6, $7, $8, $9)
                      ON CONFLICT (id) DO UPDATE SET listen = $2, version = $3, started_at = $4, heartbeat_at = now(),
-                        active_sha256 = $5, refused = $6, invalidation_lag_ms = $7, listening = $8",
+                        active_sha256 = $5, refused = $6, invalidation_lag_ms = $7, listening = $8, active_signer = $9",
                     &[
                         &beat.id,
                         &beat.listen,
@@ -134,6 +134,7 @@ impl Fleet for PgStore {
                         &beat.refused,
                         &lag,
                         &beat.listening,
+                        &beat.active_signer,
                     ],
                 )
                 .await
@@ -161,7 +162,7 @@ impl Fleet for PgStore {
             let rows = client
                 .rows(
                     "SELECT id, listen, version, started_at, active_sha256, refused, invalidation_lag_ms, listening,
-                        (extract(epoch FROM now() - heartbeat_at) * 1000)::bigint
+                        (extract(epoch FROM now() - heartbeat_at) * 1000)::bigint, active_signer
                      FROM fleet_hosts WHERE heartbeat_at >= now() - make_interval(secs => $1) ORDER BY id",
                     &[&within],
                 )
@@ -180,6 +181,7 @@ impl Fleet for PgStore {
                             refused: get(row, 5, WHAT)?,
                             invalidation_lag_ms: get::<Option<i64>>(row, 6, WHAT)?.map(count),
                             listening: get(row, 7, WHAT)?,
+                            active_signer: get(row, 9, WHAT)?,
                         },
                         heartbeat_age_ms: count(get(row, 8, WHAT)?),
                     })

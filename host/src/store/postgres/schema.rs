@@ -199,6 +199,9 @@ const MIGRATIONS: &[&str] = &[
     );
     INSERT INTO audit_head (id, seq, hash, prev)
         VALUES (1, 0, decode(repeat('00', 32), 'hex'), decode(repeat('00', 32), 'hex'));",
+    // 8: who signed each host's active module (a trusted key's id, `embedded`,
+    // `not-checked` or `unsigned`; empty from a host that predates it).
+    "ALTER TABLE fleet_hosts ADD COLUMN active_signer TEXT NOT NULL DEFAULT '';",
 ];
 
 /// How many migrations this build knows.

@@ -3,7 +3,9 @@
 //! (load checks, catalog, the module's 98 vectors, the 61 safety vectors), and the
 //! atomic store. `cached`: modules whose machine code is in the cache (a restart,
 //! a rollback, a known module); `cold`: a module never seen, compiled by cranelift
-//! and written to the cache.
+//! and written to the cache. `signature`: what `[policy.trust]` adds to a load,
+//! verifying the signed default module with one trusted key, and a cached swap
+//! with the check in it.
 
 // Benchmark setup: an unwrap that fires is a broken benchmark, reported with its message.
 #![allow(clippy::unwrap_used, clippy::panic)]
@@ -11,7 +13,7 @@
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use tokenscope::gate::GateOptions;
+use tokenscope::gate::{GateOptions, Trust};
 use tokenscope::runtime::{DEFAULT_POLICY, Limits, PolicyModule, Runtime};
 use tokenscope::swap::{PolicySlot, SwapOutcome};
 use tokenscope::time::UnixTime;
@@ -30,7 +32,7 @@ fn bench_swap(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let runtime = Runtime::new().unwrap().with_cache(dir.path());
     let module = PolicyModule::embedded(&runtime, Limits::default()).unwrap();
-    let slot = PolicySlot::new(module, GateOptions { require_vectors: true, now: NOW, trust: tokenscope::gate::Trust::Anyone }, 2);
+    let slot = PolicySlot::new(module, GateOptions { require_vectors: true, now: NOW, trust: Trust::Anyone }, 2);
     let mut group = c.benchmark_group("swap");
     group.measurement_time(Duration::from_secs(10));
 
@@ -59,5 +61,39 @@ fn bench_swap(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_swap);
+fn bench_signature(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let pair = wasmsign2::KeyPair::generate();
+    let (secret, public) = (dir.path().join("k.sk"), dir.path().join("k.pk"));
+    std::fs::write(&secret, pair.sk.to_bytes()).unwrap();
+    std::fs::write(&public, pair.pk.to_bytes()).unwrap();
+    let key = tokenscope::signing::SigningKey::read(&secret).unwrap();
+    let keys = std::sync::Arc::new(tokenscope::signing::TrustedKeys::load(&[public]).unwrap());
+    let signed = |nonce| tokenscope::signing::sign(&copy(nonce), &key).unwrap();
+    let mut group = c.benchmark_group("signature");
+    group.measurement_time(Duration::from_secs(10));
+    let one = signed(1);
+    group.bench_function("verify", |bench| {
+        bench.iter(|| tokenscope::signing::verify(&one, &keys).unwrap());
+    });
+    let runtime = Runtime::new().unwrap().with_cache(dir.path());
+    let module = PolicyModule::embedded(&runtime, Limits::default()).unwrap();
+    let options = GateOptions { require_vectors: true, now: NOW, trust: Trust::Keys(keys) };
+    let slot = PolicySlot::new(module, options, 2);
+    let (a, b) = (signed(1), signed(2));
+    for bytes in [&a, &b] {
+        slot.load(bytes, "warm-up", NOW);
+    }
+    let mut flip = false;
+    group.bench_function("swap-cached-signed", |bench| {
+        bench.iter(|| {
+            flip = !flip;
+            let outcome = slot.load(if flip { &a } else { &b }, "bench", NOW);
+            assert!(matches!(outcome, SwapOutcome::Swapped { .. }), "{outcome:?}");
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_swap, bench_signature);
 criterion_main!(benches);

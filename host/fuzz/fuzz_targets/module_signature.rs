@@ -14,13 +14,13 @@ use tokenscope::signing::{Signature, TrustedKeys, observe, signatures, verify};
 
 /// The component preamble, and the content the framed signatures must cover.
 const COMPONENT: [u8; 8] = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
-const CONTENT: &[u8] = b"\x00\x0d\x07content fixed";
+const CONTENT: &[u8] = b"\x00\x0e\x07content fixed";
 
 fn trusted() -> &'static TrustedKeys {
     static KEYS: OnceLock<TrustedKeys> = OnceLock::new();
     KEYS.get_or_init(|| {
         let key = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("keys/module_signature.pub.pem");
-        TrustedKeys::load(&[key]).expect("the fuzz key")
+        TrustedKeys::load(&[key]).unwrap_or_else(|err| panic!("the fuzz key: {err:#}"))
     })
 }
 

@@ -137,9 +137,7 @@ impl Authority {
     }
 
     fn record_swap(&self, event: &AuditEvent, source: &str, change: SwapEvent<'_>) -> Result<(), String> {
-        let module = |m: &ModuleSummary| {
-            serde_json::json!({"sha256": m.sha256, "name": m.name, "version": m.version, "signer": m.signature.label()})
-        };
+        let module = |m: &ModuleSummary| serde_json::json!({"sha256": m.sha256, "name": m.name, "version": m.version, "signer": m.signature.label()});
         match change {
             SwapEvent::Swapping { from, to } => {
                 let mut after = module(to);

@@ -124,9 +124,9 @@ pub(crate) fn module_arg(runtime: &Runtime, path: &Path, config: &PolicyConfig) 
 /// that decides with the configured module runs only what `serve` would).
 fn trusted_file(runtime: &Runtime, path: &Path, config: &PolicyConfig) -> Result<Arc<PolicyModule>> {
     let bytes = std::fs::read(path).with_context(|| format!("failed to read policy file `{}`", path.display()))?;
-    let signature = crate::gate::Trust::of(config)
-        .signature(&bytes)
-        .map_err(|refusal| anyhow::Error::new(refusal).context(format!("policy module `{}` is refused", path.display())))?;
+    let signature = crate::gate::Trust::of(config).signature(&bytes).map_err(|refusal| {
+        anyhow::Error::new(refusal).context(format!("policy module `{}` is refused", path.display()))
+    })?;
     PolicyModule::from_bytes_signed(runtime, &bytes, &path.display().to_string(), config.limits(), signature)
 }
 

@@ -47,8 +47,8 @@ fn module_bytes(path: &Path) -> Result<Vec<u8>> {
 pub(crate) fn sign(args: &SignArgs) -> Result<ExitCode> {
     let key = SigningKey::read(&args.key)?;
     let bytes = module_bytes(&args.module)?;
-    let signed = crate::signing::sign(&bytes, &key)
-        .with_context(|| format!("`{}` cannot be signed", args.module.display()))?;
+    let signed =
+        crate::signing::sign(&bytes, &key).with_context(|| format!("`{}` cannot be signed", args.module.display()))?;
     std::fs::write(&args.output, &signed).with_context(|| format!("failed to write `{}`", args.output.display()))?;
     println!(
         "signed `{}` with key {}: `{}`, {} bytes, sha256:{}",
@@ -70,7 +70,9 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<ExitCode> {
     if args.json {
         let value = match &verdict {
             Ok(signature) => json!({"module": module, "verified": true, "signature": signature}),
-            Err(refusal) => json!({"module": module, "verified": false, "code": refusal.code, "reason": refusal.reason}),
+            Err(refusal) => {
+                json!({"module": module, "verified": false, "code": refusal.code, "reason": refusal.reason})
+            }
         };
         super::output::print_json(&value)?;
     } else {

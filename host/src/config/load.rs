@@ -108,7 +108,9 @@ impl Config {
         if let Some(trust) = &self.policy.trust
             && trust.keys.is_empty()
         {
-            bail!("policy.trust names no keys: a trust table that trusts no key would refuse every module (remove the table to run unsigned modules)");
+            bail!(
+                "policy.trust names no keys: a trust table that trusts no key would refuse every module (remove the table to run unsigned modules)"
+            );
         }
         if self.tokens.default_ttl > self.tokens.max_ttl {
             bail!("tokens.default_ttl is longer than tokens.max_ttl");

@@ -57,8 +57,7 @@ impl PolicyModule {
     /// Compiles and validates `bytes`; `source` names them in errors. Its
     /// signatures are read but not checked (the gate checks them against `[policy.trust]`).
     pub fn from_bytes(runtime: &Runtime, bytes: &[u8], source: &str, limits: Limits) -> Result<Arc<PolicyModule>> {
-        let signature =
-            if bytes == DEFAULT_POLICY { Signature::Embedded } else { crate::signing::observe(bytes) };
+        let signature = if bytes == DEFAULT_POLICY { Signature::Embedded } else { crate::signing::observe(bytes) };
         Self::from_bytes_signed(runtime, bytes, source, limits, signature)
     }
 

@@ -35,7 +35,9 @@ impl TrustedKeys {
     /// Ed25519 public key, or the same key twice, and there must be at least one.
     pub fn load(paths: &[PathBuf]) -> Result<TrustedKeys> {
         if paths.is_empty() {
-            bail!("policy.trust names no keys: a trust table that trusts no key would refuse every module (remove the table to run unsigned modules)");
+            bail!(
+                "policy.trust names no keys: a trust table that trusts no key would refuse every module (remove the table to run unsigned modules)"
+            );
         }
         let mut keys: Vec<TrustedKey> = Vec::with_capacity(paths.len());
         for path in paths {
@@ -64,10 +66,7 @@ impl TrustedKeys {
 fn read_public(path: &Path) -> Result<PublicKey> {
     let bytes = std::fs::read(path).with_context(|| format!("failed to read public key `{}`", path.display()))?;
     PublicKey::from_any(&bytes).map(|pk| PublicKey { pk: pk.pk, key_id: None }).map_err(|_| {
-        anyhow::anyhow!(
-            "`{}` is not an Ed25519 public key (PEM, DER, OpenSSH or wasmsign2's raw form)",
-            path.display()
-        )
+        anyhow::anyhow!("`{}` is not an Ed25519 public key (PEM, DER, OpenSSH or wasmsign2's raw form)", path.display())
     })
 }
 

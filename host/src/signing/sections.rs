@@ -35,16 +35,16 @@ pub(super) fn sections(bytes: &[u8]) -> Result<Vec<Section>, Layout> {
     let mut found = Vec::new();
     while at < bytes.len() {
         let offset = at;
-        let id = bytes[at];
+        let id = *bytes.get(at).ok_or(Layout::Broken { offset })?;
         at += 1;
         let len = leb_u32(bytes, &mut at).ok_or(Layout::Broken { offset })? as usize;
         let end = at.checked_add(len).filter(|end| *end <= bytes.len()).ok_or(Layout::Broken { offset })?;
         let name = if id == 0 {
             let mut inner = at;
             let name_len = leb_u32(bytes, &mut inner).ok_or(Layout::Broken { offset })? as usize;
-            let name_end =
-                inner.checked_add(name_len).filter(|e| *e <= end).ok_or(Layout::Broken { offset })?;
-            Some(String::from_utf8_lossy(&bytes[inner..name_end]).into_owned())
+            let name_end = inner.checked_add(name_len).filter(|e| *e <= end).ok_or(Layout::Broken { offset })?;
+            let name = bytes.get(inner..name_end).ok_or(Layout::Broken { offset })?;
+            Some(String::from_utf8_lossy(name).into_owned())
         } else {
             None
         };
@@ -76,12 +76,10 @@ pub(super) fn signature_lengths_fit(payload: &[u8]) -> bool {
         at = after;
         blocks(set, &mut at, |signature| {
             let mut at = 0;
-            block(signature, &mut at).is_some()
-                && signature.get(at).is_some()
-                && {
-                    at += 1;
-                    block(signature, &mut at).is_some()
-                }
+            block(signature, &mut at).is_some() && signature.get(at).is_some() && {
+                at += 1;
+                block(signature, &mut at).is_some()
+            }
         })
     })
 }
@@ -96,7 +94,7 @@ fn blocks(bytes: &[u8], at: &mut usize, mut each: impl FnMut(&[u8]) -> bool) -> 
 fn block<'a>(bytes: &'a [u8], at: &mut usize) -> Option<&'a [u8]> {
     let len = leb_u32(bytes, at)? as usize;
     let end = at.checked_add(len).filter(|end| *end <= bytes.len())?;
-    let inner = &bytes[*at..end];
+    let inner = bytes.get(*at..end)?;
     *at = end;
     Some(inner)
 }

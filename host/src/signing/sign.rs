@@ -20,7 +20,8 @@ pub fn sign(bytes: &[u8], key: &SigningKey) -> Result<Vec<u8>> {
     if headers > 1 || (headers == 1 && !first_is_header) {
         bail!("it carries a misplaced or doubled signature section: sign the module as it was built");
     }
-    let module = Module::deserialize(&mut &bytes[..]).map_err(|err| anyhow::anyhow!("its sections cannot be read: {err}"))?;
+    let module =
+        Module::deserialize(&mut &bytes[..]).map_err(|err| anyhow::anyhow!("its sections cannot be read: {err}"))?;
     let key_id = PublicKey { pk: key.public.pk, key_id: None }.attach_default_key_id().key_id;
     let (signed, _) = match key.secret.sign_multi(module, key_id.as_ref(), false, false) {
         Ok(signed) => signed,

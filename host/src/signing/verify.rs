@@ -141,7 +141,9 @@ fn read_signed(bytes: &[u8]) -> Result<Signed, SignatureRefusal> {
             ));
         }
     }
-    let first = &layout[0];
+    let Some(first) = layout.first() else {
+        return Err(refuse(SignatureCode::UnsignedModule, "it carries no signature section"));
+    };
     if first.len > MAX_SIGNATURE_SECTION {
         return Err(refuse(
             SignatureCode::BadSignature,
@@ -181,10 +183,9 @@ pub fn verify(bytes: &[u8], trusted: &TrustedKeys) -> Result<Signature, Signatur
 
 /// Names why verification failed (the library said no; this says which no).
 fn why_not(bytes: &[u8], signed: &Signed, trusted: &TrustedKeys) -> SignatureRefusal {
-    let content: Vec<u8> = Sha256::digest(&bytes[signed.content..]).to_vec();
+    let content: Vec<u8> = Sha256::digest(bytes.get(signed.content..).unwrap_or_default()).to_vec();
     let all = signed.data.signed_hashes_set.iter().map(|s| s.signatures.len()).sum::<usize>();
-    let covering: Vec<_> =
-        signed.data.signed_hashes_set.iter().filter(|set| set.hashes.iter().any(|h| *h == content)).collect();
+    let covering: Vec<_> = signed.data.signed_hashes_set.iter().filter(|set| set.hashes.contains(&content)).collect();
     if covering.is_empty() {
         return refuse(
             SignatureCode::BadSignature,

@@ -465,7 +465,7 @@ both_ways!(
 fn a_host_that_trusts_a_key_runs_only_what_that_key_signed() {
     let keys_dir = tempfile::tempdir().unwrap();
     let keys = tokenscope_tests::signing::openssl_pem(keys_dir.path(), "ci").unwrap();
-    let key_id = tokenscope::signing::TrustedKeys::load(&[keys.public.clone()]).unwrap().ids().remove(0);
+    let key_id = tokenscope::signing::TrustedKeys::load(std::slice::from_ref(&keys.public)).unwrap().ids().remove(0);
     let trusting = format!("[policy.trust]\nkeys = [\"{}\"]\n", keys.public.display());
     let fleet = Fleet::start_each(Via::Direct, &["", "", &trusting]).unwrap();
     let agent = agent();
@@ -474,7 +474,8 @@ fn a_host_that_trusts_a_key_runs_only_what_that_key_signed() {
     let original = modules(&fleet, &agent, &secret)[2].clone();
     let variant = tokenscope_tests::modules::bytes(VARIANT);
     let signed = tokenscope_tests::signing::sign(&variant, &keys.private).unwrap();
-    let (variant_sha, signed_sha) = (tokenscope::runtime::sha256_hex(&variant), tokenscope::runtime::sha256_hex(&signed));
+    let (variant_sha, signed_sha) =
+        (tokenscope::runtime::sha256_hex(&variant), tokenscope::runtime::sha256_hex(&signed));
     let bearer = format!("Bearer {}", fleet.admin);
     let headers = [("authorization", bearer.as_str()), ("content-type", "application/wasm")];
     let publish = |module: &[u8]| {
@@ -483,7 +484,12 @@ fn a_host_that_trusts_a_key_runs_only_what_that_key_signed() {
         assert_eq!(reply.status, 200, "{}", reply.body);
     };
     let signer_of = |status: &Value, sha: &str| {
-        status["hosts"].as_array().unwrap().iter().find(|h| h["active_sha256"] == sha).map(|h| h["active_signer"].clone())
+        status["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["active_sha256"] == sha)
+            .map(|h| h["active_signer"].clone())
     };
 
     publish(&variant);
@@ -498,7 +504,8 @@ fn a_host_that_trusts_a_key_runs_only_what_that_key_signed() {
     assert_eq!(decide(&agent, &fleet.hosts[2], &secret).1, "allow", "the trusting host serves on with its own module");
     wait::until("heartbeats name the signers", Duration::from_millis(50), || {
         let status = fleet.call(1, "GET", "/api/system/fleet", None).json();
-        signer_of(&status, &variant_sha) == Some(json!("unsigned")) && signer_of(&status, &original) == Some(json!("embedded"))
+        signer_of(&status, &variant_sha) == Some(json!("unsigned"))
+            && signer_of(&status, &original) == Some(json!("embedded"))
     });
 
     // The CLI with the trusting host's config refuses before it publishes.
@@ -515,7 +522,8 @@ fn a_host_that_trusts_a_key_runs_only_what_that_key_signed() {
     });
     wait::until("the trusting host's heartbeat names the key", Duration::from_millis(50), || {
         let status = fleet.call(1, "GET", "/api/system/fleet", None).json();
-        let signers: Vec<Value> = status["hosts"].as_array().unwrap().iter().map(|h| h["active_signer"].clone()).collect();
+        let signers: Vec<Value> =
+            status["hosts"].as_array().unwrap().iter().map(|h| h["active_signer"].clone()).collect();
         signers.contains(&json!(key_id)) && signers.iter().filter(|s| **s == json!("not-checked")).count() == 2
     });
     let out = fleet.hosts[2].cli().args(["fleet", "status"]).output().unwrap();

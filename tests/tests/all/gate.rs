@@ -98,7 +98,11 @@ fn a_module_without_vectors_is_refused_unless_the_operator_allows_it() {
     let (passed, report) = gate(bare, "bare");
     assert!(!passed);
     assert_eq!(failed_check(&report, "vectors").summary, "it ships no test vectors");
-    let options = GateOptions { require_vectors: false, now: tokenscope::time::UnixTime::from_secs(1), trust: tokenscope::gate::Trust::Anyone };
+    let options = GateOptions {
+        require_vectors: false,
+        now: tokenscope::time::UnixTime::from_secs(1),
+        trust: tokenscope::gate::Trust::Anyone,
+    };
     let (module, report) = admit(&runtime().unwrap(), bare, "bare", Limits::default(), &options, None);
     assert!(module.is_some(), "{}", report.reasons());
 }

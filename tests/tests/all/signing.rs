@@ -91,7 +91,7 @@ fn every_key_form_signs_and_verifies_and_every_tampering_is_refused_with_its_own
     // The same key in PEM, DER and raw has one id.
     let ids: Vec<String> = forms[..3]
         .iter()
-        .map(|(_, p)| TrustedKeys::load(&[p.public.clone()]).unwrap().ids().remove(0))
+        .map(|(_, p)| TrustedKeys::load(std::slice::from_ref(&p.public)).unwrap().ids().remove(0))
         .collect();
     assert!(ids.iter().all(|id| *id == ids[0] && id.len() == 24), "{ids:?}");
 
@@ -109,7 +109,8 @@ fn every_key_form_signs_and_verifies_and_every_tampering_is_refused_with_its_own
     let doubled = [&signed[..signature.end], &signed[signature.clone()], &signed[signature.end..]].concat();
     let truncated = signed[..signature.start + 20].to_vec();
     // The section's size says 4 GiB.
-    let overlong = [&signed[..parts.size.start], &[0xff, 0xff, 0xff, 0xff, 0x0f][..], &signed[parts.size.end..]].concat();
+    let overlong =
+        [&signed[..parts.size.start], &[0xff, 0xff, 0xff, 0xff, 0x0f][..], &signed[parts.size.end..]].concat();
     let padded = [
         &signed[..8],
         &custom_section("signature", &[&signed[parts.payload.clone()], &vec![0; 70 << 10][..]].concat())[..],
@@ -147,7 +148,8 @@ fn every_key_form_signs_and_verifies_and_every_tampering_is_refused_with_its_own
     let out = cli(&["policy", "sign", "@default", "--key"], &[&trusted.private, Path::new("-o"), &out_path]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(verify_lib(&std::fs::read(&out_path).unwrap(), &trusted.public), Ok(()));
-    let again = cli(&["policy", "sign"], &[&out_path, Path::new("--key"), &trusted.private, Path::new("-o"), &out_path]);
+    let again =
+        cli(&["policy", "sign"], &[&out_path, Path::new("--key"), &trusted.private, Path::new("-o"), &out_path]);
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("already signed by key"));
 
@@ -212,13 +214,7 @@ impl TrustingHost {
     }
 
     fn serve_output(&self, config: &Path) -> Output {
-        tokenscope()
-            .unwrap()
-            .arg("--config")
-            .arg(config)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .output()
-            .unwrap()
+        tokenscope().unwrap().arg("--config").arg(config).args(["serve", "--listen", "127.0.0.1:0"]).output().unwrap()
     }
 }
 
@@ -285,7 +281,7 @@ fn every_path_that_makes_a_module_active_refuses_one_the_trust_table_does_not_ad
     // Signed by the trusted key: it starts, and says who signed what.
     let config = host.config(&signed, "");
     let admin_secret = init(&config).unwrap();
-    let key_id = TrustedKeys::load(&[host.keys.public.clone()]).unwrap().ids().remove(0);
+    let key_id = TrustedKeys::load(std::slice::from_ref(&host.keys.public)).unwrap().ids().remove(0);
     let policy_file = host.dir.path().join("policy.wasm");
     let server = Server::spawn(host.dir, admin_secret).unwrap();
     let now = status(&server);

@@ -40,7 +40,15 @@ fn modules_signed_by_the_wasmsign2_cli_are_admitted_and_ours_verify_with_it() {
     ok(&wasmsign2(&["keygen", "-k"], &[&path("sk"), Path::new("-K"), &path("pk")]));
     ok(&wasmsign2(
         &["sign", "-i"],
-        &[&path("variant.wasm"), Path::new("-o"), &path("own.wasm"), Path::new("-k"), &path("sk"), Path::new("-K"), &path("pk")],
+        &[
+            &path("variant.wasm"),
+            Path::new("-o"),
+            &path("own.wasm"),
+            Path::new("-k"),
+            &path("sk"),
+            Path::new("-K"),
+            &path("pk"),
+        ],
     ));
     let text = ok(&tokenscope_verify(&path("own.wasm"), &path("pk")));
     let own_id = TrustedKeys::load(&[path("pk")]).unwrap().ids().remove(0);
@@ -50,7 +58,15 @@ fn modules_signed_by_the_wasmsign2_cli_are_admitted_and_ours_verify_with_it() {
     let ssh = openssh(dir.path(), "signer").unwrap();
     ok(&wasmsign2(
         &["sign", "-Z", "-i"],
-        &[&path("variant.wasm"), Path::new("-o"), &path("ssh.wasm"), Path::new("-k"), &ssh.private, Path::new("-K"), &ssh.public],
+        &[
+            &path("variant.wasm"),
+            Path::new("-o"),
+            &path("ssh.wasm"),
+            Path::new("-k"),
+            &ssh.private,
+            Path::new("-K"),
+            &ssh.public,
+        ],
     ));
     ok(&tokenscope_verify(&path("ssh.wasm"), &ssh.public));
     assert_eq!(tokenscope_verify(&path("ssh.wasm"), &path("pk")).status.code(), Some(1), "another key's signature");

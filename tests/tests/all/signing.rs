@@ -370,3 +370,27 @@ fn a_trust_table_with_no_keys_or_a_key_that_is_not_one_refuses_to_start() {
         assert!(stderr.contains(says), "{keys}: {stderr}");
     }
 }
+
+#[test]
+fn policy_build_signs_the_component_it_builds() {
+    // No store is involved: the SQLite pass runs it, the PostgreSQL pass need not build it again.
+    if tokenscope_tests::postgres::backend_is_postgres() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let keys = openssl_pem(dir.path(), "author").unwrap();
+    let crate_dir = dir.path().join("my-policy");
+    let out = cli(&["policy", "new"], &[&crate_dir]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let built = dir.path().join("my-policy.wasm");
+    let out = cli(&["policy", "build"], &[&crate_dir, Path::new("--sign"), &keys.private, Path::new("-o"), &built]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    let id = TrustedKeys::load(std::slice::from_ref(&keys.public)).unwrap().ids().remove(0);
+    assert!(text.contains(&format!("signed by key {id}")), "{text}");
+    assert_eq!(verify_lib(&std::fs::read(&built).unwrap(), &keys.public), Ok(()));
+    // A key that cannot be read stops the build before it starts.
+    let out = cli(&["policy", "build"], &[&crate_dir, Path::new("--sign"), &keys.public, Path::new("-o"), &built]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not an Ed25519 private key"));
+}

@@ -263,3 +263,49 @@ pub fn signatures(bytes: &[u8], trusted: Option<&TrustedKeys>) -> Result<Vec<Sig
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signing::{SigningKey, sign};
+
+    /// A key pair written as wasmsign2's raw files: (signing key, trusted keys).
+    fn keys(dir: &std::path::Path, name: &str) -> (SigningKey, TrustedKeys) {
+        let pair = wasmsign2::KeyPair::generate();
+        let (secret, public) = (dir.join(format!("{name}.sk")), dir.join(format!("{name}.pk")));
+        std::fs::write(&secret, pair.sk.to_bytes()).unwrap();
+        std::fs::write(&public, pair.pk.to_bytes()).unwrap();
+        (SigningKey::read(&secret).unwrap(), TrustedKeys::load(&[public]).unwrap())
+    }
+
+    #[test]
+    fn what_a_signature_says_and_the_refusal_each_change_gets() {
+        let dir = tempfile::tempdir().unwrap();
+        let (key, trusted) = keys(dir.path(), "a");
+        let (other_key, _) = keys(dir.path(), "b");
+        // A component holding one custom section.
+        let module = b"\x00asm\x0d\x00\x01\x00\x00\x0e\x07content fixed".to_vec();
+        assert_eq!(observe(&module), Signature::Unsigned);
+        assert_eq!(observe(&module).label(), "unsigned");
+        let signed = sign(&module, &key).unwrap();
+        let id = key.id();
+        assert_eq!(verify(&signed, &trusted), Ok(Signature::Verified { signers: vec![id.clone()] }));
+        assert_eq!(verify(&signed, &trusted).unwrap().label(), id);
+        assert_eq!(observe(&signed), Signature::NotChecked { signers: vec![id.clone()] });
+        assert_eq!(observe(&signed).label(), "not-checked");
+        assert_eq!(Signature::Embedded.label(), "embedded");
+
+        let code = |bytes: &[u8]| verify(bytes, &trusted).map_err(|r| r.code);
+        let mut changed = signed.clone();
+        let last = changed.len() - 1;
+        changed[last] ^= 1;
+        assert_eq!(code(&changed), Err(SignatureCode::BadSignature));
+        assert_eq!(code(&module), Err(SignatureCode::UnsignedModule));
+        assert_eq!(code(&sign(&module, &other_key).unwrap()), Err(SignatureCode::UntrustedSigner));
+        // Signed by both: the trusted signature alone admits it.
+        let both = sign(&sign(&module, &other_key).unwrap(), &key).unwrap();
+        assert_eq!(verify(&both, &trusted), Ok(Signature::Verified { signers: vec![id.clone()] }));
+        let refusal = verify(&module, &trusted).unwrap_err();
+        assert_eq!(refusal.to_string(), "unsigned-module: it carries no signature section");
+    }
+}

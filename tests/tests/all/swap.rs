@@ -316,7 +316,8 @@ fn decisions_name_their_module_and_a_shadow_and_a_recording_show_what_a_swap_wou
         shadow["disagreed"].as_u64() == Some(3) && shadow["agreed"].as_u64() == Some(3)
     });
     let sha = sha256_hex(DEFAULT_POLICY);
-    let named = format!("policy_name=tokenscope-default policy_version=0.1.0 policy_sha256=\"{sha}\"");
+    let named =
+        format!("policy_name=tokenscope-default policy_version=0.1.0 policy_sha256=\"{sha}\" policy_signer=embedded");
     server.log_once("decisions that name their module and the shadow's disagreement", |log| {
         log.contains(&named)
             && log.contains("shadow policy disagrees")

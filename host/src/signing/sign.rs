@@ -17,6 +17,9 @@ pub fn sign(bytes: &[u8], key: &SigningKey) -> Result<Vec<u8>> {
     };
     let headers = layout.iter().filter(|s| s.id == 0 && s.name.as_deref() == Some("signature")).count();
     let first_is_header = layout.first().is_some_and(|s| s.id == 0 && s.name.as_deref() == Some("signature"));
+    if layout.iter().any(|s| s.id == 0 && s.name.as_deref() == Some("signature_delimiter")) {
+        bail!("it is split by signature delimiters: a policy is signed whole");
+    }
     if headers > 1 || (headers == 1 && !first_is_header) {
         bail!("it carries a misplaced or doubled signature section: sign the module as it was built");
     }

@@ -18,6 +18,9 @@ const MAX_SIGNATURE_SECTION: usize = 64 << 10;
 /// The custom section that holds a module's signatures.
 const SIGNATURE_SECTION: &str = "signature";
 
+/// The custom section that splits a module into separately signed parts.
+const DELIMITER_SECTION: &str = "signature_delimiter";
+
 /// What a module's signature says, as status, reports and the audit trail show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "signature", rename_all = "kebab-case")]
@@ -140,6 +143,14 @@ fn read_signed(bytes: &[u8]) -> Result<Signed, SignatureRefusal> {
                 ),
             ));
         }
+    }
+    // A split module's signatures cover prefixes: cut at a delimiter, it would
+    // still verify. A policy is signed whole, so no delimiter is read.
+    if layout.iter().any(|s| s.id == 0 && s.name.as_deref() == Some(DELIMITER_SECTION)) {
+        return Err(refuse(
+            SignatureCode::BadSignature,
+            "it is split by signature delimiters: a policy's signature must cover the whole module",
+        ));
     }
     let Some(first) = layout.first() else {
         return Err(refuse(SignatureCode::UnsignedModule, "it carries no signature section"));
@@ -305,6 +316,19 @@ mod tests {
         // Signed by both: the trusted signature alone admits it.
         let both = sign(&sign(&module, &other_key).unwrap(), &key).unwrap();
         assert_eq!(verify(&both, &trusted), Ok(Signature::Verified { signers: vec![id.clone()] }));
+        // Signed in two parts by wasmsign2 itself, then cut after the first part:
+        // the library alone would admit the cut module; a delimiter is refused.
+        let delimiter = |byte: u8| [&b"\x00\x24\x13signature_delimiter"[..], &[byte; 16]].concat();
+        let split = [&module[..], &delimiter(1), &b"\x00\x05\x04more"[..], &delimiter(2)].concat();
+        let parsed = wasmsign2::Module::deserialize(&mut &split[..]).unwrap();
+        let (signed_split, _) = key.secret.sign_multi(parsed, None, false, false).unwrap();
+        let mut whole = Vec::new();
+        signed_split.serialize(&mut whole).unwrap();
+        let cut = &whole[..whole.len() - 7 - 38];
+        let set = PublicKeySet::new(trusted.keys().iter().map(|k| k.key.clone()).collect());
+        assert!(set.verify(&mut &cut[..], None).is_ok(), "wasmsign2 admits a signed prefix");
+        assert_eq!(code(cut), Err(SignatureCode::BadSignature));
+        assert_eq!(code(&whole), Err(SignatureCode::BadSignature));
         let refusal = verify(&module, &trusted).unwrap_err();
         assert_eq!(refusal.to_string(), "unsigned-module: it carries no signature section");
     }

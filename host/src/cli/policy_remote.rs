@@ -139,6 +139,12 @@ fn print_text(out: &mut impl Write, status: u16, body: &Value) -> Result<()> {
         }
         _ => {
             writeln!(out, "active: {}", module(at(body, "/active")))?;
+            let trusted: Vec<&str> =
+                at(body, "/trust/keys").as_array().into_iter().flatten().filter_map(|k| k["id"].as_str()).collect();
+            match at(body, "/trust/required").as_bool() {
+                Some(true) => writeln!(out, "trust:  only modules signed by {}", trusted.join(", "))?,
+                _ => writeln!(out, "trust:  signatures not required (no [policy.trust])")?,
+            }
             for previous in at(body, "/previous").as_array().into_iter().flatten() {
                 writeln!(out, "before: {}", module(previous))?;
             }

@@ -289,6 +289,15 @@ fn every_path_that_makes_a_module_active_refuses_one_the_trust_table_does_not_ad
     assert_eq!(now["active"]["signers"][0], key_id.as_str(), "{now}");
     assert_eq!(now["trust"]["required"], true, "{now}");
     assert_eq!(now["trust"]["keys"][0]["id"], key_id.as_str(), "{now}");
+    let out = server
+        .cli()
+        .args(["policy", "status", "--to", &server.base])
+        .env("TOKENSCOPE_TOKEN", &server.admin_secret)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&format!("signed by {key_id})")), "{text}");
+    assert!(text.contains(&format!("trust:  only modules signed by {key_id}")), "{text}");
 
     // The API: each refusal has its own code, and the module in force stays.
     let auth = format!("Bearer {}", server.admin_secret);

@@ -344,7 +344,10 @@ fn every_path_that_makes_a_module_active_refuses_one_the_trust_table_does_not_ad
     tokenscope_tests::wait::until("the watch loads the signed file", Duration::from_millis(20), || {
         status(&server)["active"]["sha256"] == sha256_hex(&signed).as_str()
     });
-    // The metrics name the signer.
+    // The audit trail records who signed what went live; the metrics name the signer.
+    let trail = server.api("GET", "/api/system/audit?action=policy.load", &server.admin_secret, None).json();
+    let live = trail["events"].as_array().unwrap().iter().filter(|e| e["refused"].is_null());
+    assert!(live.into_iter().any(|e| e["after"]["signer"] == key_id.as_str()), "{trail}");
     let metrics = send("GET", &server.url("/metrics"), &[]).body;
     assert!(metrics.contains(&format!("signer=\"{key_id}\"")), "{metrics}");
 }

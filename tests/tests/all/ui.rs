@@ -415,6 +415,7 @@ fn the_policy_page_shows_the_module_and_rolls_back_for_policy_admins() {
     assert_eq!(status, 200, "{body}");
     let active = tokenscope::runtime::sha256_hex(tokenscope::runtime::DEFAULT_POLICY);
     assert!(body.contains(&active) && body.contains("Loaded at"), "{body}");
+    assert!(body.contains("embedded in this binary") && body.contains("Not required: no [policy.trust]"), "{body}");
     assert!(body.contains("nothing to roll back to"));
 
     // Load the variant through the API, then roll back in the page.

@@ -23,6 +23,8 @@ pub(super) struct Section {
     pub(super) name: Option<String>,
     pub(super) offset: usize,
     pub(super) len: usize,
+    /// Where its payload starts: after the name of a custom section.
+    pub(super) payload: usize,
 }
 
 /// Every top-level section of `bytes`, when each fits.
@@ -39,16 +41,16 @@ pub(super) fn sections(bytes: &[u8]) -> Result<Vec<Section>, Layout> {
         at += 1;
         let len = leb_u32(bytes, &mut at).ok_or(Layout::Broken { offset })? as usize;
         let end = at.checked_add(len).filter(|end| *end <= bytes.len()).ok_or(Layout::Broken { offset })?;
-        let name = if id == 0 {
+        let (name, payload) = if id == 0 {
             let mut inner = at;
             let name_len = leb_u32(bytes, &mut inner).ok_or(Layout::Broken { offset })? as usize;
             let name_end = inner.checked_add(name_len).filter(|e| *e <= end).ok_or(Layout::Broken { offset })?;
             let name = bytes.get(inner..name_end).ok_or(Layout::Broken { offset })?;
-            Some(String::from_utf8_lossy(name).into_owned())
+            (Some(String::from_utf8_lossy(name).into_owned()), name_end)
         } else {
-            None
+            (None, at)
         };
-        found.push(Section { id, name, offset, len: end - offset });
+        found.push(Section { id, name, offset, len: end - offset, payload });
         at = end;
     }
     Ok(found)
@@ -128,7 +130,8 @@ mod tests {
         let found = sections(&fine).unwrap();
         assert_eq!(found.len(), 2);
         assert_eq!(found[0].name.as_deref(), Some("sig"));
-        assert_eq!((found[1].id, found[1].offset, found[1].len), (1, 14, 3));
+        assert_eq!((found[1].id, found[1].offset, found[1].len, found[1].payload), (1, 14, 3, 16));
+        assert_eq!(found[0].payload, 14);
     }
 
     #[test]

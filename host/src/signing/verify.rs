@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use wasmsign2::{Module, PublicKey, PublicKeySet, Section, SectionLike, SignatureData};
+use wasmsign2::{PublicKey, PublicKeySet, SignatureData};
 
 use super::keys::TrustedKeys;
 use super::sections::{self, Layout};
@@ -161,18 +161,14 @@ fn read_signed(bytes: &[u8]) -> Result<Signed, SignatureRefusal> {
             format!("its signature section is {} bytes, over the {MAX_SIGNATURE_SECTION} read", first.len),
         ));
     }
-    let module = Module::deserialize(&mut &bytes[..])
-        .map_err(|err| refuse(SignatureCode::BadSignature, format!("its sections cannot be read: {err}")))?;
-    let Some(Section::Custom(header)) = module.sections.first() else {
-        return Err(refuse(SignatureCode::BadSignature, "its signature section cannot be read"));
-    };
-    if !sections::signature_lengths_fit(header.payload()) {
+    let end = first.offset + first.len;
+    let payload = bytes.get(first.payload..end).unwrap_or_default();
+    if !sections::signature_lengths_fit(payload) {
         return Err(refuse(SignatureCode::BadSignature, "its signature section declares more bytes than it holds"));
     }
-    let data = header
-        .signature_data()
+    let data = SignatureData::deserialize(payload)
         .map_err(|err| refuse(SignatureCode::BadSignature, format!("its signature section cannot be read: {err}")))?;
-    Ok(Signed { data, content: first.offset + first.len })
+    Ok(Signed { data, content: end })
 }
 
 /// Whether a trusted key signed `bytes` (all of it): the signers, or the refusal.

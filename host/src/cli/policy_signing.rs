@@ -69,7 +69,16 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<ExitCode> {
     let module = args.module.display().to_string();
     if args.json {
         let value = match &verdict {
-            Ok(signature) => json!({"module": module, "verified": true, "signature": signature}),
+            Ok(signature) => {
+                let mut value = json!({"module": module, "verified": true});
+                // `signature` and `signers` beside the verdict, as the status API shows them.
+                if let (Some(object), Ok(serde_json::Value::Object(fields))) =
+                    (value.as_object_mut(), serde_json::to_value(signature))
+                {
+                    object.extend(fields);
+                }
+                value
+            }
             Err(refusal) => {
                 json!({"module": module, "verified": false, "code": refusal.code, "reason": refusal.reason})
             }

@@ -142,6 +142,13 @@ fn every_key_form_signs_and_verifies_and_every_tampering_is_refused_with_its_own
     // Both signers are trusted by a table with both keys; either alone verifies the doubly signed module.
     assert_eq!(verify_lib(&both, &other.public), Ok(()));
     assert_eq!(verify_lib(&both, &trusted.public), Ok(()));
+    let both_file = dir.path().join("both-signed.wasm");
+    std::fs::write(&both_file, &both).unwrap();
+    let out = cli(&["policy", "verify", "--json"], &[&both_file, Path::new("--key"), &trusted.public, &other.public]);
+    assert_eq!(out.status.code(), Some(0));
+    let verdict: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((verdict["verified"].as_bool(), verdict["signature"].as_str()), (Some(true), Some("verified")));
+    assert_eq!(verdict["signers"].as_array().map(Vec::len), Some(2), "{verdict}");
 
     // The embedded default signs like any module; signing twice with one key is refused.
     let out_path = dir.path().join("default.signed.wasm");

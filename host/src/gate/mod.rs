@@ -176,10 +176,10 @@ pub fn admit(
     report.checks.push(GateCheck {
         name: "signature",
         passed: true,
-        summary: match (&signature, &options.trust) {
-            (Signature::Embedded, _) => "the default policy embedded in this binary".into(),
-            (Signature::Verified { signers }, _) => format!("signed by trusted key {}", signers.join(", ")),
-            (Signature::NotChecked { signers }, _) if !signers.is_empty() => {
+        summary: match &signature {
+            Signature::Embedded => "the default policy embedded in this binary".into(),
+            Signature::Verified { signers } => format!("signed by trusted key {}", signers.join(", ")),
+            Signature::NotChecked { signers } if !signers.is_empty() => {
                 format!("not required (no [policy.trust]); its signatures name {}", signers.join(", "))
             }
             _ => "not required (no [policy.trust]); it carries none".into(),

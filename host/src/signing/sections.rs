@@ -7,6 +7,11 @@
 const MODULE: [u8; 8] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 const COMPONENT: [u8; 8] = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
 
+/// The custom section that holds a module's signatures.
+pub(super) const SIGNATURE: &str = "signature";
+/// The custom section that splits a module into separately signed parts.
+pub(super) const DELIMITER: &str = "signature_delimiter";
+
 /// Why a binary's sections cannot be walked.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Layout {
@@ -25,6 +30,13 @@ pub(super) struct Section {
     pub(super) len: usize,
     /// Where its payload starts: after the name of a custom section.
     pub(super) payload: usize,
+}
+
+impl Section {
+    /// Whether it is the custom section named `name`.
+    pub(super) fn is_custom(&self, name: &str) -> bool {
+        self.id == 0 && self.name.as_deref() == Some(name)
+    }
 }
 
 /// Every top-level section of `bytes`, when each fits.

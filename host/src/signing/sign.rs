@@ -15,9 +15,9 @@ pub fn sign(bytes: &[u8], key: &SigningKey) -> Result<Vec<u8>> {
         Err(sections::Layout::NotWasm) => bail!("it is not a WebAssembly module or component"),
         Err(sections::Layout::Broken { offset }) => bail!("its section at byte {offset} is cut short or malformed"),
     };
-    let headers = layout.iter().filter(|s| s.id == 0 && s.name.as_deref() == Some("signature")).count();
-    let first_is_header = layout.first().is_some_and(|s| s.id == 0 && s.name.as_deref() == Some("signature"));
-    if layout.iter().any(|s| s.id == 0 && s.name.as_deref() == Some("signature_delimiter")) {
+    let headers = layout.iter().filter(|s| s.is_custom(sections::SIGNATURE)).count();
+    let first_is_header = layout.first().is_some_and(|s| s.is_custom(sections::SIGNATURE));
+    if layout.iter().any(|s| s.is_custom(sections::DELIMITER)) {
         bail!("it is split by signature delimiters: a policy is signed whole");
     }
     if headers > 1 || (headers == 1 && !first_is_header) {

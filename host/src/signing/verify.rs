@@ -15,12 +15,6 @@ use super::sections::{self, Layout};
 /// The largest signature section read (a few hundred signatures fit in it).
 const MAX_SIGNATURE_SECTION: usize = 64 << 10;
 
-/// The custom section that holds a module's signatures.
-const SIGNATURE_SECTION: &str = "signature";
-
-/// The custom section that splits a module into separately signed parts.
-const DELIMITER_SECTION: &str = "signature_delimiter";
-
 /// What a module's signature says, as status, reports and the audit trail show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "signature", rename_all = "kebab-case")]
@@ -42,22 +36,14 @@ pub enum Signature {
 }
 
 impl Signature {
-    /// The key id of the first trusted signer, or `embedded`; `None` otherwise.
-    pub fn signer(&self) -> Option<&str> {
-        match self {
-            Signature::Embedded => Some("embedded"),
-            Signature::Verified { signers } => signers.first().map(String::as_str),
-            Signature::NotChecked { .. } | Signature::Unsigned => None,
-        }
-    }
-
-    /// One word or key id for logs and metrics: `embedded`, the signer's key id,
-    /// `not-checked` or `unsigned`.
+    /// One word or key id for logs and metrics: `embedded`, the first trusted
+    /// signer's key id, `not-checked` or `unsigned`.
     pub fn label(&self) -> &str {
         match self {
+            Signature::Embedded => "embedded",
+            Signature::Verified { signers } => signers.first().map_or("unsigned", String::as_str),
             Signature::NotChecked { .. } => "not-checked",
             Signature::Unsigned => "unsigned",
-            other => other.signer().unwrap_or("unsigned"),
         }
     }
 }
@@ -124,12 +110,8 @@ fn read_signed(bytes: &[u8]) -> Result<Signed, SignatureRefusal> {
             format!("its section at byte {offset} is cut short or malformed, so no signature over it can be checked"),
         ),
     })?;
-    let headers: Vec<usize> = layout
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.id == 0 && s.name.as_deref() == Some(SIGNATURE_SECTION))
-        .map(|(i, _)| i)
-        .collect();
+    let headers: Vec<usize> =
+        layout.iter().enumerate().filter(|(_, s)| s.is_custom(sections::SIGNATURE)).map(|(i, _)| i).collect();
     match headers.as_slice() {
         [] => return Err(refuse(SignatureCode::UnsignedModule, "it carries no signature section")),
         [0] => {}
@@ -146,7 +128,7 @@ fn read_signed(bytes: &[u8]) -> Result<Signed, SignatureRefusal> {
     }
     // A split module's signatures cover prefixes: cut at a delimiter, it would
     // still verify. A policy is signed whole, so no delimiter is read.
-    if layout.iter().any(|s| s.id == 0 && s.name.as_deref() == Some(DELIMITER_SECTION)) {
+    if layout.iter().any(|s| s.is_custom(sections::DELIMITER)) {
         return Err(refuse(
             SignatureCode::BadSignature,
             "it is split by signature delimiters: a policy's signature must cover the whole module",

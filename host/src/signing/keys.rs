@@ -3,6 +3,7 @@
 //! form), and the key id a signature names (wasmsign2's default: 12 bytes of
 //! HMAC-SHA-256 of the public key, shown as hex).
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -62,9 +63,26 @@ impl TrustedKeys {
     }
 }
 
+/// The most a key file may hold: an Ed25519 key in any form is a few hundred bytes.
+const MAX_KEY_FILE: u64 = 64 << 10;
+
+/// The bytes of key file `path` (`what`: public or private), at most `MAX_KEY_FILE`
+/// of them, so a path such as `/dev/zero` is refused, not read without end.
+fn read_key_file(path: &Path, what: &str) -> Result<Vec<u8>> {
+    let file = std::fs::File::open(path).with_context(|| format!("failed to read {what} key `{}`", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_KEY_FILE + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("failed to read {what} key `{}`", path.display()))?;
+    if bytes.len() as u64 > MAX_KEY_FILE {
+        bail!("`{}` is over {MAX_KEY_FILE} bytes: not a {what} key file", path.display());
+    }
+    Ok(bytes)
+}
+
 /// A public key from `path`, in any form wasmsign2 reads.
 fn read_public(path: &Path) -> Result<PublicKey> {
-    let bytes = std::fs::read(path).with_context(|| format!("failed to read public key `{}`", path.display()))?;
+    let bytes = read_key_file(path, "public")?;
     PublicKey::from_any(&bytes).map(|pk| PublicKey { pk: pk.pk, key_id: None }).map_err(|_| {
         anyhow::anyhow!("`{}` is not an Ed25519 public key (PEM, DER, OpenSSH or wasmsign2's raw form)", path.display())
     })
@@ -79,7 +97,7 @@ pub struct SigningKey {
 impl SigningKey {
     /// Reads a private key from `path`, in any form wasmsign2 reads.
     pub fn read(path: &Path) -> Result<SigningKey> {
-        let bytes = std::fs::read(path).with_context(|| format!("failed to read private key `{}`", path.display()))?;
+        let bytes = read_key_file(path, "private")?;
         let secret = SecretKey::from_any(&bytes).map_err(|_| {
             anyhow::anyhow!(
                 "`{}` is not an Ed25519 private key (PEM, DER, OpenSSH or wasmsign2's raw form)",

@@ -365,7 +365,10 @@ fn a_trust_table_with_no_keys_or_a_key_that_is_not_one_refuses_to_start() {
     let junk = dir.path().join("junk.pub");
     std::fs::write(&junk, "-----BEGIN PUBLIC KEY-----\nbm90IGEga2V5\n-----END PUBLIC KEY-----\n").unwrap();
     let private = openssl_pem(dir.path(), "ci").unwrap().private;
+    let huge = dir.path().join("huge.pub");
+    std::fs::write(&huge, vec![b'A'; 100 << 10]).unwrap();
     for (keys, says) in [
+        (format!("[\"{}\"]", huge.display()), "not a public key file"),
         ("[]".to_owned(), "names no keys"),
         (format!("[\"{}\"]", junk.display()), "is not an Ed25519 public key"),
         (format!("[\"{}\"]", private.display()), "is not an Ed25519 public key"),

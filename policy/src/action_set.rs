@@ -55,9 +55,15 @@ impl ActionSet {
         fresh
     }
 
-    /// Whether `id` is in the set.
+    /// Whether `id` is in the set. It tests one 64-bit half: a 128-bit shift is
+    /// a library call inside wasm, and this runs on every decision.
     pub fn contains(self, id: ActionId) -> bool {
-        self.0 & Self::bit(id) != 0
+        let half = match id.wire() {
+            0..64 => self.0 as u64,
+            64..128 => (self.0 >> 64) as u64,
+            _ => return false,
+        };
+        half >> (id.wire() % 64) & 1 == 1
     }
 
     /// The actions in either set.

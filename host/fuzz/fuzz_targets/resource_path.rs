@@ -1,12 +1,15 @@
-//! Resource paths: never panic; an accepted path prints back to itself (up to
-//! the leading `/`), covers itself, and is covered by each of its ancestors.
+//! Resource paths: never panic; the quick reading and the exact parser agree on
+//! every input; an accepted path prints back to itself (up to the leading `/`),
+//! covers itself, and is covered by each of its ancestors.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use tokenscope_policy::resource::NodeRef;
 
 fuzz_target!(|text: &str| {
-    let Ok(node) = NodeRef::parse(text) else { return };
+    let parsed = NodeRef::parse(text);
+    assert_eq!(parsed, NodeRef::parse_exact(text), "{text:?}");
+    let Ok(node) = parsed else { return };
     let printed = node.to_string();
     assert_eq!(NodeRef::parse(&printed), Ok(node), "{text:?} printed as {printed:?}");
     assert_eq!(printed.trim_start_matches('/'), text.trim_start_matches('/').trim_end_matches('/'), "{text:?}");

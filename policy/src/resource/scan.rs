@@ -232,9 +232,18 @@ mod tests {
             &["user"][..],
         ]);
         let name = prop_oneof![8 => "[A-Za-z0-9._+-]{1,24}", 1 => "[a-z]{120,136}", 1 => "\\.{1,3}"];
-        (chains, 1..=MAX_DEPTH, prop::collection::vec(name, MAX_DEPTH), any::<bool>(), any::<u16>(), any::<u8>(), 0..5u8)
+        (
+            chains,
+            1..=MAX_DEPTH,
+            prop::collection::vec(name, MAX_DEPTH),
+            any::<bool>(),
+            any::<u16>(),
+            any::<u8>(),
+            0..5u8,
+        )
             .prop_map(|(chain, depth, names, lead, at, byte, edit)| {
-                let pieces: Vec<String> = chain.iter().zip(&names).take(depth).map(|(k, n)| format!("{k}/{n}")).collect();
+                let pieces: Vec<String> =
+                    chain.iter().zip(&names).take(depth).map(|(k, n)| format!("{k}/{n}")).collect();
                 let mut path = format!("{}{}", if lead { "/" } else { "" }, pieces.join("/"));
                 let at = usize::from(at) % (path.len() + 1);
                 let at = (0..=at).rev().find(|i| path.is_char_boundary(*i)).unwrap_or(0);

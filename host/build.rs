@@ -42,15 +42,12 @@ fn write_template(workspace: &Path) -> anyhow::Result<()> {
         ("rust-toolchain.toml".to_owned(), workspace.join("rust-toolchain.toml")),
     ];
     let src = workspace.join("policy/src");
-    let mut sources: Vec<_> = std::fs::read_dir(&src)
-        .with_context(|| format!("failed to list `{}`", src.display()))?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
-        .collect();
+    let mut sources = Vec::new();
+    rust_files(&src, &mut sources)?;
     sources.sort();
     for path in sources {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let relative = path.strip_prefix(&src).with_context(|| format!("`{}` is outside the crate", path.display()))?;
+        let name = relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
         files.push((format!("src/{name}"), path));
     }
     let mut out = String::from(
@@ -62,4 +59,17 @@ fn write_template(workspace: &Path) -> anyhow::Result<()> {
     out.push_str("];\n");
     let dest = Path::new(&std::env::var("OUT_DIR")?).join("policy_template.rs");
     std::fs::write(&dest, out).with_context(|| format!("failed to write `{}`", dest.display()))
+}
+
+/// Every `.rs` file under `dir`, its subdirectories (a module's own files) included.
+fn rust_files(dir: &Path, found: &mut Vec<std::path::PathBuf>) -> anyhow::Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("failed to list `{}`", dir.display()))? {
+        let path = entry.with_context(|| format!("failed to list `{}`", dir.display()))?.path();
+        if path.is_dir() {
+            rust_files(&path, found)?;
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            found.push(path);
+        }
+    }
+    Ok(())
 }

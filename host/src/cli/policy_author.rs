@@ -151,3 +151,35 @@ pub(crate) fn build(args: &BuildArgs) -> Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::template;
+
+    fn sources(dir: &Path, found: &mut Vec<String>, root: &Path) {
+        for entry in std::fs::read_dir(dir).unwrap_or_else(|e| unreachable!("{}: {e}", dir.display())).flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                sources(&path, found, root);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let relative = path.strip_prefix(root).map(Path::to_path_buf).unwrap_or_else(|_| PathBuf::new());
+                found.push(format!("src/{}", relative.to_string_lossy().replace('\\', "/")));
+            }
+        }
+    }
+
+    #[test]
+    fn a_new_policy_gets_every_source_file_of_the_default_one_modules_in_folders_included() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policy/src");
+        let mut expected = Vec::new();
+        sources(&root, &mut expected, &root);
+        expected.sort();
+        let mut copied: Vec<String> =
+            template::FILES.iter().map(|(path, _)| (*path).to_owned()).filter(|p| p.starts_with("src/")).collect();
+        copied.sort();
+        assert_eq!(copied, expected);
+        assert!(copied.iter().any(|p| p.matches('/').count() > 1), "no file in a module folder: {copied:?}");
+    }
+}

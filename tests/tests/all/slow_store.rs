@@ -52,11 +52,11 @@ fn check(server: &Server, secret: &str) -> (u16, String) {
     (reply.status, reply.header("x-tokenscope-deny-code").unwrap_or("").to_owned())
 }
 
-/// Waits (30 s at most) until `done` holds.
-fn until(what: &str, mut done: impl FnMut() -> bool) {
+/// Waits (30 s at most) until `done` holds; panics with the server's log.
+fn until(server: &Server, what: &str, mut done: impl FnMut() -> bool) {
     let started = Instant::now();
     while !done() {
-        assert!(started.elapsed() < Duration::from_secs(30), "never: {what}");
+        assert!(started.elapsed() < Duration::from_secs(30), "never: {what}\nthe server's log:\n{}", server.log());
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -83,7 +83,7 @@ fn a_held_database_holds_up_only_the_checks_that_need_it() {
     let (cached, _) = token(&s, "ci");
     let (fresh, _) = token(&s, "ci");
     // Another process's write empties the caches: warm them after the last one.
-    until("the cached token is allowed", || check(&s.server, &cached).0 == 200);
+    until(&s.server, "the cached token is allowed", || check(&s.server, &cached).0 == 200);
 
     s.proxy.hold();
     let (server_url, fresh_secret) = (s.server.base.clone(), fresh.clone());
@@ -101,14 +101,14 @@ fn a_held_database_holds_up_only_the_checks_that_need_it() {
     // The miss's lookup waits at the held proxy: its hash as a parameter, or
     // (on a connection that never looked a token up) the lookup's statement.
     let hash = tokenscope::secret::Secret::hash_of(&fresh).unwrap();
-    until("the miss's lookup is held", || s.proxy.holds(&hash.0) || s.proxy.holds(b"t.secret_sha256 = $1"));
+    until(&s.server, "the miss's lookup is held", || s.proxy.holds(&hash.0) || s.proxy.holds(b"t.secret_sha256 = $1"));
     // The one serving thread keeps answering what memory can decide meanwhile
     // (inline, the lookup would hold the thread until the store's 5 s timeout).
     // On a busy machine a probe of the listening connection may come later than
     // the caches' bound (twice `cache.refresh`): that check then waits for the
     // held store like a miss, so it is not counted, and the next is asked.
     let mut answered_meanwhile = 0;
-    until("five cached checks answered while the miss is held", || {
+    until(&s.server, "five cached checks answered while the miss is held", || {
         answered_meanwhile += usize::from(check(&s.server, &cached) == (200, String::new()));
         answered_meanwhile >= 5
     });
@@ -117,7 +117,7 @@ fn a_held_database_holds_up_only_the_checks_that_need_it() {
     let status = answer.recv_timeout(Duration::from_secs(30)).unwrap();
     assert!(status == 200 || status == 503, "the held miss completes or fails closed: {status}");
     waiting.join().unwrap();
-    until("the new token is allowed", || check(&s.server, &fresh).0 == 200);
+    until(&s.server, "the new token is allowed", || check(&s.server, &fresh).0 == 200);
 }
 
 #[test]
@@ -125,7 +125,7 @@ fn past_store_waits_a_miss_is_refused_at_once_not_queued() {
     let s = setup(2);
     principal(&s, "ci");
     let (cached, _) = token(&s, "ci");
-    until("the cached token is allowed", || check(&s.server, &cached).0 == 200);
+    until(&s.server, "the cached token is allowed", || check(&s.server, &cached).0 == 200);
     s.proxy.hold();
     let (answered, answers) = mpsc::channel();
     let threads: Vec<_> = (0..6)
@@ -152,7 +152,7 @@ fn past_store_waits_a_miss_is_refused_at_once_not_queued() {
         early.push(answers.recv_timeout(Duration::from_secs(30)).unwrap());
     }
     // The two waiting misses' lookups are (or soon are, on a busy machine) held at the proxy.
-    until("the waiting misses' lookups are held", || s.proxy.held() > 0);
+    until(&s.server, "the waiting misses' lookups are held", || s.proxy.held() > 0);
     // Refused for the queue, not after waiting for the database themselves.
     let at_once = |(status, code, message): &(u16, String, String)| {
         *status == 503 && code == "store-unavailable" && message.contains("too many checks wait")
@@ -160,7 +160,15 @@ fn past_store_waits_a_miss_is_refused_at_once_not_queued() {
     assert!(early.iter().all(at_once), "{early:?}");
     // Cached checks go on meanwhile (one that came past the caches' bound on a
     // busy machine is refused for the full queue like a miss: asked again).
-    until("a cached check answered while the queue is full", || check(&s.server, &cached) == (200, String::new()));
+    let mut last = (0, String::new());
+    until(&s.server, "a cached check answered while the queue is full", || {
+        let answer = check(&s.server, &cached);
+        if answer != last {
+            eprintln!("the cached check: {answer:?}");
+            last = answer;
+        }
+        last == (200, String::new())
+    });
     s.proxy.release();
     for _ in 0..2 {
         let (status, code, _) = answers.recv_timeout(Duration::from_secs(30)).unwrap();
@@ -177,20 +185,22 @@ fn a_cut_database_is_503_never_an_allow_and_the_host_recovers() {
     principal(&s, "ci");
     let (cached, id) = token(&s, "ci");
     let (fresh, _) = token(&s, "ci");
-    until("the cached token is allowed", || check(&s.server, &cached).0 == 200);
+    until(&s.server, "the cached token is allowed", || check(&s.server, &cached).0 == 200);
 
     s.proxy.cut();
     assert_eq!(check(&s.server, &fresh), (503, "store-unavailable".to_owned()), "a miss with the database cut");
     // Revoked beside the cut path: the notification comes over the direct connection.
     let out = s.server.cli().args(["--store", &s.direct, "token", "revoke", &id]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    until("the revocation is noticed", || check(&s.server, &cached).0 != 200);
+    until(&s.server, "the revocation is noticed", || check(&s.server, &cached).0 != 200);
     for _ in 0..20 {
         let (status, code) = check(&s.server, &cached);
         assert_ne!(status, 200, "a revoked token was allowed while the database was cut");
         assert!(status == 503 || code == "revoked", "{status} {code}");
     }
     s.proxy.release();
-    until("the host answers from the database again", || check(&s.server, &cached) == (401, "revoked".to_owned()));
-    until("the new token is allowed", || check(&s.server, &fresh).0 == 200);
+    until(&s.server, "the host answers from the database again", || {
+        check(&s.server, &cached) == (401, "revoked".to_owned())
+    });
+    until(&s.server, "the new token is allowed", || check(&s.server, &fresh).0 == 200);
 }

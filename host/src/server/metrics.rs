@@ -43,6 +43,11 @@ struct OutcomeLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CacheLabel {
+    cache: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PolicyLabels {
     name: String,
     version: String,
@@ -62,6 +67,7 @@ pub struct Metrics {
     gateway: Family<OutcomeLabel, Counter>,
     listening: Gauge,
     notification_lag: Gauge,
+    cache_entries: Family<CacheLabel, Gauge>,
 }
 
 impl Metrics {
@@ -100,6 +106,12 @@ impl Metrics {
             "How late the last change notification arrived (-1: none yet)",
             notification_lag.clone(),
         );
+        let cache_entries = Family::<CacheLabel, Gauge>::default();
+        registry.register(
+            "cache_entries",
+            "What the check caches hold now: stored tokens, unknown secrets and owners' rights (bounds: [cache])",
+            cache_entries.clone(),
+        );
         Metrics {
             registry,
             decisions,
@@ -112,6 +124,7 @@ impl Metrics {
             gateway,
             listening,
             notification_lag,
+            cache_entries,
         }
     }
 
@@ -165,6 +178,10 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let (listening, lag) = state.authority.invalidation();
     m.listening.set(i64::from(listening));
     m.notification_lag.set(lag.map_or(-1, |lag| i64::try_from(lag).unwrap_or(i64::MAX)));
+    let (tokens, unknown, owners) = state.authority.cache_sizes();
+    for (cache, entries) in [("tokens", tokens), ("unknown", unknown), ("owners", owners)] {
+        m.cache_entries.get_or_create(&CacheLabel { cache }).set(i64::try_from(entries).unwrap_or(i64::MAX));
+    }
     let mut text = String::new();
     if encode(&mut text, &m.registry).is_err() {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();

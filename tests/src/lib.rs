@@ -11,6 +11,7 @@ pub mod http;
 pub mod jco;
 pub mod jco_serve;
 pub mod layering;
+pub mod metrics;
 pub mod modules;
 pub mod nginx;
 pub mod oidc;

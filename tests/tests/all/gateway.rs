@@ -104,13 +104,14 @@ impl Setup {
     /// Introspections answered so far (found and unknown), from `/metrics`.
     fn introspections(&self) -> u64 {
         let metrics = send("GET", &self.server.url("/metrics"), &[]).body;
-        metrics
-            .lines()
-            .filter(|l| {
-                l.starts_with("tokenscope_gateway_requests_total{outcome=\"found\"}")
-                    || l.starts_with("tokenscope_gateway_requests_total{outcome=\"unknown\"}")
+        ["found", "unknown"]
+            .iter()
+            .filter_map(|outcome| {
+                tokenscope_tests::metrics::sample(
+                    &metrics,
+                    &format!("tokenscope_gateway_requests_total{{outcome=\"{outcome}\"}}"),
+                )
             })
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
             .sum()
     }
 }

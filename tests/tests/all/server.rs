@@ -84,9 +84,9 @@ fn proxy_conventions_statuses_and_identity_headers() {
     assert!(metrics.contains("tokenscope_policy_info{name=\"tokenscope-default\""), "{metrics}");
     // What the caches hold is a gauge per cache (slow_store.rs waits on it).
     for cache in ["tokens", "unknown", "owners"] {
-        let prefix = format!("tokenscope_cache_entries{{cache=\"{cache}\"}} ");
-        let entries = metrics.lines().find_map(|l| l.strip_prefix(prefix.as_str())).map(str::parse::<u64>);
-        assert!(matches!(entries, Some(Ok(_))), "`{prefix}` missing from:\n{metrics}");
+        let series = format!("tokenscope_cache_entries{{cache=\"{cache}\"}}");
+        let entries = tokenscope_tests::metrics::sample(&metrics, &series);
+        assert!(entries.is_some(), "`{series}` missing from:\n{metrics}");
     }
 }
 

@@ -11,6 +11,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use tokenscope_tests::http::send;
+use tokenscope_tests::metrics::sample;
 use tokenscope_tests::postgres::Postgres;
 use tokenscope_tests::routes::ROUTES;
 use tokenscope_tests::server::{Server, init};
@@ -64,8 +65,7 @@ fn until(server: &Server, what: &str, mut done: impl FnMut() -> bool) {
 /// What `/metrics` says the check caches hold of `cache` (`tokens`, `owners`).
 fn cache_entries(server: &Server, cache: &str) -> u64 {
     let metrics = send("GET", &server.url("/metrics"), &[]).body;
-    let prefix = format!("tokenscope_cache_entries{{cache=\"{cache}\"}} ");
-    metrics.lines().find_map(|l| l.strip_prefix(prefix.as_str())).and_then(|n| n.parse().ok()).unwrap_or(0)
+    sample(&metrics, &format!("tokenscope_cache_entries{{cache=\"{cache}\"}}")).unwrap_or(0)
 }
 
 /// Asks for `secret` until its token and its owner's rights are held in memory
